@@ -1,0 +1,3 @@
+from smarchive.cli import main
+
+main()

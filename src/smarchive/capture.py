@@ -1,0 +1,168 @@
+"""Capture stage: drive Chromium through an account's pages, recording everything into a WARC.
+
+For each account: start a recording proxy, launch Chromium routed through it, let the platform
+adapter browse (consent, scrolling, expanding, permalinks), then assemble the kept WARC from the
+proxy's records plus the DOM snapshots and screenshots the adapter asked for.
+"""
+
+from __future__ import annotations
+
+import platform as host_platform
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from smarchive import __version__, dependency_version
+from smarchive.browser import launch_options
+from smarchive.errors import CaptureError, SmarchiveError
+from smarchive.model import Account
+from smarchive.platforms.base import Adapter
+from smarchive.recorder import Recorder
+from smarchive.warc import SCREENSHOT_SCHEME, SNAPSHOT_SCHEME, Snapshot, WarcAssembler, format_warcinfo, warc_date
+
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+@dataclass
+class SnapshotRecords:
+    """Where a post's snapshot and screenshot landed in the kept WARC."""
+
+    snapshot_record_id: str
+    snapshot_offset: int
+    screenshot_record_id: str
+    screenshot_offset: int
+
+
+@dataclass
+class AccountCaptureResult:
+    account: Account
+    warc_path: Path
+    snapshots: dict[str, SnapshotRecords] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    browser_version: str = ""
+
+
+@dataclass
+class JobInfo:
+    """What the warcinfo record says about who captured what, and why."""
+
+    job: str
+    operator: str
+    run_id: str
+    year: int
+    description: str = ""
+
+
+class AccountSession:
+    """The CaptureContext an adapter sees: browser context, year, and snapshot/progress hooks."""
+
+    def __init__(self, account: Account, account_url: str, year: int, context: BrowserContext,
+                 staging: Path, progress: Callable[[str], None]):
+        self.account = account
+        self.account_url = account_url
+        self.year = year
+        self.context = context
+        self._staging = staging
+        self._progress = progress
+        self.snapshots: list[Snapshot] = []
+        self.warnings: list[str] = []
+
+    def snapshot(self, page: Page, item_id: str) -> None:
+        n = len(self.snapshots)
+        html_path = self._staging / f"snapshot-{n:05d}.html"
+        png_path = self._staging / f"screenshot-{n:05d}.png"
+        html_path.write_text(page.content(), encoding="utf-8")
+        page.screenshot(path=str(png_path), full_page=True)
+        self.snapshots.append(Snapshot(item_id, page.url, warc_date(), html_path, png_path))
+
+    def progress(self, message: str) -> None:
+        self._progress(f"{self.account.id}: {message}")
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+        self._progress(f"{self.account.id}: warning: {message}")
+
+
+def warcinfo_fields(info: JobInfo, account: Account, account_url: str, browser_version: str) -> dict[str, str]:
+    return {
+        "software": f"smarchive/{__version__} (warcprox/{dependency_version('warcprox')}, "
+                    f"playwright/{dependency_version('playwright')}, Chromium/{browser_version})",
+        "format": "WARC File Format 1.1",
+        "conformsTo": "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "operator": info.operator,
+        "job": info.job,
+        "description": info.description,
+        "run-id": info.run_id,
+        "year": str(info.year),
+        "account-id": account.id,
+        "account-name": account.name,
+        "platform": account.platform,
+        "account-url": account_url,
+        "hostname": host_platform.node(),
+        "isPartOf": f"{info.job}/{info.year}/{account.id}",
+    }
+
+
+def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_url: str, info: JobInfo,
+                    staging: Path, warc_path: Path, progress: Callable[[str], None]) -> AccountCaptureResult:
+    """Capture one account into `warc_path`. Raises CaptureError/SmarchiveError if it cannot be done."""
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "snapshots").mkdir(parents=True)
+    recorder = Recorder(staging / "proxy", prefix=account.id).start()
+    browser: Browser | None = None
+    session: AccountSession | None = None
+    try:
+        try:
+            browser = pw.chromium.launch(**launch_options(recorder.port))
+        except PlaywrightError as e:
+            raise SmarchiveError(f"Chromium failed to start: {str(e).splitlines()[0]}") from None
+        context = browser.new_context(
+            ignore_https_errors=True,  # the recording proxy re-signs TLS with its own CA
+            viewport=VIEWPORT,
+            locale="sv-SE",
+            timezone_id="Europe/Stockholm",
+            service_workers="block",  # a service worker could answer from its cache, past the recorder
+        )
+        session = AccountSession(account, account_url, info.year, context, staging / "snapshots", progress)
+        try:
+            adapter.capture(session)
+        except PlaywrightError as e:
+            raise CaptureError(f"{account.id}: browser error: {str(e).splitlines()[0]}") from None
+        browser_version = browser.version
+    finally:
+        if browser is not None:
+            browser.close()
+        raw_warcs = recorder.stop()
+    result = AccountCaptureResult(account, warc_path, warnings=session.warnings, browser_version=browser_version)
+    assemble_warc(result, raw_warcs, session.snapshots, warcinfo_fields(info, account, account_url, browser_version))
+    shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def assemble_warc(result: AccountCaptureResult, raw_warcs: list[Path], snapshots: list[Snapshot],
+                  info: dict[str, str]) -> None:
+    out = WarcAssembler(result.warc_path)
+    try:
+        out.write("warcinfo", result.warc_path.name, "application/warc-fields",
+                  format_warcinfo(info))
+        for raw in raw_warcs:
+            out.copy_from(raw)
+        last_response = {r.uri: r for r in out.records if r.warc_type == "response"}
+        for snap in snapshots:
+            page_record = last_response.get(snap.url)
+            refers = [("WARC-Refers-To", page_record.record_id)] if page_record else []
+            refers += [("WARC-Refers-To-Target-URI", snap.url), ("WARC-Smarchive-Item", snap.item_id)]
+            html = out.write("resource", SNAPSHOT_SCHEME + snap.url, "text/html; charset=utf-8",
+                             snap.html_path.read_bytes(), refers, date=snap.taken_at)
+            png = out.write("resource", SCREENSHOT_SCHEME + snap.url, "image/png", snap.png_path.read_bytes(),
+                            refers + [("WARC-Concurrent-To", html.record_id)], date=snap.taken_at)
+            result.snapshots[snap.item_id] = SnapshotRecords(html.record_id, html.offset, png.record_id, png.offset)
+        out.close()
+    except BaseException:
+        out.abort()
+        raise

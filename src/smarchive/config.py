@@ -1,0 +1,163 @@
+"""Pipelines and the account register, read from TOML in pipelines/.
+
+A pipeline file names a job (operator, retention profile, storage) and its accounts, inline as
+[[account]] tables and/or from a register file (`accounts_file`). Everything is validated on load,
+so a typo stops the run before a browser starts, with one line naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from smarchive.errors import ConfigError
+from smarchive.model import Account
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PLATFORMS = {"facebook", "instagram", "linkedin", "youtube", "podcast", "web", "snapchat"}
+JOB_KEYS = {"name", "description", "operator", "accounts_file", "accounts", "sandbox", "retention",
+            "retention_profile", "year_timezone"}
+ACCOUNT_KEYS = {"id", "platform", "name", "url", "handle", "confirmed", "archivable", "reason", "notes"}
+TOP_KEYS = {"job", "account", "storage", "sandbox"}
+
+
+@dataclass
+class Pipeline:
+    name: str
+    path: Path
+    description: str = ""
+    operator: str = ""
+    accounts: list[Account] = field(default_factory=list)
+    sandbox: dict[str, Any] | None = None  # sandbox settings when the job runs on the embedded sandbox
+    storage: dict[str, Any] = field(default_factory=dict)
+    retention_dir: Path = PROJECT_ROOT / "retention"
+    retention_profile: str = "orebro"
+
+    def select(self, account_ids: tuple[str, ...]) -> list[Account]:
+        """The accounts to run: all of them, or those named (unknown names are an error)."""
+        if not account_ids:
+            return list(self.accounts)
+        known = {a.id: a for a in self.accounts}
+        unknown = [a for a in account_ids if a not in known]
+        if unknown:
+            raise ConfigError(
+                f"unknown account {', '.join(unknown)} in pipeline {self.name} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        return [known[a] for a in account_ids]
+
+
+def pipelines_dir() -> Path:
+    return Path(os.environ.get("SMARCHIVE_PIPELINES", PROJECT_ROOT / "pipelines"))
+
+
+def available_pipelines() -> list[str]:
+    return sorted(p.stem for p in pipelines_dir().glob("*.toml") if p.stem != "accounts")
+
+
+def resolve_pipeline(name_or_path: str) -> Path:
+    """A pipeline by name (pipelines/NAME.toml) or by path to a TOML file."""
+    if name_or_path.endswith(".toml") or os.sep in name_or_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise ConfigError(f"pipeline file not found: {path}")
+        return path
+    path = pipelines_dir() / f"{name_or_path}.toml"
+    if not path.is_file():
+        raise ConfigError(
+            f"unknown pipeline {name_or_path!r} (available: {', '.join(available_pipelines()) or 'none'})"
+        )
+    return path
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"invalid TOML in {path}: {e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"invalid TOML in {path}: not UTF-8 text") from None
+
+
+def _check_keys(table: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def parse_account(table: Any, where: str) -> Account:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: an [[account]] entry must be a table")
+    _check_keys(table, ACCOUNT_KEYS, where)
+    for key in ("id", "platform", "name"):
+        if not isinstance(table.get(key), str) or not table[key].strip():
+            raise ConfigError(f"{where}: account needs a non-empty string {key!r}")
+    where = f"{where} account {table['id']!r}"
+    if table["platform"] not in PLATFORMS:
+        raise ConfigError(f"{where}: unknown platform {table['platform']!r} (known: {', '.join(sorted(PLATFORMS))})")
+    archivable = table.get("archivable", table["platform"] != "snapchat")
+    if not isinstance(archivable, bool):
+        raise ConfigError(f"{where}: 'archivable' must be true or false")
+    if archivable and not isinstance(table.get("url"), str):
+        raise ConfigError(f"{where}: an archivable account needs a 'url'")
+    if not archivable and not str(table.get("reason", "")).strip():
+        raise ConfigError(f"{where}: an account that is not archivable needs a 'reason'")
+    return Account(
+        id=table["id"],
+        platform=table["platform"],
+        name=table["name"],
+        url=str(table.get("url", "")),
+        handle=str(table.get("handle", "")),
+        confirmed=bool(table.get("confirmed", False)),
+        archivable=archivable,
+        reason=str(table.get("reason", "")),
+    )
+
+
+def _relative(base: Path, value: str, where: str) -> Path:
+    path = (base.parent / value).resolve()
+    if not path.exists():
+        raise ConfigError(f"{where}: {value} not found (looked at {path})")
+    return path
+
+
+def load_pipeline(name_or_path: str) -> Pipeline:
+    path = resolve_pipeline(name_or_path)
+    data = read_toml(path)
+    _check_keys(data, TOP_KEYS, str(path))
+    job = data.get("job", {})
+    if not isinstance(job, dict):
+        raise ConfigError(f"{path}: [job] must be a table")
+    _check_keys(job, JOB_KEYS, f"{path} [job]")
+    accounts = [parse_account(t, str(path)) for t in data.get("account", [])]
+    if "accounts_file" in job:
+        register = _relative(path, job["accounts_file"], f"{path} [job] accounts_file")
+        reg_data = read_toml(register)
+        _check_keys(reg_data, {"account"}, str(register))
+        accounts += [parse_account(t, str(register)) for t in reg_data.get("account", [])]
+    ids = [a.id for a in accounts]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ConfigError(f"{path}: account id listed twice: {', '.join(duplicates)}")
+    if not accounts:
+        raise ConfigError(f"{path}: the pipeline has no accounts")
+    sandbox = data.get("sandbox") if job.get("sandbox", False) else None
+    retention = job.get("retention")
+    retention_dir = _relative(path, retention, f"{path} [job] retention") if retention else PROJECT_ROOT / "retention"
+    return Pipeline(
+        name=str(job.get("name", path.stem)),
+        path=path,
+        description=str(job.get("description", "")),
+        operator=str(job.get("operator", "")),
+        accounts=accounts,
+        sandbox=dict(sandbox or {}) if job.get("sandbox", False) else None,
+        storage=dict(data.get("storage", {})),
+        retention_dir=retention_dir,
+        retention_profile=str(job.get("retention_profile", "orebro")),
+    )

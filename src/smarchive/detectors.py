@@ -1,0 +1,275 @@
+"""Pattern detectors for personal data and case references in Swedish text.
+
+Each ``find_*`` function returns ``Hit``s with offsets into the text it was given. Detectors are pure
+functions of the text (and, for personnummer, a reference date), with precompiled patterns, so the
+tagging engine can run them on every item.
+
+Health and social-services terms are words rather than patterns; they live in the lexicons under
+``retention/lexicons/`` (so a municipality can extend them) and ``find_sensitive_terms`` runs them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One detector finding: what kind, the text as written, and where."""
+
+    kind: str  # personnummer, samordningsnummer, phone, email, case_number, address, url, health, ...
+    text: str
+    start: int
+    end: int
+    value: str = ""  # normalised form, e.g. "19850709-9805" or "+46701234567"
+
+
+# --- personnummer and samordningsnummer -------------------------------------------------------------
+
+# YYMMDD or YYYYMMDD, an optional separator ("-", "+" or a space), then NNNC; never inside a longer
+# run of digits.
+_PNR_RE = re.compile(r"(?<![\d])(\d{2})?(\d{2})(\d{2})(\d{2})([-+ ]?)(\d{3})(\d)(?![\d])")
+
+# A bare ten-digit number starting with 0 shortly after a phone word ("ring mig på 0701234569") is a
+# telephone number, even when its digits also form a valid personnummer (070123-4569 is both). A
+# personnummer word in the same window wins: missing an identity number is the worse mistake.
+_PHONE_CUE_RE = re.compile(r"\b(ring|ringa|tel|telefon|telefonnummer|mobil|mobilnr|mobilnummer|sms|swish)\b")
+_PNR_CUE_RE = re.compile(r"(personnummer|personnr|pnr|samordningsnummer|född|födelse)")
+
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn check used for the last digit of a personnummer (over the ten-digit form)."""
+    total = 0
+    for i, ch in enumerate(digits):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _valid_date(year: int, month: int, day: int) -> bool:
+    if not 1 <= month <= 12 or day < 1:
+        return False
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _resolve_year(century: str | None, yy: int, month: int, day: int, sep: str, ref: date) -> int:
+    """Full birth year. Twelve digits state the century; ten digits imply the most recent century
+    not in the future, and a "+" separator means the person has turned 100."""
+    if century is not None:
+        return int(century) * 100 + yy
+    year = (ref.year // 100) * 100 + yy
+    if (year, month, day) > (ref.year, ref.month, ref.day):
+        year -= 100
+    if sep == "+":
+        year -= 100
+    return year
+
+
+def _check_personnummer(m: re.Match[str], ref: date) -> Hit | None:
+    century, yy, mm, dd, sep, serial, check = m.groups()
+    month, day = int(mm), int(dd)
+    kind = "personnummer"
+    if 61 <= day <= 91:  # samordningsnummer: birth day + 60
+        kind, day = "samordningsnummer", day - 60
+    if century is not None and century not in ("18", "19", "20"):
+        return None
+    year = _resolve_year(century, int(yy), month, day, sep, ref)
+    if not _valid_date(year, month, day) or date(year, month, day) > ref:
+        return None
+    if not luhn_ok(yy + mm + dd + serial + check):
+        return None
+    separator = "+" if sep == "+" else "-"
+    value = f"{year:04d}{mm}{dd}{separator}{serial}{check}"
+    return Hit(kind, m.group(0), m.start(), m.end(), value)
+
+
+def _looks_like_phone(text: str, m: re.Match[str]) -> bool:
+    if m.group(1) is not None or m.group(5) or not m.group(0).startswith("0"):
+        return False
+    before = text[max(0, m.start() - 30):m.start()].lower()
+    if _PNR_CUE_RE.search(before):
+        return False
+    return _PHONE_CUE_RE.search(before) is not None
+
+
+def find_personnummer(text: str, ref: date | None = None) -> list[Hit]:
+    """Personnummer and samordningsnummer, 10 or 12 digits, with "-", "+", a space or no separator.
+
+    A hit needs a real date (day + 60 for a samordningsnummer, century from 12 digits or "+"), not
+    after ``ref`` (default: today), and a correct Luhn check digit.
+    """
+    if not text:
+        return []
+    ref = ref or date.today()
+    hits = []
+    for m in _PNR_RE.finditer(text):
+        hit = _check_personnummer(m, ref)
+        if hit is not None and not _looks_like_phone(text, m):
+            hits.append(hit)
+    return hits
+
+
+# --- telephone numbers -----------------------------------------------------------------------------
+
+# +46 / 0046 / 0, then 7-9 more digits, allowing the usual spaces and dashes (070-123 45 67,
+# 019-21 10 00, +46 (0)70 123 45 67, 0771-123 123).
+_PHONE_RE = re.compile(
+    r"(?<![\w+])(?:(?:\+46|0046)[ -]?(?:\(0\)[ -]?)?|0)[1-9](?:[ -]?\d){6,9}(?![\d])"
+)
+
+
+def find_phone_numbers(text: str) -> list[Hit]:
+    """Swedish telephone numbers: national (0...) or international (+46, 0046), 8-10 digits nationally."""
+    hits = []
+    for m in _PHONE_RE.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if digits.startswith("0046"):
+            digits = digits[4:]
+        elif digits.startswith("46") and m.group(0).startswith("+"):
+            digits = digits[2:]
+        national = digits if digits.startswith("0") else "0" + digits
+        if not 8 <= len(national) <= 10:
+            continue
+        hits.append(Hit("phone", m.group(0), m.start(), m.end(), "+46" + national[1:]))
+    return hits
+
+
+# --- e-mail and links ------------------------------------------------------------------------------
+
+_EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-zA-Z]{2,}\b")
+_URL_RE = re.compile(
+    r"\b(?:https?://\S+|www\.[\w-]+(?:\.[\w-]+)+\S*|[\w-]+(?:\.[\w-]+)*\.(?:se|com|nu|net|org|io|ly|eu|info)"
+    r"(?:/[^\s]*)?)(?![\w@])",
+    re.IGNORECASE,
+)
+
+
+def find_emails(text: str) -> list[Hit]:
+    """E-mail addresses."""
+    if "@" not in text:
+        return []
+    return [Hit("email", m.group(0), m.start(), m.end(), m.group(0).lower()) for m in _EMAIL_RE.finditer(text)]
+
+
+def find_urls(text: str) -> list[Hit]:
+    """Links: http(s) URLs, www. hosts and bare domains (bit.ly/x, exempel.se). Not e-mail domains."""
+    if "." not in text:
+        return []
+    hits = []
+    for m in _URL_RE.finditer(text):
+        if m.start() > 0 and text[m.start() - 1] == "@":
+            continue
+        url = m.group(0).rstrip(".,;:!?)")
+        hits.append(Hit("url", url, m.start(), m.start() + len(url), url.lower()))
+    return hits
+
+
+# --- case numbers (diarienummer) ------------------------------------------------------------------
+
+# A registry prefix in capitals (BN, KS, GSN), a year, a serial: "BN 2024-00123", "KS 2023/456".
+# The lookahead rejects dates such as "ABC 2024-01-15".
+_DNR_PREFIXED_RE = re.compile(
+    r"(?<![\w])([A-ZÅÄÖ]{2,5})[ -]?((?:19|20)\d{2})[-/:.](\d{1,6})(?![\w]|[-/:.]\d)"
+)
+# After the word dnr / diarienummer the prefix is optional: "Dnr 2023.1456", "dnr: 23/456".
+_DNR_KEYWORD_RE = re.compile(
+    r"\b(?:dnr|diarienr|diarienummer)[.:]?\s*((?:[A-ZÅÄÖ]{2,5}[ -]?)?(?:(?:19|20)\d{2}|\d{2})[-/:.]\d{1,6})"
+    r"(?![\w]|[-/:.]\d)",
+    re.IGNORECASE,
+)
+
+
+def find_case_numbers(text: str) -> list[Hit]:
+    """Registry (diarie) numbers such as ``BN 2024-00123``, ``KS 2023/456``, ``Dnr 2023.1456``."""
+    hits: list[Hit] = []
+    for m in _DNR_KEYWORD_RE.finditer(text):
+        hits.append(Hit("case_number", m.group(1), m.start(1), m.end(1), m.group(1).upper()))
+    taken = {(h.start, h.end) for h in hits}
+    for m in _DNR_PREFIXED_RE.finditer(text):
+        prefix, year, serial = m.groups()
+        if len(serial) == 4 and 0 < int(serial) - int(year) <= 10:
+            continue  # "SD 2022-2026": a span of years, not a case number
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        hits.append(Hit("case_number", m.group(0), m.start(), m.end(), f"{prefix} {year}-{serial}"))
+    hits.sort(key=lambda h: h.start)
+    return hits
+
+
+# --- street addresses ----------------------------------------------------------------------------
+
+_STREET_SUFFIX = (r"(?:gatan|gata|vägen|väg|gränd|gränden|torget|torg|stigen|allén|backen|leden|platsen"
+                  r"|plan|stråket|esplanaden|promenaden|kajen)")
+_ADDRESS_RE = re.compile(
+    r"(?<![\w])((?:(?:Norra|Södra|Östra|Västra|Stora|Lilla|Gamla|Nya)\s)?[A-ZÅÄÖ][a-zåäöéü]*" + _STREET_SUFFIX
+    + r")\s(\d{1,4})(?:\s?([A-Ha-h])(?![\w]))?(?:,?\s+(\d{3}\s?\d{2})\s+([A-ZÅÄÖ][a-zåäö]+))?(?![\d])"
+)
+
+
+def find_addresses(text: str) -> list[Hit]:
+    """Swedish street addresses: a capitalised street name with a street ending and a house number
+    ("Hagagatan 14", "Lövstagatan 3A", "Västra Nobelgatan 3, 702 11 Örebro")."""
+    return [Hit("address", m.group(0), m.start(), m.end(), " ".join(m.group(0).split()))
+            for m in _ADDRESS_RE.finditer(text)]
+
+
+# --- sensitive terms (lexicon-backed) --------------------------------------------------------------
+
+def find_sensitive_terms(text: str) -> list[Hit]:
+    """Health and social-services terms from the default profile's lexicons (retention/lexicons)."""
+    matcher = _default_sensitive_matcher()
+    return [Hit(h.lexicon, h.text, h.start, h.end, h.term) for h in matcher.find(text)]
+
+
+@lru_cache(maxsize=1)
+def _default_sensitive_matcher():  # noqa: ANN202 - import kept local to avoid a cycle with tag
+    from smarchive.tag import RetentionEngine
+
+    engine = RetentionEngine.load()
+    return engine.sub_matcher(("health", "social_services"))
+
+
+# --- all detectors ---------------------------------------------------------------------------------
+
+_HAS_DIGIT = re.compile(r"\d")
+
+DETECTORS: dict[str, Callable[[str], list[Hit]]] = {
+    "personnummer": find_personnummer,
+    "phone": find_phone_numbers,
+    "email": find_emails,
+    "url": find_urls,
+    "case_number": find_case_numbers,
+    "address": find_addresses,
+}
+# Detectors that can only fire when the text has a digit: skipping them is most of the speed.
+_NEEDS_DIGIT = {"personnummer", "phone", "case_number", "address"}
+
+
+def find_all(text: str, ref: date | None = None, only: set[str] | None = None) -> list[Hit]:
+    """Run every pattern detector (or those named in ``only``); hits sorted by position.
+
+    ``personnummer`` also yields samordningsnummer. Where a phone hit covers the same digits as a
+    personnummer hit, the personnummer is kept: treating an identity number as a phone number would
+    leave sensitive data open.
+    """
+    if not text:
+        return []
+    has_digit = _HAS_DIGIT.search(text) is not None
+    hits: list[Hit] = []
+    for name, func in DETECTORS.items():
+        if (only is not None and name not in only) or (name in _NEEDS_DIGIT and not has_digit):
+            continue
+        hits.extend(find_personnummer(text, ref) if name == "personnummer" else func(text))
+    pnr_spans = [(h.start, h.end) for h in hits if h.kind in ("personnummer", "samordningsnummer")]
+    if pnr_spans:
+        hits = [h for h in hits if h.kind != "phone" or not any(s < h.end and h.start < e for s, e in pnr_spans)]
+    hits.sort(key=lambda h: (h.start, h.end))
+    return hits

@@ -1,0 +1,13 @@
+"""Errors a user can act on. The CLI prints them as one line, never a traceback."""
+
+
+class SmarchiveError(Exception):
+    """A problem with input, configuration or environment, explained in one line."""
+
+
+class ConfigError(SmarchiveError):
+    """The pipeline or account configuration is missing, unreadable or invalid."""
+
+
+class CaptureError(SmarchiveError):
+    """An account could not be captured (wall not passed, platform unreachable...)."""

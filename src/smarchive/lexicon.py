@@ -1,0 +1,256 @@
+"""Swedish lexicon matching: many terms, one pass over the text.
+
+A lexicon is a list of terms. The notation lets one line cover Swedish inflection and compounds:
+
+    tack                 the whole word only ("tack", not "tackla")
+    snöröjning*          the word and its inflections: snöröjningen, snöröjningens
+    *ärende*             anywhere inside a word: bygglovsärendet, ärendena (compounds)
+    *skolan              a word ending: Vasaskolan, förskolan
+    tack för ingenting   a phrase; any run of whitespace between the words
+    🙄                   a symbol or emoji: matched wherever it occurs
+
+All terms of all lexicons are compiled into one trie-shaped regular expression, so matching costs
+one scan of the text however many terms there are (a loop of one regex per term would not reach the
+engine's throughput target). Each match is then checked against its terms' word-boundary rules.
+
+Typos: words of at least ``fuzzy_min_length`` letters also match at edit distance 1 (one letter
+missing, extra, changed or two swapped: "snöröjnngen", "autsim"), through an index of one-letter
+deletions (the symmetric-delete method), which costs a few dict look-ups per long word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# Common Swedish inflection endings, used only to give typo matching the inflected forms of a stem
+# ("snöröjning*" -> snöröjningen); exact matching of stems needs no list.
+_ENDINGS = ("", "en", "et", "n", "t", "ar", "arna", "er", "erna", "or", "orna", "na", "a", "e", "s",
+            "ens", "ets", "ns", "ts", "ade", "at", "as", "ats", "ande")
+
+_WORD_RE = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One lexicon line, parsed."""
+
+    lexicon: str
+    source: str  # the line as written, e.g. "snöröjning*"
+    key: str  # what the regex matches, lower case, single spaces: "snöröjning"
+    open_left: bool  # may be preceded by letters (compound: *ärende)
+    open_right: bool  # may be followed by letters (inflection: snöröjning*)
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass is several times slower to create
+class LexiconHit:
+    """A term found in a text; offsets index the original text."""
+
+    lexicon: str
+    term: str  # the lexicon line that matched
+    text: str  # the text as it appears
+    start: int
+    end: int
+    fuzzy: bool = False  # matched at edit distance 1 (a typo)
+
+
+def parse_term(lexicon: str, line: str) -> Term | None:
+    """Parse one lexicon line; None for blank lines and comments."""
+    source = line.strip()
+    if not source or source.startswith("#"):
+        return None
+    open_left = source.startswith("*")
+    open_right = source.endswith("*") and len(source) > 1
+    key = " ".join(source.strip("*").lower().split())
+    if not key:
+        return None
+    # Word boundaries only apply at letters and digits: emoji, "@" or "% rabatt" match anywhere.
+    open_left = open_left or not key[0].isalnum()
+    open_right = open_right or not key[-1].isalnum()
+    return Term(lexicon, source, key, open_left, open_right)
+
+
+def lower_same_length(text: str) -> str:
+    """Lower-case without changing the length, so offsets stay valid (a few letters grow, e.g. İ)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(ch.lower()[0] for ch in text)
+
+
+def _trie_pattern(keys: Iterable[str]) -> str:
+    """A regex matching any key, shaped as a trie: shared prefixes are tested once."""
+    trie: dict = {}
+    for key in keys:
+        node = trie
+        for ch in key:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # end of a key
+    return _node_pattern(trie)
+
+
+def _node_pattern(node: dict) -> str:
+    ends_here = "" in node
+    branches = []
+    for ch in sorted(k for k in node if k):
+        atom = r"\s+" if ch == " " else re.escape(ch)
+        branches.append(atom + _node_pattern(node[ch]))
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    # Greedy optional group: the longest key wins ("tack för ingenting" over "tack").
+    if ends_here:
+        return "(?:" + body + ")?"
+    return body
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True if a and b differ by at most one insertion, deletion, substitution or adjacent swap."""
+    if a == b:
+        return True
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    i = 0
+    while i < min(la, lb) and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if a[i + 1:] == b[i + 1:]:
+            return True  # substitution
+        return i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2:] == b[i + 2:]
+    if la > lb:
+        return a[i + 1:] == b[i:]
+    return a[i:] == b[i + 1:]
+
+
+class LexiconMatcher:
+    """Finds the terms of several named lexicons in a text, in one regex scan."""
+
+    def __init__(self, lexicons: Mapping[str, Iterable[str]], fuzzy_min_length: int = 7) -> None:
+        self.names = tuple(lexicons)
+        self._by_key: dict[str, list[Term]] = {}
+        for name, lines in lexicons.items():
+            for line in lines:
+                term = parse_term(name, line)
+                if term is not None:
+                    self._by_key.setdefault(term.key, []).append(term)
+        # Two scans. Most terms start at a word start, so their regex is anchored there by a lookbehind
+        # that rejects positions inside words cheaply; the few terms that may start inside a word
+        # (compound parts, word endings, symbols) get a second, small regex. The lookaheads make
+        # matches overlap, so a rejected candidate cannot hide a valid one that starts inside it.
+        word_keys = sorted(k for k, ts in self._by_key.items() if any(not t.open_left for t in ts))
+        inner_keys = sorted(k for k, ts in self._by_key.items() if any(t.open_left for t in ts))
+        self._word_keys = frozenset(word_keys)
+        self._word_regex = re.compile(r"(?<!\w)(?=(" + _trie_pattern(word_keys) + "))") if word_keys else None
+        self._inner_regex = re.compile("(?=(" + _trie_pattern(inner_keys) + "))") if inner_keys else None
+        self.fuzzy_min_length = fuzzy_min_length
+        self._fuzzy: dict[str, list[tuple[str, Term]]] = {}
+        if fuzzy_min_length > 0:
+            self._build_fuzzy_index()
+
+    def _build_fuzzy_index(self) -> None:
+        for key, terms in self._by_key.items():
+            if " " in key or len(key) < self.fuzzy_min_length or not key.isalpha():
+                continue
+            for term in terms:
+                if term.open_left:
+                    continue  # compound parts inside longer words: too loose to guess at typos
+                endings = _ENDINGS if term.open_right else ("",)
+                for form in {key + ending for ending in endings}:
+                    for variant in _deletes(form) | {form}:
+                        self._fuzzy.setdefault(variant, []).append((form, term))
+
+    def find(self, text: str, lowered: str | None = None) -> list[LexiconHit]:
+        """All hits in the text, in text order. Pass ``lowered`` if you already have it."""
+        if not text or not self._by_key:
+            return []
+        low = lowered if lowered is not None else lower_same_length(text)
+        hits: list[LexiconHit] = []
+        covered: set[int] = set()  # starts of words already matched exactly
+        if self._word_regex is not None:
+            self._scan(self._word_regex, text, low, hits, covered, inner=False)
+        if self._inner_regex is not None:
+            self._scan(self._inner_regex, text, low, hits, covered, inner=True)
+        if self._fuzzy:
+            hits.extend(self._find_fuzzy(text, low, covered))
+        if len(hits) > 1:
+            hits.sort(key=lambda h: h.start)
+        return hits
+
+    def _scan(self, regex: re.Pattern[str], text: str, low: str, hits: list[LexiconHit], covered: set[int],
+              inner: bool) -> None:
+        n = len(low)
+        by_key = self._by_key
+        for match in regex.finditer(low):
+            start, end = match.span(1)
+            if start == end:
+                continue
+            left_word = start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_")
+            key = low[start:end]
+            if inner and not left_word and key in self._word_keys:
+                continue  # at a word start the word scan has found it already
+            terms = by_key.get(key)
+            if terms is None:
+                terms = by_key.get(" ".join(key.split()), ())  # a phrase with extra whitespace
+            right_word = end < n and (low[end].isalnum() or low[end] == "_")
+            for term in terms:
+                if (left_word and not term.open_left) or (right_word and not term.open_right):
+                    continue
+                hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end))
+                covered.add(start)
+
+    def _find_fuzzy(self, text: str, low: str, covered: set[int]) -> list[LexiconHit]:
+        found: list[LexiconHit] = []
+        lookup = self._fuzzy.get
+        min_len = self.fuzzy_min_length
+        for word in _WORD_RE.finditer(low):
+            token = word.group()
+            if len(token) < min_len or word.start() in covered:
+                continue
+            candidates = lookup(token, ())
+            for i in range(len(token)):
+                more = lookup(token[:i] + token[i + 1:])
+                if more:
+                    candidates = [*candidates, *more]
+            if candidates:
+                found.extend(self._verify(text, word, candidates))
+        return found
+
+    @staticmethod
+    def _verify(text: str, word: re.Match[str], candidates: list[tuple[str, Term]]) -> list[LexiconHit]:
+        out, seen = [], set()
+        token = word.group()
+        for form, term in candidates:
+            key = (term.lexicon, term.source)
+            if key in seen or not within_one_edit(token, form):
+                continue
+            seen.add(key)
+            out.append(LexiconHit(term.lexicon, term.source, text[word.start():word.end()],
+                                  word.start(), word.end(), fuzzy=True))
+        return out
+
+
+def read_lexicon_lines(lines: Iterable[str], base: list[str] | None = None) -> list[str]:
+    """Apply an override file's lines to a base lexicon.
+
+    By default an override extends the base. ``-term`` removes a term; a ``%replace`` line (before
+    any term) discards the base entirely. This lets a municipality adjust a lexicon without copying it.
+    """
+    result = list(base or [])
+    for raw in lines:
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line == "%replace":
+            result = []
+        elif line.startswith("-") and len(line) > 1:
+            drop = line[1:].strip()
+            result = [term for term in result if term != drop]
+        elif line not in result:
+            result.append(line)
+    return result

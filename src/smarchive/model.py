@@ -1,0 +1,61 @@
+"""The records smarchive moves between stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+ItemType = Literal["post", "comment", "reply"]
+MediaKind = Literal["image", "video", "audio"]
+
+
+@dataclass(frozen=True)
+class Account:
+    """One entry of the account register (pipelines/accounts.toml)."""
+
+    id: str  # register id, e.g. "facebook-orebrokommun"
+    platform: str  # adapter name: facebook, instagram, linkedin, youtube, podcast, web, snapchat
+    name: str
+    url: str  # may start with "sandbox:" and is then resolved against the running sandbox
+    handle: str = ""  # the platform's own name for the account, e.g. "orebrokommun"
+    confirmed: bool = False  # URL confirmed by the communications department
+    archivable: bool = True
+    reason: str = ""  # why not archivable
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A media file an item shows, by the URL the browser fetched it from."""
+
+    url: str
+    kind: MediaKind = "image"
+
+
+@dataclass
+class SourceRecord:
+    """Where in the WARC the data an item was parsed from lies."""
+
+    warc_file: str = ""  # file name, relative to the run's warc folder
+    record_id: str = ""  # WARC-Record-ID, e.g. "<urn:uuid:...>"
+    offset: int = -1  # byte offset of the record in the (gzip) WARC file
+    url: str = ""  # WARC-Target-URI of the record
+
+
+@dataclass
+class Item:
+    """A post, comment or reply, as published on the platform."""
+
+    id: str  # the platform's own id; unique within the platform
+    parent_id: str | None  # post for a comment, comment for a reply, None for a post
+    platform: str
+    account: str  # Account.id
+    item_type: ItemType
+    author: str
+    author_is_account: bool
+    published_at: datetime  # timezone-aware, UTC
+    text: str
+    permalink: str
+    media: list[MediaRef] = field(default_factory=list)
+    source: SourceRecord = field(default_factory=SourceRecord)
+    post_id: str = ""  # the post this item belongs to (itself for a post)

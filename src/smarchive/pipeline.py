@@ -1,0 +1,238 @@
+"""A run: capture -> extract -> store -> tag -> manifest, account by account.
+
+One account failing (a wall not passed, a platform down) does not stop the others; the report and
+the exit code say what failed. Snapchat and other accounts marked not archivable are skipped and
+reported with their reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sys
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+from smarchive import __version__, dependency_version
+from smarchive.capture import AccountCaptureResult, JobInfo, capture_account
+from smarchive.config import Pipeline
+from smarchive.errors import SmarchiveError
+from smarchive.extract import StoredMedia, extract_items, store_media
+from smarchive.manifest import write_items, write_run
+from smarchive.model import Account, Item
+from smarchive.platforms import get_adapter
+from smarchive.s3store import open_storage
+from smarchive.tag import RetentionEngine
+
+
+@dataclass
+class AccountOutcome:
+    account: Account
+    status: str  # captured | failed | skipped
+    message: str = ""
+    items: dict[str, int] = field(default_factory=dict)
+    media: int = 0
+    warc_file: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunReport:
+    run_id: str
+    pipeline: str
+    year: int
+    archive: Path
+    started_at: datetime
+    finished_at: datetime | None = None
+    outcomes: list[AccountOutcome] = field(default_factory=list)
+    manifest_files: list[Path] = field(default_factory=list)
+    log_file: Path | None = None
+
+    @property
+    def failed(self) -> list[AccountOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+
+class Progress:
+    """Progress lines on stderr, and the same lines in the run's log file."""
+
+    def __init__(self, log_path: Path, stream=sys.stderr):
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "a", encoding="utf-8")
+        self._stream = stream
+
+    def __call__(self, message: str) -> None:
+        line = f"[{datetime.now().strftime('%H:%M:%S')}] {message}"
+        print(line, file=self._stream, flush=True)
+        self._log.write(line + "\n")
+        self._log.flush()
+
+    def close(self) -> None:
+        self._log.close()
+
+
+def new_run_id(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def check_archive_writable(archive: Path) -> None:
+    try:
+        archive.mkdir(parents=True, exist_ok=True)
+        probe = archive / f".write-probe-{secrets.token_hex(4)}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise SmarchiveError(f"archive folder {archive} is not writable: {e.strerror or e}") from None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve_url(url: str, sandbox_base: str | None) -> str:
+    if url.startswith("sandbox:"):
+        if sandbox_base is None:
+            raise SmarchiveError(f"{url} needs the sandbox, but the pipeline does not start it ([job] sandbox = true)")
+        return sandbox_base + url.removeprefix("sandbox:")
+    return url
+
+
+def start_sandbox(pipeline: Pipeline, stack: ExitStack) -> str | None:
+    if pipeline.sandbox is None:
+        return None
+    from smarchive.sandbox.content import SandboxConfig
+    from smarchive.sandbox.server import SandboxServer
+
+    settings = {k: v for k, v in pipeline.sandbox.items() if k in ("seed", "posts_per_year", "comments_per_post")}
+    server = SandboxServer(SandboxConfig(**settings))
+    base = server.start()
+    stack.callback(server.stop)
+    return base
+
+
+def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Path,
+        progress: Callable[[str], None] | None = None) -> RunReport:
+    archive = archive.resolve()
+    check_archive_writable(archive)
+    accounts = pipeline.select(account_ids)
+    started = datetime.now(UTC)
+    report = RunReport(new_run_id(started), pipeline.name, year, archive, started)
+    report.log_file = archive / "logs" / f"run-{report.run_id}.log"
+    log = Progress(report.log_file)
+    say = progress or log
+    engine = RetentionEngine.load(pipeline.retention_dir, profile=pipeline.retention_profile)
+    storage = open_storage(pipeline.storage, archive)
+    info = JobInfo(pipeline.name, pipeline.operator, report.run_id, year, pipeline.description)
+    say(f"run {report.run_id}: pipeline {pipeline.name}, year {year}, {len(accounts)} account(s), archive {archive}")
+    rows: list[dict] = []
+    try:
+        with ExitStack() as stack:
+            sandbox_base = start_sandbox(pipeline, stack)
+            if sandbox_base:
+                say(f"sandbox started at {sandbox_base}")
+            pw = stack.enter_context(sync_playwright())
+            for n, account in enumerate(accounts, 1):
+                say(f"account {n}/{len(accounts)}: {account.id} ({account.platform})")
+                outcome, account_rows = run_account(pw, account, info, archive, storage, engine, sandbox_base, say)
+                report.outcomes.append(outcome)
+                rows += account_rows
+                say(f"{account.id}: {outcome.status}"
+                    + (f": {outcome.message}" if outcome.message else f", {sum(outcome.items.values())} items"))
+        report.manifest_files = write_items(archive, rows, report.run_id) if rows else []
+    finally:
+        report.finished_at = datetime.now(UTC)
+        write_run(archive, run_row(report, pipeline, rows))
+        if progress is None:
+            log.close()
+    return report
+
+
+def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, engine, sandbox_base: str | None,
+                say: Callable[[str], None]) -> tuple[AccountOutcome, list[dict]]:
+    if not account.archivable:
+        return AccountOutcome(account, "skipped", f"not archivable: {account.reason}"), []
+    adapter = get_adapter(account.platform)
+    if adapter is None:
+        return AccountOutcome(account, "failed", f"no capture adapter for platform {account.platform} yet"), []
+    warc_rel = Path("warc") / str(info.year) / f"{account.id}-{info.run_id}.warc.gz"
+    try:
+        url = resolve_url(account.url, sandbox_base)
+        result = capture_account(pw, adapter, account, url, info, archive / "staging" / info.run_id / account.id,
+                                 archive / warc_rel, say)
+        say(f"{account.id}: WARC written, extracting items")
+        items = extract_items(adapter, result.warc_path, account, info.year, str(warc_rel))
+        captured_at = datetime.now(UTC)
+        media, missing = store_media(items, result.warc_path, storage, account, captured_at.isoformat())
+    except SmarchiveError as e:
+        return AccountOutcome(account, "failed", str(e)), []
+    tags = engine.tag_all([item_for_tagging(i) for i in items])
+    warc_sha = file_sha256(result.warc_path)
+    rows = [manifest_row(i, t, result, media, info, str(warc_rel), warc_sha, captured_at)
+            for i, t in zip(items, tags, strict=True)]
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.item_type] = counts.get(item.item_type, 0) + 1
+    outcome = AccountOutcome(account, "captured", items=counts, media=len(media), warc_file=str(warc_rel),
+                             warnings=result.warnings + missing)
+    return outcome, rows
+
+
+def item_for_tagging(item: Item) -> dict:
+    return {"id": item.id, "platform": item.platform, "item_type": item.item_type,
+            "author_is_account": item.author_is_account, "text": item.text,
+            "published_at": item.published_at.isoformat(), "parent_id": item.parent_id}
+
+
+def manifest_row(item: Item, tag, result: AccountCaptureResult, media: dict[str, StoredMedia], info: JobInfo,
+                 warc_file: str, warc_sha: str, captured_at: datetime) -> dict:
+    snap = result.snapshots.get(item.post_id or item.id)
+    item_media = [vars(media[m.url]) for m in item.media if m.url in media]
+    t = tag.to_dict()
+    return {
+        "item_id": item.id, "platform": item.platform, "account": item.account, "account_name": result.account.name,
+        "year": info.year, "item_type": item.item_type, "parent_id": item.parent_id, "post_id": item.post_id,
+        "author": item.author, "author_is_account": item.author_is_account, "published_at": item.published_at,
+        "text": item.text, "permalink": item.permalink,
+        "media": item_media, "media_sha256": [m["sha256"] for m in item_media],
+        "warc_file": warc_file, "warc_sha256": warc_sha, "warc_record_id": item.source.record_id,
+        "warc_offset": item.source.offset, "source_url": item.source.url,
+        "snapshot_record_id": snap.snapshot_record_id if snap else None,
+        "snapshot_offset": snap.snapshot_offset if snap else None,
+        "screenshot_record_id": snap.screenshot_record_id if snap else None,
+        "screenshot_offset": snap.screenshot_offset if snap else None,
+        "tag_category": t["category"], "tag_retention": t["retention"], "tag_cull_from": tag.cull_from,
+        "tag_actions": t["actions"], "tag_access": t["access"], "tag_rule_ids": t["rule_ids"],
+        "tag_evidence": [{k: e.get(k) for k in ("rule_id", "kind", "name", "term", "text", "start", "end")}
+                         for e in t["evidence"]],
+        "tag_needs_review": t["needs_review"], "tag_decision": t["decision"],
+        "tag_engine_version": t["engine_version"], "tag_ruleset_version": t["ruleset_version"],
+        "run_id": info.run_id, "captured_at": captured_at, "software": software_string(),
+    }
+
+
+def software_string() -> str:
+    return f"smarchive/{__version__} playwright/{dependency_version('playwright')}"
+
+
+def run_row(report: RunReport, pipeline: Pipeline, rows: list[dict]) -> dict:
+    return {
+        "run_id": report.run_id, "job": pipeline.name, "pipeline_file": str(pipeline.path), "year": report.year,
+        "started_at": report.started_at, "finished_at": report.finished_at,
+        "accounts": [o.account.id for o in report.outcomes],
+        "accounts_failed": [o.account.id for o in report.outcomes if o.status == "failed"],
+        "accounts_skipped": [o.account.id for o in report.outcomes if o.status == "skipped"],
+        "items": len(rows), "media": sum(o.media for o in report.outcomes),
+        "warc_files": [o.warc_file for o in report.outcomes if o.warc_file],
+        "warnings": [f"{o.account.id}: {w}" for o in report.outcomes for w in o.warnings],
+        "errors": [f"{o.account.id}: {o.message}" for o in report.outcomes if o.status == "failed"],
+        "software": software_string(), "operator": pipeline.operator,
+    }

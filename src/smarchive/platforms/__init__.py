@@ -1,0 +1,21 @@
+"""One adapter per platform, all with the small interface in base.py."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from smarchive.platforms.base import Adapter
+
+# platform name -> "module:Class"; imported on first use so a run loads only what it needs.
+ADAPTERS = {
+    "facebook": "smarchive.platforms.facebook:FacebookAdapter",
+}
+
+
+def get_adapter(platform: str) -> Adapter | None:
+    """The adapter for a platform, or None if smarchive cannot capture it yet."""
+    target = ADAPTERS.get(platform)
+    if target is None:
+        return None
+    module, cls = target.split(":")
+    return getattr(import_module(module), cls)()

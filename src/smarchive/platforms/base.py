@@ -1,0 +1,59 @@
+"""The interface every platform adapter implements.
+
+An adapter knows two things about its platform: how to drive a browser through an account's
+pages so that everything of the year lands in the WARC (capture), and how to read items back
+out of the recorded responses (extract). It never fetches anything during extract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from playwright.sync_api import BrowserContext, Page
+
+from smarchive.model import Account, Item
+
+
+@dataclass
+class CapturedResponse:
+    """One HTTP response read back from a WARC, body already de-chunked and decompressed."""
+
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+    warc_file: str
+    record_id: str
+    offset: int
+    method: str = "GET"
+    request_body: bytes = b""  # e.g. the GraphQL variables of a POST
+
+
+class CaptureContext(Protocol):
+    """What the capture stage hands an adapter for one account."""
+
+    account: Account
+    year: int
+    context: BrowserContext  # already routed through the recording proxy
+    account_url: str  # Account.url resolved (sandbox: URLs made absolute)
+
+    def snapshot(self, page: Page, item_id: str) -> None:
+        """Record the page's DOM (HTML) and a full-page screenshot, tied to item_id."""
+
+    def progress(self, message: str) -> None:
+        """Tell the operator what is happening (shown on long work)."""
+
+    def warn(self, message: str) -> None:
+        """Something the run report must mention; the capture goes on."""
+
+
+class Adapter(Protocol):
+    platform: str
+
+    def capture(self, ctx: CaptureContext) -> None:
+        """Capture the account's items of ctx.year. Raise CaptureError if a wall cannot be passed."""
+
+    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> list[Item]:
+        """Parse the items of `year` from recorded responses; set Item.source from the response."""

@@ -1,0 +1,402 @@
+"""The sandbox's world: accounts, items and media, built deterministically from a seed.
+
+Year rule (the archive's, and the truth's): a post belongs to the year of its publication in
+Europe/Stockholm local time. Its comments and replies belong to their post's year, even when
+written in the next year, because a thread is archived with its post, in context. The content
+includes the hard cases on purpose: every year opens with a post just after midnight on
+1 January (Stockholm), which is still 31 December in UTC, and closes with a post late on
+31 December whose comments and replies are all written in January of the next year.
+
+This module is platform-neutral: a World holds accounts per platform and their items; the pages
+and APIs that show them are rendered elsewhere (sandbox/facebook.py for Facebook). Another
+platform adds a `_build_<platform>` function here and a renderer module beside facebook.py.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import struct
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+MUNICIPALITY = "Örebro kommun"
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """What the world is built from. comments_per_post is an upper bound; counts vary per post."""
+
+    seed: int = 1748
+    years: tuple[int, ...] = (2023, 2024, 2025)
+    posts_per_year: int = 12
+    comments_per_post: int = 6
+
+
+@dataclass(frozen=True)
+class WorldAccount:
+    """An account on a platform, e.g. the municipality's Facebook page."""
+
+    platform: str
+    handle: str  # the platform's name for it, used in URLs
+    name: str
+    id: str  # the platform's numeric id
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    """A generated media file; `path` is where the sandbox serves it."""
+
+    id: str
+    platform: str
+    content_type: str
+    data: bytes
+
+    @property
+    def filename(self) -> str:
+        return f"{self.id}.png"
+
+    @property
+    def path(self) -> str:
+        return f"/{self.platform}/media/{self.filename}"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass(frozen=True)
+class WorldItem:
+    """A post, comment or reply as published."""
+
+    id: str
+    platform: str
+    account: str  # WorldAccount.handle
+    item_type: str  # post | comment | reply
+    parent_id: str | None
+    post_id: str
+    author: str
+    author_id: str
+    author_is_account: bool
+    published_at: datetime  # UTC
+    text: str
+    media: tuple[str, ...] = ()  # MediaFile ids
+    reactions: int = 0
+
+
+@dataclass
+class World:
+    config: SandboxConfig
+    accounts: dict[str, list[WorldAccount]] = field(default_factory=dict)  # platform -> accounts
+    items: list[WorldItem] = field(default_factory=list)
+    media: dict[str, MediaFile] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._by_id: dict[str, WorldItem] = {}
+        self._children: dict[str, list[WorldItem]] = {}
+
+    def add(self, item: WorldItem) -> None:
+        self.items.append(item)
+        self._by_id[item.id] = item
+        if item.parent_id is not None:
+            self._children.setdefault(item.parent_id, []).append(item)
+
+    def account(self, platform: str, handle: str) -> WorldAccount | None:
+        return next((a for a in self.accounts.get(platform, []) if a.handle == handle), None)
+
+    def item(self, item_id: str) -> WorldItem | None:
+        return self._by_id.get(item_id)
+
+    def posts(self, platform: str, handle: str) -> list[WorldItem]:
+        """The account's posts, newest first (timeline order)."""
+        found = [i for i in self.items if i.platform == platform and i.account == handle and i.item_type == "post"]
+        return sorted(found, key=lambda i: (i.published_at, i.id), reverse=True)
+
+    def children(self, parent_id: str) -> list[WorldItem]:
+        """Comments of a post or replies of a comment, oldest first (display order)."""
+        return sorted(self._children.get(parent_id, []), key=lambda i: (i.published_at, i.id))
+
+    def archive_year(self, item: WorldItem) -> int:
+        """The year rule: the Stockholm year of the item's post."""
+        post = self._by_id.get(item.post_id, item)
+        return stockholm_year(post.published_at)
+
+
+def stockholm_year(moment: datetime) -> int:
+    return moment.astimezone(STOCKHOLM).year
+
+
+def build_world(config: SandboxConfig | None = None) -> World:
+    """Same config, same world, byte for byte (texts, times, ids and image bytes)."""
+    config = config or SandboxConfig()
+    world = World(config=config)
+    _build_facebook(world, random.Random(config.seed))
+    return world
+
+
+# ---------------------------------------------------------------------------------------------
+# Images: small PNGs, one distinct pattern per file (colours from the seed, the index as bits).
+
+
+def make_png(rng: random.Random, index: int, width: int = 64, height: int = 48) -> bytes:
+    base = (rng.randrange(40, 220), rng.randrange(40, 220), rng.randrange(40, 220))
+    accent = tuple(255 - c for c in base)
+    stripe = rng.randrange(3, 9)
+    rows = []
+    for y in range(height):
+        row = bytearray([0])  # filter type "None" for every scanline
+        for x in range(width):
+            if y < 4:  # a bar encoding the index keeps every image distinct
+                bit = (index >> (x // 2)) & 1
+                pixel = (255, 255, 255) if bit else (0, 0, 0)
+            else:
+                pixel = accent if ((x + y) // stripe) % 2 else base
+            row.extend(pixel)
+        rows.append(bytes(row))
+    raw = b"".join(rows)
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(raw, 9)) + _chunk(
+        b"IEND", b""
+    )
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+# ---------------------------------------------------------------------------------------------
+# Facebook content: the municipality's page, citizens' comments, replies.
+
+PLACES = (
+    "Vivalla", "Baronbackarna", "Brickebacken", "Adolfsberg", "Lillån", "Mosås", "Rynninge", "Hovsta",
+    "Oxhagen", "Varberga", "Markbacken", "Tybble", "Sörbyängen", "Haga", "Norrby", "Almby",
+)
+
+CITIZENS = (
+    "Anna Lindqvist", "Mohammed Al-Hassan", "Karin Pettersson", "Erik Johansson", "Fatima Yusuf",
+    "Lars-Göran Berg", "Sara Öberg", "Mikael Nyström", "Åsa Ek", "Jonas Hedlund", "Leila Karimi",
+    "Björn Åkesson", "Emma Sjögren", "Per Ståhl", "Hanna Wallin", "Ahmed Nur", "Ingrid Holm",
+    "Oskar Lund", "Maja Eriksson", "Gunnel Andersson",
+)
+
+POST_TEXTS = (
+    "Snöröjningen är igång i hela kommunen sedan klockan 04. Huvudgator och busslinjer plogas först, "
+    "därefter gång- och cykelvägar och sist bostadsgator. Tack för ert tålamod! ❄️",
+    "Nu öppnar vi biblioteket i {place} igen efter renoveringen. Välkommen på invigning på lördag klockan "
+    "11–14 med sagostund, fika och boktips från personalen. 📚",
+    "Ansökan till förskola inför hösten är öppen. Ansök senast fyra månader innan du behöver plats. "
+    "Du ansöker via e-tjänsten på orebro.se.",
+    "Vägarbete på Drottninggatan vecka {week}. Busstrafiken leds om via Fabriksgatan. Räkna med längre "
+    "restid i rusningstrafik.",
+    "Badplatserna öppnar för säsongen! Vattenprover tas varannan vecka vid Gustavsvik, Ånnaboda och "
+    "Hampetorp. Resultaten hittar du på orebro.se/bad. ☀️🏊",
+    "Helgens evenemang i Kulturkvarteret: konsert med Örebro kammarorkester, barnteater och en "
+    "utställning om stadens historia. Fri entré till utställningen.",
+    "Lediga jobb: vi söker sommarvikarier till äldreomsorgen och hemtjänsten i {place}. Sista "
+    "ansökningsdag är den 15 mars. Välkommen med din ansökan!",
+    "Snart är det val. Förtidsröstningen öppnar den 21 augusti i Medborgarhuset, på biblioteken och i "
+    "Krämaren. Ta med giltig id-handling. 🗳️",
+    "Från och med måndag byggs lekplatsen i {place} om. Den nya lekplatsen får gungor för alla åldrar, "
+    "en tillgänglig sandlåda och fler sittplatser.",
+    "Tyck till om den nya parken vid Svartån! Vi vill veta vad du tycker om förslaget. Lämna dina "
+    "synpunkter senast den 30 april.",
+)
+
+LONG_POST = (
+    "Vintern är här och vi vill berätta hur snöröjningen fungerar i Örebro kommun.\n\n"
+    "När det har snöat mer än fem centimeter börjar vi ploga. Först plogas huvudgator, busslinjer och "
+    "viktiga gång- och cykelvägar. Därefter plogas lokalgator och sist bostadsgator och parkeringar.\n\n"
+    "Det kan ta upp till tre dygn efter att det slutat snöa innan alla gator i {place} och andra "
+    "bostadsområden är plogade. Vi sandar också där det är halt, särskilt vid busshållplatser, "
+    "övergångsställen och backar.\n\n"
+    "Har du frågor om snöröjningen eller vill göra en felanmälan? Kontakta Servicecenter på "
+    "019-21 10 00 eller via orebro.se/felanmalan. Tack för att du visar hänsyn till plogbilarna! 🚜❄️"
+)
+
+NEW_YEAR_POST = "Gott nytt år från oss alla på Örebro kommun! 🎆 Tack för {prev} och välkommen {year}."
+NEW_YEAR_EVE_POST = (
+    "Snart är det tolvslaget. Tänk på att fyrverkerier kräver tillstånd i centrala Örebro. "
+    "Var rädda om varandra och om djuren ikväll. Gott nytt år! 🎇"
+)
+
+COMMENT_TEXTS = (
+    "Tack för informationen!",
+    "👍❤️",
+    "👏👏",
+    "Varför plogas inte {place}? Har inte sett en plogbil på tre dagar.",
+    "När öppnar det igen?",
+    "Så bra! Äntligen 😊",
+    "Kan man ta med hund dit?",
+    "Jag har skickat in en anmälan om detta, ärende BN 2024-00123. Hur går det med den?",
+    "Hur ska man kunna ta sig fram med rullator när ingen sandar?? Skandal.",
+    "Fantastiskt fin utställning, vi var där i söndags med barnen!",
+    "Förslag: sätt upp fler papperskorgar vid lekplatsen i {place}.",
+    "haha ja det var ju en tidsfråga 😂",
+    "vart ska man vända sig om man vill söka, finns det nån länk",
+    "Gatlyset på min gata i {place} har varit släckt i två veckor. Vem ansvarar för det?",
+    "Gott nytt år på er med! 🥂",
+    "Tack till alla som jobbar med detta, ni gör ett bra jobb.",
+    "Tack för infromationen men när öppnar bibloteket igen??",
+)
+
+LONG_COMMENT = (
+    "Jag vill lämna en synpunkt. Vi som bor i {place} har under flera vintrar märkt att vår gata "
+    "plogas sist av alla, ibland först efter fyra dagar. Det gör att äldre grannar inte kommer ut "
+    "och hemtjänsten får svårt att ta sig fram.\n\n"
+    "Jag förstår att huvudgatorna måste gå först, men kan ni se över ordningen? Vi har också "
+    "ringt Servicecenter men inte fått något svar. Tacksam för återkoppling.\n\n"
+    "Mvh en trött granne"
+)
+
+REPLY_FROM_MUNICIPALITY = (
+    "Hej! Vi har skickat vidare till ansvarig enhet. Du kan också kontakta Servicecenter på 019-21 10 00.",
+    "Hej och tack för att du hör av dig! Vi återkommer så snart vi vet mer.",
+    "Hej! Det stämmer, det öppnar igen på måndag. Välkommen!",
+    "Hej! Gör gärna en felanmälan via orebro.se/felanmalan så att vi kan åtgärda det.",
+)
+
+REPLY_FROM_CITIZEN = (
+    "Håller med!",
+    "Samma här i {place}.",
+    "Det står på hemsidan 🙂",
+    "Precis vad jag tänkte också",
+    "❤️",
+)
+
+
+def _build_facebook(world: World, rng: random.Random) -> None:
+    page = WorldAccount(platform="facebook", handle="orebrokommun", name=MUNICIPALITY, id="100064545367913")
+    world.accounts["facebook"] = [page]
+    ids: set[str] = set()
+    for year in world.config.years:
+        for index, when in enumerate(_post_times(rng, year, world.config.posts_per_year)):
+            _add_post(world, rng, page, ids, year, index, when)
+
+
+def _post_times(rng: random.Random, year: int, count: int) -> list[datetime]:
+    """Spread over the year; the first just after New Year, the last just before the next one."""
+    times: list[datetime] = []
+    for index in range(count):
+        if index == 0:
+            local = datetime(year, 1, 1, 0, rng.randrange(5, 50), tzinfo=STOCKHOLM)
+        elif index == count - 1:
+            local = datetime(year, 12, 31, 22, rng.randrange(30, 59), tzinfo=STOCKHOLM)
+        else:
+            day = 10 + (index * 340) // max(count - 1, 1) + rng.randrange(0, 4)
+            local = datetime(year, 1, 1, rng.randrange(7, 20), rng.randrange(0, 60), tzinfo=STOCKHOLM)
+            local += timedelta(days=day - 1)
+        times.append(local.astimezone(UTC))
+    return times
+
+
+def _new_id(rng: random.Random, ids: set[str]) -> str:
+    while True:
+        candidate = str(rng.randrange(10**15, 10**16))
+        if candidate not in ids:
+            ids.add(candidate)
+            return candidate
+
+
+def _citizen(rng: random.Random) -> tuple[str, str]:
+    name = rng.choice(CITIZENS)
+    return name, "1000" + str(int(hashlib.sha256(name.encode()).hexdigest(), 16) % 10**11).zfill(11)
+
+
+def _fill(rng: random.Random, template: str, when: datetime) -> str:
+    local = when.astimezone(STOCKHOLM)
+    return template.format(
+        place=rng.choice(PLACES), week=local.isocalendar()[1], year=local.year, prev=local.year - 1
+    )
+
+
+def _post_text(rng: random.Random, index: int, count: int, when: datetime) -> str:
+    if index == 0:
+        return _fill(rng, NEW_YEAR_POST, when)
+    if index == count - 1:
+        return NEW_YEAR_EVE_POST
+    if index % 5 == 2:
+        return _fill(rng, LONG_POST, when)
+    return _fill(rng, rng.choice(POST_TEXTS), when)
+
+
+def _add_media(world: World, rng: random.Random, platform: str, owner_id: str, count: int) -> tuple[str, ...]:
+    found = []
+    for k in range(count):
+        media_id = f"{owner_id}{k}"
+        data = make_png(rng, len(world.media))
+        world.media[media_id] = MediaFile(id=media_id, platform=platform, content_type="image/png", data=data)
+        found.append(media_id)
+    return tuple(found)
+
+
+def _comment_count(rng: random.Random, index: int, count: int, upper: int) -> int:
+    if index == count - 1:
+        return upper  # the New Year's Eve thread: all in January, and more than one page
+    if index == 1:
+        return 0  # one post with no comments at all
+    # Skewed so that most posts have a thread longer than the first page (2 comments).
+    return min(upper, rng.choice((0, 1, 2, upper, upper, upper)))
+
+
+def _add_post(
+    world: World, rng: random.Random, page: WorldAccount, ids: set[str], year: int, index: int, when: datetime
+) -> None:
+    count = world.config.posts_per_year
+    post_id = _new_id(rng, ids)
+    media_count = rng.choice((0, 1, 1, 1, 2, 3)) if index != 1 else 1
+    post = WorldItem(
+        id=post_id, platform="facebook", account=page.handle, item_type="post", parent_id=None,
+        post_id=post_id, author=page.name, author_id=page.id, author_is_account=True, published_at=when,
+        text=_post_text(rng, index, count, when), media=_add_media(world, rng, "facebook", post_id, media_count),
+        reactions=rng.randrange(0, 400),
+    )
+    world.add(post)
+    moment = when
+    if index == count - 1:  # comments after midnight: written next year, archived with this post
+        moment = datetime(year + 1, 1, 1, 0, 0, tzinfo=STOCKHOLM).astimezone(UTC)
+    for _ in range(_comment_count(rng, index, count, world.config.comments_per_post)):
+        moment += timedelta(minutes=rng.randrange(1, 900))
+        _add_comment(world, rng, page, ids, post, moment)
+
+
+def _add_comment(
+    world: World, rng: random.Random, page: WorldAccount, ids: set[str], post: WorldItem, when: datetime
+) -> None:
+    comment_id = _new_id(rng, ids)
+    roll = rng.random()
+    if roll < 0.08:
+        author, author_id, is_page = page.name, page.id, True
+        text = rng.choice(REPLY_FROM_MUNICIPALITY)
+    else:
+        (author, author_id), is_page = _citizen(rng), False
+        text = _fill(rng, LONG_COMMENT if roll > 0.9 else rng.choice(COMMENT_TEXTS), when)
+    media = _add_media(world, rng, "facebook", comment_id, 1) if rng.random() < 0.12 else ()
+    comment = WorldItem(
+        id=comment_id, platform="facebook", account=page.handle, item_type="comment", parent_id=post.id,
+        post_id=post.id, author=author, author_id=author_id, author_is_account=is_page, published_at=when,
+        text=text, media=media, reactions=rng.randrange(0, 30),
+    )
+    world.add(comment)
+    replies = rng.choice((0, 0, 0, 1, 1, 2, 4))
+    moment = when
+    for _ in range(replies):
+        moment += timedelta(minutes=rng.randrange(3, 600))
+        world.add(_reply(rng, page, ids, comment, moment))
+
+
+def _reply(rng: random.Random, page: WorldAccount, ids: set[str], comment: WorldItem, when: datetime) -> WorldItem:
+    if rng.random() < 0.5:
+        author, author_id, is_page = page.name, page.id, True
+        text = rng.choice(REPLY_FROM_MUNICIPALITY)
+    else:
+        (author, author_id), is_page = _citizen(rng), False
+        text = _fill(rng, rng.choice(REPLY_FROM_CITIZEN), when)
+    return WorldItem(
+        id=_new_id(rng, ids), platform="facebook", account=page.handle, item_type="reply",
+        parent_id=comment.id, post_id=comment.post_id, author=author, author_id=author_id,
+        author_is_account=is_page, published_at=when, text=text, reactions=rng.randrange(0, 10),
+    )

@@ -1,0 +1,674 @@
+"""The retention engine: tag each item against the culling decision (gallringsbeslut).
+
+Swedish terms used here: *diarieföring* is registering a record in the case registry (action
+"register"); *gallring* is lawful culling of public records under a culling decision, here Örebro's
+handlings-id 1748 (items of minor or temporary importance "gallras löpande").
+
+The rules are data (``retention/``: ruleset.toml, rules.toml, lexicons/*.txt; format in
+docs/retention.md). Every rule that matches an item adds its category and evidence; the strictest
+category (highest severity) decides, and retention, access and actions take the strictest value over
+all matches. The tool proposes; an archivist confirms, first where ``needs_review`` is set.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from smarchive import detectors
+from smarchive.errors import ConfigError, SmarchiveError
+from smarchive.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
+
+ENGINE_VERSION = "1.0.0"
+DEFAULT_RETENTION_DIR = Path(__file__).resolve().parents[2] / "retention"
+
+Retention = Literal["preserve", "cull-eligible"]
+Access = Literal["open", "restricted"]
+ACTIONS = ("register", "report-police", "remove", "refer-servicecenter")  # also the order they are done in
+RETENTIONS = ("preserve", "cull-eligible")
+ACCESSES = ("open", "restricted")
+# Detector names a rule may use; samordningsnummer comes from the personnummer detector.
+DETECTOR_NAMES = ("personnummer", "samordningsnummer", "phone", "email", "url", "case_number", "address")
+_DETECTOR_SOURCE = {"samordningsnummer": "personnummer"}
+
+_WORD_RE = re.compile(r"\w+")
+_RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
+_WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "no_lexicon", "any_detector",
+              "no_detector", "min_hits", "max_words", "short", "question", "answered_by_account"}
+
+
+# --- public data types -----------------------------------------------------------------------------
+
+@dataclass(slots=True)  # not frozen: created for every hit, and frozen dataclasses are slow to create
+class Evidence:
+    """Why a rule matched: a lexicon term, a detector hit or a condition, with offsets into the text."""
+
+    rule_id: str
+    kind: Literal["lexicon", "detector", "condition"]
+    name: str  # lexicon name, detector kind or condition name
+    term: str  # the lexicon line, the detector's normalised value, or the condition's value
+    text: str = ""  # the matched text as written
+    start: int | None = None
+    end: int | None = None
+    fuzzy: bool = False  # a lexicon match at edit distance 1 (typo)
+
+
+@dataclass(slots=True)
+class Tag:
+    """The engine's proposal for one item."""
+
+    item_id: str
+    category: str
+    retention: Retention
+    cull_from: date | None
+    actions: list[str]
+    access: Access
+    rule_ids: list[str]
+    evidence: list[Evidence]
+    needs_review: bool
+    decision: str
+    engine_version: str
+    ruleset_version: str
+    decided_by: str = ""  # the rule that set the category (the fallback rule id when none matched)
+    reasons: list[str] = field(default_factory=list)  # the matched rules' explanations
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (dates as ISO strings)."""
+        out = asdict(self)
+        out["cull_from"] = self.cull_from.isoformat() if self.cull_from else None
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadContext:
+    """What the thread around an item tells: did the account answer it?"""
+
+    answered_by_account: bool = False
+    account_reply_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    id: str
+    title: str
+    severity: int
+    retention: Retention
+    actions: tuple[str, ...]
+    access: Access
+    needs_review: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule, compiled from rules.toml. ``None`` conditions are not checked."""
+
+    id: str
+    category: str
+    why: str
+    order: int
+    needs_review: bool = False
+    author_is_account: bool | None = None
+    item_types: frozenset[str] | None = None
+    any_lexicon: tuple[str, ...] = ()
+    all_lexicons: tuple[str, ...] = ()
+    no_lexicon: tuple[str, ...] = ()
+    any_detector: tuple[str, ...] = ()
+    no_detector: tuple[str, ...] = ()
+    min_hits: int = 0
+    max_words: int | None = None
+    short: bool | None = None
+    question: bool | None = None
+    answered_by_account: bool | None = None
+
+    def matches(self, f: _Facts) -> bool:
+        """Reference implementation of the conditions; the engine runs the compiled form (compile_rule)."""
+        return all(check(f) for check in compile_rule(self))
+
+
+Check = Callable[["_Facts"], bool]
+
+
+def compile_rule(rule: Rule) -> tuple[Check, ...]:
+    """The rule's conditions as a short tuple of checks, cheapest and most selective first: a rule
+    that names a lexicon is usually rejected by one dict look-up. This keeps tagging fast."""
+    checks: list[Check] = []
+    if rule.author_is_account is not None:
+        want_author = rule.author_is_account
+        checks.append(lambda f: f.author_is_account == want_author)
+    if rule.any_lexicon:
+        any_lex = rule.any_lexicon
+        checks.append(lambda f: any(n in f.lex for n in any_lex))
+    if rule.any_detector:
+        any_det = rule.any_detector
+        checks.append(lambda f: any(n in f.det for n in any_det))
+    if rule.all_lexicons:
+        all_lex = rule.all_lexicons
+        checks.append(lambda f: all(n in f.lex for n in all_lex))
+    if rule.no_lexicon or rule.no_detector:
+        no_lex, no_det = rule.no_lexicon, rule.no_detector
+        checks.append(lambda f: not any(n in f.lex for n in no_lex) and not any(n in f.det for n in no_det))
+    checks.extend(_flag_checks(rule))
+    if rule.min_hits:
+        names, dets, need = rule.any_lexicon, rule.any_detector, rule.min_hits
+        checks.append(lambda f: sum(len(f.lex.get(n, ())) for n in names)
+                      + sum(len(f.det.get(n, ())) for n in dets) >= need)
+    return tuple(checks)
+
+
+def _flag_checks(rule: Rule) -> list[Check]:
+    checks: list[Check] = []
+    if rule.item_types is not None:
+        types = rule.item_types
+        checks.append(lambda f: f.item_type in types)
+    if rule.short is not None:
+        want_short = rule.short
+        checks.append(lambda f: f.short == want_short)
+    if rule.max_words is not None:
+        limit = rule.max_words
+        checks.append(lambda f: f.words <= limit)
+    if rule.question is not None:
+        want_question = rule.question
+        checks.append(lambda f: f.question == want_question)
+    if rule.answered_by_account is not None:
+        want_answered = rule.answered_by_account
+        checks.append(lambda f: f.answered == want_answered)
+    return checks
+
+
+@dataclass(slots=True)
+class _Facts:
+    """Everything the rules look at, computed once per item."""
+
+    author_is_account: bool
+    item_type: str
+    lex: dict[str, list[LexiconHit]]
+    det: dict[str, list[detectors.Hit]]
+    words: int
+    short: bool
+    question: bool
+    answered: bool
+    context: ThreadContext
+
+
+# --- the engine ------------------------------------------------------------------------------------
+
+class RetentionEngine:
+    """Tags items with a retention proposal. Build it with ``RetentionEngine.load()``."""
+
+    def __init__(self, *, profile: str, ruleset: Mapping[str, Any], categories: Mapping[str, Category],
+                 rules: Sequence[Rule], lexicons: Mapping[str, list[str]], ruleset_version: str) -> None:
+        self.profile = profile
+        self.ruleset = ruleset
+        self.categories = dict(categories)
+        self.rules = list(rules)
+        self.lexicons = dict(lexicons)
+        self.ruleset_version = ruleset_version
+        engine_cfg = ruleset.get("engine", {})
+        self.decision = str(ruleset["decision"]["id"])
+        self.period_years = int(ruleset["decision"].get("period_years", 0))
+        self.short_max_words = int(engine_cfg.get("short_max_words", 3))
+        self.fallback = self.categories[engine_cfg.get("fallback_category", "unclassified")]
+        # Every tag names a rule, also when none matched, so each row of the manifest is explainable.
+        self.fallback_rule = str(engine_cfg.get("fallback_rule_id", "FALLBACK"))
+        self.timezone = ZoneInfo(engine_cfg.get("timezone", "Europe/Stockholm"))
+        self.matcher = LexiconMatcher(self.lexicons, int(engine_cfg.get("fuzzy_min_length", 7)))
+        self._compiled = [(rule, compile_rule(rule)) for rule in self.rules]
+        # Most rules need some lexicon or detector to hit; index them by those names so an item only
+        # runs the rules its hits can trigger (plus the rules that need none).
+        self._always: list[int] = []
+        self._by_trigger: dict[str, list[int]] = {}
+        for index, rule in enumerate(self.rules):
+            triggers = rule.any_lexicon or rule.all_lexicons[:1]
+            if rule.any_detector and not triggers:
+                triggers = rule.any_detector
+            if not triggers:
+                self._always.append(index)
+            for name in triggers:
+                self._by_trigger.setdefault(name, []).append(index)
+        self._evidence_lexicons = {r.id: tuple(dict.fromkeys((*r.any_lexicon, *r.all_lexicons))) for r in self.rules}
+        used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
+        self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in used}
+
+    # loading ---------------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, retention_dir: Path | None = None, profile: str = "orebro",
+             overrides: Path | None = None) -> RetentionEngine:
+        """Load the rule set in ``retention_dir`` (default: the repository's ``retention/``), then the
+        profile's folder ``profiles/<profile>/`` (if any), then ``overrides``. Raises ConfigError."""
+        base_dir = Path(retention_dir) if retention_dir is not None else DEFAULT_RETENTION_DIR
+        loader = _Loader()
+        loader.add_layer(base_dir, required=True)
+        profile_dir = base_dir / "profiles" / profile
+        if profile_dir.is_dir():
+            loader.add_layer(profile_dir, required=False)
+        elif profile != loader.ruleset.get("ruleset", {}).get("name"):
+            raise ConfigError(f"{profile_dir}: unknown profile {profile!r} (no such folder)")
+        if overrides is not None:
+            if not Path(overrides).is_dir():
+                raise ConfigError(f"{overrides}: overrides folder does not exist")
+            loader.add_layer(Path(overrides), required=False)
+        return loader.build(profile)
+
+    def sub_matcher(self, names: Iterable[str]) -> LexiconMatcher:
+        """A matcher over some of this engine's lexicons (used by detectors.find_sensitive_terms)."""
+        fuzzy = int(self.ruleset.get("engine", {}).get("fuzzy_min_length", 7))
+        return LexiconMatcher({n: self.lexicons.get(n, []) for n in names}, fuzzy)
+
+    # tagging ---------------------------------------------------------------------------------------
+
+    def tag(self, item: Mapping[str, Any], context: ThreadContext | None = None) -> Tag:
+        """Tag one item. Without ``context`` the item counts as not answered by the account."""
+        context = context or ThreadContext()
+        created = _parse_datetime(item.get("published_at"), self.timezone)
+        facts = self._facts(item, context, created)
+        matched = [rule for rule, checks in self._candidates(facts) if _passes(checks, facts)]
+        return self._decide(item, facts, matched, created)
+
+    def tag_all(self, items: Sequence[Mapping[str, Any]]) -> list[Tag]:
+        """Tag items of one or more threads, computing each item's thread context from id/parent_id."""
+        contexts = thread_contexts(items, self.timezone)
+        # Tags hold no reference cycles; pausing the cyclic garbage collector while creating many
+        # thousands of them saves the repeated full-heap scans it would otherwise run.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return [self.tag(item, contexts.get(str(item.get("id")))) for item in items]
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _candidates(self, facts: _Facts) -> list[tuple[Rule, tuple[Check, ...]]]:
+        indexes = set(self._always)
+        for name in (*facts.lex, *facts.det):
+            indexes.update(self._by_trigger.get(name, ()))
+        return [self._compiled[i] for i in sorted(indexes)]
+
+    def _facts(self, item: Mapping[str, Any], context: ThreadContext, created: datetime | None) -> _Facts:
+        text = str(item.get("text") or "")
+        lowered = lower_same_length(text)
+        lex: dict[str, list[LexiconHit]] = {}
+        for hit in self.matcher.find(text, lowered):
+            lex.setdefault(hit.lexicon, []).append(hit)
+        ref = created.date() if created else None
+        det: dict[str, list[detectors.Hit]] = {}
+        for hit in detectors.find_all(text, ref, self._detectors):
+            det.setdefault(hit.kind, []).append(hit)
+        stripped = text.strip()
+        words = len(_WORD_RE.findall(text))
+        return _Facts(
+            author_is_account=bool(item.get("author_is_account", False)),
+            item_type=str(item.get("item_type") or ""),
+            lex=lex, det=det, words=words,
+            # An empty text (an image or video alone) is not "short": nobody has read it yet.
+            short=bool(stripped) and words <= self.short_max_words,
+            question="?" in text,
+            answered=context.answered_by_account,
+            context=context,
+        )
+
+    def _decide(self, item: Mapping[str, Any], facts: _Facts, matched: list[Rule],
+                created: datetime | None) -> Tag:
+        if matched:
+            winner = max(matched, key=lambda r: (self.categories[r.category].severity, -r.order))
+            category = self.categories[winner.category]
+            cats = [self.categories[r.category] for r in matched]
+        else:
+            winner, category, cats = None, self.fallback, [self.fallback]
+        # Severity: every dimension takes its strictest value over all matched categories.
+        retention: Retention = "preserve" if any(c.retention == "preserve" for c in cats) else "cull-eligible"
+        access: Access = "restricted" if any(c.access == "restricted" for c in cats) else "open"
+        wanted = {a for c in cats for a in c.actions}
+        actions = [a for a in ACTIONS if a in wanted]
+        needs_review = category.needs_review or (winner is not None and winner.needs_review)
+        cull_from = None
+        if retention == "cull-eligible":
+            if created is None:
+                needs_review = True  # cannot date the culling without knowing when it was received
+            else:
+                cull_from = cull_date(created.year, self.period_years)
+        evidence = [ev for rule in matched for ev in _evidence(rule, self._evidence_lexicons[rule.id], facts)]
+        rule_ids = [r.id for r in matched]
+        reasons = [f"{r.id} ({r.category}): {r.why}" for r in matched]
+        if winner is None:
+            rule_ids = [self.fallback_rule]
+            evidence = [Evidence(self.fallback_rule, "condition", "no_rule_matched", "true")]
+            reasons = [f"{self.fallback_rule} ({category.id}): no rule decides; an archivist assesses the item"]
+        return Tag(
+            item_id=str(item.get("id", "")), category=category.id, retention=retention, cull_from=cull_from,
+            actions=actions, access=access, rule_ids=rule_ids, evidence=evidence,
+            needs_review=needs_review, decision=self.decision, engine_version=ENGINE_VERSION,
+            ruleset_version=self.ruleset_version, decided_by=rule_ids[0] if winner is None else winner.id,
+            reasons=reasons,
+        )
+
+
+def _passes(checks: tuple[Check, ...], facts: _Facts) -> bool:
+    for check in checks:
+        if not check(facts):
+            return False
+    return True
+
+
+def cull_date(created_year: int, period_years: int) -> date:
+    """First day a record may be culled: the period counts in whole calendar years after the year the
+    record was created or received (2 years on a 2024 record -> 2027-01-01; 0 years -> 2025-01-01)."""
+    return date(created_year + period_years + 1, 1, 1)
+
+
+def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts) -> list[Evidence]:
+    out: list[Evidence] = []
+    for name in lexicons:
+        for h in f.lex.get(name, ()):
+            out.append(Evidence(rule.id, "lexicon", name, h.term, h.text, h.start, h.end, h.fuzzy))
+    for name in rule.any_detector:
+        for d in f.det.get(name, ()):
+            out.append(Evidence(rule.id, "detector", name, d.value or d.text, d.text, d.start, d.end))
+    for cond in ("author_is_account", "short", "question", "answered_by_account"):
+        wanted = getattr(rule, cond)
+        if wanted is not None:
+            term = str(wanted).lower()
+            if cond == "answered_by_account" and wanted:
+                term = ",".join(f.context.account_reply_ids) or "true"
+            out.append(Evidence(rule.id, "condition", cond, term))
+    return out
+
+
+# --- thread context --------------------------------------------------------------------------------
+
+def thread_contexts(items: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = None) -> dict[str, ThreadContext]:
+    """For each item id: did the account answer it? A post or comment is answered by an account reply
+    under it; a reply is answered by a later account reply in the same thread (platforms flatten
+    reply chains to one level)."""
+    tz = tz or ZoneInfo("UTC")
+    account_children: dict[str, list[Mapping[str, Any]]] = {}
+    for it in items:
+        if it.get("parent_id") is not None and it.get("author_is_account"):
+            account_children.setdefault(str(it["parent_id"]), []).append(it)
+    contexts: dict[str, ThreadContext] = {}
+    for it in items:
+        if it.get("author_is_account"):
+            continue
+        iid = str(it.get("id"))
+        if it.get("item_type") == "reply" and it.get("parent_id") is not None:
+            siblings = account_children.get(str(it["parent_id"]))
+            if not siblings:
+                continue
+            when = _parse_datetime(it.get("published_at"), tz)
+            replies = tuple(str(s.get("id")) for s in siblings if _is_after(s, when, tz))
+        else:
+            replies = tuple(str(c.get("id")) for c in account_children.get(iid, ()))
+        if replies:
+            contexts[iid] = ThreadContext(True, replies)
+    return contexts
+
+
+def _is_after(other: Mapping[str, Any], when: datetime | None, tz: ZoneInfo) -> bool:
+    other_when = _parse_datetime(other.get("published_at"), tz)
+    return when is None or other_when is None or other_when > when
+
+
+def _parse_datetime(value: Any, tz: ZoneInfo) -> datetime | None:
+    """published_at as an aware datetime in the rule set's timezone; None if missing or unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    else:
+        try:
+            dt = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=tz)
+    return dt.astimezone(tz)
+
+
+# --- loading and validating rule files ---------------------------------------------------------------
+
+class _Loader:
+    """Reads a base rule set and overlays (profile, overrides) and validates the result."""
+
+    def __init__(self) -> None:
+        self.ruleset: dict[str, Any] = {}
+        self.rules: list[dict[str, Any]] = []
+        self.lexicons: dict[str, list[str]] = {}
+        self.lexicon_files: dict[str, Path] = {}
+        self.ruleset_files: list[str] = []
+        self.digest = hashlib.sha256()
+
+    def add_layer(self, folder: Path, required: bool) -> None:
+        if required and not folder.is_dir():
+            raise ConfigError(f"{folder}: retention folder does not exist")
+        ruleset_file, rules_file = folder / "ruleset.toml", folder / "rules.toml"
+        for path in (ruleset_file, rules_file):
+            if required and not path.is_file():
+                raise ConfigError(f"{path}: missing rule file")
+        if ruleset_file.is_file():
+            self.ruleset_files.append(str(ruleset_file))
+            self.ruleset = _deep_merge(self.ruleset, self._read_toml(ruleset_file))
+        if rules_file.is_file():
+            self._merge_rules(rules_file, self._read_toml(rules_file))
+        lex_dir = folder / "lexicons"
+        if lex_dir.is_dir():
+            for path in sorted(lex_dir.glob("*.txt")):
+                self.lexicons[path.stem] = read_lexicon_lines(self._read_text(path).splitlines(),
+                                                              self.lexicons.get(path.stem))
+                self.lexicon_files[path.stem] = path
+        elif required:
+            raise ConfigError(f"{lex_dir}: missing lexicons folder")
+
+    def _read_text(self, path: Path) -> str:
+        try:
+            data = path.read_bytes()
+            text = data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from exc
+        self.digest.update(path.name.encode() + b"\0" + data + b"\0")
+        return text
+
+    def _read_toml(self, path: Path) -> dict[str, Any]:
+        try:
+            return tomllib.loads(self._read_text(path))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML ({exc})") from exc
+
+    def _merge_rules(self, path: Path, doc: dict[str, Any]) -> None:
+        entries = doc.get("rule", [])
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise ConfigError(f"{path}: 'rule' must be an array of tables ([[rule]])")
+        for entry in entries:
+            entry = {**entry, "_file": str(path)}
+            rid = entry.get("id")
+            if not isinstance(rid, str) or not rid:
+                raise ConfigError(f"{path}: a rule has no id")
+            index = next((i for i, r in enumerate(self.rules) if r["id"] == rid), None)
+            if entry.get("disabled"):
+                if index is not None:
+                    del self.rules[index]
+                continue
+            if index is not None:
+                self.rules[index] = entry
+            else:
+                self.rules.insert(self._insert_at(path, entry), entry)
+
+    def _insert_at(self, path: Path, entry: dict[str, Any]) -> int:
+        for key, offset in (("before", 0), ("after", 1)):
+            anchor = entry.get(key)
+            if anchor is not None:
+                for i, rule in enumerate(self.rules):
+                    if rule["id"] == anchor:
+                        return i + offset
+                raise ConfigError(f"{path}: rule {entry['id']}: {key} = {anchor!r} names no rule")
+        return len(self.rules)
+
+    def build(self, profile: str) -> RetentionEngine:
+        where = " + ".join(self.ruleset_files) or "ruleset.toml"
+        categories = _parse_categories(self.ruleset, where)
+        rules = [_parse_rule(entry, i, categories, self.lexicons) for i, entry in enumerate(self.rules)]
+        _check_ruleset(self.ruleset, categories, where)
+        name = self.ruleset.get("ruleset", {}).get("name", profile)
+        version = self.ruleset.get("ruleset", {}).get("version", "0")
+        ruleset_version = f"{name}:{version}+{self.digest.hexdigest()[:12]}"
+        return RetentionEngine(profile=profile, ruleset=self.ruleset, categories=categories, rules=rules,
+                               lexicons=self.lexicons, ruleset_version=ruleset_version)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _check_ruleset(ruleset: Mapping[str, Any], categories: Mapping[str, Category], where: str) -> None:
+    decision = ruleset.get("decision")
+    if not isinstance(decision, dict) or "id" not in decision:
+        raise ConfigError(f"{where}: [decision] with an id is required")
+    if not isinstance(decision.get("period_years", 0), int) or decision.get("period_years", 0) < 0:
+        raise ConfigError(f"{where}: [decision] period_years must be a whole number >= 0")
+    engine = ruleset.get("engine", {})
+    fallback = engine.get("fallback_category", "unclassified")
+    if fallback not in categories:
+        raise ConfigError(f"{where}: fallback_category {fallback!r} is not a category")
+    try:
+        ZoneInfo(engine.get("timezone", "Europe/Stockholm"))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{where}: unknown timezone {engine.get('timezone')!r}") from exc
+
+
+def _parse_categories(ruleset: Mapping[str, Any], source: str) -> dict[str, Category]:
+    raw = ruleset.get("categories")
+    if not isinstance(raw, dict) or not raw:
+        raise ConfigError(f"{source}: no [categories.*] tables")
+    out = {}
+    for cid, spec in raw.items():
+        where = f"{source}: category {cid!r}"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}: must be a table")
+        retention, access = spec.get("retention"), spec.get("access", "open")
+        actions = spec.get("actions", [])
+        if retention not in RETENTIONS:
+            raise ConfigError(f"{where}: retention must be one of {', '.join(RETENTIONS)}")
+        if access not in ACCESSES:
+            raise ConfigError(f"{where}: access must be one of {', '.join(ACCESSES)}")
+        if not isinstance(actions, list) or any(a not in ACTIONS for a in actions):
+            raise ConfigError(f"{where}: actions must be a list of {', '.join(ACTIONS)}")
+        if not isinstance(spec.get("severity"), int):
+            raise ConfigError(f"{where}: severity must be an integer")
+        out[cid] = Category(cid, str(spec.get("title", cid)), spec["severity"], retention, tuple(actions),
+                            access, bool(spec.get("needs_review", False)))
+    return out
+
+
+def _parse_rule(entry: dict[str, Any], order: int, categories: Mapping[str, Category],
+                lexicons: Mapping[str, list[str]]) -> Rule:
+    where = f"{entry['_file']}: rule {entry['id']}"
+    unknown = set(entry) - _RULE_KEYS - {"_file"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    if entry.get("category") not in categories:
+        raise ConfigError(f"{where}: unknown category {entry.get('category')!r}")
+    when = entry.get("when", {})
+    if not isinstance(when, dict):
+        raise ConfigError(f"{where}: 'when' must be a table")
+    bad = set(when) - _WHEN_KEYS
+    if bad:
+        raise ConfigError(f"{where}: unknown condition(s) {', '.join(sorted(bad))}")
+    names = {k: _str_list(where, k, when.get(k, [])) for k in
+             ("any_lexicon", "all_lexicons", "no_lexicon", "any_detector", "no_detector")}
+    for key in ("any_lexicon", "all_lexicons", "no_lexicon"):
+        for name in names[key]:
+            if name not in lexicons:
+                raise ConfigError(f"{where}: {key} names unknown lexicon {name!r}")
+    for key in ("any_detector", "no_detector"):
+        for name in names[key]:
+            if name not in DETECTOR_NAMES:
+                raise ConfigError(f"{where}: {key} names unknown detector {name!r}")
+    item_types = when.get("item_type")
+    return Rule(
+        id=entry["id"], category=entry["category"], why=str(entry.get("why", "")), order=order,
+        needs_review=_opt_bool(where, "needs_review", entry.get("needs_review")) or False,
+        author_is_account=_opt_bool(where, "author_is_account", when.get("author_is_account")),
+        item_types=frozenset(_str_list(where, "item_type", item_types)) if item_types is not None else None,
+        any_lexicon=names["any_lexicon"], all_lexicons=names["all_lexicons"], no_lexicon=names["no_lexicon"],
+        any_detector=names["any_detector"], no_detector=names["no_detector"],
+        min_hits=_opt_int(where, "min_hits", when.get("min_hits")),
+        max_words=_opt_int(where, "max_words", when.get("max_words")) if "max_words" in when else None,
+        short=_opt_bool(where, "short", when.get("short")),
+        question=_opt_bool(where, "question", when.get("question")),
+        answered_by_account=_opt_bool(where, "answered_by_account", when.get("answered_by_account")),
+    )
+
+
+def _str_list(where: str, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _opt_bool(where: str, key: str, value: Any) -> bool | None:
+    if value is not None and not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key} must be true or false")
+    return value
+
+
+def _opt_int(where: str, key: str, value: Any) -> int:
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{where}: {key} must be a whole number >= 0")
+    return value
+
+
+# --- JSONL in, JSONL out ---------------------------------------------------------------------------
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Items from a JSONL file; a malformed line raises SmarchiveError naming file and line."""
+    items = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SmarchiveError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+                if not isinstance(obj, dict):
+                    raise SmarchiveError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+                items.append(obj)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SmarchiveError(f"{path}: cannot read ({exc})") from exc
+    return items
+
+
+def tag_jsonl(in_path: Path, out_path: Path, engine: RetentionEngine) -> int:
+    """Tag every item of a JSONL file (thread context computed over the whole file) and write each
+    item with a ``"tag"`` object to ``out_path``. Returns the number of items written."""
+    items = read_jsonl(Path(in_path))
+    tags = engine.tag_all(items)
+    out_path = Path(out_path)
+    tmp = out_path.with_name(out_path.name + ".part")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for item, tag in zip(items, tags, strict=True):
+            fh.write(json.dumps({**item, "tag": tag.to_dict()}, ensure_ascii=False, default=str) + "\n")
+    os.replace(tmp, out_path)  # a half-written file never carries the final name
+    return len(items)

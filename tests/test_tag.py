@@ -1,0 +1,250 @@
+"""The retention engine against the labelled set, the cull-date rule, severity, overrides, errors, JSONL."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from smarchive.errors import ConfigError, SmarchiveError
+from smarchive.tag import (
+    ENGINE_VERSION,
+    RetentionEngine,
+    ThreadContext,
+    cull_date,
+    read_jsonl,
+    tag_jsonl,
+)
+
+DATA = Path(__file__).parent / "data"
+RETENTION = Path(__file__).resolve().parents[1] / "retention"
+
+
+@pytest.fixture(scope="module")
+def engine() -> RetentionEngine:
+    return RetentionEngine.load()
+
+
+def _decisions(actions: list[str]) -> tuple[bool, bool]:
+    return "register" in actions, "remove" in actions
+
+
+def _score(engine: RetentionEngine, path: Path) -> tuple[float, list[str], list[str]]:
+    items = read_jsonl(path)
+    tags = engine.tag_all(items)
+    disagree, missed = [], []
+    for item, tag in zip(items, tags, strict=True):
+        exp = item["expected"]
+        if _decisions(tag.actions) != (exp["register"], exp["remove"]):
+            disagree.append(f"{item['id']} expected {exp['category']} got {tag.category}: {item['text'][:60]}")
+        if exp["category"] == "criminal" and tag.category != "criminal":
+            missed.append(f"{item['id']} criminal -> {tag.category}")
+        if exp["category"] == "confidential" and tag.category not in ("confidential", "criminal"):
+            missed.append(f"{item['id']} confidential -> {tag.category}")
+    return 1 - len(disagree) / len(items), disagree, missed
+
+
+def test_labelled_set_is_big_and_covers_every_category() -> None:
+    items = read_jsonl(DATA / "labelled_items.jsonl")
+    counts = Counter(i["expected"]["category"] for i in items)
+    assert len(items) >= 200
+    assert set(counts) == {"own", "minor", "complaint", "ongoing-case", "initiates-case", "offensive",
+                           "confidential", "criminal", "political", "commercial"}
+    assert min(counts.values()) >= 9
+
+
+def test_labelled_set_register_remove_agreement_and_no_missed_confidential_or_criminal(engine) -> None:
+    agreement, disagree, missed = _score(engine, DATA / "labelled_items.jsonl")
+    print(f"\nlabelled set: register/remove agreement {agreement:.1%}; disagreements: {disagree}")
+    assert agreement >= 0.95, disagree
+    assert missed == []
+
+
+def test_heldout_set_is_reported(engine) -> None:
+    """Written after the lexicons were frozen: the honest estimate. Reported, with a floor that only
+    guards against regressions (see docs/retention.md for the figures)."""
+    agreement, _, missed = _score(engine, DATA / "heldout_items.jsonl")
+    print(f"\nheld-out set: register/remove agreement {agreement:.1%}; missed confidential/criminal: {missed}")
+    assert agreement >= 0.55
+
+
+def test_tag_carries_everything(engine) -> None:
+    item = {"id": "c1", "item_type": "comment", "author_is_account": False, "parent_id": "p1",
+            "text": "Vad händer med mitt ärende BN 2023-04567?", "published_at": "2024-05-20T09:03:00+02:00"}
+    tag = engine.tag(item)
+    assert tag.category == "ongoing-case" and tag.actions == ["register"] and tag.retention == "preserve"
+    assert tag.access == "open" and tag.cull_from is None and tag.decision == "1748"
+    assert tag.engine_version == ENGINE_VERSION and tag.ruleset_version.startswith("orebro:")
+    assert {"ORE-040", "ORE-041"} <= set(tag.rule_ids)
+    dnr = next(e for e in tag.evidence if e.name == "case_number")
+    assert item["text"][dnr.start:dnr.end] == "BN 2023-04567" and dnr.kind == "detector"
+    d = tag.to_dict()
+    assert json.loads(json.dumps(d))["evidence"][0]["rule_id"] in tag.rule_ids
+
+
+def test_cull_date_whole_calendar_years() -> None:
+    assert cull_date(2024, 2) == date(2027, 1, 1)
+    assert cull_date(2024, 0) == date(2025, 1, 1)
+
+
+def test_minor_item_is_cull_eligible_from_next_new_year_in_local_time(engine) -> None:
+    item = {"id": "m", "item_type": "comment", "author_is_account": False, "text": "Tack! 👍"}
+    late = engine.tag({**item, "published_at": "2024-12-31T23:30:00Z"})  # 00:30 on 1 Jan 2025 in Örebro
+    assert late.category == "minor" and late.retention == "cull-eligible"
+    assert late.cull_from == date(2026, 1, 1)
+    assert engine.tag({**item, "published_at": "2024-06-01"}).cull_from == date(2025, 1, 1)
+    undated = engine.tag(item)
+    assert undated.cull_from is None and undated.needs_review
+
+
+def test_period_comes_from_the_decision_data(tmp_path) -> None:
+    (tmp_path / "ruleset.toml").write_text("[decision]\nid = \"X-9\"\nperiod_years = 2\n", encoding="utf-8")
+    eng = RetentionEngine.load(overrides=tmp_path)
+    tag = eng.tag({"id": "m", "item_type": "comment", "author_is_account": False, "text": "👍",
+                   "published_at": "2024-03-01T10:00:00+01:00"})
+    assert tag.decision == "X-9" and tag.cull_from == date(2027, 1, 1)
+
+
+def test_severity_stricter_wins_and_all_rules_are_kept(engine) -> None:
+    item = {"id": "s", "item_type": "comment", "author_is_account": False, "published_at": "2024-01-02",
+            "text": "Tack för ingenting idioter, jag ska bränna ner kommunhuset"}
+    tag = engine.tag(item)
+    assert tag.category == "criminal" and tag.decided_by == "ORE-010"
+    assert {"ORE-010", "ORE-030", "ORE-060"} <= set(tag.rule_ids)
+    assert tag.actions == ["register", "report-police", "remove", "refer-servicecenter"]
+    assert tag.access == "restricted" and tag.retention == "preserve" and tag.needs_review
+    names = {(e.rule_id, e.name) for e in tag.evidence}
+    assert {("ORE-010", "threat"), ("ORE-030", "insult"), ("ORE-060", "complaint")} <= names
+
+
+def test_own_post_is_preserved_even_with_minor_signals(engine) -> None:
+    tag = engine.tag({"id": "o", "item_type": "post", "author_is_account": True, "text": "Tack! 👍",
+                      "published_at": "2024-01-02"})
+    assert tag.category == "own" and tag.retention == "preserve" and tag.actions == []
+
+
+def test_thread_context_answered_question(engine) -> None:
+    items = [
+        {"id": "p", "item_type": "post", "author_is_account": True, "text": "Öppet hus!", "parent_id": None},
+        {"id": "c", "item_type": "comment", "author_is_account": False, "text": "Kommer det finnas fika?",
+         "parent_id": "p", "published_at": "2024-11-02T16:01:00+01:00"},
+        {"id": "r", "item_type": "reply", "author_is_account": True, "text": "Självklart!", "parent_id": "c",
+         "published_at": "2024-11-02T16:05:00+01:00"},
+    ]
+    tags = engine.tag_all(items)
+    assert tags[1].category == "minor" and "ORE-092" in tags[1].rule_ids
+    assert any(e.name == "answered_by_account" and e.term == "r" for e in tags[1].evidence)
+    alone = engine.tag(items[1])  # without context nobody has answered: a person looks at it
+    assert alone.category == "unclassified" and alone.needs_review
+    assert engine.tag(items[1], ThreadContext(True, ("r",))).category == "minor"
+
+
+def test_unclassified_needs_review_and_is_kept(engine) -> None:
+    tag = engine.tag({"id": "u", "item_type": "comment", "author_is_account": False,
+                      "text": "Min granne har en ny bil och den är blå och stor", "published_at": "2024-01-01"})
+    assert tag.category == "unclassified" and tag.needs_review and tag.retention == "preserve"
+    assert tag.rule_ids == ["ORE-999"] and tag.decided_by == "ORE-999"
+    assert tag.evidence[0].name == "no_rule_matched"
+
+
+def test_typos_and_compounds(engine) -> None:
+    tag = engine.tag({"id": "t", "item_type": "comment", "author_is_account": False,
+                      "text": "Hur går det med bygglovsärendet? Snöröjnngen är usel.", "published_at": "2024-01-01"})
+    terms = {(e.name, e.text, e.fuzzy) for e in tag.evidence}
+    assert ("case_reference", "ärende", False) in terms
+    assert tag.category == "ongoing-case"
+    fuzzy = engine.matcher.find("Snöröjnngen var sen")
+    assert any(h.fuzzy and h.term == "snöröjning*" for h in fuzzy)
+
+
+def _copy_retention(tmp_path: Path) -> Path:
+    target = tmp_path / "retention"
+    shutil.copytree(RETENTION, target)
+    return target
+
+
+def test_override_lexicon_and_rules_from_another_folder(tmp_path) -> None:
+    over = tmp_path / "kommun-x"
+    (over / "lexicons").mkdir(parents=True)
+    # A new word in an existing lexicon, a word removed, and a rule disabled and one added.
+    (over / "lexicons" / "insult.txt").write_text("tönt*\n-kärring*\n", encoding="utf-8")
+    (over / "lexicons" / "gatunamn.txt").write_text("kungsgatan\n", encoding="utf-8")
+    (over / "rules.toml").write_text(
+        '[[rule]]\nid = "ORE-090"\ndisabled = true\n\n'
+        '[[rule]]\nid = "X-001"\nbefore = "ORE-001"\ncategory = "initiates-case"\nwhy = "street named"\n'
+        'when = { author_is_account = false, any_lexicon = ["gatunamn"] }\n', encoding="utf-8")
+    eng = RetentionEngine.load(overrides=over)
+    base = RetentionEngine.load()
+    text = {"id": "1", "item_type": "comment", "author_is_account": False, "published_at": "2024-01-01"}
+    assert eng.tag({**text, "text": "Vilka töntar"}).category == "offensive"
+    assert base.tag({**text, "text": "Vilka töntar"}).category != "offensive"
+    assert eng.tag({**text, "text": "Din kärring"}).category != "offensive"
+    assert eng.tag({**text, "text": "Jaså"}).category == "unclassified"  # the short-item rule is gone
+    assert base.tag({**text, "text": "Jaså"}).category == "minor"
+    assert eng.rules[0].id == "X-001" and eng.tag({**text, "text": "Kungsgatan!"}).category == "initiates-case"
+    assert eng.ruleset_version != base.ruleset_version
+
+
+def test_profile_folder_overrides_rules(tmp_path) -> None:
+    swearing = {"id": "1", "item_type": "comment", "author_is_account": False, "text": "Vilket jävla skit",
+                "published_at": "2024-01-01"}
+    assert RetentionEngine.load(profile="osthammar").tag(swearing).category == "offensive"
+    assert RetentionEngine.load(profile="orebro").tag(swearing).category != "offensive"
+    with pytest.raises(ConfigError, match="unknown profile"):
+        RetentionEngine.load(profile="atlantis")
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("[[rule]\nid = 1", "invalid TOML"),
+        ('[[rule]]\nid = "B-1"\ncategory = "nope"\n', "unknown category"),
+        ('[[rule]]\nid = "B-1"\ncategory = "minor"\nwhen = { any_lexicon = ["nope"] }\n', "unknown lexicon"),
+        ('[[rule]]\nid = "B-1"\ncategory = "minor"\nwhen = { colour = "red" }\n', "unknown condition"),
+        ('[[rule]]\nid = "B-1"\ncategory = "minor"\nwhen = { short = "yes" }\n', "true or false"),
+        ('[[rule]]\ncategory = "minor"\n', "no id"),
+    ],
+)
+def test_bad_rule_file_raises_config_error_naming_file(tmp_path, content: str, problem: str) -> None:
+    folder = _copy_retention(tmp_path)
+    (folder / "rules.toml").write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match=problem) as err:
+        RetentionEngine.load(folder)
+    message = str(err.value)
+    assert "rules.toml" in message and "\n" not in message
+
+
+def test_unreadable_lexicon_and_bad_category_raise_config_error(tmp_path) -> None:
+    folder = _copy_retention(tmp_path)
+    (folder / "lexicons" / "chatter.txt").write_bytes(b"\xff\xfe tack")
+    with pytest.raises(ConfigError, match="chatter.txt"):
+        RetentionEngine.load(folder)
+    folder2 = _copy_retention(tmp_path / "b")
+    text = (folder2 / "ruleset.toml").read_text(encoding="utf-8").replace('access = "restricted"', 'access = "secret"')
+    (folder2 / "ruleset.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"ruleset\.toml: category .*access"):
+        RetentionEngine.load(folder2)
+
+
+def test_tag_jsonl_round_trip(tmp_path, engine) -> None:
+    src = DATA / "labelled_items.jsonl"
+    out = tmp_path / "tagged.jsonl"
+    count = tag_jsonl(src, out, engine)
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert count == len(lines) == len(read_jsonl(src))
+    first = json.loads(lines[0])
+    assert first["id"] == read_jsonl(src)[0]["id"] and first["tag"]["decision"] == "1748"
+    assert {"category", "retention", "cull_from", "actions", "access", "rule_ids", "evidence", "needs_review",
+            "engine_version", "ruleset_version"} <= set(first["tag"])
+
+
+def test_tag_jsonl_names_the_bad_line(tmp_path, engine) -> None:
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "text": "hej"}\n\n{"id": "b", "text": \n', encoding="utf-8")
+    with pytest.raises(SmarchiveError, match=r"in\.jsonl:3: not valid JSON"):
+        tag_jsonl(src, tmp_path / "out.jsonl", engine)
+    assert not (tmp_path / "out.jsonl").exists()
