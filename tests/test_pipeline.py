@@ -143,3 +143,21 @@ def test_warc_is_valid_and_starts_with_warcinfo(sandbox_capture):
     # no leftovers: staging removed, no temporary files beside the kept ones
     assert not list(sandbox_capture.archive.rglob("*.part"))
     assert not any((sandbox_capture.archive / "staging").rglob("*.warc*"))
+
+
+def test_wacz_per_account_and_year_validates(sandbox_capture, expected):
+    import json
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    wacz = sandbox_capture.archive / "wacz" / "2024" / "facebook-orebrokommun.wacz"
+    check = subprocess.run([Path(sys.executable).parent / "wacz", "validate", "-f", str(wacz)],
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    with zipfile.ZipFile(wacz) as z:
+        lines = [json.loads(line) for line in z.read("pages/pages.jsonl").decode().splitlines()]
+    urls = {p["url"] for p in lines[1:]}
+    posts = {t["permalink"] for t in expected.values() if t["item_type"] == "post"}
+    assert len(posts) == len([u for u in urls if "/posts/" in u])

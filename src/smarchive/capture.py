@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import platform as host_platform
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Response
 from playwright.sync_api import Error as PlaywrightError
 
 from smarchive import __version__, dependency_version
@@ -57,19 +60,76 @@ class JobInfo:
     description: str = ""
 
 
+class RetryBudget:
+    """How long one account may spend waiting out 429/503 answers before it is given up.
+
+    Retry-After is honoured (seconds or an HTTP date) up to `max_wait`; without it the wait doubles
+    from 1 s. Once `total` seconds of waiting are spent, the account fails with a clear message.
+    """
+
+    def __init__(self, total: float = 300.0, max_wait: float = 120.0, sleep: Callable[[float], None] = time.sleep):
+        self.total = total
+        self.max_wait = max_wait
+        self.spent = 0.0
+        self.attempts = 0
+        self._sleep = sleep
+
+    def wait(self, what: str, retry_after: str | None) -> None:
+        self.attempts += 1
+        delay = min(parse_retry_after(retry_after) or 2.0 ** min(self.attempts - 1, 6), self.max_wait)
+        if self.spent + delay > self.total:
+            raise CaptureError(f"{what}: the platform keeps answering 'too many requests / unavailable'; "
+                               f"gave up after {self.attempts} attempts and {self.spent:.0f} s of waiting "
+                               f"(limit {self.total:.0f} s). Try again later.")
+        self.spent += delay
+        self._sleep(delay)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+THROTTLED = (429, 503)
+
+
 class AccountSession:
     """The CaptureContext an adapter sees: browser context, year, and snapshot/progress hooks."""
 
     def __init__(self, account: Account, account_url: str, year: int, context: BrowserContext,
-                 staging: Path, progress: Callable[[str], None]):
+                 staging: Path, progress: Callable[[str], None], budget: RetryBudget | None = None):
         self.account = account
         self.account_url = account_url
         self.year = year
         self.context = context
         self._staging = staging
         self._progress = progress
+        self.budget = budget or RetryBudget()
         self.snapshots: list[Snapshot] = []
         self.warnings: list[str] = []
+
+    def goto(self, page: Page, url: str, wait_until: str = "load") -> Response | None:
+        while True:
+            response = page.goto(url, wait_until=wait_until)
+            if response is None or response.status not in THROTTLED:
+                return response
+            retry_after = response.headers.get("retry-after")
+            self.progress(f"HTTP {response.status} for {url}; waiting (Retry-After: {retry_after or '-'})")
+            self.budget.wait(f"{url}: HTTP {response.status}", retry_after)
+
+    def throttled(self, what: str, retry_after: str | None) -> None:
+        self.progress(f"throttled: {what}; waiting (Retry-After: {retry_after or '-'})")
+        self.budget.wait(what, retry_after)
 
     def snapshot(self, page: Page, item_id: str) -> None:
         n = len(self.snapshots)
@@ -107,9 +167,24 @@ def warcinfo_fields(info: JobInfo, account: Account, account_url: str, browser_v
     }
 
 
+# Players then fall back from MediaSource (segments a WARC cannot replay) to the progressive file.
+NO_MEDIA_SOURCE = """
+(() => {
+  for (const name of ['MediaSource', 'ManagedMediaSource', 'WebKitMediaSource']) {
+    if (window[name]) { window[name].isTypeSupported = () => false; }
+  }
+})();
+"""
+
+
 def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_url: str, info: JobInfo,
-                    staging: Path, warc_path: Path, progress: Callable[[str], None]) -> AccountCaptureResult:
-    """Capture one account into `warc_path`. Raises CaptureError/SmarchiveError if it cannot be done."""
+                    staging: Path, warc_path: Path, progress: Callable[[str], None],
+                    storage_state: dict | None = None, budget: RetryBudget | None = None) -> AccountCaptureResult:
+    """Capture one account into `warc_path`. Raises CaptureError/SmarchiveError if it cannot be done.
+
+    `storage_state` is a logged-in browser state (from `smarchive login`): its cookies are sent by
+    the browser but removed from every WARC record.
+    """
     if staging.exists():
         shutil.rmtree(staging)
     (staging / "snapshots").mkdir(parents=True)
@@ -127,8 +202,10 @@ def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_
             locale="sv-SE",
             timezone_id="Europe/Stockholm",
             service_workers="block",  # a service worker could answer from its cache, past the recorder
+            storage_state=storage_state,
         )
-        session = AccountSession(account, account_url, info.year, context, staging / "snapshots", progress)
+        context.add_init_script(NO_MEDIA_SOURCE)
+        session = AccountSession(account, account_url, info.year, context, staging / "snapshots", progress, budget)
         try:
             adapter.capture(session)
         except PlaywrightError as e:

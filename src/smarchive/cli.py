@@ -121,6 +121,47 @@ def accounts(pipeline_name: str) -> None:
     click.echo(format_table(["id", "platform", "name", "url", "confirmed", "status"], rows))
 
 
+@cli.command()
+@click.argument("platform")
+@click.option("--pipeline", "pipeline_name", default="orebro", show_default=True,
+              help="The pipeline whose account of PLATFORM to log in to (states are kept per pipeline).")
+@click.option("--username", help="Account name or e-mail (prompted for if not given).")
+def login(platform: str, pipeline_name: str, username: str | None) -> None:
+    """Log in to PLATFORM once and store the browser state captures start from.
+
+    The password is read from SMARCHIVE_PASSWORD or prompted for (hidden); it is never stored,
+    logged or recorded. The state is written with mode 0600 to $SMARCHIVE_STATE_DIR (default
+    ~/.local/state/smarchive/PIPELINE/PLATFORM.json).
+    """
+    import os
+    from contextlib import ExitStack
+
+    from playwright.sync_api import sync_playwright
+
+    from smarchive.browser import find_chromium
+    from smarchive.config import load_pipeline
+    from smarchive.login import perform_login, save_state, state_path
+    from smarchive.pipeline import resolve_url, start_sandbox
+    from smarchive.platforms import get_adapter
+
+    pipeline = load_pipeline(pipeline_name)
+    account = next((a for a in pipeline.accounts if a.platform == platform and a.archivable), None)
+    if account is None:
+        raise SmarchiveError(f"pipeline {pipeline.name} has no archivable {platform} account")
+    adapter = get_adapter(platform)
+    if adapter is None or not hasattr(adapter, "login"):
+        raise SmarchiveError(f"smarchive has no login for platform {platform}")
+    find_chromium()
+    username = username or click.prompt(f"{platform} user name")
+    password = os.environ.get("SMARCHIVE_PASSWORD") or click.prompt(f"{platform} password", hide_input=True)
+    with ExitStack() as stack:
+        base = start_sandbox(pipeline, stack)
+        pw = stack.enter_context(sync_playwright())
+        state = perform_login(pw, adapter, resolve_url(account.url, base), username, password)
+    path = save_state(state, state_path(pipeline.name, platform))
+    click.echo(f"logged in to {platform}; browser state saved to {path} (mode 600)")
+
+
 def _register_optional_groups() -> None:
     from smarchive.sandbox.cli import sandbox
 

@@ -18,16 +18,20 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from smarchive import __version__, dependency_version
+from smarchive import __version__, dependency_version, wacz
 from smarchive.capture import AccountCaptureResult, JobInfo, capture_account
 from smarchive.config import Pipeline
-from smarchive.errors import SmarchiveError
+from smarchive.errors import CaptureError, SmarchiveError
 from smarchive.extract import StoredMedia, extract_items, store_media
+from smarchive.login import load_state, perform_login
 from smarchive.manifest import write_items, write_run
 from smarchive.model import Account, Item
 from smarchive.platforms import get_adapter
 from smarchive.s3store import open_storage
 from smarchive.tag import RetentionEngine
+
+SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition")
+SANDBOX_CREDENTIALS = ("arkivarie@orebro.example", "sandlada-1748")  # the sandbox's public test account
 
 
 @dataclass
@@ -106,13 +110,18 @@ def resolve_url(url: str, sandbox_base: str | None) -> str:
     return url
 
 
+def sandbox_auto_login(pipeline: Pipeline) -> bool:
+    """The sandbox pipeline logs in by itself (with the sandbox's public test account) unless told not to."""
+    return pipeline.sandbox is not None and pipeline.sandbox.get("login", "auto") == "auto"
+
+
 def start_sandbox(pipeline: Pipeline, stack: ExitStack) -> str | None:
     if pipeline.sandbox is None:
         return None
     from smarchive.sandbox.content import SandboxConfig
     from smarchive.sandbox.server import SandboxServer
 
-    settings = {k: v for k, v in pipeline.sandbox.items() if k in ("seed", "posts_per_year", "comments_per_post")}
+    settings = {k: v for k, v in pipeline.sandbox.items() if k in SANDBOX_SETTINGS}
     server = SandboxServer(SandboxConfig(**settings))
     base = server.start()
     stack.callback(server.stop)
@@ -142,7 +151,8 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
             pw = stack.enter_context(sync_playwright())
             for n, account in enumerate(accounts, 1):
                 say(f"account {n}/{len(accounts)}: {account.id} ({account.platform})")
-                outcome, account_rows = run_account(pw, account, info, archive, storage, engine, sandbox_base, say)
+                outcome, account_rows = run_account(pw, account, info, archive, storage, engine, sandbox_base, say,
+                                                    sandbox_login=sandbox_auto_login(pipeline))
                 report.outcomes.append(outcome)
                 rows += account_rows
                 say(f"{account.id}: {outcome.status}"
@@ -156,8 +166,21 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
     return report
 
 
+def browser_state(pw, adapter, account: Account, url: str, pipeline: str, sandbox_login: bool,
+                  say: Callable[[str], None]) -> dict | None:
+    """The logged-in state to capture with: stored by `smarchive login`, or made now on the sandbox."""
+    state = load_state(pipeline, account.platform)
+    if state is not None or not getattr(adapter, "requires_login", False):
+        return state
+    if sandbox_login:
+        say(f"{account.id}: logging in to the sandbox's {account.platform} (not recorded)")
+        return perform_login(pw, adapter, url, *SANDBOX_CREDENTIALS)
+    raise CaptureError(f"{account.platform} shows little or nothing to a logged-out browser: run "
+                       f"`smarchive login {account.platform} --pipeline {pipeline}` first")
+
+
 def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, engine, sandbox_base: str | None,
-                say: Callable[[str], None]) -> tuple[AccountOutcome, list[dict]]:
+                say: Callable[[str], None], sandbox_login: bool = False) -> tuple[AccountOutcome, list[dict]]:
     if not account.archivable:
         return AccountOutcome(account, "skipped", f"not archivable: {account.reason}"), []
     adapter = get_adapter(account.platform)
@@ -166,12 +189,15 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     warc_rel = Path("warc") / str(info.year) / f"{account.id}-{info.run_id}.warc.gz"
     try:
         url = resolve_url(account.url, sandbox_base)
+        state = browser_state(pw, adapter, account, url, info.job, sandbox_login, say)
         result = capture_account(pw, adapter, account, url, info, archive / "staging" / info.run_id / account.id,
-                                 archive / warc_rel, say)
+                                 archive / warc_rel, say, storage_state=state)
         say(f"{account.id}: WARC written, extracting items")
         items = extract_items(adapter, result.warc_path, account, info.year, str(warc_rel))
         captured_at = datetime.now(UTC)
         media, missing = store_media(items, result.warc_path, storage, account, captured_at.isoformat())
+        wacz_file = wacz.package(archive, info.year, account.id, url, f"{account.name} {info.year}")
+        say(f"{account.id}: WACZ {wacz_file.relative_to(archive)}")
     except SmarchiveError as e:
         return AccountOutcome(account, "failed", str(e)), []
     tags = engine.tag_all([item_for_tagging(i) for i in items])

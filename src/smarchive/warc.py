@@ -209,6 +209,14 @@ def iter_records(warc_path: Path) -> Iterator[tuple[int, dict[str, str], bytes]]
             yield iterator.get_record_offset(), dict(record.rec_headers.headers), content
 
 
+def iter_headers(warc_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
+    """(offset, WARC headers) of every record, without reading the contents."""
+    with open(warc_path, "rb") as raw:
+        iterator = ArchiveIterator(raw)
+        for record in iterator:
+            yield iterator.get_record_offset(), dict(record.rec_headers.headers)
+
+
 def read_record_at(warc_path: Path, offset: int) -> tuple[dict[str, str], bytes]:
     """The record at a byte offset: what the manifest's (warc_file, offset) points to."""
     with open(warc_path, "rb") as raw:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, Response
 
 from smarchive.model import Account, Item
 
@@ -48,8 +48,25 @@ class CaptureContext(Protocol):
     def warn(self, message: str) -> None:
         """Something the run report must mention; the capture goes on."""
 
+    def goto(self, page: Page, url: str, wait_until: str = "load") -> Response | None:
+        """page.goto, but HTTP 429/503 are waited out (Retry-After honoured, backing off) within a
+        bounded time; then CaptureError. Use it for every navigation."""
+
+    def throttled(self, what: str, retry_after: str | None) -> None:
+        """An XHR (or anything) answered 429/503: sleep as Retry-After or backoff says, or raise
+        CaptureError once the account's retry budget is spent. Call, then try again."""
+
 
 class Adapter(Protocol):
+    """Capture and extraction for one platform.
+
+    Adapters of platforms that need a logged-in browser also define
+        requires_login = True
+        def login(self, page: Page, account_url: str, username: str, password: str) -> None
+    which fills the platform's login form (raise CaptureError if refused); `smarchive login`
+    stores the resulting browser state, and capture starts from it.
+    """
+
     platform: str
 
     def capture(self, ctx: CaptureContext) -> None:

@@ -35,6 +35,9 @@ class SandboxConfig:
     years: tuple[int, ...] = (2023, 2024, 2025)
     posts_per_year: int = 12
     comments_per_post: int = 6
+    # 0: the world as first captured; 1: a later state of the same world, where each platform has
+    # edited one post and deleted another (what a second run of the same year must cope with).
+    edition: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ class WorldAccount:
     handle: str  # the platform's name for it, used in URLs
     name: str
     id: str  # the platform's numeric id
+
+
+EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "video/mp4": ".mp4", "video/webm": ".webm",
+              "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/ogg": ".ogg"}
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ class MediaFile:
 
     @property
     def filename(self) -> str:
-        return f"{self.id}.png"
+        return f"{self.id}{EXTENSIONS.get(self.content_type, '.bin')}"
 
     @property
     def path(self) -> str:
@@ -131,10 +138,16 @@ def stockholm_year(moment: datetime) -> int:
 
 
 def build_world(config: SandboxConfig | None = None) -> World:
-    """Same config, same world, byte for byte (texts, times, ids and image bytes)."""
+    """Same config, same world, byte for byte (texts, times, ids and image bytes).
+
+    Each platform draws from its own random stream, so adding a platform changes no other's content.
+    """
+    from smarchive.sandbox.platforms import builders
+
     config = config or SandboxConfig()
     world = World(config=config)
-    _build_facebook(world, random.Random(config.seed))
+    for name, build in builders():
+        build(world, random.Random(config.seed if name == "facebook" else f"{config.seed}-{name}"))
     return world
 
 
@@ -268,7 +281,7 @@ REPLY_FROM_CITIZEN = (
 )
 
 
-def _build_facebook(world: World, rng: random.Random) -> None:
+def build_facebook(world: World, rng: random.Random) -> None:
     page = WorldAccount(platform="facebook", handle="orebrokommun", name=MUNICIPALITY, id="100064545367913")
     world.accounts["facebook"] = [page]
     ids: set[str] = set()

@@ -22,8 +22,8 @@ import html
 import json
 from importlib import resources
 
-from smarchive.sandbox.content import World, WorldAccount, WorldItem
-from smarchive.sandbox.truth import permalink
+from smarchive.sandbox.content import World, WorldAccount, WorldItem, build_facebook
+from smarchive.sandbox.truth import facebook_permalink as permalink
 from smarchive.sandbox.web import Request, Response, html_response, json_response, not_found
 
 CONSENT_COOKIE = "sb_consent"
@@ -35,6 +35,9 @@ DOC_TIMELINE = "ProfileCometTimelineFeedRefetchQuery"
 DOC_COMMENTS = "CommentsListComponentsPaginationQuery"
 DOC_REPLIES = "Depth1CommentsListPaginationQuery"
 STATIC_FILES = {"facebook.js": "text/javascript; charset=utf-8", "facebook.css": "text/css; charset=utf-8"}
+
+
+build = build_facebook
 
 
 def handle(world: World, request: Request) -> Response:

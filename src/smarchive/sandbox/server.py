@@ -5,16 +5,13 @@ from __future__ import annotations
 import gzip
 import html
 import threading
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from smarchive.sandbox import facebook
 from smarchive.sandbox.content import SandboxConfig, World, build_world
+from smarchive.sandbox.platforms import handler
 from smarchive.sandbox.web import Request, Response, html_response, not_found
 
-# First path segment -> renderer. More platforms register here.
-PLATFORMS: dict[str, Callable[[World, Request], Response]] = {"facebook": facebook.handle}
 MAX_BODY = 1 << 20
 
 
@@ -24,7 +21,7 @@ def dispatch(world: World, request: Request) -> Response:
         return _index(world)
     if request.path == "/favicon.ico":
         return Response(204, "image/x-icon", b"", [("Cache-Control", "public, max-age=86400")], compressible=False)
-    renderer = PLATFORMS.get(segment)
+    renderer = handler(segment)
     return renderer(world, request) if renderer else not_found()
 
 

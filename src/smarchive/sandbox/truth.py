@@ -58,9 +58,14 @@ def _as_dict(world: World, item: WorldItem) -> dict:
 
 
 def permalink(item: WorldItem) -> str:
-    """Path of the item relative to the sandbox root; comments and replies point into their post."""
-    if item.platform != "facebook":
-        raise ValueError(f"no permalink scheme for platform {item.platform!r}")
+    """Path of the item relative to the sandbox root (each platform module says how)."""
+    from smarchive.sandbox.platforms import permalink_of
+
+    return permalink_of(item)
+
+
+def facebook_permalink(item: WorldItem) -> str:
+    """Comments and replies point into their post."""
     base = f"/facebook/{item.account}/posts/{item.post_id}"
     if item.item_type == "post":
         return base

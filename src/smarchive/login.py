@@ -1,0 +1,80 @@
+"""Logged-in browser states: made once by `smarchive login PLATFORM`, used by every capture.
+
+Instagram shows almost nothing and LinkedIn redirects to an auth wall when logged out, so those
+captures start from a stored browser state (cookies and local storage). The state is a secret:
+it is written with mode 0600 in a 0700 folder, never into the archive, and the login itself does
+not go through the recording proxy (a password must never land in a WARC). The cookies a capture
+then sends are removed from every WARC record (smarchive.warc).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Playwright
+
+from smarchive.browser import launch_options
+from smarchive.errors import CaptureError, SmarchiveError
+
+STATE_DIR_ENV = "SMARCHIVE_STATE_DIR"
+
+
+def state_dir() -> Path:
+    default = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "smarchive"
+    return Path(os.environ.get(STATE_DIR_ENV, default))
+
+
+def state_path(pipeline: str, platform: str) -> Path:
+    """One state per pipeline and platform: the sandbox's logins never mix with the real ones."""
+    return state_dir() / pipeline / f"{platform}.json"
+
+
+def save_state(state: dict, path: Path) -> Path:
+    """Write a browser state readable by its owner only, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.chmod(path.parent, 0o700)
+    tmp = path.with_name(f".{path.name}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(state, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load_state(pipeline: str, platform: str) -> dict | None:
+    """The stored state for a platform, or None. A state others can read is refused."""
+    path = state_path(pipeline, platform)
+    if not path.exists():
+        return None
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise SmarchiveError(f"login state {path} is readable by others (mode {mode:o}): "
+                             f"run `chmod 600 {path}` or `smarchive login {platform}` again")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise SmarchiveError(f"login state {path} is unreadable ({e}): "
+                             f"run `smarchive login {platform}` again") from None
+
+
+def perform_login(pw: Playwright, adapter, account_url: str, username: str, password: str) -> dict:  # noqa: ANN001
+    """Log in with a fresh browser that is NOT recorded; return its state (cookies, local storage)."""
+    if not hasattr(adapter, "login"):
+        raise SmarchiveError(f"smarchive has no login for platform {adapter.platform}")
+    browser = pw.chromium.launch(**launch_options())
+    try:
+        context = browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm")
+        page = context.new_page()
+        try:
+            adapter.login(page, account_url, username, password)
+        except PlaywrightError as e:
+            raise CaptureError(f"login to {adapter.platform} failed: {str(e).splitlines()[0]}") from None
+        return context.storage_state()
+    finally:
+        browser.close()

@@ -1,0 +1,35 @@
+"""The sandbox's platforms: one module each, registered here.
+
+A platform module provides:
+    build(world, rng)          add its accounts, items and media to the World (deterministic from rng)
+    handle(world, request)     answer a request whose path starts with /<platform>/
+    permalink(item)            the item's path relative to the sandbox root (used by the truth)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from importlib import import_module
+from types import ModuleType
+
+# URL prefix -> module. Order is build order.
+MODULES = {
+    "facebook": "smarchive.sandbox.facebook",
+}
+
+
+def module(platform: str) -> ModuleType:
+    return import_module(MODULES[platform])
+
+
+def builders() -> Iterator[tuple[str, Callable]]:
+    for name in MODULES:
+        yield name, module(name).build
+
+
+def handler(platform: str) -> Callable | None:
+    return module(platform).handle if platform in MODULES else None
+
+
+def permalink_of(item) -> str:  # noqa: ANN001 (WorldItem; avoids an import cycle)
+    return module(item.platform).permalink(item)
