@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,3 +79,50 @@ def sandbox_capture(tmp_path_factory) -> CaptureRun:
     result = run_capture(archive, pipeline, 2024)
     assert result.returncode == 0, f"capture failed:\n{result.stdout}\n{result.stderr[-3000:]}"
     return CaptureRun(archive, result, 2024, SMALL)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def pywb_replay(warcs: list[Path]) -> Iterator[str]:
+    """pywb serving `warcs` on 127.0.0.1; yields the collection's base URL, stops pywb afterwards.
+
+    Replay URLs: f"{base}/2id_/{url}" gives the recorded bytes, f"{base}/2mp_/{url}" the page
+    rewritten for a browser.
+    """
+    bin_dir = Path(sys.executable).parent
+    if not (bin_dir / "wayback").exists():
+        import pytest
+
+        pytest.skip("pywb is not installed")
+    root = Path(tempfile.mkdtemp(prefix="pywb-"))
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    proc = None
+    try:
+        subprocess.run([bin_dir / "wb-manager", "init", "smarchive"], cwd=root, check=True, env=env,
+                       capture_output=True)
+        for warc in warcs:
+            subprocess.run([bin_dir / "wb-manager", "add", "smarchive", str(warc)], cwd=root, check=True, env=env,
+                           capture_output=True)
+        port = free_port()
+        proc = subprocess.Popen([bin_dir / "wayback", "-b", "127.0.0.1", "-p", str(port)], cwd=root, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("pywb did not start") from None
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/smarchive"
+    finally:
+        if proc is not None:
+            os.killpg(proc.pid, 15)
+            proc.wait(timeout=20)
+        shutil.rmtree(root, ignore_errors=True)

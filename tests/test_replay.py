@@ -4,57 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
+from conftest import pywb_replay
 from smarchive.query import run_query
-
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
-def pywb(sandbox_capture, tmp_path_factory):
-    if not (BIN / "wayback").exists():
-        pytest.skip("pywb is not installed")
-    root = tmp_path_factory.mktemp("pywb")
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    subprocess.run([BIN / "wb-manager", "init", "smarchive"], cwd=root, check=True, env=env, capture_output=True)
-    for warc in sorted((sandbox_capture.archive / "warc").rglob("*.warc.gz")):
-        subprocess.run([BIN / "wb-manager", "add", "smarchive", str(warc)], cwd=root, check=True, env=env,
-                       capture_output=True)
-    port = free_port()
-    proc = subprocess.Popen([BIN / "wayback", "-b", "127.0.0.1", "-p", str(port)], cwd=root, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}/smarchive"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("pywb did not start") from None
-                time.sleep(0.3)
+def pywb(sandbox_capture):
+    with pywb_replay(sorted((sandbox_capture.archive / "warc").rglob("*.warc.gz"))) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(timeout=20)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def fetch(url: str) -> bytes:

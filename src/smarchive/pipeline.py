@@ -30,7 +30,7 @@ from smarchive.platforms import get_adapter
 from smarchive.s3store import open_storage
 from smarchive.tag import RetentionEngine
 
-SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition")
+SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition", "throttle_every")
 SANDBOX_CREDENTIALS = ("arkivarie@orebro.example", "sandlada-1748")  # the sandbox's public test account
 
 

@@ -38,6 +38,8 @@ class SandboxConfig:
     # 0: the world as first captured; 1: a later state of the same world, where each platform has
     # edited one post and deleted another (what a second run of the same year must cope with).
     edition: int = 0
+    # Every n-th distinct page (or API call) is answered 429 once, with Retry-After: 1. 0 = never.
+    throttle_every: int = 7
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,13 @@ class World:
     def __post_init__(self) -> None:
         self._by_id: dict[str, WorldItem] = {}
         self._children: dict[str, list[WorldItem]] = {}
+        # State of a running server (throttle counters and the like), kept apart from the content.
+        self.runtime: dict[str, object] = {}
+
+    @property
+    def secret(self) -> str:
+        """Signs media URLs and session cookies; from the seed, so valid across restarts."""
+        return f"sandbox-secret-{self.config.seed}"
 
     def add(self, item: WorldItem) -> None:
         self.items.append(item)

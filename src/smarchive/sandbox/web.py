@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import threading
+import time
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
@@ -56,3 +60,66 @@ def html_response(html: str, status: int = 200, headers: list[tuple[str, str]] |
 
 def not_found(message: str = "Sidan hittades inte") -> Response:
     return html_response(f"<!doctype html><title>404</title><h1>{message}</h1>", status=404)
+
+
+# ---------------------------------------------------------------------------------------------
+# What real platforms do that a capture must survive, shared by every platform of the sandbox.
+
+SIGNED_URL_TTL = 300  # seconds a signed media URL stays valid, like the platforms' CDN links
+
+
+def _mac(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def sign_path(path: str, secret: str, now: float | None = None, ttl: int = SIGNED_URL_TTL) -> str:
+    """A media path with an expiry and a signature, e.g. /x/media/1.png?exp=1700000000&sig=ab12..."""
+    expires = int((now if now is not None else time.time()) + ttl)
+    return f"{path}?exp={expires}&sig={_mac(secret, f'{path}|{expires}')}"
+
+
+def signature_problem(request: Request, secret: str, now: float | None = None) -> Response | None:
+    """None if the request's signed URL is valid; else the 403 a CDN gives for a bad or expired link."""
+    expires = (request.query.get("exp") or [""])[0]
+    signature = (request.query.get("sig") or [""])[0]
+    if not expires.isdigit() or not hmac.compare_digest(signature, _mac(secret, f"{request.path}|{expires}")):
+        return Response(403, "text/plain; charset=utf-8", b"Bad signature", compressible=False)
+    if int(expires) < (now if now is not None else time.time()):
+        return Response(403, "text/plain; charset=utf-8", b"URL signature expired", compressible=False)
+    return None
+
+
+class Throttle:
+    """Answers 429 (Retry-After: 1) to the first request for every `every`-th distinct key, once.
+
+    Deterministic per server: the same keys are throttled in every run. every=0 turns it off.
+    """
+
+    def __init__(self, every: int):
+        self.every = every
+        self._seen: dict[str, int] = {}
+        self._throttled: set[str] = set()
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> Response | None:
+        if self.every <= 0:
+            return None
+        with self._lock:
+            index = self._seen.setdefault(key, len(self._seen))
+            if index % self.every != self.every - 1 or key in self._throttled:
+                return None
+            self._throttled.add(key)
+        return Response(429, "text/plain; charset=utf-8", b"Too Many Requests", [("Retry-After", "1")],
+                        compressible=False)
+
+
+def session_token(secret: str, username: str) -> str:
+    """A session cookie value the sandbox accepts across restarts (derived from its seed)."""
+    return f"{username}.{_mac(secret, 'session|' + username)}"
+
+
+def session_valid(token: str | None, secret: str) -> bool:
+    if not token or "." not in token:
+        return False
+    username = token.rsplit(".", 1)[0]
+    return hmac.compare_digest(token, session_token(secret, username))
