@@ -21,10 +21,14 @@ PROJECT = Path(__file__).resolve().parents[1]
 SMALL = {"seed": 1748, "posts_per_year": 6, "comments_per_post": 5}
 
 
-def write_pipeline(folder: Path, sandbox: dict, accounts: str | None = None) -> Path:
-    """A sandbox pipeline at a small scale, using the project's retention rules."""
+def write_pipeline(folder: Path, sandbox: dict, accounts: str | None = None, storage: str = "") -> Path:
+    """A sandbox pipeline at a small scale, using the project's retention rules.
+
+    `storage` is the body of a [storage] table (TOML), empty for the local default.
+    """
     path = folder / "small-sandbox.toml"
     settings = "\n".join(f"{k} = {v}" for k, v in sandbox.items())
+    storage_table = f"[storage]\n{storage}" if storage else ""
     path.write_text(f"""
 [job]
 name = "sandbox-small"
@@ -34,6 +38,8 @@ retention = "{PROJECT / 'retention'}"
 
 [sandbox]
 {settings}
+
+{storage_table}
 
 {accounts or '''
 [[account]]
@@ -62,11 +68,12 @@ class CaptureRun:
     sandbox: dict
 
 
-def run_capture(archive: Path, pipeline: Path, year: int, *extra: str) -> subprocess.CompletedProcess:
+def run_capture(archive: Path, pipeline: Path, year: int, *extra: str,
+                env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "smarchive", "capture", "--year", str(year), "--pipeline", str(pipeline),
          "--archive", str(archive), *extra],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
 
 

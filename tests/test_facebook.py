@@ -1,43 +1,55 @@
-"""The Facebook adapter against the sandbox, end to end with real Chromium, and extract's robustness."""
+"""The Facebook adapter against the sandbox, end to end with real Chromium, and extract's robustness.
+
+Direct captures (a logged-in context, recorded from Playwright's responses) test the adapter's
+behaviour; one run of the real CLI over both Facebook accounts tests recall through the recording
+proxy, the WARC, extract and the manifest, and replays a post from the WARC in pywb.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import urllib.error
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
+from conftest import pywb_replay, run_capture, write_pipeline
 from smarchive.browser import launch_options
+from smarchive.capture import NO_MEDIA_SOURCE, AccountSession, RetryBudget
 from smarchive.errors import CaptureError
 from smarchive.model import Account
+from smarchive.pipeline import SANDBOX_CREDENTIALS
 from smarchive.platforms.base import CapturedResponse
 from smarchive.platforms.facebook import BEHAVIOUR, FacebookAdapter
 from smarchive.sandbox import facebook as sandbox_facebook
-from smarchive.sandbox.content import SandboxConfig
+from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
+from smarchive.warc import SNAPSHOT_SCHEME, iter_records
 
 CONFIG = SandboxConfig(posts_per_year=6, comments_per_post=5)
 ACCOUNT = Account(id="facebook-orebrokommun", platform="facebook", name="Örebro kommun",
                   url="sandbox:/facebook/orebrokommun", handle="orebrokommun")
+SIGNS = Account(id="facebook-orebrokommunteckensprak", platform="facebook", name="Örebro kommun – Teckenspråk",
+                url="sandbox:/facebook/orebrokommunteckensprak", handle="orebrokommunteckensprak")
 
 
-class RecordingContext:
-    """A CaptureContext that keeps every response body, as the WARC would."""
+class RecordingContext(AccountSession):
+    """The real CaptureContext (goto and throttled with a retry budget), keeping every response body
+    as the WARC would, and noting snapshots instead of writing them."""
 
-    def __init__(self, context: BrowserContext, account_url: str, year: int) -> None:
-        self.account = ACCOUNT
-        self.year = year
-        self.context = context
-        self.account_url = account_url
-        self.responses: list[CapturedResponse] = []
-        self.snapshots: list[str] = []
+    def __init__(self, context: BrowserContext, account_url: str, year: int, account: Account = ACCOUNT,
+                 budget: RetryBudget | None = None) -> None:
         self.messages: list[str] = []
-        self.warnings: list[str] = []
+        super().__init__(account, account_url, year, context, Path("/nonexistent"), self.messages.append, budget)
+        self.responses: list[CapturedResponse] = []
+        self.snapshots: list[str] = []  # type: ignore[assignment]
         context.on("response", self._record)
 
     def _record(self, response) -> None:  # type: ignore[no-untyped-def]
@@ -55,13 +67,23 @@ class RecordingContext:
 
     def snapshot(self, page: Page, item_id: str) -> None:
         assert page.locator(f'[data-post-id="{item_id}"]').count() == 1
-        self.snapshots.append(item_id)
+        # "Visa mer" was clicked: the snapshot shows whole texts
+        assert page.get_by_role("button", name="Visa mer").count() == 0
+        self.snapshots.append(item_id)  # type: ignore[arg-type]
 
-    def progress(self, message: str) -> None:
-        self.messages.append(message)
 
-    def warn(self, message: str) -> None:
-        self.warnings.append(message)
+def own_truth(world, year: int, account: Account = ACCOUNT) -> list[dict]:  # type: ignore[no-untyped-def]
+    return [row for row in truth(world, year, "facebook") if row["account"] == account.handle]
+
+
+def logged_in_context(browser: Browser, base_url: str) -> BrowserContext:
+    """What `smarchive login facebook` leaves: consent given, session cookie set; MediaSource off."""
+    context = browser.new_context()
+    context.add_init_script(NO_MEDIA_SOURCE)
+    page = context.new_page()
+    FacebookAdapter().login(page, base_url + "/facebook/orebrokommun", *SANDBOX_CREDENTIALS)
+    page.close()
+    return context
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +104,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def captured(server: SandboxServer, browser: Browser) -> Iterator[RecordingContext]:
-    context = browser.new_context()
+    context = logged_in_context(browser, server.base_url)
     try:
         ctx = RecordingContext(context, server.base_url + "/facebook/orebrokommun", 2024)
         FacebookAdapter().capture(ctx)
@@ -92,7 +114,7 @@ def captured(server: SandboxServer, browser: Browser) -> Iterator[RecordingConte
 
 
 def test_capture_then_extract_finds_every_item_of_the_year(server: SandboxServer, captured: RecordingContext) -> None:
-    expected = {row["id"]: row for row in truth(server.world, 2024, "facebook")}
+    expected = {row["id"]: row for row in own_truth(server.world, 2024)}
     items = FacebookAdapter().extract(captured.responses, ACCOUNT, 2024)
     got = {item.id: item for item in items}
     assert len(items) == len(got), "duplicates in extract output"
@@ -117,14 +139,14 @@ def test_nothing_from_other_years_and_boundaries_kept(server: SandboxServer, cap
     ids = {item.id for item in FacebookAdapter().extract(captured.responses, ACCOUNT, 2024)}
     for other in (2023, 2025):
         assert ids.isdisjoint(row["id"] for row in truth(server.world, other))
-    rows = truth(server.world, 2024)
+    rows = own_truth(server.world, 2024)
     assert any(r["item_type"] == "post" and r["published_at"].startswith("2023-12-31") for r in rows)
     assert any(r["item_type"] != "post" and r["published_at"].startswith("2025-01") for r in rows)
     assert {r["id"] for r in rows} <= ids
 
 
 def test_one_snapshot_per_post_and_media_recorded(server: SandboxServer, captured: RecordingContext) -> None:
-    rows = truth(server.world, 2024)
+    rows = own_truth(server.world, 2024)
     posts = [r["id"] for r in rows if r["item_type"] == "post"]
     assert sorted(captured.snapshots) == sorted(posts)
     assert captured.warnings == []
@@ -142,7 +164,7 @@ def test_threads_were_expanded_through_the_api(server: SandboxServer, captured: 
     # without the expansion answers the year would be incomplete: the clicks are what made recall 100%
     without = [r for r in captured.responses
                if b"CommentsList" not in r.request_body and b"Depth1" not in r.request_body]
-    assert len(FacebookAdapter().extract(without, ACCOUNT, 2024)) < len(truth(server.world, 2024))
+    assert len(FacebookAdapter().extract(without, ACCOUNT, 2024)) < len(own_truth(server.world, 2024))
 
 
 def test_extract_is_idempotent_over_repeated_responses(captured: RecordingContext) -> None:
@@ -222,3 +244,161 @@ def test_extract_skips_garbage() -> None:
     ]
     assert [m.url for m in items[0].media] == ["http://127.0.0.1:9/facebook/media/a.png"]
     assert FacebookAdapter().extract(garbage, ACCOUNT, 2023) == []
+
+
+# --- the hard parts, one by one
+
+
+def test_throttled_requests_were_waited_out(captured: RecordingContext) -> None:
+    """The sandbox answers 429 (Retry-After: 1) to every 7th distinct page or API call."""
+    assert any("HTTP 429" in m for m in captured.messages), captured.messages
+    assert captured.budget.attempts >= 1 and captured.budget.spent >= 1
+
+
+def test_pinned_older_post_neither_stops_nor_joins_the_year(server: SandboxServer,
+                                                            captured: RecordingContext) -> None:
+    first_page = next(r for r in captured.responses if urlsplit(r.url).path == "/facebook/orebrokommun"
+                      and r.status == 200)
+    start = first_page.body.index(b'id="initial-data"')
+    blob = first_page.body[first_page.body.index(b">", start) + 1:first_page.body.index(b"</script>", start)]
+    first = json.loads(blob)["data"]["node"]["timeline_feed_units"]["edges"][0]["node"]
+    assert first["is_pinned"] and first["creation_time"] < 1704063600  # pinned, from 2023
+    ids = {i.id for i in FacebookAdapter().extract(captured.responses, ACCOUNT, 2024)}
+    assert first["post_id"] not in ids
+    assert any("6 posts of 2024 found" in m for m in captured.messages)
+    posts = [("p", 100, "", True), ("a", 300, "", False), ("b", 200, "", False)]
+    assert not FacebookAdapter._reached_older(posts, 150)  # the pinned one is older: keep scrolling
+    assert not FacebookAdapter._reached_older([("p", 100, "", False), *posts[1:]], 150)  # out of order
+    assert FacebookAdapter._reached_older([*posts, ("c", 120, "", False)], 150)
+
+
+def test_logged_out_capture_fails_clearly(server: SandboxServer, browser: Browser) -> None:
+    context = browser.new_context()
+    try:
+        ctx = RecordingContext(context, server.base_url + "/facebook/orebrokommun", 2024)
+        with pytest.raises(CaptureError, match="not logged in.*smarchive login facebook"):
+            FacebookAdapter().capture(ctx)
+    finally:
+        context.close()
+
+
+def test_wrong_password_is_refused(server: SandboxServer, browser: Browser) -> None:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        with pytest.raises(CaptureError, match="refused the login.*Fel e-postadress eller lösenord"):
+            FacebookAdapter().login(page, server.base_url + "/facebook/orebrokommun", SANDBOX_CREDENTIALS[0], "fel")
+        assert not [c for c in context.cookies() if c["name"] == sandbox_facebook.SESSION_COOKIE]
+    finally:
+        context.close()
+
+
+def _always_429(route) -> None:  # type: ignore[no-untyped-def]
+    route.fulfill(status=429, body="Too Many Requests", headers={"Retry-After": "1"})
+
+
+@pytest.mark.parametrize("pattern", ["**/facebook/orebrokommun", "**/api/graphql/"])
+def test_gives_up_when_throttled_beyond_the_budget(server: SandboxServer, browser: Browser, pattern: str,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(BEHAVIOUR, "scroll_wait_ms", 1_200)
+    context = logged_in_context(browser, server.base_url)
+    context.route(pattern, _always_429)
+    budget = RetryBudget(total=2, sleep=lambda seconds: None)
+    try:
+        ctx = RecordingContext(context, server.base_url + "/facebook/orebrokommun", 2023, budget=budget)
+        with pytest.raises(CaptureError, match="gave up after 3 attempts"):
+            FacebookAdapter().capture(ctx)
+    finally:
+        context.close()
+
+
+# --- the real pipeline over both accounts: recording proxy -> WARC -> extract -> manifest; pywb replay
+
+ACCOUNTS_TOML = "\n".join(f"""
+[[account]]
+id = "{a.id}"
+platform = "facebook"
+name = "{a.name}"
+url = "{a.url}"
+handle = "{a.handle}"
+""" for a in (ACCOUNT, SIGNS))
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(tmp_path_factory) -> Iterator[tuple[Path, dict]]:  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("facebook-pipeline")
+    settings = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 4}
+    pipeline = write_pipeline(folder, settings, ACCOUNTS_TOML)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SMARCHIVE_STATE_DIR", str(folder / "state"))  # no stored login: the sandbox logs in
+        result = run_capture(folder / "archive", pipeline, 2024)
+    assert result.returncode == 0, f"capture failed:\n{result.stdout}\n{result.stderr[-3000:]}"
+    yield folder / "archive", settings
+
+
+def _manifest(archive: Path) -> dict[str, dict]:
+    from smarchive.query import connect
+
+    con = connect(archive)
+    try:
+        rows = con.sql("SELECT * FROM items WHERE platform = 'facebook'").to_arrow_table().to_pylist()
+    finally:
+        con.close()
+    return {r["item_id"]: r for r in rows}
+
+
+def test_pipeline_recall_is_complete_for_both_accounts(pipeline_run) -> None:  # type: ignore[no-untyped-def]
+    archive, settings = pipeline_run
+    world = build_world(SandboxConfig(**settings))
+    expected = {r["id"]: r for r in truth(world, 2024, "facebook")}
+    got = _manifest(archive)
+    for account in (ACCOUNT, SIGNS):
+        want = {k for k, r in expected.items() if r["account"] == account.handle}
+        have = {k for k, r in got.items() if r["account"] == account.id}
+        print(f"{account.id}: {len(have & want)}/{len(want)} items of 2024, {len(have - want)} extra")
+        assert have == want and {expected[k]["item_type"] for k in want} == {"post", "comment", "reply"}
+    for item_id, row in expected.items():
+        mine = got[item_id]
+        assert (mine["item_type"], mine["parent_id"], mine["post_id"], mine["author"], mine["author_is_account"]) == (
+            row["item_type"], row["parent_id"], row["post_id"], row["author"], row["author_is_account"])
+        assert mine["text"] == row["text"]  # untruncated: "Visa mer" texts come whole from the JSON
+        assert mine["published_at"].strftime("%Y-%m-%dT%H:%M:%SZ") == row["published_at"]
+        assert sorted(mine["media_sha256"]) == sorted(m["sha256"] for m in row["media"]), item_id
+    assert any(len(r["text"]) > 400 for r in expected.values())
+
+
+def test_pipeline_stores_whole_videos(pipeline_run) -> None:  # type: ignore[no-untyped-def]
+    from smarchive.store import LocalStorage
+
+    archive, settings = pipeline_run
+    world = build_world(SandboxConfig(**settings))
+    videos = {m.sha256: m for m in world.media.values() if m.content_type == "video/mp4"}
+    stored = [m for row in _manifest(archive).values() for m in row["media"] if m["kind"] == "video"]
+    assert len(stored) == 4  # one per sign-language post of 2024
+    for media in stored:
+        assert media["content_type"] == "video/mp4" and media["sha256"] in videos
+        assert LocalStorage(archive).get(media["sha256"]) == videos[media["sha256"]].data
+
+
+def test_pipeline_permalink_replays_with_its_comments(pipeline_run) -> None:  # type: ignore[no-untyped-def]
+    archive, _ = pipeline_run
+    rows = _manifest(archive).values()
+    counts = Counter(r["post_id"] for r in rows if r["item_type"] == "comment")
+    post = max((r for r in rows if r["item_type"] == "post"), key=lambda r: counts[r["item_id"]])
+    comments = [r for r in rows if r["post_id"] == post["item_id"] and r["item_type"] == "comment"]
+    assert len(comments) > sandbox_facebook.FIRST_COMMENTS
+    with pytest.raises(OSError):  # the sandbox is gone: what follows comes from the WARC only
+        urllib.request.urlopen(post["permalink"], timeout=5)
+    warcs = sorted((archive / "warc").rglob("*.warc.gz"))
+    with pywb_replay(warcs) as pywb:
+        with urllib.request.urlopen(f"{pywb}/2id_/{post['permalink']}", timeout=30) as response:
+            page = response.read().decode("utf-8")
+    # the first comments are in the page's own JSON; the rest came by XHR POST, kept in the snapshot
+    in_page = [c for c in comments if json.dumps(c["text"], ensure_ascii=False)[1:-1] in page]
+    assert len(in_page) >= sandbox_facebook.FIRST_COMMENTS
+    snapshot = next(body for warc in warcs for _, headers, body in iter_records(warc)
+                    if headers.get("WARC-Target-URI") == SNAPSHOT_SCHEME + post["permalink"])
+    import html as html_module
+
+    text = html_module.unescape(snapshot.decode("utf-8"))
+    assert all(c["text"] in text for c in comments)

@@ -61,31 +61,93 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
 @cli.command()
 @click.argument("sql", required=False)
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
-def query(sql: str | None, archive: Path, fmt: str) -> None:
-    """Run SQL (DuckDB) over the manifest: views `items` (latest capture of each item),
-    `item_captures` (every capture) and `runs`."""
-    from smarchive.query import run_query
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table",
+              show_default=True)
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the result to this file instead of stdout (required for parquet).")
+@click.option("--saved", help="Run a saved query instead of SQL: " + ", ".join(
+    ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review"]) + ".")
+@click.option("--year", type=int, help="With --saved: only this year.")
+def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved: str | None,
+          year: int | None) -> None:
+    """Run SQL (DuckDB) over the manifest, or a saved query.
 
-    if not sql:
-        raise SmarchiveError('give a query, e.g. smarchive query "SELECT platform, count(*) FROM items GROUP BY 1"')
-    print_table(run_query(archive, sql), fmt)
+    Views: `items` (latest capture of each item), `item_captures` (every capture), `runs`.
+    With --saved search, SQL is the text to search for.
+    """
+    from smarchive.query import run_query, saved_query
+
+    params: dict = {"year": year}
+    if saved:
+        if saved == "search":
+            if not sql:
+                raise SmarchiveError("--saved search needs the text to search for, e.g. --saved search snöröjning")
+            params["text"] = sql
+        elif sql:
+            raise SmarchiveError(f"give either SQL or --saved {saved}, not both")
+        sql = saved_query(saved)
+    elif not sql:
+        raise SmarchiveError('give a query, e.g. smarchive query "SELECT platform, count(*) FROM items GROUP BY 1" '
+                             "or --saved account-summary")
+    elif year is not None:
+        raise SmarchiveError("--year goes with --saved; in SQL, write WHERE year = ...")
+    table = run_query(archive, sql, params if saved else None)
+    if fmt == "parquet":
+        if out_path is None:
+            raise SmarchiveError("--format parquet needs --out FILE")
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, out_path, compression="zstd")
+        click.echo(f"{table.num_rows} rows -> {out_path}", err=True)
+        return
+    if out_path is not None:
+        with open(out_path, "w", encoding="utf-8", newline="") as f:
+            print_table(table, fmt, f)
+        click.echo(f"{table.num_rows} rows -> {out_path}", err=True)
+    else:
+        print_table(table, fmt, sys.stdout)
 
 
-def print_table(table, fmt: str) -> None:
+def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, text stream)
     rows = table.to_pylist()
     if fmt == "json":
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False, default=str))
+            out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
     elif fmt == "csv":
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(out)
         writer.writerow(table.column_names)
         for row in rows:
             writer.writerow([row[c] for c in table.column_names])
     else:
         from smarchive.report import format_table
 
-        click.echo(format_table(table.column_names, [[row[c] for c in table.column_names] for row in rows]))
+        out.write(format_table(table.column_names, [[row[c] for c in table.column_names] for row in rows]) + "\n")
+
+
+@cli.command()
+@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
+@click.option("--pipeline", "pipeline_name", default="sandbox", show_default=True,
+              help="Pipeline whose [storage] holds the media (local folder or S3).")
+@click.option("--deep", is_flag=True, help="Also check that every record offset in the manifest points at its record.")
+def verify(archive: Path, pipeline_name: str, deep: bool) -> None:
+    """Re-hash every WARC and media file against the manifest; exit 1 if anything is missing or differs."""
+    from smarchive.config import load_pipeline
+    from smarchive.s3store import open_storage
+    from smarchive.verify import verify as run_verify
+
+    if not (archive / "manifest").is_dir():
+        raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
+    storage = open_storage(load_pipeline(pipeline_name).storage, archive.resolve())
+    report = run_verify(archive, storage, deep=deep, progress=lambda m: click.echo(m, err=True))
+    click.echo(f"checked {report.manifest_files} manifest files, {report.rows} rows, {report.warc_files} WARC files, "
+               f"{report.media_files} media files" + (f", {report.records_checked} record offsets" if deep else ""))
+    for problem in report.problems:
+        click.echo(f"PROBLEM: {problem}")
+    if report.ok:
+        click.echo("verify: OK, nothing missing or different")
+    else:
+        click.echo(f"verify: {len(report.problems)} problem(s)")
+        sys.exit(EXIT_FAILED)
 
 
 @cli.command()
@@ -163,9 +225,13 @@ def login(platform: str, pipeline_name: str, username: str | None) -> None:
 
 
 def _register_optional_groups() -> None:
+    from smarchive.cull import cull_command
+    from smarchive.register import register_command
     from smarchive.sandbox.cli import sandbox
 
     cli.add_command(sandbox)
+    cli.add_command(register_command)
+    cli.add_command(cull_command)
 
 
 _register_optional_groups()

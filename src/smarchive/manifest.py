@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from smarchive.errors import SmarchiveError
@@ -57,6 +58,7 @@ ITEM_SCHEMA = pa.schema([
     ("permalink", pa.string()),
     ("media", pa.list_(MEDIA_TYPE)),
     ("media_sha256", pa.list_(pa.string())),
+    ("extra", pa.map_(pa.string(), pa.string())),
     ("warc_file", pa.string()),
     ("warc_sha256", pa.string()),
     ("warc_record_id", pa.string()),
@@ -101,6 +103,12 @@ RUN_SCHEMA = pa.schema([
     ("operator", pa.string()),
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
+# The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word, so a
+# search reads a few row groups instead of every text. Rebuilt from an items file whenever it changes.
+TERMS_SCHEMA = pa.schema([("term", pa.string()), ("platform", pa.string()), ("item_id", pa.string())],
+                         metadata={"smarchive.schema_version": SCHEMA_VERSION})
+TOKEN_SEPARATORS = r"[^\p{L}\p{N}]+"  # letters and digits of any script make words; all else separates
+
 ALLOWED = {
     "item_type": {"post", "comment", "reply"},
     "tag_retention": {"preserve", "cull-eligible"},
@@ -111,17 +119,34 @@ REQUIRED = ("item_id", "platform", "account", "year", "item_type", "published_at
 
 
 def validate_rows(rows: list[dict]) -> None:
-    """Refuse rows that would mislead a reader: missing required values, values outside the vocabularies."""
-    for n, row in enumerate(rows):
-        for key in REQUIRED:
-            if row.get(key) in (None, "", []):
-                raise SmarchiveError(f"manifest row {n} ({row.get('item_id')}): {key} is missing")
-        for key, allowed in ALLOWED.items():
-            if row.get(key) not in allowed:
-                raise SmarchiveError(f"manifest row {n} ({row.get('item_id')}): {key}={row.get(key)!r} "
-                                     f"is not one of {sorted(allowed)}")
-        if row["item_type"] != "post" and not row.get("parent_id"):
-            raise SmarchiveError(f"manifest row {n} ({row['item_id']}): a {row['item_type']} needs a parent_id")
+    """Refuse rows that would mislead a reader (see validate_table)."""
+    validate_table(pa.Table.from_pylist(rows, schema=ITEM_SCHEMA))
+
+
+def validate_table(table: pa.Table | pa.RecordBatch) -> None:
+    """Refuse rows that would mislead a reader: required values missing, values outside the vocabularies,
+    a comment or reply without its parent. Vectorised, so it costs little on millions of rows."""
+    for key in REQUIRED:
+        column = table.column(key)
+        bad = pc.is_null(column)
+        if pa.types.is_string(column.type):
+            bad = pc.or_(bad, pc.equal(column, ""))
+        elif pa.types.is_list(column.type):
+            bad = pc.or_(bad, pc.equal(pc.list_value_length(column), 0))
+        _refuse(table, bad, lambda _row, k=key: f"{k} is missing")
+    for key, allowed in ALLOWED.items():
+        bad = pc.invert(pc.fill_null(pc.is_in(table.column(key), pa.array(sorted(allowed))), False))
+        _refuse(table, bad, lambda row, k=key, a=allowed: f"{k}={row[k]!r} is not one of {sorted(a)}")
+    orphan = pc.and_(pc.not_equal(table.column("item_type"), "post"), pc.is_null(table.column("parent_id")))
+    _refuse(table, orphan, lambda row: f"a {row['item_type']} needs a parent_id")
+
+
+def _refuse(table: pa.Table | pa.RecordBatch, bad: pa.Array, message) -> None:  # noqa: ANN001
+    bad = pc.fill_null(bad, True)
+    if pc.any(bad).as_py():
+        index = pc.index(bad, True).as_py()
+        row = table.slice(index, 1).to_pylist()[0]
+        raise SmarchiveError(f"manifest row {index} ({row.get('item_id')}): {message(row)}")
 
 
 def write_atomic(table: pa.Table, path: Path) -> Path:
@@ -145,15 +170,101 @@ def items_path(archive: Path, year: int, platform: str, account: str, run_id: st
 
 def write_items(archive: Path, rows: list[dict], run_id: str) -> list[Path]:
     """Validate and write one Parquet file per (year, platform, account) partition."""
-    validate_rows(rows)
     groups: dict[tuple[int, str, str], list[dict]] = {}
     for row in rows:
         groups.setdefault((row["year"], row["platform"], row["account"]), []).append(row)
+    tables = {key: pa.Table.from_pylist(group, schema=ITEM_SCHEMA) for key, group in sorted(groups.items())}
+    for table in tables.values():
+        validate_table(table)  # all partitions checked before any file is written
     written = []
-    for (year, platform, account), group in sorted(groups.items()):
-        table = pa.Table.from_pylist(group, schema=ITEM_SCHEMA)
-        written.append(write_atomic(table, items_path(archive, year, platform, account, run_id)))
+    for key, table in tables.items():
+        table = table.sort_by("item_id")  # row-group statistics then make a lookup by id cheap
+        written.append(write_atomic(table, items_path(archive, *key, run_id)))
+        write_terms(written[-1], table)
     return written
+
+
+class ItemFileWriter:
+    """Stream record batches into one partition file: constant memory, whatever the number of rows.
+
+    The file appears under its final name only when closed without error.
+    """
+
+    ROW_GROUP = 128 * 1024
+
+    def __init__(self, archive: Path, year: int, platform: str, account: str, run_id: str):
+        self.path = items_path(archive, year, platform, account, run_id)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.path.with_name(f".{self.path.name}.part")
+        self._writer = pq.ParquetWriter(self._tmp, ITEM_SCHEMA, compression="zstd")
+        self._terms: list[pa.Table] = []
+        self.rows = 0
+
+    def write(self, batch: pa.RecordBatch | pa.Table) -> None:
+        validate_table(batch)
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        self._writer.write_table(table.cast(ITEM_SCHEMA), row_group_size=self.ROW_GROUP)
+        self._terms.append(table.select(["platform", "item_id", "text"]))
+        self.rows += table.num_rows
+
+    def close(self) -> Path:
+        self._writer.close()
+        with open(self._tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(self._tmp, self.path)
+        write_terms(self.path, pa.concat_tables(self._terms) if self._terms else None)
+        return self.path
+
+    def abort(self) -> None:
+        self._writer.close()
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> ItemFileWriter:
+        return self
+
+    def __exit__(self, exc_type, *_exc) -> None:  # noqa: ANN001
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def terms_path(items_file: Path) -> Path:
+    """manifest/items/<partition>/run-X.parquet -> manifest/terms/<partition>/run-X.parquet"""
+    parts = list(items_file.parts)
+    index = len(parts) - 1 - parts[::-1].index("items")
+    return Path(*parts[:index], "terms", *parts[index + 1:])
+
+
+def term_table(items: pa.Table) -> pa.Table:
+    """(word, platform, item_id) for every distinct lower-cased word of every item's text, sorted by word."""
+    tokens = pc.split_pattern_regex(pc.utf8_lower(pc.fill_null(items.column("text"), "")), TOKEN_SEPARATORS)
+    words = pc.list_flatten(tokens)
+    rows = pc.list_parent_indices(tokens)
+    keep = pc.greater_equal(pc.utf8_length(words), 2)
+    pairs = pa.table({"term": words.filter(keep), "row": rows.filter(keep)}).group_by(["term", "row"]).aggregate([])
+    table = pa.table({
+        "term": pairs.column("term"),
+        "platform": pc.take(items.column("platform"), pairs.column("row")),
+        "item_id": pc.take(items.column("item_id"), pairs.column("row")),
+    }, schema=TERMS_SCHEMA)
+    return table.sort_by([("term", "ascending"), ("item_id", "ascending")])
+
+
+def write_terms(items_file: Path, items: pa.Table | None = None) -> Path:
+    """Write (or rebuild) the word index of one items file."""
+    items = items if items is not None else pq.read_table(items_file, columns=["platform", "item_id", "text"])
+    terms = term_table(items)
+    path = terms_path(items_file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        pq.write_table(terms, tmp, compression="zstd", row_group_size=64 * 1024)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 def write_run(archive: Path, run: dict) -> Path:

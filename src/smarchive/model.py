@@ -59,3 +59,5 @@ class Item:
     media: list[MediaRef] = field(default_factory=list)
     source: SourceRecord = field(default_factory=SourceRecord)
     post_id: str = ""  # the post this item belongs to (itself for a post)
+    # Platform facts without a column of their own, e.g. a podcast episode's duration and enclosure type.
+    extra: dict[str, str] = field(default_factory=dict)

@@ -7,7 +7,6 @@ reported with their reason.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import sys
 from collections.abc import Callable
@@ -28,10 +27,11 @@ from smarchive.manifest import write_items, write_run
 from smarchive.model import Account, Item
 from smarchive.platforms import get_adapter
 from smarchive.s3store import open_storage
+from smarchive.sandbox.web import SANDBOX_CREDENTIALS
+from smarchive.store import file_sha256
 from smarchive.tag import RetentionEngine
 
 SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition", "throttle_every")
-SANDBOX_CREDENTIALS = ("arkivarie@orebro.example", "sandlada-1748")  # the sandbox's public test account
 
 
 @dataclass
@@ -94,14 +94,6 @@ def check_archive_writable(archive: Path) -> None:
         raise SmarchiveError(f"archive folder {archive} is not writable: {e.strerror or e}") from None
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def resolve_url(url: str, sandbox_base: str | None) -> str:
     if url.startswith("sandbox:"):
         if sandbox_base is None:
@@ -149,10 +141,11 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
             if sandbox_base:
                 say(f"sandbox started at {sandbox_base}")
             pw = stack.enter_context(sync_playwright())
+            logins: dict[str, dict] = {}  # sandbox login states made during this run, by platform
             for n, account in enumerate(accounts, 1):
                 say(f"account {n}/{len(accounts)}: {account.id} ({account.platform})")
                 outcome, account_rows = run_account(pw, account, info, archive, storage, engine, sandbox_base, say,
-                                                    sandbox_login=sandbox_auto_login(pipeline))
+                                                    sandbox_auto_login(pipeline), logins)
                 report.outcomes.append(outcome)
                 rows += account_rows
                 say(f"{account.id}: {outcome.status}"
@@ -167,20 +160,25 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
 
 
 def browser_state(pw, adapter, account: Account, url: str, pipeline: str, sandbox_login: bool,
-                  say: Callable[[str], None]) -> dict | None:
-    """The logged-in state to capture with: stored by `smarchive login`, or made now on the sandbox."""
+                  say: Callable[[str], None], made: dict[str, dict] | None = None) -> dict | None:
+    """The logged-in state to capture with: stored by `smarchive login`, or made now on the sandbox
+    (once per platform and run: `made` keeps what this run logged in to)."""
     state = load_state(pipeline, account.platform)
     if state is not None or not getattr(adapter, "requires_login", False):
         return state
     if sandbox_login:
-        say(f"{account.id}: logging in to the sandbox's {account.platform} (not recorded)")
-        return perform_login(pw, adapter, url, *SANDBOX_CREDENTIALS)
+        made = made if made is not None else {}
+        if account.platform not in made:
+            say(f"{account.id}: logging in to the sandbox's {account.platform} (not recorded)")
+            made[account.platform] = perform_login(pw, adapter, url, *SANDBOX_CREDENTIALS)
+        return made[account.platform]
     raise CaptureError(f"{account.platform} shows little or nothing to a logged-out browser: run "
                        f"`smarchive login {account.platform} --pipeline {pipeline}` first")
 
 
 def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, engine, sandbox_base: str | None,
-                say: Callable[[str], None], sandbox_login: bool = False) -> tuple[AccountOutcome, list[dict]]:
+                say: Callable[[str], None], sandbox_login: bool = False,
+                logins: dict[str, dict] | None = None) -> tuple[AccountOutcome, list[dict]]:
     if not account.archivable:
         return AccountOutcome(account, "skipped", f"not archivable: {account.reason}"), []
     adapter = get_adapter(account.platform)
@@ -189,7 +187,7 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     warc_rel = Path("warc") / str(info.year) / f"{account.id}-{info.run_id}.warc.gz"
     try:
         url = resolve_url(account.url, sandbox_base)
-        state = browser_state(pw, adapter, account, url, info.job, sandbox_login, say)
+        state = browser_state(pw, adapter, account, url, info.job, sandbox_login, say, logins)
         result = capture_account(pw, adapter, account, url, info, archive / "staging" / info.run_id / account.id,
                                  archive / warc_rel, say, storage_state=state)
         say(f"{account.id}: WARC written, extracting items")
@@ -207,8 +205,12 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     counts: dict[str, int] = {}
     for item in items:
         counts[item.item_type] = counts.get(item.item_type, 0) + 1
+    warnings = result.warnings + missing
+    if not items and getattr(adapter, "yields_items", True):
+        warnings.append(f"no items of {info.year} found: check the capture (login or consent wall, "
+                        "changed page layout, or truly nothing published?)")
     outcome = AccountOutcome(account, "captured", items=counts, media=len(media), warc_file=str(warc_rel),
-                             warnings=result.warnings + missing)
+                             warnings=warnings)
     return outcome, rows
 
 
@@ -229,6 +231,7 @@ def manifest_row(item: Item, tag, result: AccountCaptureResult, media: dict[str,
         "author": item.author, "author_is_account": item.author_is_account, "published_at": item.published_at,
         "text": item.text, "permalink": item.permalink,
         "media": item_media, "media_sha256": [m["sha256"] for m in item_media],
+        "extra": sorted(item.extra.items()) or None,
         "warc_file": warc_file, "warc_sha256": warc_sha, "warc_record_id": item.source.record_id,
         "warc_offset": item.source.offset, "source_url": item.source.url,
         "snapshot_record_id": snap.snapshot_record_id if snap else None,

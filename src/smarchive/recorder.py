@@ -8,6 +8,7 @@ cross-site iframes. One proxy per account means its WARC is closed when the acco
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import warcprox
@@ -34,6 +35,8 @@ class Recorder:
         # warcprox refuses loopback targets by default; the sandbox lives there.
         warcprox.warcproxy.WarcProxyHandler.allow_localhost = True
         logging.getLogger("warcprox").setLevel(logging.CRITICAL)
+        # hanzo (warcprox's WARC library) opens its gzip writers in a way Python now warns about.
+        warnings.filterwarnings("ignore", category=FutureWarning, module="hanzo")
         args = warcprox.main._build_arg_parser().parse_args(
             [
                 "--address", "127.0.0.1",

@@ -56,6 +56,5 @@ def print_summary(report: RunReport) -> None:
         f"query it:  smarchive query --archive {report.archive} \"SELECT item_type, tag_category, count(*) "
         f"FROM items GROUP BY ALL\"",
     ]
-    if report.failed:
-        out.append(f"FAILED: {', '.join(o.account.id for o in report.failed)}")
+    out += [f"FAILED: {o.account.id}: {o.message}" for o in report.failed]
     click.echo("\n".join(out))

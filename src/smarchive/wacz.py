@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,11 @@ def wacz_path(archive: Path, year: int, account_id: str) -> Path:
 
 
 def account_warcs(archive: Path, year: int, account_id: str) -> list[Path]:
-    return sorted((archive / "warc" / str(year)).glob(f"{account_id}-*.warc.gz"))
+    """The account's WARCs of the year: <account>-<run id>.warc.gz, and not those of an account whose id
+    merely starts with this one (facebook-orebrokommun vs facebook-orebrokommun-teckensprak)."""
+    pattern = re.compile(re.escape(account_id) + r"-\d{8}T\d{6}Z-[0-9a-f]+\.warc\.gz")
+    return sorted(p for p in (archive / "warc" / str(year)).glob(f"{account_id}-*.warc.gz")
+                  if pattern.fullmatch(p.name))
 
 
 def pages(warcs: list[Path], account_url: str) -> list[dict]:
@@ -55,7 +60,7 @@ def package(archive: Path, year: int, account_id: str, account_url: str, title: 
         lines = [{"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}] + pages(warcs, account_url)
         pages_file.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), "utf-8")
         command = [str(Path(sys.executable).parent / "wacz"), "create", "-o", str(tmp), "-p", str(pages_file),
-                   "--hash-type", "sha256", "--title", title, "--url", account_url, *map(str, warcs)]
+                   "--hash-type", "sha256", "--title", title, *map(str, warcs)]
         result = subprocess.run(command, capture_output=True, text=True, cwd=work)
     if result.returncode != 0 or not tmp.exists():
         tmp.unlink(missing_ok=True)

@@ -30,7 +30,7 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from smarchive.platforms.base import CapturedResponse
 
-SECRET_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token"}
+SECRET_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token", "csrf-token"}
 SNAPSHOT_SCHEME = "urn:smarchive:snapshot:"
 SCREENSHOT_SCHEME = "urn:smarchive:screenshot:"
 
@@ -187,6 +187,9 @@ def iter_responses(warc_path: Path, name: str | None = None) -> Iterator[Capture
                     warc_file=name,
                     record_id=pending_id,
                     offset=iterator.get_record_offset(),
+                    headers={name.lower(): value for name, value in record.http_headers.headers
+                             if name.lower() not in SECRET_HEADERS},
+                    date=record.rec_headers.get_header("WARC-Date") or "",
                 )
             elif record.rec_type == "request" and pending is not None and \
                     record.rec_headers.get_header("WARC-Concurrent-To") == pending_id:

@@ -9,6 +9,11 @@ from smarchive.platforms.base import Adapter
 # platform name -> "module:Class"; imported on first use so a run loads only what it needs.
 ADAPTERS = {
     "facebook": "smarchive.platforms.facebook:FacebookAdapter",
+    "linkedin": "smarchive.platforms.linkedin:LinkedInAdapter",
+    "instagram": "smarchive.platforms.instagram:InstagramAdapter",
+    "youtube": "smarchive.platforms.youtube:YouTubeAdapter",
+    "podcast": "smarchive.platforms.podcast:PodcastAdapter",
+    "web": "smarchive.platforms.web:WebAdapter",
 }
 
 

@@ -8,7 +8,7 @@ out of the recorded responses (extract). It never fetches anything during extrac
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from playwright.sync_api import BrowserContext, Page, Response
@@ -29,6 +29,8 @@ class CapturedResponse:
     offset: int
     method: str = "GET"
     request_body: bytes = b""  # e.g. the GraphQL variables of a POST
+    headers: dict[str, str] = field(default_factory=dict)  # response headers, lower-case names
+    date: str = ""  # WARC-Date: when it was recorded (what relative times like "2 år sedan" count from)
 
 
 class CaptureContext(Protocol):

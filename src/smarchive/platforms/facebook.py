@@ -1,9 +1,14 @@
 """Facebook Pages: drive the page so a year's posts and threads land in the WARC, read them back.
 
 Capture: open the page, pass the cookie dialog, scroll the timeline (newest first) until a post
-older than the year is loaded, then open every post of the year on its permalink and expand all
-comments and replies there. Timelines expand few comments and autoscroll stops early, so the
-permalink is where a thread is recorded whole; a snapshot is taken there, in context.
+older than the year is loaded (a pinned post sits on top whatever its age: it neither stops nor
+shortens the scroll), then open every post of the year on its permalink and expand all comments
+and replies there. Timelines expand few comments and autoscroll stops early, so the permalink is
+where a thread is recorded whole; "Visa mer" is clicked so the snapshot shows whole texts, and a
+video's progressive file is fetched whole through the page (the player only asks for byte ranges)
+so that it is in the WARC. 429/503 answers are waited out (Retry-After) within the run's budget.
+Logged out, Facebook hides comments behind "Logga in för att se fler kommentarer": the capture
+needs a logged-in browser state (`smarchive login facebook`), and fails clearly without one.
 
 Extract: the dependable data is the JSON, not the page: the `<script type="application/json">`
 blobs in the HTML and the GraphQL bodies. Pages show relative times ("3 dagar") and cut long
@@ -21,15 +26,16 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
+from smarchive.platforms import facebook_html
 from smarchive.platforms.base import CaptureContext, CapturedResponse
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -44,8 +50,21 @@ BEHAVIOUR: dict = {
     "post_id_attribute": "data-post-id",
     "post_time_attribute": "data-utime",
     "post_link": "a.permalink",
+    # A pinned post is shown first whatever its age: it must not end the timeline scroll.
+    "pinned": "[data-pinned=true]",
     "feed_end": ".feed-end",
     "busy": "[aria-busy=true]",
+    "see_more": re.compile(r"^(Visa mer|See more)$"),
+    "login_prompt": re.compile(r"Logga in för att se fler kommentarer|Log in to see more comments"),
+    "video": "video",
+    "login_path": "../login/",  # relative to the account URL: https://www.facebook.com/login/
+    "login_ready": "form#login_form, form[action*='login']",
+    "login_fields": {"username": "input[name=email]", "password": "input[name=pass]"},
+    "login_submit": "button[name=login], [type=submit]",
+    "login_error": "#error_box, [role=alert]",
+    "throttled_status": (429, 503),
+    # Query parameters that only sign a media URL: two URLs differing in these are the same file.
+    "signature_params": ("exp", "sig", "oh", "oe", "_nc_ohc", "_nc_ht", "_nc_sid", "_nc_cat", "ccb", "stp"),
     # "Visa fler kommentarer", "Visa fler svar", "3 svar", "Visa 3 svar"
     "expand_button": re.compile(r"^(Visa fler kommentarer|Visa fler svar|Visa tidigare kommentarer|(Visa )?\d+ svar)$"),
     "graphql_path": "/api/graphql/",
@@ -57,6 +76,7 @@ BEHAVIOUR: dict = {
     "max_scrolls": 1_000,
     "max_expansions_per_post": 1_000,
     "max_failed_expansions": 3,
+    "max_see_more": 200,
 }
 
 JSON_PREFIX = "for (;;);"  # Facebook's anti-hijacking prefix on some JSON bodies
@@ -66,44 +86,107 @@ LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
 
 class FacebookAdapter:
     platform = "facebook"
+    requires_login = True  # logged out, Facebook shows one comment per post
+
+    # ----------------------------------------------------------------------------- login
+
+    def login(self, page: Page, account_url: str, username: str, password: str) -> None:
+        """Fill Facebook's login form (cookie dialog first); CaptureError if the login is refused."""
+        url = urljoin(account_url.rstrip("/") + "/", BEHAVIOUR["login_path"])
+        url += "?next=" + quote(urlsplit(account_url).path or "/", safe="/")
+        self._navigate(page, url, None)
+        self._pass_consent(page, url, BEHAVIOUR["login_ready"])
+        fields = BEHAVIOUR["login_fields"]
+        try:
+            page.wait_for_selector(BEHAVIOUR["login_ready"], timeout=BEHAVIOUR["content_timeout_ms"])
+            page.fill(fields["username"], username)
+            page.fill(fields["password"], password)
+            with page.expect_navigation(timeout=BEHAVIOUR["navigation_timeout_ms"]):
+                page.locator(BEHAVIOUR["login_submit"]).first.click()
+        except PlaywrightError as error:
+            raise CaptureError(f"Facebook login form at {url} could not be used: "
+                               f"{error.message.splitlines()[0]}") from None
+        problem = page.locator(BEHAVIOUR["login_error"])
+        if problem.count() or page.locator(BEHAVIOUR["login_ready"]).count():
+            said = problem.first.inner_text().strip() if problem.count() else "the login form is shown again"
+            raise CaptureError(f"Facebook refused the login of {username}: {said}")
 
     # ----------------------------------------------------------------------------- capture
 
     def capture(self, ctx: CaptureContext) -> None:
         start, end = _year_bounds(ctx.year)
-        page = ctx.context.new_page()
+        page = self._new_page(ctx)
         try:
-            self._open(page, ctx.account_url)
+            self._open(page, ctx, ctx.account_url)
             permalinks = self._collect_posts(page, ctx, start, end)
         finally:
             page.close()
         ctx.progress(f"{len(permalinks)} posts of {ctx.year} found on the timeline")
-        page = ctx.context.new_page()
+        page = self._new_page(ctx)
         try:
             for number, (post_id, url) in enumerate(permalinks, start=1):
-                self._open(page, url)
+                if not self._open(page, ctx, url, missing_ok=True):
+                    ctx.warn(f"post {post_id} is no longer on Facebook ({url}); only the timeline shows it")
+                    continue
                 self._wait_for_post(page, post_id)
                 clicks = self._expand(page, ctx, post_id)
+                self._require_login_state(page)
+                self._show_whole_texts(page)
+                videos = self._fetch_videos(page, ctx, post_id)
                 ctx.snapshot(page, post_id)
-                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {clicks} threads expanded")
+                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {clicks} threads expanded"
+                             + (f", {videos} video(s) recorded" if videos else ""))
         finally:
             page.close()
 
-    def _open(self, page: Page, url: str) -> None:
+    @staticmethod
+    def _new_page(ctx: CaptureContext) -> Page:
+        """A page that notes the XHRs answered 429/503, for _wait_out_throttling to honour."""
+        page = ctx.context.new_page()
+        throttled: list[tuple[str, str | None]] = []
+
+        def note(response: Response) -> None:
+            if response.status in BEHAVIOUR["throttled_status"] and response.request.resource_type in ("xhr", "fetch"):
+                throttled.append((f"{response.request.method} {response.url}: HTTP {response.status}",
+                                  response.headers.get("retry-after")))
+
+        page.on("response", note)
+        page.throttled = throttled  # type: ignore[attr-defined]
+        return page
+
+    @staticmethod
+    def _wait_out_throttling(page: Page, ctx: CaptureContext) -> bool:
+        """Sleep as the platform asked for every throttled XHR since the last call; True if there was any."""
+        noted: list = getattr(page, "throttled", [])
+        waited = bool(noted)
+        while noted:
+            what, retry_after = noted.pop(0)
+            ctx.throttled(what, retry_after)
+        return waited
+
+    def _navigate(self, page: Page, url: str, ctx: CaptureContext | None) -> Response | None:
         try:
-            response = page.goto(url, wait_until="load", timeout=BEHAVIOUR["navigation_timeout_ms"])
+            if ctx is not None:  # 429/503 are waited out there, within the run's budget
+                return ctx.goto(page, url)
+            return page.goto(url, wait_until="load", timeout=BEHAVIOUR["navigation_timeout_ms"])
         except PlaywrightError as error:
             raise CaptureError(f"cannot open {url}: {error.message.splitlines()[0]}") from None
+
+    def _open(self, page: Page, ctx: CaptureContext, url: str, missing_ok: bool = False) -> bool:
+        """Open a page and pass the cookie dialog; False if it is gone (404/410) and missing_ok."""
+        response = self._navigate(page, url, ctx)
+        if response is not None and response.status in (404, 410) and missing_ok:
+            return False
         if response is not None and response.status >= 400:
             raise CaptureError(f"{url} answered HTTP {response.status}")
-        self._pass_consent(page, url)
+        self._pass_consent(page, url, f'{BEHAVIOUR["post"]}, {BEHAVIOUR["feed_end"]}')
+        return True
 
-    def _pass_consent(self, page: Page, url: str) -> None:
+    def _pass_consent(self, page: Page, url: str, content: str) -> None:
         """Accept the cookie dialog if it is there; it reloads the page when answered."""
         dialog = page.locator(BEHAVIOUR["consent_dialog"])
         try:  # the dialog may be added by script after load: wait for it or for content
-            page.wait_for_selector(f'{BEHAVIOUR["consent_dialog"]}, {BEHAVIOUR["post"]}, {BEHAVIOUR["feed_end"]}',
-                                   timeout=BEHAVIOUR["content_timeout_ms"])
+            page.wait_for_selector(f'{BEHAVIOUR["consent_dialog"]}, {content}', timeout=BEHAVIOUR["content_timeout_ms"])
         except PlaywrightTimeout:
             return  # nothing at all: the callers' own waits report it
         if dialog.count() == 0 or not dialog.first.is_visible():
@@ -134,15 +217,24 @@ class FacebookAdapter:
         except PlaywrightTimeout:
             raise CaptureError(f"post {post_id} did not appear on its permalink page {page.url}") from None
 
-    def _visible_posts(self, page: Page) -> list[tuple[str, int, str]]:
-        """(post id, epoch, permalink) of every post in the DOM, in page order."""
+    def _visible_posts(self, page: Page) -> list[tuple[str, int, str, bool]]:
+        """(post id, epoch, permalink, pinned) of every post in the DOM, in page order."""
         script = """(els, a) => els.map(e => {
             const link = e.querySelector(a.link);
-            return [e.getAttribute(a.id), Number(e.getAttribute(a.time)), link ? link.href : ''];
+            return [e.getAttribute(a.id), Number(e.getAttribute(a.time)), link ? link.href : '', e.matches(a.pinned)];
         })"""
         names = {"id": BEHAVIOUR["post_id_attribute"], "time": BEHAVIOUR["post_time_attribute"],
-                 "link": BEHAVIOUR["post_link"]}
+                 "link": BEHAVIOUR["post_link"], "pinned": BEHAVIOUR["pinned"]}
         return [tuple(row) for row in page.eval_on_selector_all(BEHAVIOUR["post"], script, names)]
+
+    @staticmethod
+    def _reached_older(posts: list[tuple[str, int, str, bool]], start: int) -> bool:
+        """A post older than the year, not counting a pinned one: marked, or first and out of order."""
+        for index, (_, epoch, _, pinned) in enumerate(posts):
+            out_of_order = index == 0 and len(posts) > 1 and epoch < posts[1][1]
+            if epoch < start and not pinned and not out_of_order:
+                return True
+        return False
 
     def _collect_posts(self, page: Page, ctx: CaptureContext, start: int, end: int) -> list[tuple[str, str]]:
         try:
@@ -153,10 +245,12 @@ class FacebookAdapter:
         idle = 0
         for _ in range(BEHAVIOUR["max_scrolls"]):
             posts = self._visible_posts(page)
-            if any(epoch < start for _, epoch, _ in posts) or page.locator(BEHAVIOUR["feed_end"]).count():
+            if self._reached_older(posts, start) or page.locator(BEHAVIOUR["feed_end"]).count():
                 return self._of_year(posts, ctx.account_url, start, end)
             page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
             grew = self._wait_for_more(page, len(posts))
+            if self._wait_out_throttling(page, ctx):
+                continue  # the page retries by itself after Retry-After: not an idle scroll
             idle = 0 if grew else idle + 1
             if idle >= BEHAVIOUR["max_idle_scrolls"]:
                 raise CaptureError(
@@ -176,9 +270,10 @@ class FacebookAdapter:
             return page.locator(BEHAVIOUR["feed_end"]).count() > 0
 
     @staticmethod
-    def _of_year(posts: list[tuple[str, int, str]], account_url: str, start: int, end: int) -> list[tuple[str, str]]:
+    def _of_year(posts: list[tuple[str, int, str, bool]], account_url: str, start: int,
+                 end: int) -> list[tuple[str, str]]:
         chosen: dict[str, str] = {}
-        for post_id, epoch, link in posts:
+        for post_id, epoch, link, _ in posts:
             if post_id and start <= epoch < end and post_id not in chosen:
                 chosen[post_id] = link or urljoin(account_url.rstrip("/") + "/", f"posts/{post_id}")
         return list(chosen.items())
@@ -191,7 +286,10 @@ class FacebookAdapter:
             if button.count() == 0:
                 return clicks
             clicks += 1
-            if self._click_and_wait(page, button):
+            answered = self._click_and_wait(page, button)
+            if self._wait_out_throttling(page, ctx):
+                continue  # throttled: the same button is clicked again after the wait
+            if answered:
                 failures = 0
                 continue
             failures += 1
@@ -218,12 +316,59 @@ class FacebookAdapter:
         except PlaywrightError:
             return False
 
+    def _require_login_state(self, page: Page) -> None:
+        """Logged out, the thread is cut short: recording it so would silently lose comments."""
+        if page.get_by_text(BEHAVIOUR["login_prompt"]).count():
+            raise CaptureError(f"Facebook hides comments on {page.url} behind 'Logga in för att se fler "
+                               f"kommentarer': the browser is not logged in. Run `smarchive login facebook` "
+                               f"(or check that the stored login state is still valid)")
+
+    def _show_whole_texts(self, page: Page) -> None:
+        """Click "Visa mer" so the snapshot shows whole texts (the JSON has them anyway)."""
+        for _ in range(BEHAVIOUR["max_see_more"]):
+            button = page.get_by_role("button", name=BEHAVIOUR["see_more"]).first
+            if button.count() == 0:
+                return
+            try:
+                button.click(timeout=BEHAVIOUR["xhr_timeout_ms"])
+            except PlaywrightError:
+                return
+
+    def _fetch_videos(self, page: Page, ctx: CaptureContext, post_id: str) -> int:
+        """Fetch each video's progressive file whole through the page, so the WARC holds all of it.
+
+        The player asks for byte ranges only (206 answers, and only as far as it plays); a plain
+        GET from the page goes through the recording proxy like any other request.
+        """
+        script = "els => els.map(v => v.currentSrc || v.src || '').filter(u => u && !u.startsWith('blob:'))"
+        urls = page.eval_on_selector_all(f'{BEHAVIOUR["post"]}[{BEHAVIOUR["post_id_attribute"]}="{post_id}"] '
+                                         f'{BEHAVIOUR["video"]}', script)
+        fetch = """async url => {
+            const r = await fetch(url, {cache: 'no-store', credentials: 'include'});
+            const size = (await r.arrayBuffer()).byteLength;
+            return [r.status, r.headers.get('retry-after'), size];
+        }"""
+        done = 0
+        for url in dict.fromkeys(urls):
+            for _ in range(BEHAVIOUR["max_failed_expansions"] + 1):
+                status, retry_after, size = page.evaluate(fetch, url)
+                if status not in BEHAVIOUR["throttled_status"]:
+                    break
+                ctx.throttled(f"video {url}: HTTP {status}", retry_after)
+            if status == 200 and size > 0:
+                done += 1
+            else:
+                ctx.warn(f"post {post_id}: video {url} could not be fetched whole (HTTP {status})")
+        return done
+
     # ----------------------------------------------------------------------------- extract
 
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> list[Item]:
         found: list[_Found] = []
         pages: dict[str, str] = {}  # page id -> handle, from every Page node seen
+        recorded = _RecordedMedia()
         for response in responses:
+            recorded.note(response)
             for payload in _payloads(response):
                 for node in _walk(payload):
                     _remember_page(node, pages)
@@ -234,7 +379,7 @@ class FacebookAdapter:
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
         kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, account, pages)]
         kept.sort(key=lambda raw: _thread_key(raw, items))
-        return [_to_item(raw, account, pages) for raw in kept]
+        return [_to_item(raw, account, pages, recorded) for raw in kept]
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -259,7 +404,7 @@ class _Found:
     epoch: int
     text: str
     url: str
-    media: list[str]
+    media: list[tuple[str, str]]  # (url, kind)
     response: CapturedResponse
 
     def completeness(self) -> tuple[int, int, int]:
@@ -277,14 +422,32 @@ def _payloads(response: CapturedResponse) -> Iterator[object]:
         return
     stripped = text.lstrip()
     if "html" in content_type or stripped.startswith("<"):
-        yield from _html_blobs(text)
+        blobs = list(_html_blobs(text))
+        yield from blobs
+        if not blobs and facebook_html.looks_like_basic_html(text):
+            yield from _basic_html_posts(text, response.url)  # mbasic/m. pages carry no JSON
     elif "json" in content_type or "javascript" in content_type or stripped.startswith(("{", "[", JSON_PREFIX)):
         yield from _json_documents(stripped)
+        if stripped.startswith(JSON_PREFIX) and "data-ft" in stripped:
+            yield from _basic_html_posts(stripped, response.url)  # an m. "more" page: HTML inside JSON
 
 
 SCRIPT_JSON = re.compile(
     r"<script\b(?=[^>]*\btype\s*=\s*[\"']application/json[\"'])[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
 )
+
+
+def _basic_html_posts(text: str, url: str) -> Iterator[dict]:
+    """Story-shaped nodes for the posts of an mbasic/m. page that carry an exact publish time."""
+    parts = urlsplit(url)
+    first = parts.path.strip("/").split("/", 1)[0]
+    page_url = f"{parts.scheme}://{parts.netloc}/{first}" if first and "." not in first and first not in (
+        "page_content_list_view", "story", "permalink", "groups", "photo", "watch") else ""
+    for post in facebook_html.posts_with_time(text, url):
+        actor = {"__typename": "Page", "id": post.page_id, "name": post.author, "url": page_url}
+        yield {"__typename": "Story", "post_id": post.id, "creation_time": post.publish_time,
+               "message": {"text": post.text}, "actors": [actor], "url": f"{page_url}/posts/{post.id}" if page_url
+               else ""}
 
 
 def _html_blobs(text: str) -> Iterator[object]:
@@ -362,14 +525,55 @@ def _remember_page(node: dict, pages: dict[str, str]) -> None:
             pages[_str(node["id"])] = handle
 
 
-def _photo_urls(attachments: object, base: str) -> list[str]:
-    urls = []
+VIDEO_URL_FIELDS = ("playable_url", "browser_native_sd_url", "browser_native_hd_url", "playable_url_quality_hd")
+
+
+def _media_urls(attachments: object, base: str) -> list[tuple[str, str]]:
+    """(url, kind) of every photo, and of every video's poster image and progressive file."""
+    urls: list[tuple[str, str]] = []
     for attachment in attachments if isinstance(attachments, list) else []:
         media = _dict(_dict(attachment).get("media"))
         uri = _str(_dict(media.get("image")).get("uri"))
         if uri:
-            urls.append(urljoin(base, uri))
+            urls.append((urljoin(base, uri), "image"))
+        video = next((_str(media.get(name)) for name in VIDEO_URL_FIELDS if _str(media.get(name))), "")
+        if video:
+            urls.append((urljoin(base, video), "video"))
     return urls
+
+
+class _RecordedMedia:
+    """Media files recorded whole (HTTP 200), by URL without its signature.
+
+    Facebook signs media URLs afresh in every response, so the URL an item's JSON names may not be
+    the one the browser fetched (an earlier page's signature did). Same file, same URL once the
+    signature parameters are dropped; other parameters (a segment's bytestart) keep files apart.
+    """
+
+    def __init__(self) -> None:
+        self._best: dict[str, tuple[int, str]] = {}
+        self._exact: set[str] = set()
+
+    def note(self, response: CapturedResponse) -> None:
+        content_type = (response.content_type or "").lower()
+        if response.status != 200 or not response.body or not content_type.startswith(("image/", "video/", "audio/")):
+            return
+        self._exact.add(response.url)
+        key = _unsigned(response.url)
+        if len(response.body) > self._best.get(key, (-1, ""))[0]:
+            self._best[key] = (len(response.body), response.url)
+
+    def resolve(self, url: str) -> str:
+        if url in self._exact:
+            return url
+        return self._best.get(_unsigned(url), (0, url))[1]
+
+
+def _unsigned(url: str) -> str:
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k not in BEHAVIOUR["signature_params"]]
+    return parts._replace(query=urlencode(sorted(kept)), fragment="").geturl()
 
 
 def _raw_item(node: dict, response: CapturedResponse) -> _Found | None:
@@ -392,7 +596,7 @@ def _raw_post(node: dict, response: CapturedResponse) -> _Found | None:
     return _Found(
         id=post_id, item_type="post", parent_id=None, post_id=post_id, author=actor, epoch=epoch,
         text=_str(_dict(node.get("message")).get("text")), url=urljoin(response.url, url) if url else "",
-        media=_photo_urls(node.get("attachments"), response.url), response=response,
+        media=_media_urls(node.get("attachments"), response.url), response=response,
     )
 
 
@@ -408,7 +612,7 @@ def _raw_comment(node: dict, response: CapturedResponse) -> _Found | None:
     return _Found(
         id=comment_id, item_type="reply" if parent else "comment", parent_id=parent or post_id, post_id=post_id,
         author=author, epoch=epoch, text=_str(_dict(node.get("body")).get("text")),
-        url=urljoin(response.url, url) if url else "", media=_photo_urls(node.get("attachments"), response.url),
+        url=urljoin(response.url, url) if url else "", media=_media_urls(node.get("attachments"), response.url),
         response=response,
     )
 
@@ -461,7 +665,7 @@ def _thread_key(raw: _Found, items: dict[str, _Found]) -> tuple:
     return (*head, 1, *anchor, *own)
 
 
-def _to_item(raw: _Found, account: Account, pages: dict[str, str]) -> Item:
+def _to_item(raw: _Found, account: Account, pages: dict[str, str], recorded: _RecordedMedia) -> Item:
     response = raw.response
     return Item(
         id=raw.id,
@@ -474,7 +678,7 @@ def _to_item(raw: _Found, account: Account, pages: dict[str, str]) -> Item:
         published_at=datetime.fromtimestamp(raw.epoch, UTC),
         text=raw.text,
         permalink=raw.url,
-        media=[MediaRef(url=url, kind="image") for url in raw.media],
+        media=[MediaRef(url=recorded.resolve(url), kind=kind) for url, kind in raw.media],  # type: ignore[arg-type]
         source=SourceRecord(warc_file=response.warc_file, record_id=response.record_id, offset=response.offset,
                             url=response.url),
         post_id=raw.post_id,

@@ -18,7 +18,7 @@ import hashlib
 import random
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -290,13 +290,94 @@ REPLY_FROM_CITIZEN = (
 )
 
 
+SIGN_LANGUAGE = "Örebro kommun – Teckenspråk"
+
+SIGN_POST_TEXTS = (
+    "Information på teckenspråk: så fungerar snöröjningen i {place} i vinter. Videon är textad. 🤟",
+    "Teckenspråkstolkad information om förskola: så ansöker du om plats inför hösten.",
+    "På teckenspråk: biblioteket i {place} har öppet igen. Välkommen på visning med teckenspråkstolk på "
+    "lördag klockan 11.",
+    "Nyheter från Örebro kommun på teckenspråk, vecka {week}: vägarbeten, evenemang i Kulturkvarteret och "
+    "lediga jobb.",
+    "Teckenspråk: badplatserna öppnar för säsongen. Vi berättar om vattenprover och tillgängliga badplatser.",
+    "Information på teckenspråk om valet: här kan du förtidsrösta och så tar du dig dit.",
+)
+
+EDITED_SUFFIX = "\n\nUppdatering: informationen har ändrats sedan inlägget publicerades. Se orebro.se för det senaste."
+
+# Edition 1 (a later state of the same world): per account and year, the post at this chronological
+# index is edited and the one at the next is deleted (with its thread). Neither is a boundary post.
+EDITED_INDEX = 1
+DELETED_INDEX = 2
+
+
+@dataclass(frozen=True)
+class FacebookItem(WorldItem):
+    """A WorldItem with what only Facebook shows: an edit marker, a pinned post."""
+
+    edited_at: datetime | None = None  # set when the text was edited after publication ("Redigerat")
+    pinned: bool = False  # shown first on the timeline whatever its age
+
+
 def build_facebook(world: World, rng: random.Random) -> None:
-    page = WorldAccount(platform="facebook", handle="orebrokommun", name=MUNICIPALITY, id="100064545367913")
-    world.accounts["facebook"] = [page]
+    """Two Pages: the municipality's main Page and its sign-language Page (video posts)."""
+    main = WorldAccount(platform="facebook", handle="orebrokommun", name=MUNICIPALITY, id="100064545367913")
+    signs = WorldAccount(platform="facebook", handle="orebrokommunteckensprak", name=SIGN_LANGUAGE,
+                         id="100069281736520")
+    world.accounts["facebook"] = [main, signs]
     ids: set[str] = set()
+    _build_facebook_page(world, rng, main, ids, world.config.posts_per_year, video=False)
+    # Its own stream, so the main Page's content does not depend on the sign-language Page's.
+    sign_rng = random.Random(f"{world.config.seed}-facebook-teckensprak")
+    _build_facebook_page(world, sign_rng, signs, ids, max(4, world.config.posts_per_year // 2), video=True)
+
+
+def _build_facebook_page(world: World, rng: random.Random, page: WorldAccount, ids: set[str], count: int,
+                         video: bool) -> None:
     for year in world.config.years:
-        for index, when in enumerate(_post_times(rng, year, world.config.posts_per_year)):
-            _add_post(world, rng, page, ids, year, index, when)
+        for index, when in enumerate(_post_times(rng, year, count)):
+            thread = _facebook_thread(world, rng, page, ids, year, index, count, when, video)
+            fate = _edition_fate(world, index, count)
+            if fate == "deleted":  # gone from the platform with its thread (its media files stay on the CDN)
+                continue
+            post = thread[0]
+            if fate == "edited":
+                edited_at = post.published_at + timedelta(days=2, hours=3)
+                post = replace(post, text=post.text + EDITED_SUFFIX, edited_at=edited_at)
+            if year == world.config.years[0] and index == count - 1:
+                post = replace(post, pinned=True)  # pinned: older than every later year's posts
+            for item in (post, *thread[1:]):
+                world.add(item)
+
+
+def _edition_fate(world: World, index: int, count: int) -> str:
+    if world.config.edition < 1 or count < 4:
+        return ""
+    return {EDITED_INDEX: "edited", DELETED_INDEX: "deleted"}.get(index, "")
+
+
+def facebook_pinned(world: World, handle: str) -> WorldItem | None:
+    """The account's pinned post, if any."""
+    return next((p for p in world.posts("facebook", handle) if getattr(p, "pinned", False)), None)
+
+
+def make_video(rng: random.Random, index: int, size: int = 48 * 1024) -> bytes:
+    """A small deterministic MP4-shaped file (ftyp, free, mdat boxes): real bytes, not a playable stream."""
+    ftyp = struct.pack(">I4s4sI", 24, b"ftyp", b"isom", 512) + b"isomiso2"
+    note = f"smarchive sandbox video {index}".encode()
+    free = struct.pack(">I4s", 8 + len(note), b"free") + note
+    payload = rng.randbytes(size)
+    mdat = struct.pack(">I4s", 8 + len(payload), b"mdat") + payload
+    return ftyp + free + mdat
+
+
+def _add_video(world: World, rng: random.Random, owner_id: str) -> tuple[str, ...]:
+    """A poster image and the progressive MP4 of a video post."""
+    poster = _add_media(world, rng, "facebook", owner_id, 1)
+    media_id = f"{owner_id}v"
+    world.media[media_id] = MediaFile(id=media_id, platform="facebook", content_type="video/mp4",
+                                      data=make_video(rng, len(world.media)))
+    return (*poster, media_id)
 
 
 def _post_times(rng: random.Random, year: int, count: int) -> list[datetime]:
@@ -364,30 +445,36 @@ def _comment_count(rng: random.Random, index: int, count: int, upper: int) -> in
     return min(upper, rng.choice((0, 1, 2, upper, upper, upper)))
 
 
-def _add_post(
-    world: World, rng: random.Random, page: WorldAccount, ids: set[str], year: int, index: int, when: datetime
-) -> None:
-    count = world.config.posts_per_year
+def _facebook_thread(
+    world: World, rng: random.Random, page: WorldAccount, ids: set[str], year: int, index: int, count: int,
+    when: datetime, video: bool,
+) -> list[WorldItem]:
+    """A post with its comments and replies, not yet added to the world."""
     post_id = _new_id(rng, ids)
-    media_count = rng.choice((0, 1, 1, 1, 2, 3)) if index != 1 else 1
-    post = WorldItem(
+    if video:
+        text = _fill(rng, rng.choice(SIGN_POST_TEXTS), when)
+        media = _add_video(world, rng, post_id)
+    else:
+        text = _post_text(rng, index, count, when)
+        media = _add_media(world, rng, "facebook", post_id, rng.choice((0, 1, 1, 1, 2, 3)) if index != 1 else 1)
+    post = FacebookItem(
         id=post_id, platform="facebook", account=page.handle, item_type="post", parent_id=None,
         post_id=post_id, author=page.name, author_id=page.id, author_is_account=True, published_at=when,
-        text=_post_text(rng, index, count, when), media=_add_media(world, rng, "facebook", post_id, media_count),
-        reactions=rng.randrange(0, 400),
+        text=text, media=media, reactions=rng.randrange(0, 400),
     )
-    world.add(post)
+    thread: list[WorldItem] = [post]
     moment = when
     if index == count - 1:  # comments after midnight: written next year, archived with this post
         moment = datetime(year + 1, 1, 1, 0, 0, tzinfo=STOCKHOLM).astimezone(UTC)
     for _ in range(_comment_count(rng, index, count, world.config.comments_per_post)):
         moment += timedelta(minutes=rng.randrange(1, 900))
-        _add_comment(world, rng, page, ids, post, moment)
+        thread += _comment_thread(world, rng, page, ids, post, moment)
+    return thread
 
 
-def _add_comment(
+def _comment_thread(
     world: World, rng: random.Random, page: WorldAccount, ids: set[str], post: WorldItem, when: datetime
-) -> None:
+) -> list[WorldItem]:
     comment_id = _new_id(rng, ids)
     roll = rng.random()
     if roll < 0.08:
@@ -397,17 +484,18 @@ def _add_comment(
         (author, author_id), is_page = _citizen(rng), False
         text = _fill(rng, LONG_COMMENT if roll > 0.9 else rng.choice(COMMENT_TEXTS), when)
     media = _add_media(world, rng, "facebook", comment_id, 1) if rng.random() < 0.12 else ()
-    comment = WorldItem(
+    comment = FacebookItem(
         id=comment_id, platform="facebook", account=page.handle, item_type="comment", parent_id=post.id,
         post_id=post.id, author=author, author_id=author_id, author_is_account=is_page, published_at=when,
         text=text, media=media, reactions=rng.randrange(0, 30),
     )
-    world.add(comment)
+    thread: list[WorldItem] = [comment]
     replies = rng.choice((0, 0, 0, 1, 1, 2, 4))
     moment = when
     for _ in range(replies):
         moment += timedelta(minutes=rng.randrange(3, 600))
-        world.add(_reply(rng, page, ids, comment, moment))
+        thread.append(_reply(rng, page, ids, comment, moment))
+    return thread
 
 
 def _reply(rng: random.Random, page: WorldAccount, ids: set[str], comment: WorldItem, when: datetime) -> WorldItem:
@@ -417,7 +505,7 @@ def _reply(rng: random.Random, page: WorldAccount, ids: set[str], comment: World
     else:
         (author, author_id), is_page = _citizen(rng), False
         text = _fill(rng, rng.choice(REPLY_FROM_CITIZEN), when)
-    return WorldItem(
+    return FacebookItem(
         id=_new_id(rng, ids), platform="facebook", account=page.handle, item_type="reply",
         parent_id=comment.id, post_id=comment.post_id, author=author, author_id=author_id,
         author_is_account=is_page, published_at=when, text=text, reactions=rng.randrange(0, 10),

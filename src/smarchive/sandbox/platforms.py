@@ -15,6 +15,11 @@ from types import ModuleType
 # URL prefix -> module. Order is build order.
 MODULES = {
     "facebook": "smarchive.sandbox.facebook",
+    "linkedin": "smarchive.sandbox.linkedin",
+    "instagram": "smarchive.sandbox.instagram",
+    "youtube": "smarchive.sandbox.youtube",
+    "podcast": "smarchive.sandbox.podcast",
+    "web": "smarchive.sandbox.web_pages",
 }
 
 

@@ -123,3 +123,7 @@ def session_valid(token: str | None, secret: str) -> bool:
         return False
     username = token.rsplit(".", 1)[0]
     return hmac.compare_digest(token, session_token(secret, username))
+
+
+# The sandbox's public test account: what `--pipeline sandbox` logs in with (never a real credential).
+SANDBOX_CREDENTIALS = ("arkivarie@orebro.example", "sandlada-1748")

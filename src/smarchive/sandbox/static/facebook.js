@@ -1,7 +1,9 @@
 /* Facebook imitation for the smarchive sandbox: renders posts from the embedded JSON and the
    GraphQL-like API, loads more on scroll, expands comments and replies on click. Plain ES5-ish
    DOM code, no framework. Exact ids and times are kept in data-* attributes; the visible time is
-   relative and Swedish like on the real site. */
+   relative and Swedish like on the real site. Videos play through MediaSource (byte-range
+   segments) when the browser supports it, else from the progressive file. Logged out, comments
+   stop after the first with a login prompt. */
 (function () {
   'use strict';
 
@@ -27,7 +29,11 @@
       method: 'POST', credentials: 'same-origin', body: body,
       headers: {'Content-Type': 'application/x-www-form-urlencoded'}
     }).then(function (response) {
-      if (!response.ok) { throw new Error('HTTP ' + response.status); }
+      if (!response.ok) {
+        var error = new Error('HTTP ' + response.status);
+        error.retryAfter = parseInt(response.headers.get('Retry-After') || '0', 10) || 0;
+        throw error;
+      }
       return response.json();
     }).then(function (payload) {
       if (!payload.data || !payload.data.node) { throw new Error('GraphQL error'); }
@@ -76,17 +82,63 @@
     return block;
   }
 
+  var MSE_TYPE = 'video/mp4; codecs="avc1.64001F, mp4a.40.2"';
+  var SEGMENT = 16384;
+
+  function mediaSourceWorks() {
+    return !!(window.MediaSource && window.MediaSource.isTypeSupported &&
+      window.MediaSource.isTypeSupported(MSE_TYPE));
+  }
+
+  // As on the real site: segments by byte range appended to a MediaSource (a blob: URL that a
+  // web archive cannot replay), or, where MediaSource is missing, the progressive file itself.
+  function streamInto(video, url) {
+    var source = new window.MediaSource();
+    video.src = URL.createObjectURL(source);
+    source.addEventListener('sourceopen', function () {
+      var buffer;
+      try { buffer = source.addSourceBuffer(MSE_TYPE); } catch (e) { return; }
+      [0, 1].forEach(function (n) {
+        var range = '&bytestart=' + (n * SEGMENT) + '&byteend=' + ((n + 1) * SEGMENT - 1);
+        fetch(url + range, {credentials: 'same-origin'}).then(function (r) { return r.arrayBuffer(); })
+          .then(function (data) { try { buffer.appendBuffer(data); } catch (e) { /* not a real stream */ } })
+          .catch(function () {});
+      });
+    });
+  }
+
+  function videoElement(media) {
+    var video = el('video', {'controls': '', 'preload': 'auto', 'playsinline': '', 'width': 320, 'height': 240,
+      'poster': media.image ? media.image.uri : '', 'data-video-id': media.id,
+      'data-progressive': media.playable_url, 'aria-label': media.accessibility_caption || 'Video'});
+    if (mediaSourceWorks()) { streamInto(video, media.playable_url); } else { video.src = media.playable_url; }
+    return video;
+  }
+
   function photos(attachments) {
     var box = el('div', {'class': 'photos'});
     (attachments || []).forEach(function (attachment) {
-      var image = attachment.media && attachment.media.image;
+      var media = attachment.media;
+      if (media && media.__typename === 'Video' && media.playable_url) {
+        box.appendChild(videoElement(media));
+        return;
+      }
+      var image = media && media.image;
       if (image) {
         box.appendChild(el('img', {'src': image.uri, 'width': image.width, 'height': image.height,
-          'alt': attachment.media.accessibility_caption || '', 'data-media-id': attachment.media.id}));
+          'alt': media.accessibility_caption || '', 'data-media-id': media.id}));
       }
     });
     return box;
   }
+
+  function loginPrompt() {
+    var link = el('a', {'class': 'login-prompt', 'href': document.body.getAttribute('data-login') || '/facebook/login/'},
+      'Logga in för att se fler kommentarer');
+    return link;
+  }
+
+  function loggedIn() { return document.body.getAttribute('data-logged-in') === 'true'; }
 
   function busy(button, on) {
     if (on) { button.setAttribute('aria-busy', 'true'); button.disabled = true; } else {
@@ -104,7 +156,9 @@
     meta.appendChild(timeElement(node.created_time));
     box.appendChild(meta);
     var total = node.feedback && node.feedback.replies_fields ? node.feedback.replies_fields.total_count : 0;
-    if (!node.depth && total > 0) {
+    if (!node.depth && total > 0 && !loggedIn()) {
+      box.appendChild(loginPrompt());
+    } else if (!node.depth && total > 0) {
       var replies = el('div', {'class': 'replies'});
       var button = el('button', {'type': 'button', 'class': 'replies-toggle'}, total + ' svar');
       var cursor = null;
@@ -130,7 +184,9 @@
     section.appendChild(list);
     var connection = feedback.display_comments;
     connection.edges.forEach(function (edge) { list.appendChild(renderComment(edge.node)); });
-    if (connection.page_info.has_next_page) {
+    if (connection.page_info.has_next_page && feedback.viewer_must_log_in) {
+      section.appendChild(loginPrompt());
+    } else if (connection.page_info.has_next_page) {
       var cursor = connection.page_info.end_cursor;
       var button = el('button', {'type': 'button', 'class': 'more-comments'}, 'Visa fler kommentarer');
       button.addEventListener('click', function () {
@@ -151,12 +207,20 @@
   function renderStory(node) {
     var article = el('article', {'class': 'story', 'data-post-id': node.post_id,
       'data-utime': String(node.creation_time), 'role': 'article'});
+    if (node.is_pinned) {
+      article.setAttribute('data-pinned', 'true');
+      article.appendChild(el('div', {'class': 'pinned'}, 'Fäst inlägg'));
+    }
     var head = el('div', {'class': 'story-head'});
     var actor = node.actors[0];
     head.appendChild(el('a', {'class': 'author', 'href': actor.url}, actor.name));
     var link = el('a', {'class': 'permalink', 'href': node.url});
     link.appendChild(timeElement(node.creation_time));
     head.appendChild(link);
+    if (node.edited_time) {
+      head.appendChild(el('span', {'class': 'edited', 'title': 'Redigerat', 'data-utime': String(node.edited_time)},
+        '· Redigerat'));
+    }
     article.appendChild(head);
     article.appendChild(textBlock(node.message && node.message.text, 'message'));
     article.appendChild(photos(node.attachments));
@@ -189,14 +253,19 @@
       }
     }
 
+    var waitUntil = 0;
+
     function maybeLoad() {
       if (loading || feed.getAttribute('data-has-next') !== 'true') { return; }
+      if (Date.now() < waitUntil) { window.setTimeout(maybeLoad, waitUntil - Date.now() + 10); return; }
       if (sentinel.getBoundingClientRect().top > window.innerHeight + 600) { return; }
       loading = true;
       feed.setAttribute('aria-busy', 'true');
       gql(DOC_TIMELINE, {id: page.id, cursor: feed.getAttribute('data-cursor'), count: PAGE_SIZE})
         .then(function (node) { append(node.timeline_feed_units); })
-        .catch(function () { /* the next scroll retries */ })
+        .catch(function (error) {  // the next scroll retries; a 429 says when
+          if (error && error.retryAfter) { waitUntil = Date.now() + error.retryAfter * 1000; }
+        })
         .then(function () {
           loading = false;
           feed.removeAttribute('aria-busy');

@@ -1,0 +1,157 @@
+"""Manifest at scale: write synthetic manifests of 1 M and 10 M items, then time the archivists' queries.
+
+    .venv/bin/python benchmarks/manifest.py [--sizes 1000000,10000000] [--dir /tmp/smarchive-bench]
+
+Prints, per size: write throughput (items/s), file size, peak memory while writing (RSS of this
+process), and the DuckDB latency of each saved query, a full-text search and a point lookup
+(median of 5 runs after one warm-up, through the same views `smarchive query` uses).
+Targets (the issue): >= 500 k items/s written; every query <= 200 ms at 10 M; <= 1 GB while writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import shutil
+import statistics
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from smarchive.manifest import ITEM_SCHEMA, ItemFileWriter  # noqa: E402
+from smarchive.query import connect, saved_query, search_params  # noqa: E402
+
+BATCH = 100_000
+ACCOUNTS = [("facebook", "facebook-orebrokommun"), ("facebook", "facebook-orebrokommun-teckensprak"),
+            ("instagram", "instagram-orebrokommun"), ("instagram", "instagram-tborebro"),
+            ("linkedin", "linkedin-orebrokommun"), ("youtube", "youtube-orebrokommun"),
+            ("podcast", "podcast-vardagshjaltarna")]
+WORDS = ("snöröjning plogning Vivalla Brickebacken bibliotek förskola skola badplats Svampen Wadköping "
+         "Kulturkvarteret cykelväg parkering buss vägarbete bygglov ärende synpunkt tack hej fint bra dåligt "
+         "varför när öppnar stänger kommunen politiker val jobb sommar vinter is halka lekplats").split()
+CATEGORIES = [("own", "preserve", [], "ORE-001"), ("minor", "cull-eligible", [], "ORE-090"),
+              ("complaint", "preserve", ["register"], "ORE-060"),
+              ("confidential", "preserve", ["register", "remove"], "ORE-022"),
+              ("unclassified", "preserve", [], "ORE-999")]
+
+
+def vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
+    """Real-looking variety: stems with Swedish endings and compounds, so text does not compress absurdly."""
+    endings = ["", "en", "et", "er", "erna", "ar", "arna", "s", "ens", "ning", "ningen"]
+    words = []
+    while len(words) < size:
+        a, b = rng.choice(WORDS), rng.choice(WORDS)
+        words.append((a + b if rng.random() < 0.3 else a) + rng.choice(endings) + str(rng.randrange(10) or ""))
+    return words
+
+
+def batch(rng: random.Random, vocab: list[str], start: int, n: int, year: int, platform: str, account: str,
+          run_id: str) -> pa.Table:
+    ids = [f"{platform[:2]}{start + i:012d}" for i in range(n)]
+    types = ["post" if i % 40 == 0 else ("comment" if i % 3 else "reply") for i in range(start, start + n)]
+    cats = [CATEGORIES[0] if t == "post" else rng.choice(CATEGORIES[1:]) for t in types]
+    base = datetime(year, 1, 1, tzinfo=UTC).timestamp()
+    texts = [" ".join(rng.choices(vocab, k=rng.randrange(3, 30))) for _ in range(n)]
+    columns = {
+        "item_id": ids, "platform": [platform] * n, "account": [account] * n, "account_name": ["Örebro kommun"] * n,
+        "year": [year] * n, "item_type": types,
+        "parent_id": [None if t == "post" else ids[0] for t in types],
+        "post_id": [ids[0]] * n, "author": [f"Person {rng.randrange(100_000)}" for _ in range(n)],
+        "author_is_account": [t == "post" for t in types],
+        "published_at": [datetime.fromtimestamp(base + rng.randrange(31_000_000), UTC) for _ in range(n)],
+        "text": texts, "permalink": [f"https://example.invalid/{platform}/{i}" for i in ids],
+        "media": [[] for _ in range(n)], "media_sha256": [[] for _ in range(n)],
+        "warc_file": [f"warc/{year}/{account}-{run_id}.warc.gz"] * n, "warc_sha256": ["0" * 64] * n,
+        "warc_record_id": [f"<urn:uuid:{start + i}>" for i in range(n)], "warc_offset": list(range(start, start + n)),
+        "source_url": [None] * n, "snapshot_record_id": [None] * n, "snapshot_offset": [None] * n,
+        "screenshot_record_id": [None] * n, "screenshot_offset": [None] * n,
+        "tag_category": [c[0] for c in cats], "tag_retention": [c[1] for c in cats],
+        "tag_cull_from": [date(year + 1, 1, 1) if c[1] == "cull-eligible" else None for c in cats],
+        "tag_actions": [c[2] for c in cats], "tag_access": ["restricted" if "remove" in c[2] else "open" for c in cats],
+        "tag_rule_ids": [[c[3]] for c in cats], "tag_evidence": [[] for _ in range(n)],
+        "tag_needs_review": [c[0] == "unclassified" for c in cats], "tag_decision": ["1748"] * n,
+        "tag_engine_version": ["1.0.0"] * n, "tag_ruleset_version": ["bench"] * n, "run_id": [run_id] * n,
+        "captured_at": [datetime(year + 1, 1, 15, tzinfo=UTC)] * n, "software": ["smarchive/bench"] * n,
+    }
+    return pa.Table.from_pydict(columns, schema=ITEM_SCHEMA)
+
+
+def write_manifest(archive: Path, total: int) -> tuple[float, int]:
+    """Write `total` items spread over accounts and years; return (seconds spent writing, bytes)."""
+    rng = random.Random(1748)
+    vocab = vocabulary(rng)
+    partitions = [(year, p, a) for year in (2023, 2024) for p, a in ACCOUNTS]
+    per_partition = total // len(partitions)
+    spent = 0.0
+    for n, (year, platform, account) in enumerate(partitions):
+        count = per_partition + (total - per_partition * len(partitions) if n == len(partitions) - 1 else 0)
+        writer = ItemFileWriter(archive, year, platform, account, "20250115T000000Z-bench")
+        for start in range(0, count, BATCH):
+            table = batch(rng, vocab, n * 10**9 + start, min(BATCH, count - start), year, platform, account,
+                          "20250115T000000Z-bench")  # generating is not writing: not timed
+            t0 = time.perf_counter()
+            writer.write(table)
+            spent += time.perf_counter() - t0
+        t0 = time.perf_counter()
+        writer.close()  # writes the word index
+        spent += time.perf_counter() - t0
+    size = sum(f.stat().st_size for f in archive.rglob("*.parquet"))
+    return spent, size
+
+
+def time_query(con, sql: str, params: dict | None = None, runs: int = 5) -> tuple[float, int]:  # noqa: ANN001
+    con.sql(sql, params=params).to_arrow_table()
+    times, rows = [], 0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        rows = con.sql(sql, params=params).to_arrow_table().num_rows
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--dir", default="/tmp/smarchive-bench")
+    args = parser.parse_args()
+    for total in (int(s) for s in args.sizes.split(",")):
+        archive = Path(args.dir) / f"archive-{total}"
+        shutil.rmtree(archive, ignore_errors=True)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        t0 = time.perf_counter()
+        spent, size = write_manifest(archive, total)
+        wall = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"\n== {total:,} items ==")
+        terms = sum(f.stat().st_size for f in archive.glob("manifest/terms/**/*.parquet"))
+        print(f"write: {total / spent:,.0f} items/s ({spent:.1f} s in the writer incl. word index; {wall:.1f} s "
+              f"wall incl. generating the synthetic rows), {size / 2**20:,.0f} MiB on disk "
+              f"({terms / 2**20:,.0f} MiB of it the word index), peak RSS {peak:,.0f} MiB "
+              f"(before: {rss_before:,.0f} MiB)")
+        con = connect(archive)
+        probe = con.sql("SELECT item_id FROM item_captures LIMIT 1 OFFSET 12345").fetchall()[0][0]
+        rare = con.sql("SELECT term FROM terms WHERE length(term) > 12 LIMIT 1 OFFSET 5000").fetchall()[0][0]
+        queries = [
+            ("saved register-worklist --year 2024", saved_query("register-worklist"), {"year": 2024}),
+            ("saved cull-candidates --year 2024", saved_query("cull-candidates"), {"year": 2024}),
+            ("saved account-summary", saved_query("account-summary"), {"year": None}),
+            ("saved needs-review --year 2024", saved_query("needs-review"), {"year": 2024}),
+            ("saved search 'snöröjningen'", saved_query("search"), {"year": None, **search_params("snöröjningen")}),
+            (f"saved search '{rare}' (a rarer word)", saved_query("search"), {"year": None, **search_params(rare)}),
+            ("point lookup item_id", f"SELECT * FROM items WHERE item_id = '{probe}'", None),
+        ]
+        for name, sql, params in queries:
+            ms, rows = time_query(con, sql, params)
+            flag = "ok" if ms <= 200 else "OVER 200 ms"
+            print(f"  {name:45s} {ms:8.1f} ms  {rows:>10,} rows  {flag}")
+        con.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1202 @@
+"""`smarchive cull`: gallring (culling) of the items the culling decision allows, documented.
+
+Dry run (the default) lists the items of a year that are `cull-eligible`, due (`tag_cull_from` on or
+before `--as-of`) and not flagged `needs_review`, and changes nothing. `--apply` culls them:
+
+Order of the steps (each step is idempotent, every rewritten file is written under a temporary name,
+fsynced and renamed, so a crash leaves every file either old or new, never half written):
+
+  0. plan      `gallring/<cull-id>/plan.json`: the items (ids, hashes, rules: never text), the WARCs to
+               scan with their SHA-256 before, the candidate media. Written before anything changes.
+               A plan whose status is not "done" is resumed by the next `cull --apply` (whatever
+               `--as-of` says), so an interrupted cull is always completed, never started twice.
+  1. warc      every WARC of the accounts concerned is rewritten without the culled content (records
+               touched carry `WARC-Smarchive-Cull: <cull-id>`). The texts to find are read from the
+               manifest, which still holds the culled rows: that is why this step comes first.
+  2. wacz      the WACZ of every account-year whose WARC changed is rebuilt (smarchive.wacz.package).
+  3. manifest  the culled rows (every capture) are removed from the item files, and the remaining
+               rows of changed WARCs get the new `warc_sha256` and record offsets (looked up by
+               record id in the new file, so it does not matter which WARCs the crashed attempt did).
+  4. media     media of the culled items that no remaining row references are deleted from storage.
+  5. register  rows of culled items are removed from earlier registry worklists (archive/register/).
+  6. record    tombstones `manifest/tombstones/cull-<cull-id>.parquet` and the gallringsdokument
+               (`gallring/<cull-id>/gallringsdokument.csv` and `.html`); then the plan is marked done.
+
+Between steps 1 and 3 `smarchive verify` reports the rewritten WARCs as different from the manifest:
+re-running `smarchive cull --apply` finishes the job and verify passes again.
+
+How content is removed from a WARC (the capture is evidence: remove what the decision allows, keep
+everything else byte-identical):
+- Responses whose decoded payload is culled media are replaced by a `metadata` record that refers to
+  the original record id and says why.
+- HTML and JSON payloads are parsed with positions. Each JSON object and HTML element is *owned* by
+  the item whose id is one of its plain values / attribute values (innermost wins: a comment node owns
+  its body, its reply nodes own theirs). Inside a culled item's own node, strings holding its text or
+  equal to its author's name become "[gallrad]"; inside a preserved item's node nothing is touched, so
+  a preserved "Tack!" stays while a culled "Tack!" goes. Outside any item's node only texts no
+  preserved item contains are replaced (whole strings from 6 characters, substrings from 12).
+  Changed responses are stored decoded (Content-Encoding and Transfer-Encoding dropped), with new
+  digests, under the same WARC-Record-ID (so the manifest, the requests' WARC-Concurrent-To and the
+  snapshots' WARC-Refers-To stay valid), marked by `WARC-Smarchive-Cull`.
+- DOM snapshots are redacted the same way. A screenshot cannot be edited: the screenshot of a page
+  that showed culled content is re-rendered offline in Chromium from the redacted snapshot (scripts
+  off, network off: style sheets and images are served from the WARC itself, culled media is gone),
+  and marked as re-rendered.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import gzip
+import hashlib
+import html
+import io
+import json
+import os
+import re
+import secrets
+import socket
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+import pyarrow as pa
+import pyarrow.parquet as pq
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+
+from smarchive import __version__
+from smarchive.errors import SmarchiveError
+from smarchive.manifest import item_files, write_atomic, write_terms
+from smarchive.store import Storage, atomic_write, file_sha256
+from smarchive.warc import (
+    SCREENSHOT_SCHEME,
+    SNAPSHOT_SCHEME,
+    build_record,
+    iter_headers,
+    new_record_id,
+    sha256_digest_header,
+    warc_date,
+)
+
+MARK = "[gallrad]"
+CULL_HEADER = "WARC-Smarchive-Cull"
+NOTE_HEADER = "WARC-Smarchive-Cull-Note"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+STEPS = ("warc", "wacz", "manifest", "media", "register", "record")
+WARC_NAME = re.compile(r"^(?P<account>.+)-(?P<run>\d{8}T\d{6}Z-[0-9a-f]+)\.warc\.gz$")
+UNSCOPED_WHOLE_MIN = 6  # outside any item's node, a whole string equal to a culled text is replaced from this length
+UNSCOPED_PART_MIN = 12  # ... and a culled text inside a longer string from this length
+RENDER_RESOURCE_LIMIT = 200 * 1024 * 1024
+
+TOMBSTONE_SCHEMA = pa.schema([
+    ("cull_id", pa.string()),
+    ("item_id", pa.string()),
+    ("platform", pa.string()),
+    ("account", pa.string()),
+    ("year", pa.int32()),
+    ("item_type", pa.string()),
+    ("post_id", pa.string()),
+    ("published_at", pa.timestamp("us", tz="UTC")),
+    ("text_sha256", pa.string()),
+    ("media_sha256", pa.list_(pa.string())),
+    ("category", pa.string()),
+    ("rule_ids", pa.list_(pa.string())),
+    ("decision", pa.string()),
+    ("cull_from", pa.date32()),
+    ("culled_at", pa.timestamp("us", tz="UTC")),
+], metadata={"smarchive.schema_version": "1.0"})
+
+
+# ------------------------------------------------------------------------------------------- selection
+
+
+def _connect(archive: Path):
+    from smarchive.query import connect
+
+    if not (archive / "manifest").is_dir():
+        raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
+    return connect(archive)
+
+
+@dataclass
+class Selection:
+    due: list[dict]
+    not_yet_due: int
+    needs_review: int
+
+
+def select_items(archive: Path, year: int, as_of: date) -> Selection:
+    """The latest capture of every cull-eligible item of `year`, split into due / not due / to review."""
+    con = _connect(archive)
+    try:
+        rows = con.sql(
+            "SELECT item_id, platform, account, year, item_type, post_id, published_at, text, author, media_sha256, "
+            "tag_category, tag_rule_ids, tag_cull_from, tag_decision, tag_needs_review FROM items "
+            f"WHERE year = {int(year)} AND tag_retention = 'cull-eligible' "
+            "ORDER BY published_at, platform, item_id").to_arrow_table().to_pylist()
+    finally:
+        con.close()
+    due = [r for r in rows if not r["tag_needs_review"] and r["tag_cull_from"] is not None
+           and r["tag_cull_from"] <= as_of]
+    review = sum(1 for r in rows if r["tag_needs_review"])
+    return Selection(due, len(rows) - len(due) - review, review)
+
+
+def text_sha256(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
+
+
+def local_time(moment: datetime | None) -> str:
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+# ------------------------------------------------------------------------------------------- the plan
+
+
+def new_cull_id(now: datetime) -> str:
+    return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def plan_path(archive: Path, cull_id: str) -> Path:
+    return archive / "gallring" / cull_id / "plan.json"
+
+
+def save_plan(archive: Path, plan: dict) -> None:
+    atomic_write(plan_path(archive, plan["cull_id"]),
+                 json.dumps(plan, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
+
+
+def pending_plan(archive: Path) -> dict | None:
+    """An unfinished cull (interrupted): it must be completed before another one starts."""
+    for path in sorted((archive / "gallring").glob("*/plan.json")):
+        plan = json.loads(path.read_text("utf-8"))
+        if plan.get("status") != "done":
+            return plan
+    return None
+
+
+def account_warcs_all_years(archive: Path, account: str) -> list[Path]:
+    found = []
+    for path in sorted((archive / "warc").glob("*/*.warc.gz")):
+        m = WARC_NAME.match(path.name)
+        if m and m.group("account") == account:
+            found.append(path)
+    return found
+
+
+def make_plan(archive: Path, year: int, as_of: date, selection: Selection, decision: dict, operator: str,
+              pipeline_name: str) -> dict:
+    now = datetime.now(UTC)
+    cull_id = new_cull_id(now)
+    keys = {(r["platform"], r["item_id"]) for r in selection.due}
+    con = _connect(archive)
+    try:
+        captures = con.sql("SELECT platform, item_id, account, warc_file, warc_sha256, media_sha256 "
+                           "FROM item_captures").to_arrow_table().to_pylist()
+    finally:
+        con.close()
+    accounts = {(r["platform"], r["account"]) for r in selection.due}
+    warcs: dict[str, str] = {}
+    for row in captures:
+        if (row["platform"], row["account"]) in accounts and row["warc_file"]:
+            warcs.setdefault(row["warc_file"], row["warc_sha256"])
+    for _, account in accounts:
+        for path in account_warcs_all_years(archive, account):
+            rel = path.relative_to(archive).as_posix()
+            if rel not in warcs:
+                warcs[rel] = file_sha256(path)
+    media = sorted({m for row in captures if (row["platform"], row["item_id"]) in keys
+                    for m in row["media_sha256"] or []})
+    items = [{
+        "item_id": r["item_id"], "platform": r["platform"], "account": r["account"], "year": r["year"],
+        "item_type": r["item_type"], "post_id": r["post_id"], "published_at": r["published_at"].isoformat(),
+        "text_sha256": text_sha256(r["text"]), "media_sha256": list(r["media_sha256"] or []),
+        "category": r["tag_category"], "rule_ids": list(r["tag_rule_ids"] or []),
+        "decision": r["tag_decision"] or decision["id"],
+        "cull_from": r["tag_cull_from"].isoformat() if r["tag_cull_from"] else None,
+    } for r in selection.due]
+    return {
+        "cull_id": cull_id, "status": "pending", "year": year, "as_of": as_of.isoformat(),
+        "started_at": now.isoformat(), "finished_at": None, "decision": decision, "operator": operator,
+        "user": _user(), "host": socket.gethostname(), "pipeline": pipeline_name,
+        "software": f"smarchive/{__version__}", "items": items, "warcs": warcs, "media": media,
+        "done_steps": [], "result": {},
+    }
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 (no user name is not a reason to stop)
+        return ""
+
+
+# ------------------------------------------------------------------------------------------- redaction
+
+
+@dataclass
+class Culled:
+    texts: tuple[str, ...]
+    authors: tuple[str, ...]
+
+
+class Redactor:
+    """Decides, string by string, what of a payload belongs to a culled item (see the module docstring)."""
+
+    PRIORITY = ("legacy_fbid", "item_id", "post_id", "id")
+
+    def __init__(self, culled: dict[str, Culled], known_ids: set[str], preserved_texts: Iterable[str]):
+        self.culled = culled
+        self.known = {i for i in known_ids | set(culled) if i and len(i) >= 4}
+        preserved = list(preserved_texts)
+        texts = sorted({t for c in culled.values() for t in c.texts if t and t.strip()}, key=len, reverse=True)
+        self.unambiguous = [t for t in texts if not any(t in p for p in preserved)]
+        self.ambiguous = [t for t in texts if t not in self.unambiguous]
+        self.replaced = 0
+        self.left_ambiguous = 0
+
+    def owner(self, candidates: list[tuple[str, str]]) -> str | None:
+        """The item a JSON object / HTML element belongs to: one of its own plain values is a known id."""
+        hits = [(name, value) for name, value in candidates if value in self.known]
+        if not hits:
+            return None
+        for key in self.PRIORITY:
+            for name, value in hits:
+                if name == key:
+                    return value
+        return hits[0][1]
+
+    def value(self, value: str, owner: str | None, loose: bool = False) -> str | None:
+        """The redacted string, or None if nothing of it is culled content."""
+        if MARK in value and not value.replace(MARK, "").strip():
+            return None
+        if owner is not None:
+            item = self.culled.get(owner)
+            if item is None:
+                return None  # a preserved item's own content: never touched
+            new = value
+            for text in sorted(item.texts, key=len, reverse=True):
+                if text and text in new:
+                    new = new.replace(text, MARK)
+            stripped = value.strip()
+            if new == value and stripped:
+                if stripped in item.authors:
+                    new = MARK
+                elif loose:  # a DOM text node: a cut ("…") or split part of the text
+                    part = stripped.rstrip("…").strip()
+                    if part and (len(part) >= 3 or part == stripped) and any(part in t for t in item.texts):
+                        new = MARK
+            if new != value:
+                self.replaced += 1
+                return new
+            return None
+        new = value
+        for text in self.unambiguous:
+            if (new.strip() == text and len(text) >= UNSCOPED_WHOLE_MIN) or (len(text) >= UNSCOPED_PART_MIN
+                                                                              and text in new):
+                new = new.replace(text, MARK)
+        for text in self.ambiguous:
+            if new.strip() == text or (len(text) >= UNSCOPED_PART_MIN and text in new):
+                self.left_ambiguous += 1
+        if new != value:
+            self.replaced += 1
+            return new
+        return None
+
+    def loose_text(self, text: str) -> str:
+        """A payload that could not be parsed: replace only unambiguous texts, in their escaped forms too."""
+        for t in self.unambiguous:
+            if len(t) < UNSCOPED_PART_MIN:
+                continue
+            for form in {t, json.dumps(t)[1:-1], json.dumps(t, ensure_ascii=False)[1:-1], html.escape(t),
+                         html.escape(t, quote=False)}:
+                if form in text:
+                    self.replaced += text.count(form)
+                    text = text.replace(form, MARK)
+        return text
+
+
+# --- JSON with positions
+
+
+_J_STR = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_J_NUM = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_J_WS = re.compile(r"[ \t\n\r]*")
+_J_LIT = ("true", "false", "null")
+
+
+class _JsonSpans:
+    """A JSON reader that keeps where each string is, so it can be replaced in place."""
+
+    def __init__(self, text: str, pos: int = 0):
+        self.s = text
+        self.i = pos
+
+    def ws(self) -> None:
+        self.i = _J_WS.match(self.s, self.i).end()
+
+    def value(self, depth: int = 0):
+        if depth > 400:
+            raise ValueError("too deep")
+        self.ws()
+        c = self.s[self.i:self.i + 1]
+        if c == "{":
+            self.i += 1
+            pairs = []
+            self.ws()
+            if self.s.startswith("}", self.i):
+                self.i += 1
+                return ("o", pairs)
+            while True:
+                self.ws()
+                key = self.value(depth + 1)
+                if key[0] != "s":
+                    raise ValueError("object key is not a string")
+                self.ws()
+                if not self.s.startswith(":", self.i):
+                    raise ValueError("':' expected")
+                self.i += 1
+                pairs.append((key[3], self.value(depth + 1)))
+                self.ws()
+                if self.s.startswith(",", self.i):
+                    self.i += 1
+                elif self.s.startswith("}", self.i):
+                    self.i += 1
+                    return ("o", pairs)
+                else:
+                    raise ValueError("',' or '}' expected")
+        if c == "[":
+            self.i += 1
+            items = []
+            self.ws()
+            if self.s.startswith("]", self.i):
+                self.i += 1
+                return ("a", items)
+            while True:
+                items.append(self.value(depth + 1))
+                self.ws()
+                if self.s.startswith(",", self.i):
+                    self.i += 1
+                elif self.s.startswith("]", self.i):
+                    self.i += 1
+                    return ("a", items)
+                else:
+                    raise ValueError("',' or ']' expected")
+        if c == '"':
+            m = _J_STR.match(self.s, self.i)
+            if not m:
+                raise ValueError("unterminated string")
+            self.i = m.end()
+            return ("s", m.start(), m.end(), json.loads(m.group()))
+        m = _J_NUM.match(self.s, self.i)
+        if m and m.end() > self.i:
+            self.i = m.end()
+            return ("p", m.group())
+        for lit in _J_LIT:
+            if self.s.startswith(lit, self.i):
+                self.i += len(lit)
+                return ("p", lit)
+        raise ValueError(f"unexpected {c!r} at {self.i}")
+
+
+def parse_json_documents(text: str, start: int = 0, end: int | None = None) -> list | None:
+    """Every JSON value in text[start:end] (one, or several one after another), or None if it is not JSON."""
+    end = len(text) if end is None else end
+    reader = _JsonSpans(text[:end], start)
+    reader.ws()
+    if text.startswith("for (;;);", reader.i):
+        reader.i += len("for (;;);")
+    docs = []
+    try:
+        while True:
+            reader.ws()
+            if reader.i >= end:
+                return docs or None
+            docs.append(reader.value())
+    except (ValueError, RecursionError):
+        return None
+
+
+def redact_json(text: str, docs: list, redactor: Redactor, owner: str | None, in_script: bool = False,
+                edits: list | None = None) -> list:
+    """Edits (start, end, replacement) for the culled strings in parsed JSON documents."""
+    edits = [] if edits is None else edits
+
+    def encode(new: str, raw: str) -> str:
+        out = json.dumps(new, ensure_ascii="\\u" in raw)
+        if in_script:
+            out = out.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        return out
+
+    def walk(node, current: str | None) -> None:
+        kind = node[0]
+        if kind == "o":
+            plain = [(k, v[3] if v[0] == "s" else v[1]) for k, v in node[1] if v[0] in ("s", "p")]
+            mine = redactor.owner(plain) or current
+            for _, child in node[1]:
+                walk(child, mine)
+        elif kind == "a":
+            for child in node[1]:
+                walk(child, current)
+        elif kind == "s":
+            new = redactor.value(node[3], current)
+            if new is not None:
+                edits.append((node[1], node[2], encode(new, text[node[1]:node[2]])))
+
+    for doc in docs:
+        walk(doc, owner)
+    return edits
+
+
+def apply_edits(text: str, edits: list[tuple[int, int, str]]) -> str:
+    out, pos = [], 0
+    for start, end, replacement in sorted(edits):
+        if start < pos:
+            continue
+        out.append(text[pos:start])
+        out.append(replacement)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+# --- HTML with positions
+
+_H_TAG = re.compile(
+    r"<!--.*?-->|<![^>]*>|<\?[^>]*>|</(?P<end>[A-Za-z][\w:-]*)\s*>"
+    r"|<(?P<start>[A-Za-z][\w:-]*)(?P<attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
+_H_ATTR = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?")
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+RAW_TEXT = {"script", "style", "textarea", "title"}
+URL_ATTRS = {"href", "src", "srcset", "poster", "action", "data-progressive"}
+
+
+def redact_html(text: str, redactor: Redactor) -> str:
+    """The HTML with every culled text node, attribute and embedded JSON string replaced."""
+    edits: list[tuple[int, int, str]] = []
+    stack: list[tuple[str, str | None]] = []
+    pos = 0
+
+    def data(start: int, end: int, owner: str | None) -> None:
+        raw = text[start:end]
+        if not raw.strip():
+            return
+        new = redactor.value(html.unescape(raw), owner, loose=True)
+        if new is not None:
+            edits.append((start, end, html.escape(new, quote=False)))
+
+    while True:
+        m = _H_TAG.search(text, pos)
+        current = stack[-1][1] if stack else None
+        if (m.start() if m else len(text)) > pos:
+            data(pos, m.start() if m else len(text), current)
+        if not m:
+            break
+        pos = m.end()
+        if m.group("end"):
+            name = m.group("end").lower()
+            for n in range(len(stack) - 1, -1, -1):
+                if stack[n][0] == name:
+                    del stack[n:]
+                    break
+            continue
+        if not m.group("start"):
+            continue
+        name = m.group("start").lower()
+        attrs = []
+        base = m.start("attrs")
+        for a in _H_ATTR.finditer(m.group("attrs")):
+            if a.group(2) is None:
+                continue
+            quoted = a.group(2)
+            value = html.unescape(quoted[1:-1] if quoted[:1] in "\"'" else quoted)
+            attrs.append((a.group(1).lower(), value, base + a.start(2), base + a.end(2)))
+        mine = redactor.owner([(n, v) for n, v, _, _ in attrs]) or current
+        for attr_name, value, start, end in attrs:
+            if attr_name in URL_ATTRS:
+                continue
+            new = redactor.value(value, mine)
+            if new is not None:
+                edits.append((start, end, '"' + html.escape(new, quote=True) + '"'))
+        self_closing = m.group("attrs").rstrip().endswith("/")
+        if name in RAW_TEXT and not self_closing:
+            close = re.compile(rf"</{name}\s*>", re.I).search(text, pos)
+            content_end = close.start() if close else len(text)
+            if name == "script":
+                kind = next((v for n, v, _, _ in attrs if n == "type"), "").lower()
+                if "json" in kind:
+                    docs = parse_json_documents(text, pos, content_end)
+                    if docs is not None:
+                        redact_json(text, docs, redactor, mine, in_script=True, edits=edits)
+            elif name != "style":
+                data(pos, content_end, mine)
+            pos = close.end() if close else len(text)
+        elif name not in VOID and not self_closing:
+            stack.append((name, mine))
+    return apply_edits(text, edits)
+
+
+def redact_payload(payload: bytes, content_type: str, redactor: Redactor) -> bytes | None:
+    """The payload without culled content, or None if nothing in it is culled (or it is not text)."""
+    ct = content_type.lower()
+    if not any(k in ct for k in ("html", "json", "javascript", "text/plain", "xml")) and ct:
+        return None
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    stripped = text.lstrip()
+    if "html" in ct or stripped.startswith("<"):
+        new = redact_html(text, redactor)
+    else:
+        docs = parse_json_documents(text)
+        if docs is not None:
+            new = apply_edits(text, redact_json(text, docs, redactor, None))
+        elif "javascript" in ct:
+            return None  # script code: not searched (see Limitations in docs/retention.md)
+        else:
+            new = redactor.loose_text(text)
+    return None if new == text else new.encode("utf-8")
+
+
+# ------------------------------------------------------------------------------------------- WARC rewrite
+
+
+@dataclass
+class WarcChange:
+    rewritten: int = 0
+    media_replaced: int = 0
+    screenshots: int = 0
+
+
+class Renderer:
+    """Chromium, started on first use: re-renders a redacted snapshot offline for a new screenshot."""
+
+    def __init__(self) -> None:
+        self._pw = None
+        self._browser = None
+
+    def render(self, snapshot_html: str, page_url: str, resources: dict[str, tuple[str, bytes]]) -> bytes:
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            from smarchive.browser import launch_options
+
+            self._pw = sync_playwright().start()
+            self._browser = self._pw.chromium.launch(**launch_options())
+        from smarchive.capture import VIEWPORT
+
+        context = self._browser.new_context(java_script_enabled=False, viewport=VIEWPORT, service_workers="block")
+        try:
+            page = context.new_page()
+
+            def route(r) -> None:
+                found = resources.get(r.request.url.split("#")[0])
+                if found is None:
+                    r.abort()
+                else:
+                    r.fulfill(status=200, headers={"Content-Type": found[0]}, body=found[1])
+
+            page.route("**/*", route)
+            base = f'<base href="{html.escape(page_url, quote=True)}">'
+            head = re.search(r"<head[^>]*>", snapshot_html, re.I)
+            doc = (snapshot_html[:head.end()] + base + snapshot_html[head.end():]) if head else base + snapshot_html
+            page.set_content(doc, wait_until="load", timeout=60_000)
+            return page.screenshot(full_page=True)
+        finally:
+            context.close()
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._pw.stop()
+            self._browser = self._pw = None
+
+
+def _strip_digests(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    drop = {"content-length", "warc-block-digest", "warc-payload-digest"}  # marks of earlier culls are kept
+    return [(n, v) for n, v in headers if n.lower() not in drop]
+
+
+def _member(headers: list[tuple[str, str]], block: bytes) -> bytes:
+    return gzip.compress(build_record(headers, block), compresslevel=6)
+
+
+def _resource_member(rec_headers: list[tuple[str, str]], block: bytes, cull_id: str, note: str) -> bytes:
+    headers = _strip_digests(rec_headers)
+    headers += [(CULL_HEADER, cull_id), (NOTE_HEADER, note), ("WARC-Payload-Digest", sha256_digest_header(block)),
+                ("WARC-Block-Digest", sha256_digest_header(block))]
+    return _member(headers, block)
+
+
+def _response_member(rec_headers: list[tuple[str, str]], http: StatusAndHeaders, payload: bytes,
+                     cull_id: str, decision: str) -> bytes:
+    drop = {"content-encoding", "transfer-encoding", "content-length"}
+    kept = [(n, v) for n, v in http.headers if n.lower() not in drop] + [("Content-Length", str(len(payload)))]
+    block = StatusAndHeaders(http.statusline, kept, protocol=http.protocol).to_bytes() + payload
+    headers = _strip_digests(rec_headers)
+    headers += [(CULL_HEADER, cull_id),
+                (NOTE_HEADER, f"content of items culled under decision {decision} replaced by {MARK}; "
+                              "payload stored decoded"),
+                ("WARC-Payload-Digest", sha256_digest_header(payload)),
+                ("WARC-Block-Digest", sha256_digest_header(block))]
+    return _member(headers, block)
+
+
+def _media_member(rec_headers: dict[str, str], sha: str, content_type: str, cull_id: str, decision: str,
+                  items: list[str]) -> bytes:
+    body = "".join(f"{k}: {v}\r\n" for k, v in [
+        ("culled-by", f"smarchive cull {cull_id}"),
+        ("decision", decision),
+        ("reason", f"media of item(s) culled under the culling decision {decision} (gallring)"),
+        ("items", " ".join(items)),
+        ("original-record-type", rec_headers.get("WARC-Type", "")),
+        ("original-content-type", content_type),
+        ("payload-sha256", sha),
+    ]).encode("utf-8")
+    headers = [("WARC-Type", "metadata"), ("WARC-Record-ID", new_record_id()), ("WARC-Date", warc_date()),
+               ("WARC-Target-URI", rec_headers.get("WARC-Target-URI", "")),
+               ("WARC-Refers-To", rec_headers.get("WARC-Record-ID", "")),
+               ("WARC-Refers-To-Target-URI", rec_headers.get("WARC-Target-URI", "")),
+               (CULL_HEADER, cull_id), ("Content-Type", "application/warc-fields"),
+               ("WARC-Block-Digest", sha256_digest_header(body))]
+    return _member(headers, body)
+
+
+def rewrite_warc(path: Path, redactor: Redactor, media: dict[str, list[str]], culled_posts: set[str], cull_id: str,
+                 decision: str, renderer: Renderer) -> WarcChange | None:
+    """Rewrite one WARC without culled content; untouched records are copied byte for byte."""
+    change = WarcChange()
+    offsets: list[int] = []
+    replaced: dict[int, bytes] = {}
+    snapshots: dict[str, tuple[str, str, bool]] = {}  # record id -> (html, page url, changed)
+    screenshots: list[tuple[int, list[tuple[str, str]]]] = []
+    resources: dict[str, tuple[str, bytes]] = {}
+    resource_bytes = 0
+    with open(path, "rb") as raw:
+        iterator = ArchiveIterator(raw, no_record_parse=False)
+        for index, record in enumerate(iterator):
+            try:
+                headers = record.rec_headers
+                rec_list = list(headers.headers)
+                rec_dict = dict(rec_list)
+                uri = headers.get_header("WARC-Target-URI") or ""
+                if record.rec_type == "response" and record.http_headers is not None:
+                    payload = record.content_stream().read()
+                    http = record.http_headers
+                    ct = http.get_header("Content-Type") or ""
+                    sha = hashlib.sha256(payload).hexdigest()
+                    if sha in media:
+                        replaced[index] = _media_member(rec_dict, sha, ct, cull_id, decision, media[sha])
+                        change.media_replaced += 1
+                        continue
+                    new = redact_payload(payload, ct, redactor)
+                    if new is not None:
+                        replaced[index] = _response_member(rec_list, http, new, cull_id, decision)
+                        change.rewritten += 1
+                        payload = new
+                    status = http.get_statuscode() or ""
+                    if status == "200" and resource_bytes < RENDER_RESOURCE_LIMIT and \
+                            any(k in ct.lower() for k in ("css", "image", "font")):
+                        resources.setdefault(uri, (ct, payload))
+                        resource_bytes += len(payload)
+                elif record.rec_type == "resource" and uri.startswith(SNAPSHOT_SCHEME):
+                    block = record.content_stream().read()
+                    text = block.decode("utf-8", errors="replace")
+                    new = redact_html(text, redactor)
+                    snap_post = rec_dict.get("WARC-Smarchive-Item", "")
+                    changed = new != text
+                    if changed:
+                        replaced[index] = _resource_member(
+                            rec_list, new.encode("utf-8"), cull_id,
+                            f"DOM snapshot: content of items culled under decision {decision} replaced by {MARK}")
+                        change.rewritten += 1
+                    snapshots[rec_dict.get("WARC-Record-ID", "")] = (new, uri.removeprefix(SNAPSHOT_SCHEME),
+                                                                     changed or snap_post in culled_posts)
+                elif record.rec_type == "resource" and uri.startswith(SCREENSHOT_SCHEME):
+                    record.content_stream().read()
+                    screenshots.append((index, rec_list))
+                else:
+                    record.raw_stream.read()
+            finally:  # warcio must read a record to its end before it tells where the record began
+                offsets.append(iterator.get_record_offset())
+    for index, rec_list in screenshots:
+        rec = dict(rec_list)
+        snap = snapshots.get(rec.get("WARC-Concurrent-To", ""))
+        if snap is None or not snap[2] or rec.get(CULL_HEADER) == cull_id:
+            continue
+        png = renderer.render(snap[0], snap[1], resources)
+        replaced[index] = _resource_member(
+            rec_list, png, cull_id,
+            "screenshot re-rendered offline (scripts and network off) from the redacted DOM snapshot: "
+            "not as captured")
+        change.screenshots += 1
+    if not replaced:
+        return None
+    offsets.append(path.stat().st_size)
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as out:
+            for index in range(len(offsets) - 1):
+                if index in replaced:
+                    out.write(replaced[index])
+                else:
+                    src.seek(offsets[index])
+                    out.write(src.read(offsets[index + 1] - offsets[index]))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return change
+
+
+def warc_marked(path: Path, cull_id: str) -> bool:
+    return any(h.get(CULL_HEADER) == cull_id for _, h in iter_headers(path))
+
+
+# ------------------------------------------------------------------------------------------- apply
+
+
+@dataclass
+class CullResult:
+    plan: dict
+    resumed: bool
+    files: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _redactor(archive: Path, plan: dict) -> tuple[Redactor, set[str]]:
+    keys = {(i["platform"], i["item_id"]) for i in plan["items"]}
+    platforms = {i["platform"] for i in plan["items"]}
+    con = _connect(archive)
+    try:
+        rows = con.sql("SELECT platform, item_id, text, author, author_is_account, post_id "
+                       "FROM item_captures").to_arrow_table().to_pylist()
+    finally:
+        con.close()
+    culled: dict[str, Culled] = {}
+    known: set[str] = set()
+    preserved: list[str] = []
+    for row in rows:
+        if row["platform"] not in platforms:
+            continue
+        known.add(row["item_id"])
+        if (row["platform"], row["item_id"]) in keys:
+            old = culled.get(row["item_id"], Culled((), ()))
+            authors = old.authors + ((row["author"],) if row["author"] and not row["author_is_account"] else ())
+            culled[row["item_id"]] = Culled(tuple(dict.fromkeys(old.texts + (row["text"] or "",))),
+                                            tuple(dict.fromkeys(authors)))
+        else:
+            preserved += [row["text"] or "", row["author"] or ""]
+    posts = {i["post_id"] for i in plan["items"] if i["post_id"]} | {i["item_id"] for i in plan["items"]
+                                                                    if i["item_type"] == "post"}
+    return Redactor(culled, known, preserved), posts
+
+
+def step_warc(archive: Path, plan: dict, say: Callable[[str], None]) -> None:
+    redactor, posts = _redactor(archive, plan)
+    media: dict[str, list[str]] = {}
+    for item in plan["items"]:
+        for sha in item["media_sha256"]:
+            media.setdefault(sha, []).append(item["item_id"])
+    remaining = _remaining_media(archive, plan)
+    media = {sha: ids for sha, ids in media.items() if sha not in remaining}
+    renderer = Renderer()
+    try:
+        for rel in sorted(plan["warcs"]):
+            path = archive / rel
+            if not path.is_file():
+                continue
+            path.with_name(f".{path.name}.part").unlink(missing_ok=True)
+            change = rewrite_warc(path, redactor, media, posts, plan["cull_id"], plan["decision"]["id"], renderer)
+            if change:
+                say(f"{rel}: {change.rewritten} record(s) redacted, {change.media_replaced} media response(s) "
+                    f"replaced, {change.screenshots} screenshot(s) re-rendered")
+    finally:
+        renderer.close()
+    result = plan["result"]
+    result["replacements"] = result.get("replacements", 0) + redactor.replaced
+    result["ambiguous_left"] = result.get("ambiguous_left", 0) + redactor.left_ambiguous
+
+
+def _remaining_media(archive: Path, plan: dict) -> set[str]:
+    """Media still referenced by a row that is not culled."""
+    keys = {(i["platform"], i["item_id"]) for i in plan["items"]}
+    table = pa.concat_tables([pq.read_table(f, columns=["platform", "item_id", "media_sha256"])
+                              for f in item_files(archive)]) if item_files(archive) else None
+    if table is None:
+        return set()
+    return {m for row in table.to_pylist() if (row["platform"], row["item_id"]) not in keys
+            for m in row["media_sha256"] or []}
+
+
+def changed_warcs(archive: Path, plan: dict) -> list[str]:
+    return [rel for rel in sorted(plan["warcs"]) if (archive / rel).is_file()
+            and warc_marked(archive / rel, plan["cull_id"])]
+
+
+def _wacz_source(wacz_file: Path) -> tuple[str, str] | None:
+    """(account URL, title) of an existing WACZ, read from its pages and datapackage."""
+    try:
+        with zipfile.ZipFile(wacz_file) as z:
+            title = json.loads(z.read("datapackage.json")).get("title", "")
+            for line in z.read("pages/pages.jsonl").decode("utf-8").splitlines():
+                page = json.loads(line) if line.strip() else {}
+                if page.get("url") and page.get("title") == "Kontots sida":
+                    return page["url"], title
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return None
+    return None
+
+
+def step_wacz(archive: Path, plan: dict, say: Callable[[str], None]) -> list[str]:
+    from smarchive import wacz
+
+    done = []
+    for key in sorted({(Path(rel).parent.name, WARC_NAME.match(Path(rel).name).group("account"))
+                       for rel in changed_warcs(archive, plan) if WARC_NAME.match(Path(rel).name)}):
+        year, account = int(key[0]), key[1]
+        target = wacz.wacz_path(archive, year, account)
+        source = _wacz_source(target) if target.is_file() else None
+        if source is None:
+            continue
+        wacz.package(archive, year, account, source[0], source[1])
+        done.append(target.relative_to(archive).as_posix())
+        say(f"{done[-1]}: rebuilt")
+    return done
+
+
+def step_manifest(archive: Path, plan: dict, say: Callable[[str], None]) -> list[str]:
+    keys = {(i["platform"], i["item_id"]) for i in plan["items"]}
+    new_state: dict[str, tuple[str, dict[str, int]]] = {}
+    for rel in changed_warcs(archive, plan):
+        path = archive / rel
+        index = {h.get("WARC-Record-ID", ""): off for off, h in iter_headers(path)}
+        new_state[rel] = (file_sha256(path), index)
+    changed = []
+    for path in item_files(archive):
+        table = pq.read_table(path)
+        rows = table.to_pylist()
+        keep = [r for r in rows if (r["platform"], r["item_id"]) not in keys]
+        dirty = len(keep) != len(rows)
+        for row in keep:
+            state = new_state.get(row["warc_file"])
+            if state is None:
+                continue
+            sha, index = state
+            update = {"warc_sha256": sha}
+            for off, rid in (("warc_offset", "warc_record_id"), ("snapshot_offset", "snapshot_record_id"),
+                             ("screenshot_offset", "screenshot_record_id")):
+                if row.get(rid):
+                    update[off] = index.get(row[rid])
+            if any(row.get(k) != v for k, v in update.items()):
+                row.update(update)
+                dirty = True
+        if not dirty:
+            continue
+        meta = dict(table.schema.metadata or {})
+        culls = [c for c in meta.get(b"smarchive.culls", b"").decode().split() if c]
+        meta[b"smarchive.culls"] = " ".join(dict.fromkeys(culls + [plan["cull_id"]])).encode()
+        schema = table.schema.with_metadata(meta)
+        write_atomic(pa.Table.from_pylist(keep, schema=schema), path)
+        write_terms(path)  # the word index must forget the culled texts too
+        changed.append(path.relative_to(archive).as_posix())
+        say(f"{changed[-1]}: {len(rows) - len(keep)} row(s) removed, {len(keep)} kept")
+    return changed
+
+
+def step_media(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None]) -> list[str]:
+    remaining = _remaining_media(archive, plan)
+    deleted = []
+    for sha in plan["media"]:
+        if sha in remaining:
+            continue
+        deleted.append(storage.location(sha))  # also when a crashed attempt already deleted it
+        if storage.exists(sha):
+            storage.delete(sha)
+            say(f"media deleted: {deleted[-1]}")
+    return deleted
+
+
+def step_register(archive: Path, plan: dict, say: Callable[[str], None]) -> list[str]:
+    """Earlier registry worklists must not keep a culled item's text either."""
+    ids = {i["item_id"] for i in plan["items"]}
+    changed = []
+    for path in sorted((archive / "register").glob("*.csv")):
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")
+        delimiter = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        if not rows or "item_id" not in rows[0]:
+            continue
+        col = rows[0].index("item_id")
+        keep = [rows[0]] + [r for r in rows[1:] if len(r) <= col or r[col] not in ids]
+        if len(keep) == len(rows):
+            continue
+        out = io.StringIO(newline="")
+        csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(keep)
+        atomic_write(path, ("\ufeff" if raw.startswith(b"\xef\xbb\xbf") else "").encode() + out.getvalue().encode())
+        changed.append(path.relative_to(archive).as_posix())
+        say(f"{changed[-1]}: {len(rows) - len(keep)} culled row(s) removed")
+    return changed
+
+
+def tombstone_path(archive: Path, cull_id: str) -> Path:
+    return archive / "manifest" / "tombstones" / f"cull-{cull_id}.parquet"
+
+
+def step_record(archive: Path, plan: dict) -> list[str]:
+    culled_at = datetime.fromisoformat(plan["result"]["culled_at"])
+    rows = [{**{k: i[k] for k in ("item_id", "platform", "account", "year", "item_type", "post_id", "text_sha256",
+                                  "media_sha256", "category", "rule_ids", "decision")},
+             "cull_id": plan["cull_id"], "published_at": datetime.fromisoformat(i["published_at"]),
+             "cull_from": date.fromisoformat(i["cull_from"]) if i["cull_from"] else None, "culled_at": culled_at}
+            for i in plan["items"]]
+    tomb = write_atomic(pa.Table.from_pylist(rows, schema=TOMBSTONE_SCHEMA), tombstone_path(archive, plan["cull_id"]))
+    folder = archive / "gallring" / plan["cull_id"]
+    files = plan["result"]["files"]
+    files["tombstones"] = [tomb.relative_to(archive).as_posix()]
+    atomic_write(folder / "gallringsdokument.csv", gallring_csv(plan).encode("utf-8"))
+    atomic_write(folder / "gallringsdokument.html", gallring_html(plan).encode("utf-8"))
+    return [p.relative_to(archive).as_posix() for p in (folder / "gallringsdokument.csv",
+                                                         folder / "gallringsdokument.html")]
+
+
+def apply(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None]) -> dict:
+    """Run the steps of a plan not done yet (see the module docstring); returns the finished plan."""
+    done = plan["done_steps"]
+    result = plan["result"]
+    files = result.setdefault("files", {})
+    for step in STEPS:
+        if step in done:
+            continue
+        say(f"cull {plan['cull_id']}: step {step}")
+        if step == "warc":
+            step_warc(archive, plan, say)
+            files["warc"] = changed_warcs(archive, plan)
+            files["warc_sha256"] = {rel: [plan["warcs"][rel], file_sha256(archive / rel)] for rel in files["warc"]}
+        elif step == "wacz":
+            files["wacz"] = step_wacz(archive, plan, say)
+        elif step == "manifest":
+            files["manifest"] = step_manifest(archive, plan, say)
+        elif step == "media":
+            result["media_deleted"] = step_media(archive, plan, storage, say)
+        elif step == "register":
+            files["register"] = step_register(archive, plan, say)
+        elif step == "record":
+            result.setdefault("culled_at", datetime.now(UTC).isoformat())
+            files["gallringsdokument"] = step_record(archive, plan)
+        done.append(step)
+        save_plan(archive, plan)
+    plan["status"] = "done"
+    plan["finished_at"] = datetime.now(UTC).isoformat()
+    save_plan(archive, plan)
+    return plan
+
+
+# ------------------------------------------------------------------------------------------- gallringsdokument
+
+
+def _counts(plan: dict) -> tuple[Counter, Counter, Counter]:
+    categories = Counter(i["category"] for i in plan["items"])
+    rules = Counter(r for i in plan["items"] for r in i["rule_ids"])
+    types = Counter(i["item_type"] for i in plan["items"])
+    return categories, rules, types
+
+
+ITEM_HEADINGS = ["Objekt-id", "Plattform", "Konto", "År", "Typ", "Publicerad (svensk tid)", "Kategori", "Regler",
+                 "Gallringsbar från", "Textens SHA-256", "Mediefilernas SHA-256"]
+
+
+def _item_cells(i: dict) -> list[str]:
+    return [i["item_id"], i["platform"], i["account"], str(i["year"]), i["item_type"],
+            local_time(datetime.fromisoformat(i["published_at"])), i["category"], ", ".join(i["rule_ids"]),
+            i["cull_from"] or "", i["text_sha256"], " ".join(i["media_sha256"])]
+
+
+def _facts(plan: dict) -> list[tuple[str, str]]:
+    result = plan["result"]
+    culled_at = datetime.fromisoformat(result["culled_at"])
+    decision = plan["decision"]
+    return [
+        ("Gallrings-id", plan["cull_id"]),
+        ("Handlingsslag", f"Sociala medier: inlägg, kommentarer och svar, årgång {plan['year']}"),
+        ("Gallringsbeslut (handlings-id)", decision["id"]),
+        ("Beslutets rubrik", decision.get("title", "")),
+        ("Beslutets text", decision.get("text", "")),
+        ("Gallrat (datum och tid, svensk tid)", local_time(culled_at)),
+        ("Gallrat (UTC)", culled_at.strftime("%Y-%m-%dT%H:%M:%SZ")),
+        ("Gallringsbart per", plan["as_of"]),
+        ("Utfört av", plan["operator"]),
+        ("Användarkonto och dator", f"{plan['user']}@{plan['host']}"),
+        ("Pipeline och program", f"{plan['pipeline']}, {plan['software']}"),
+        ("Antal gallrade objekt", str(len(plan["items"]))),
+        ("Antal raderade mediefiler", str(len(result.get("media_deleted", [])))),
+        ("Ersatta förekomster i WARC", str(result.get("replacements", 0))),
+        ("Förekomster som inte kunde knytas till ett objekt och lämnades", str(result.get("ambiguous_left", 0))),
+    ]
+
+
+def _changed_files(plan: dict) -> list[tuple[str, str, str]]:
+    files = plan["result"]["files"]
+    rows = [("WARC (innehåll ersatt med [gallrad])", rel, f"SHA-256 före {before}, efter {after}")
+            for rel, (before, after) in sorted(files.get("warc_sha256", {}).items())]
+    rows += [("WACZ (återskapad)", rel, "") for rel in files.get("wacz", [])]
+    rows += [("Manifest (rader borttagna, förskjutningar uppdaterade)", rel, "") for rel in files.get("manifest", [])]
+    rows += [("Diarieföringslista (rader borttagna)", rel, "") for rel in files.get("register", [])]
+    rows += [("Mediefil (raderad)", loc, "") for loc in plan["result"].get("media_deleted", [])]
+    rows += [("Gravsten (tombstones)", rel, "") for rel in files.get("tombstones", [])]
+    return rows
+
+
+def gallring_csv(plan: dict) -> str:
+    """Semicolon-separated, UTF-8 with BOM (Excel): facts, counts, items and changed files, blank lines between."""
+    out = io.StringIO(newline="")
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    categories, rules, types = _counts(plan)
+    w.writerow(["Uppgift", "Värde"])
+    w.writerows(_facts(plan))
+    w.writerow([])
+    w.writerow(["Antal per", "Värde", "Antal"])
+    w.writerows([("Kategori", k, n) for k, n in sorted(categories.items())])
+    w.writerows([("Regel", k, n) for k, n in sorted(rules.items())])
+    w.writerows([("Typ", k, n) for k, n in sorted(types.items())])
+    w.writerow([])
+    w.writerow(ITEM_HEADINGS)
+    w.writerows(_item_cells(i) for i in plan["items"])
+    w.writerow([])
+    w.writerow(["Ändrad fil", "Sökväg", "Kontrollsumma"])
+    w.writerows(_changed_files(plan))
+    return "\ufeff" + out.getvalue()
+
+
+def gallring_html(plan: dict) -> str:
+    e = html.escape
+    categories, rules, types = _counts(plan)
+
+    def table(headings: list[str], rows: Iterable[Iterable[object]]) -> str:
+        head = "".join(f"<th>{e(h)}</th>" for h in headings)
+        body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    facts = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts(plan))
+    count_rows = ([("Kategori", k, n) for k, n in sorted(categories.items())]
+                  + [("Regel", k, n) for k, n in sorted(rules.items())]
+                  + [("Typ", k, n) for k, n in sorted(types.items())])
+    return f"""<!doctype html>
+<html lang="sv">
+<head><meta charset="utf-8"><title>Gallringsdokument {e(plan['cull_id'])}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:75em}}table{{border-collapse:collapse;margin:1em 0}}
+th,td{{border:1px solid #999;padding:.2em .5em;text-align:left;vertical-align:top;font-size:.9em}}
+td{{word-break:break-all}}</style></head>
+<body>
+<h1>Gallringsdokument</h1>
+<p>Dokumentation av gallring av sociala medier, årgång {plan['year']}, enligt gallringsbeslut
+(handlings-id) {e(plan['decision']['id'])}. Dokumentet ska diarieföras.</p>
+<h2>Vad som gallrats, när och av vem</h2>
+<table>{facts}</table>
+<h2>Under vilket beslut</h2>
+<p><strong>Handlings-id {e(plan['decision']['id'])}: {e(plan['decision'].get('title', ''))}</strong></p>
+<blockquote>{e(plan['decision'].get('text', ''))}</blockquote>
+<h2>Antal gallrade objekt per kategori, regel och typ</h2>
+{table(["Antal per", "Värde", "Antal"], count_rows)}
+<h2>Gallrade objekt</h2>
+<p>Texten och mediefilerna är förstörda; kvar finns identitet, kontrollsummor och skäl
+(gravsten i <code>manifest/tombstones/cull-{e(plan['cull_id'])}.parquet</code>).</p>
+{table(ITEM_HEADINGS, (_item_cells(i) for i in plan["items"]))}
+<h2>Ändrade filer</h2>
+{table(["Ändrad fil", "Sökväg", "Kontrollsumma"], _changed_files(plan))}
+</body>
+</html>
+"""
+
+
+# ------------------------------------------------------------------------------------------- command
+
+
+def _decision(pipeline) -> dict:
+    from smarchive.tag import RetentionEngine
+
+    engine = RetentionEngine.load(pipeline.retention_dir, profile=pipeline.retention_profile)
+    d = engine.ruleset["decision"]
+    return {"id": str(d["id"]), "title": str(d.get("title", "")), "text": " ".join(str(d.get("text", "")).split())}
+
+
+@click.command("cull")
+@click.option("--year", type=int, required=True, help="The archived year whose items to cull.")
+@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
+@click.option("--pipeline", "pipeline_name", default="sandbox", show_default=True,
+              help="Pipeline: [storage] of the media, operator, retention rules (decision text).")
+@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Cull what may be culled on this date (default: today).")
+@click.option("--apply", "do_apply", is_flag=True, help="Cull: remove the items' content and media, keep tombstones, "
+              "write the gallringsdokument. Without it: a dry run that changes nothing.")
+def cull_command(year: int, archive: Path, pipeline_name: str, as_of: datetime | None, do_apply: bool) -> None:
+    """List (dry run) or cull (--apply) the items of YEAR that the culling decision allows to cull."""
+    from smarchive.cli import check_year
+    from smarchive.config import load_pipeline
+    from smarchive.report import format_table
+    from smarchive.s3store import open_storage
+
+    check_year(year)
+    archive = archive.resolve()
+    pipeline = load_pipeline(pipeline_name)
+    day = as_of.date() if as_of else date.today()
+    pending = pending_plan(archive) if (archive / "gallring").is_dir() else None
+    if pending and pending["year"] != year:
+        raise SmarchiveError(f"cull {pending['cull_id']} of {pending['year']} was interrupted: complete it first "
+                             f"with `smarchive cull --year {pending['year']} --apply`")
+    if pending and not do_apply:
+        click.echo(f"cull {pending['cull_id']} was interrupted ({len(pending['items'])} items, steps done: "
+                   f"{', '.join(pending['done_steps']) or 'none'}): `--apply` completes it")
+        return
+    if pending is None:
+        selection = select_items(archive, year, day)
+        rows = [[r["item_id"], r["item_type"], local_time(r["published_at"]), r["tag_category"],
+                 ", ".join(r["tag_rule_ids"] or []), r["tag_cull_from"], " ".join((r["text"] or "").split())[:40]]
+                for r in selection.due]
+        if rows:
+            click.echo(format_table(["item_id", "type", "published", "category", "rules", "cull_from", "text"], rows))
+        media = {m for r in selection.due for m in r["media_sha256"] or []}
+        click.echo(f"{len(selection.due)} item(s) of {year} may be culled as of {day} under decision "
+                   f"{_decision(pipeline)['id']} ({len(media)} media file(s)); "
+                   f"{selection.not_yet_due} cull-eligible later, {selection.needs_review} need review (kept)")
+        if not do_apply:
+            click.echo("dry run: nothing changed (add --apply to cull)")
+            return
+        if not selection.due:
+            click.echo("nothing to cull")
+            return
+        plan = make_plan(archive, year, day, selection, _decision(pipeline), pipeline.operator, pipeline.name)
+        save_plan(archive, plan)
+        resumed = False
+    else:
+        plan, resumed = pending, True
+    storage = open_storage(pipeline.storage, archive)
+    from smarchive.pipeline import Progress
+
+    log = Progress(archive / "logs" / f"cull-{plan['cull_id']}.log")
+    try:
+        log(f"cull {plan['cull_id']}{' (resumed)' if resumed else ''}: {len(plan['items'])} item(s) of "
+            f"{plan['year']}, decision {plan['decision']['id']}")
+        apply(archive, plan, storage, log)
+    finally:
+        log.close()
+    files = plan["result"]["files"]
+    click.echo(f"culled {len(plan['items'])} item(s) (cull {plan['cull_id']}): {len(files.get('warc', []))} WARC(s) "
+               f"rewritten, {len(files.get('manifest', []))} manifest file(s), "
+               f"{len(plan['result'].get('media_deleted', []))} media file(s) deleted, "
+               f"{len(files.get('wacz', []))} WACZ rebuilt")
+    click.echo(f"tombstones: {archive / files['tombstones'][0]}")
+    click.echo(f"gallringsdokument: {archive / files['gallringsdokument'][0]} (and .html): register it")
+    if plan["result"].get("ambiguous_left"):
+        click.echo(f"note: {plan['result']['ambiguous_left']} occurrence(s) of a culled text outside any item's "
+                   "node were left, because a preserved item has the same text")

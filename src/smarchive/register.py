@@ -1,0 +1,152 @@
+"""`smarchive register`: the registry worklist (diarieföring) of a year, as CSV.
+
+Every item whose tag asks for `register` (the latest capture of each item, the `items` view), oldest
+first: what it is, who wrote it, why it must be registered (category, actions, rules and the words that
+matched), whether access must be restricted, and where the capture is (WARC file and record, the DOM
+snapshot, and a pywb replay path `<collection>/<14-digit timestamp>/<permalink>`).
+
+The CSV is UTF-8 with a byte order mark and semicolons, so Swedish Excel opens it with a double click;
+DuckDB, pandas and Python's csv read it as well (`delimiter=';'`, `encoding='utf-8-sig'`). It is
+written under a temporary name and renamed. Default: `<archive>/register/register-<year>.csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from datetime import UTC
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from smarchive.errors import SmarchiveError
+from smarchive.store import atomic_write
+from smarchive.warc import iter_headers
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+DETECTOR_EVIDENCE_SHOWN = 2  # characters of a detector hit (personnummer, phone...) shown in the summary
+RESTRICTED_NOTE = "BEGRÄNSAD: personuppgifter/sekretess, lämnas inte ut utan prövning"
+
+COLUMNS = [
+    "item_id", "platform", "account", "account_name", "item_type", "published_local", "published_utc", "author",
+    "text", "category", "category_title", "actions", "access", "restricted", "needs_review", "rule_ids", "evidence",
+    "permalink", "warc_file", "warc_record_id", "warc_offset", "snapshot_record_id", "replay_path", "run_id",
+]
+
+
+def evidence_summary(evidence: list[dict] | None) -> str:
+    """`ORE-031: personnummer '19…' @12-25 | ORE-060: complaint 'skandal' @4-11` (detector hits shortened)."""
+    parts = []
+    for e in evidence or []:
+        if e.get("kind") == "condition":
+            parts.append(f"{e['rule_id']}: {e.get('name')}={e.get('term')}")
+            continue
+        shown = e.get("text") or ""
+        if e.get("kind") == "detector" and len(shown) > DETECTOR_EVIDENCE_SHOWN:
+            shown = shown[:DETECTOR_EVIDENCE_SHOWN] + "…"
+        where = f" @{e['start']}-{e['end']}" if e.get("start") is not None else ""
+        parts.append(f"{e['rule_id']}: {e.get('name')} '{shown}'{where}")
+    return " | ".join(parts)
+
+
+def _record_dates(archive: Path, warc_files: set[str]) -> dict[tuple[str, str], str]:
+    """(warc file, record id) -> WARC-Date, for the replay timestamps."""
+    dates: dict[tuple[str, str], str] = {}
+    for rel in warc_files:
+        path = archive / rel
+        if not path.is_file():
+            continue
+        for _, h in iter_headers(path):
+            dates[(rel, h.get("WARC-Record-ID", ""))] = h.get("WARC-Date", "")
+    return dates
+
+
+def replay_timestamp(warc_date_value: str) -> str:
+    digits = "".join(c for c in warc_date_value if c.isdigit())
+    return digits[:14].ljust(14, "0") if digits else ""
+
+
+def register_rows(archive: Path, year: int, collection: str = "smarchive",
+                  category_titles: dict[str, str] | None = None) -> list[dict]:
+    from smarchive.query import connect
+
+    if not (archive / "manifest").is_dir():
+        raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
+    con = connect(archive)
+    try:
+        rows = con.sql(
+            "SELECT * FROM items WHERE year = " + str(int(year)) + " AND list_contains(tag_actions, 'register') "
+            "ORDER BY published_at, platform, item_id").to_arrow_table().to_pylist()
+    finally:
+        con.close()
+    dates = _record_dates(archive, {r["warc_file"] for r in rows if r["warc_file"]})
+    out = []
+    for r in rows:
+        published = r["published_at"]
+        record = r["snapshot_record_id"] or r["warc_record_id"]
+        stamp = replay_timestamp(dates.get((r["warc_file"], record), ""))
+        restricted = r["tag_access"] == "restricted"
+        out.append({
+            "item_id": r["item_id"], "platform": r["platform"], "account": r["account"],
+            "account_name": r["account_name"], "item_type": r["item_type"],
+            "published_local": published.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if published else "",
+            "published_utc": published.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if published else "",
+            "author": r["author"], "text": r["text"], "category": r["tag_category"],
+            "category_title": (category_titles or {}).get(r["tag_category"], ""),
+            "actions": ", ".join(r["tag_actions"] or []), "access": r["tag_access"],
+            "restricted": RESTRICTED_NOTE if restricted else "",
+            "needs_review": "ja" if r["tag_needs_review"] else "",
+            "rule_ids": ", ".join(r["tag_rule_ids"] or []), "evidence": evidence_summary(r["tag_evidence"]),
+            "permalink": r["permalink"], "warc_file": r["warc_file"], "warc_record_id": r["warc_record_id"],
+            "warc_offset": r["warc_offset"], "snapshot_record_id": r["snapshot_record_id"] or "",
+            "replay_path": f"{collection}/{stamp}/{r['permalink']}" if stamp and r["permalink"] else "",
+            "run_id": r["run_id"],
+        })
+    return out
+
+
+def write_register(rows: list[dict], out: Path) -> Path:
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=";", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    atomic_write(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"))
+    return out
+
+
+def _category_titles(pipeline_name: str) -> dict[str, str]:
+    from smarchive.config import load_pipeline
+    from smarchive.tag import RetentionEngine
+
+    pipeline = load_pipeline(pipeline_name)
+    engine = RetentionEngine.load(pipeline.retention_dir, profile=pipeline.retention_profile)
+    return {cid: c.title for cid, c in engine.categories.items()}
+
+
+@click.command("register")
+@click.option("--year", type=int, required=True, help="The archived year.")
+@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
+@click.option("--pipeline", "pipeline_name", default="sandbox", show_default=True,
+              help="Pipeline whose retention rules give the category titles.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="CSV to write (default: ARCHIVE/register/register-YEAR.csv).")
+@click.option("--collection", default="smarchive", show_default=True, help="pywb collection name in replay paths.")
+def register_command(year: int, archive: Path, pipeline_name: str, out_path: Path | None, collection: str) -> None:
+    """Write the registry worklist (diarieföring) of YEAR: every item the rules say must be registered."""
+    from smarchive.cli import check_year
+    from smarchive.report import format_table
+
+    check_year(year)
+    rows = register_rows(archive, year, collection, _category_titles(pipeline_name))
+    out = write_register(rows, out_path or archive / "register" / f"register-{year}.csv")
+    categories = Counter(r["category"] for r in rows)
+    actions = Counter(a for r in rows for a in r["actions"].split(", ") if a)
+    table = [["category", k, n] for k, n in sorted(categories.items())] + \
+            [["action", k, n] for k, n in sorted(actions.items())]
+    if table:
+        click.echo(format_table(["by", "value", "items"], table))
+    restricted = sum(1 for r in rows if r["restricted"])
+    click.echo(f"{len(rows)} item(s) of {year} to register, {restricted} with restricted access "
+               f"(personal or confidential data) -> {out}")

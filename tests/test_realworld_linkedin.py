@@ -1,0 +1,170 @@
+"""LinkedIn extraction against pages and exports from the real platform (../shared/real-world/li-*).
+
+Skipped when the samples are absent (a fresh clone). The page parser is the one the adapter uses
+for logged-out company pages; the export reader is the importer's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from smarchive.model import Account
+from smarchive.platforms.base import CapturedResponse
+from smarchive.platforms.linkedin import LinkedInAdapter, activity_time_ms, parse_guest_feed, parse_pulse_article
+from smarchive.platforms.linkedin_export import parse_date, read_comments, read_shares, read_table
+
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "real-world"
+PAGES = SAMPLES / "li-html-pages"
+EXPORTS = SAMPLES / "li-export-format-synthetic"
+COMPANY_PAGE = PAGES / "metascraper__linkedin_company_audiense_10529043.html"
+PULSE = PAGES / "metascraper__linkedin_pulse_article.html"
+
+
+def _need(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"real-world sample {path} not present")
+    return path
+
+
+@pytest.fixture(scope="module")
+def guest_posts():
+    text = _need(COMPANY_PAGE).read_text(encoding="utf-8")
+    return parse_guest_feed(text, "https://uk.linkedin.com/company/audiense")
+
+
+def test_logged_out_company_page_shows_ten_posts(guest_posts) -> None:
+    assert len(guest_posts) == 10
+    assert len({p.urn for p in guest_posts}) == 10
+    assert guest_posts[0].urn == "urn:li:activity:7248246460041809920"
+    assert guest_posts[-1].urn == "urn:li:activity:7246478240276434944"
+    # Relative times only, as the page shows them; "Edited" is marked apart.
+    assert [p.relative_time for p in guest_posts] == ["4d", "20h", "2d", "1d", "2d", "2d", "3d", "3d", "1w", "5d"]
+    assert [p.edited for p in guest_posts].count(True) == 4
+    assert guest_posts[0].edited and not guest_posts[1].edited
+
+
+def test_logged_out_company_page_texts_and_counts(guest_posts) -> None:
+    first = guest_posts[0]
+    assert first.text.startswith("From Twitter tool to audience intelligence platform: 💾 Javier Burón's journey")
+    assert "Key lessons:\n\n• Adapt to industry changes\n• Foster strategic partnerships" in first.text
+    assert first.text.endswith("#AI #Startup #SaaS")
+    assert first.header == "Audiense reposted this"
+    assert first.author == "🇨🇦 Andrew Jenkins"
+    assert first.reactions == 33 and first.comments == 2
+    assert first.permalink == "https://www.linkedin.com/posts/audiense_tech-ai-startup-activity-7248246460041809920-pOe5"
+    assert all(p.text for p in guest_posts)
+    assert sum(1 for p in guest_posts if p.comments) == 4
+    assert [(p.reactions, p.comments) for p in guest_posts] == [
+        (33, 2), (11, 0), (4, 0), (2, 0), (11, 1), (4, 0), (5, 0), (4, 0), (24, 5), (12, 1)]
+    assert [p.author for p in guest_posts].count("Audiense") == 4
+    assert sum(1 for p in guest_posts if p.images) == 5
+    assert all(url.startswith("https://media.licdn.com/") for p in guest_posts for url in p.images)
+
+
+def test_activity_ids_carry_the_publication_time(guest_posts) -> None:
+    # The page has no dates; LinkedIn activity ids hold epoch ms in bits 22 and up.
+    times = [p.published_at for p in guest_posts]
+    assert times[0] == datetime(2024, 10, 5, 8, 23, 41, 981000, tzinfo=UTC)
+    assert max(times) - min(times) < timedelta(days=8)  # "20h" … "1w" on one page
+    assert activity_time_ms("urn:li:activity:7248246460041809920") == 1728116621981
+    assert activity_time_ms("not an urn") is None
+
+
+def test_adapter_reads_a_recorded_guest_page(guest_posts) -> None:
+    """The adapter's extract falls back to the guest page markup, with times from the ids."""
+    body = _need(COMPANY_PAGE).read_bytes()
+    response = CapturedResponse(url="https://uk.linkedin.com/company/audiense", status=200,
+                                content_type="text/html; charset=utf-8", body=body, warc_file="w",
+                                record_id="<urn:x>", offset=0)
+    account = Account(id="li-audiense", platform="linkedin", name="Audiense", url="", handle="audiense")
+    items = LinkedInAdapter().extract([response], account, 2024)
+    # Only the company's own posts (the reposts of others' posts are not the account's).
+    own = [p for p in guest_posts if p.author_url.split("?")[0].rstrip("/").endswith("/company/audiense")]
+    assert own and [i.id for i in items] == sorted((p.activity_id for p in own),
+                                                  key=lambda i: activity_time_ms(f"urn:li:activity:{i}"))
+    assert all(i.author_is_account and i.item_type == "post" and i.published_at.year == 2024 for i in items)
+    assert LinkedInAdapter().extract([response], account, 2023) == []
+
+
+def test_pulse_article_title_author_date() -> None:
+    article = parse_pulse_article(_need(PULSE).read_text(encoding="utf-8"))
+    assert article["title"] == "How Can AI Change Financial Services? Consolidation of the #FinAI tweetstorm"
+    assert article["author"] == "Ramya Joseph"
+    assert article["published_at"] == datetime(2016, 5, 26, 19, 38, 36, tzinfo=UTC)
+    assert article["url"] == "https://www.linkedin.com/pulse/how-can-ai-change-financial-services-consolidation-finai-ramya-joseph"
+    assert article["description"].startswith("We had a tweetstorm today on #FinAI")
+
+
+# --- export files
+
+
+def test_shares_corpus_every_row_read() -> None:
+    path = _need(EXPORTS / "shares-corpus.csv")
+    rows = read_shares(path)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # the BOM did not become part of "Date"
+    assert len(rows) == path.read_text(encoding="utf-8").count("urn:li:share:") == 220
+    assert [r["id"] for r in rows[:3]] == ["0", "1", "2"]
+    assert rows[1]["text"] == "=cmd injection"  # kept as written; escaping is a spreadsheet's business
+    assert rows[1]["published_at"] == datetime(1999, 1, 1, tzinfo=UTC)
+    assert rows[0]["published_at"] is None and rows[0]["date_raw"] == "NA"
+    assert rows[2]["published_at"] is None and rows[2]["date_raw"] == "2026-06-31 12:00:00"  # no 31 June
+    assert rows[4]["text"] == "Smart “quotes” and cafe" and rows[4]["shared_url"] == "https://example.com/profile/1"
+    assert rows[6]["text"] == "multi\nline body"
+    assert rows[0]["text"] == "L" * len(rows[0]["text"]) and len(rows[0]["text"]) >= 300
+    assert {r["visibility"] for r in rows} == {"CONNECTIONS", "MEMBER_NETWORK", "PUBLIC"}
+    assert not any("\x07" in r["text"] for r in rows)
+    assert any(r["text"] == "ctrl body abcd tail" for r in rows)
+    assert all(r["shared_url"].strip() == r["shared_url"] and r["shared_url"] not in ("NA", "N/A") for r in rows)
+
+
+def test_shares_parity_quoting() -> None:
+    rows = read_shares(_need(EXPORTS / "shares-parity.csv"))
+    assert len(rows) == 6
+    assert rows[0]["text"] == 'He said "hi"."\n""\n"Next "line" here.'
+    assert rows[0]["media_url"] == "" and rows[0]["shared_url"] == "https://example.com/post"
+    assert rows[1]["text"] == "Smart “quotes” and naïve emoji 📌 stay intact."
+    assert rows[2]["text"] == ""  # NULL
+    assert rows[3]["text"] == "=SUM(A1:B2)" and rows[3]["shared_url"] == "" and rows[3]["media_url"] == ""
+    assert rows[3]["published_at"] == datetime(2026, 4, 2, 7, 15, tzinfo=UTC)  # " UTC" suffix
+    assert rows[4]["published_at"] is None  # 30 February
+    assert rows[5]["text"] == "Bellchar removed"
+
+
+def test_comments_corpus_every_row_read() -> None:
+    path = _need(EXPORTS / "comments-corpus.csv")
+    rows = read_comments(path)
+    assert len(rows) == path.read_text(encoding="utf-8").count("urn:li:activity:") == 220
+    assert len({r["id"] for r in rows}) == 220
+    assert [r["post_id"] for r in rows[:3]] == ["0", "1", "2"]
+    assert rows[0]["text"] == ""  # only spaces
+    assert rows[1]["text"] == "ctrl comment abcd"
+    assert rows[2]["text"] == "emoji 🚀 reply"
+    assert rows[4]["text"] == 'wrote "great post" today'  # backslash-escaped quotes
+    assert rows[5]["text"] == "path C:\\Users\\Ada\\Documents"  # doubled backslashes
+    assert rows[13]["text"] == "doubled \\\\ backslashes"
+    assert rows[14]["text"] == 'literal slash before \\"quote\\"'
+    assert rows[19]["text"] == "multi\nline comment"
+    assert all(r["item_type"] == "comment" and r["parent_id"] == r["post_id"] for r in rows)
+
+
+def test_comments_parity_quoting() -> None:
+    rows = read_comments(_need(EXPORTS / "comments-parity.csv"))
+    assert len(rows) == 5
+    assert rows[0]["text"] == 'She wrote "great post" yesterday.\n📌 Naïve “smart quotes” line.'
+    assert rows[1]["text"] == 'Plain text with "doubled" quotes'
+    assert rows[2]["text"] == "" and rows[4]["text"] == ""  # NA, none
+    assert rows[3]["text"] == "+1 first-token payload"
+    assert rows[0]["published_at"] == datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+
+def test_preamble_before_header_is_skipped() -> None:
+    header, rows = read_table(_need(EXPORTS / "connections-parity.csv").read_bytes())
+    assert header == ["First Name", "Last Name", "URL", "Email Address", "Company", "Position", "Connected On"]
+    assert len(rows) == 5 and rows[1][1][:2] == ["Ada", "Lovelace"]
+    assert parse_date("30 Jan 2026") == datetime(2026, 1, 30, tzinfo=UTC)
+    assert parse_date("30 Feb 2026") is None
+    with pytest.raises(ValueError, match="not a LinkedIn Shares export"):
+        read_shares(EXPORTS / "connections-parity.csv")
