@@ -47,6 +47,7 @@ class AccountCaptureResult:
     snapshots: dict[str, SnapshotRecords] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     browser_version: str = ""
+    snapshot_count: int = 0
 
 
 @dataclass
@@ -179,21 +180,24 @@ NO_MEDIA_SOURCE = """
 
 def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_url: str, info: JobInfo,
                     staging: Path, warc_path: Path, progress: Callable[[str], None],
-                    storage_state: dict | None = None, budget: RetryBudget | None = None) -> AccountCaptureResult:
+                    storage_state: dict | None = None, budget: RetryBudget | None = None,
+                    record: bool = True) -> AccountCaptureResult:
     """Capture one account into `warc_path`. Raises CaptureError/SmarchiveError if it cannot be done.
 
     `storage_state` is a logged-in browser state (from `smarchive login`): its cookies are sent by
-    the browser but removed from every WARC record.
+    the browser but removed from every WARC record. record=False browses the same way with no
+    recording proxy and writes no WARC (benchmarks/capture.py measures what recording costs).
     """
     if staging.exists():
         shutil.rmtree(staging)
     (staging / "snapshots").mkdir(parents=True)
-    recorder = Recorder(staging / "proxy", prefix=account.id).start()
+    recorder = Recorder(staging / "proxy", prefix=account.id).start() if record else None
     browser: Browser | None = None
     session: AccountSession | None = None
+    raw_warcs: list[Path] = []
     try:
         try:
-            browser = pw.chromium.launch(**launch_options(recorder.port))
+            browser = pw.chromium.launch(**launch_options(recorder.port if recorder else None))
         except PlaywrightError as e:
             raise SmarchiveError(f"Chromium failed to start: {str(e).splitlines()[0]}") from None
         context = browser.new_context(
@@ -214,9 +218,13 @@ def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_
     finally:
         if browser is not None:
             browser.close()
-        raw_warcs = recorder.stop()
+        if recorder is not None:
+            raw_warcs = recorder.stop()
     result = AccountCaptureResult(account, warc_path, warnings=session.warnings, browser_version=browser_version)
-    assemble_warc(result, raw_warcs, session.snapshots, warcinfo_fields(info, account, account_url, browser_version))
+    if record:
+        assemble_warc(result, raw_warcs, session.snapshots,
+                      warcinfo_fields(info, account, account_url, browser_version))
+    result.snapshot_count = len(session.snapshots)
     shutil.rmtree(staging, ignore_errors=True)
     return result
 

@@ -22,6 +22,7 @@ from smarchive.capture import AccountCaptureResult, JobInfo, capture_account
 from smarchive.config import Pipeline
 from smarchive.errors import CaptureError, SmarchiveError
 from smarchive.extract import StoredMedia, extract_items, store_media
+from smarchive.journal import RunJournal
 from smarchive.login import load_state, perform_login
 from smarchive.manifest import write_items, write_run
 from smarchive.model import Account, Item
@@ -125,16 +126,19 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
     archive = archive.resolve()
     check_archive_writable(archive)
     accounts = pipeline.select(account_ids)
-    started = datetime.now(UTC)
-    report = RunReport(new_run_id(started), pipeline.name, year, archive, started)
+    now = datetime.now(UTC)
+    journal = RunJournal.begin(archive, pipeline.name, year, [a.id for a in accounts], new_run_id(now), now)
+    report = RunReport(journal.run_id, pipeline.name, year, archive, journal.started_at)
     report.log_file = archive / "logs" / f"run-{report.run_id}.log"
     log = Progress(report.log_file)
     say = progress or log
     engine = RetentionEngine.load(pipeline.retention_dir, profile=pipeline.retention_profile)
     storage = open_storage(pipeline.storage, archive)
     info = JobInfo(pipeline.name, pipeline.operator, report.run_id, year, pipeline.description)
+    if journal.resumed:
+        say(f"resuming run {report.run_id}, interrupted before it finished: {len(journal.accounts)} of "
+            f"{len(accounts)} account(s) already done (to start afresh instead, delete {journal.path})")
     say(f"run {report.run_id}: pipeline {pipeline.name}, year {year}, {len(accounts)} account(s), archive {archive}")
-    rows: list[dict] = []
     try:
         with ExitStack() as stack:
             sandbox_base = start_sandbox(pipeline, stack)
@@ -143,20 +147,38 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
             pw = stack.enter_context(sync_playwright())
             logins: dict[str, dict] = {}  # sandbox login states made during this run, by platform
             for n, account in enumerate(accounts, 1):
+                done = journal.done(account.id)
+                if done is not None:
+                    report.outcomes.append(outcome_from_dict(account, done))
+                    say(f"account {n}/{len(accounts)}: {account.id}: done before the interruption")
+                    continue
                 say(f"account {n}/{len(accounts)}: {account.id} ({account.platform})")
-                outcome, account_rows = run_account(pw, account, info, archive, storage, engine, sandbox_base, say,
-                                                    sandbox_auto_login(pipeline), logins)
+                outcome, rows = run_account(pw, account, info, archive, storage, engine, sandbox_base, say,
+                                            sandbox_auto_login(pipeline), logins)
+                # The account's manifest files are written before it counts as done: a crash in between
+                # only means it is captured again, and its files (fixed names for this run) replaced.
+                report.manifest_files += write_items(archive, rows, report.run_id) if rows else []
+                journal.record(account.id, outcome_to_dict(outcome))
                 report.outcomes.append(outcome)
-                rows += account_rows
                 say(f"{account.id}: {outcome.status}"
                     + (f": {outcome.message}" if outcome.message else f", {sum(outcome.items.values())} items"))
-        report.manifest_files = write_items(archive, rows, report.run_id) if rows else []
-    finally:
         report.finished_at = datetime.now(UTC)
-        write_run(archive, run_row(report, pipeline, rows))
+        write_run(archive, run_row(report, pipeline))
+        journal.finish()
+    finally:
         if progress is None:
             log.close()
     return report
+
+
+def outcome_to_dict(outcome: AccountOutcome) -> dict:
+    return {"status": outcome.status, "message": outcome.message, "items": outcome.items, "media": outcome.media,
+            "warc_file": outcome.warc_file, "warnings": outcome.warnings}
+
+
+def outcome_from_dict(account: Account, data: dict) -> AccountOutcome:
+    return AccountOutcome(account, data["status"], data["message"], dict(data["items"]), data["media"],
+                          data["warc_file"], list(data["warnings"]))
 
 
 def browser_state(pw, adapter, account: Account, url: str, pipeline: str, sandbox_login: bool,
@@ -252,14 +274,14 @@ def software_string() -> str:
     return f"smarchive/{__version__} playwright/{dependency_version('playwright')}"
 
 
-def run_row(report: RunReport, pipeline: Pipeline, rows: list[dict]) -> dict:
+def run_row(report: RunReport, pipeline: Pipeline) -> dict:
     return {
         "run_id": report.run_id, "job": pipeline.name, "pipeline_file": str(pipeline.path), "year": report.year,
         "started_at": report.started_at, "finished_at": report.finished_at,
         "accounts": [o.account.id for o in report.outcomes],
         "accounts_failed": [o.account.id for o in report.outcomes if o.status == "failed"],
         "accounts_skipped": [o.account.id for o in report.outcomes if o.status == "skipped"],
-        "items": len(rows), "media": sum(o.media for o in report.outcomes),
+        "items": sum(sum(o.items.values()) for o in report.outcomes), "media": sum(o.media for o in report.outcomes),
         "warc_files": [o.warc_file for o in report.outcomes if o.warc_file],
         "warnings": [f"{o.account.id}: {w}" for o in report.outcomes for w in o.warnings],
         "errors": [f"{o.account.id}: {o.message}" for o in report.outcomes if o.status == "failed"],

@@ -37,6 +37,8 @@ from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms import facebook_html
 from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.platforms.jsondata import as_dict as _dict
+from smarchive.platforms.jsondata import walk as _walk
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -80,7 +82,6 @@ BEHAVIOUR: dict = {
 }
 
 JSON_PREFIX = "for (;;);"  # Facebook's anti-hijacking prefix on some JSON bodies
-MAX_DEPTH = 80
 LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
 
 
@@ -473,17 +474,6 @@ def _json_documents(text: str) -> Iterator[object]:
                 continue
 
 
-def _walk(value: object, depth: int = 0) -> Iterator[dict]:
-    """Every dict in a JSON document, depth-first, bounded against pathological nesting."""
-    if depth > MAX_DEPTH:
-        return
-    if isinstance(value, dict):
-        yield value
-        for child in value.values():
-            yield from _walk(child, depth + 1)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child, depth + 1)
 
 
 def _str(value: object) -> str:
@@ -506,8 +496,6 @@ def _epoch(value: object) -> int | None:
     return None
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 def _handle_of(page_node: dict) -> str:

@@ -39,6 +39,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.platforms.jsondata import as_dict as _dict
+from smarchive.platforms.jsondata import walk as _walk
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -80,7 +82,6 @@ SCRIPT_JSON = re.compile(
     r"<script\b(?=[^>]*\btype\s*=\s*[\"']application/json[\"'])[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
 )
 SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-MAX_DEPTH = 80
 LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
 THROTTLED = (429, 503)
 
@@ -479,17 +480,6 @@ def _html_documents(text: str) -> Iterator[object]:
             continue
 
 
-def _walk(value: object, depth: int = 0) -> Iterator[dict]:
-    """Every dict in a JSON document, depth-first, bounded against pathological nesting."""
-    if depth > MAX_DEPTH:
-        return
-    if isinstance(value, dict):
-        yield value
-        for child in value.values():
-            yield from _walk(child, depth + 1)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child, depth + 1)
 
 
 def _str(value: object) -> str:
@@ -508,8 +498,6 @@ def _epoch(value: object) -> int | None:
     return value if isinstance(value, int) and 0 <= value < LATEST_EPOCH else None
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 def _edges(connection: object) -> Iterator[dict]:

@@ -41,6 +41,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.platforms.jsondata import as_dict as _dict
+from smarchive.platforms.jsondata import walk as _walk
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -73,7 +75,6 @@ BEHAVIOUR: dict = {
 
 # A scroll event too: scrolling to where the page already is fires none, and the feed loads on scroll.
 SCROLL_DOWN = "window.scrollTo(0, document.body.scrollHeight); window.dispatchEvent(new Event('scroll'))"
-MAX_DEPTH = 80
 LATEST_MS = 4_102_444_800_000  # 2100-01-01: anything later is not a timestamp
 ACTIVITY = re.compile(r"urn:li:activity:(\d+)")
 COMMENT = re.compile(r"urn:li:comment:\((?:activity|ugcPost):(\d+),(\d+)\)")
@@ -381,25 +382,12 @@ def _json_documents(text: str) -> Iterator[object]:
         return
 
 
-def _walk(value: object, depth: int = 0) -> Iterator[dict]:
-    """Every dict in a JSON document, depth-first, bounded against pathological nesting."""
-    if depth > MAX_DEPTH:
-        return
-    if isinstance(value, dict):
-        yield value
-        for child in value.values():
-            yield from _walk(child, depth + 1)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child, depth + 1)
 
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 def _ms(value: object) -> int | None:

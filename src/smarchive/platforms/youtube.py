@@ -39,6 +39,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.platforms.jsondata import as_dict as _dict
+from smarchive.platforms.jsondata import walk as _walk
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -64,7 +66,6 @@ BEHAVIOUR: dict = {
     "slack_days": 10,  # how far a relative time ("för 1 år sedan") may be off, beyond its own rounding
 }
 
-MAX_DEPTH = 80
 LATEST_EPOCH = 4_102_444_800  # 2100-01-01
 DAY = 86_400
 UNITS = {  # relative-time words, Swedish and English, to seconds
@@ -418,20 +419,8 @@ def documents(response: CapturedResponse) -> Iterator[dict]:
         yield value
 
 
-def _walk(value: object, depth: int = 0) -> Iterator[dict]:
-    if depth > MAX_DEPTH:
-        return
-    if isinstance(value, dict):
-        yield value
-        for child in value.values():
-            yield from _walk(child, depth + 1)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child, depth + 1)
 
 
-def _dict(value: object) -> dict:
-    return value if isinstance(value, dict) else {}
 
 
 def _list(value: object) -> list:

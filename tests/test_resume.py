@@ -1,0 +1,165 @@
+"""A run killed with SIGKILL at any point, then started again, finishes the job: nothing lost, nothing twice.
+
+The default suite kills at two points; `-m slow` runs the seeded fault-injection soak (20 kill points
+per platform) and prints its figures.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import run_capture, write_pipeline
+from smarchive.query import run_query
+from smarchive.sandbox.content import SandboxConfig, build_world
+from smarchive.sandbox.truth import truth
+from smarchive.warc import iter_headers
+
+SMALL = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 3, "throttle_every": 0}
+TWO_FACEBOOK = '''
+[[account]]
+id = "facebook-orebrokommun"
+platform = "facebook"
+name = "Örebro kommun"
+url = "sandbox:/facebook/orebrokommun"
+handle = "orebrokommun"
+
+[[account]]
+id = "facebook-orebrokommun-teckensprak"
+platform = "facebook"
+name = "Örebro kommun – Teckenspråk"
+url = "sandbox:/facebook/orebrokommunteckensprak"
+handle = "orebrokommunteckensprak"
+'''
+
+
+def start_capture(archive: Path, pipeline: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "smarchive", "capture", "--year", "2024", "--pipeline", str(pipeline),
+         "--archive", str(archive)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def kill(proc: subprocess.Popen) -> None:
+    """SIGKILL the whole job (Python, its proxy threads, Playwright's driver and Chromium), like a crash."""
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def kill_when(proc: subprocess.Popen, marker: str, timeout: float = 300) -> str:
+    """Read progress lines until one contains `marker`, then kill. Returns what was read."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    for line in proc.stderr:
+        seen.append(line)
+        if marker in line or time.monotonic() > deadline:
+            break
+    kill(proc)
+    return "".join(seen)
+
+
+def expected(sandbox: dict, accounts: set[str], platform: str = "facebook") -> dict[tuple[str, str], dict]:
+    world = build_world(SandboxConfig(**sandbox))
+    return {(t["platform"], t["id"]): t for t in truth(world, 2024, platform) if t["account"] in accounts}
+
+
+def check_archive(archive: Path, want: dict[tuple[str, str], dict]) -> dict[str, int]:
+    """Nothing lost, nothing twice, every file whole. Returns the figures."""
+    rows = run_query(archive, "SELECT platform, item_id, text FROM item_captures").to_pylist()
+    keys = [(r["platform"], r["item_id"]) for r in rows]
+    lost = set(want) - set(keys)
+    duplicated = len(keys) - len(set(keys))
+    assert not lost, f"lost {len(lost)} items"
+    assert duplicated == 0, f"{duplicated} items twice"
+    assert set(keys) == set(want)
+    assert all(r["text"] == want[(r["platform"], r["item_id"])]["text"] for r in rows)
+    for warc in archive.rglob("*.warc.gz"):
+        assert sum(1 for _ in iter_headers(warc)) > 0  # warcio reads every WARC to its end
+    for parquet in (archive / "manifest").rglob("*.parquet"):
+        pq.read_table(parquet)
+    assert not list((archive / "runs-in-progress").glob("*.json")), "the journal is removed when the run is done"
+    assert run_query(archive, "SELECT count(*) AS n FROM runs").to_pylist()[0]["n"] == 1
+    return {"items": len(keys), "lost": len(lost), "duplicated": duplicated}
+
+
+def test_killed_between_accounts_resumes_without_redoing_the_first(tmp_path):
+    pipeline = write_pipeline(tmp_path, SMALL, TWO_FACEBOOK)
+    archive = tmp_path / "archive"
+    kill_when(start_capture(archive, pipeline), "facebook-orebrokommun: captured")
+    first = sorted((archive / "warc" / "2024").glob("facebook-orebrokommun-2*.warc.gz"))
+    assert len(first) == 1
+    stamp = first[0].stat().st_mtime_ns
+    again = run_capture(archive, pipeline, 2024)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "resuming run" in again.stderr and "done before the interruption" in again.stderr
+    assert first[0].stat().st_mtime_ns == stamp, "an account done before the crash is not captured again"
+    check_archive(archive, expected(SMALL, {"orebrokommun", "orebrokommunteckensprak"}))
+
+
+def test_killed_mid_capture_resumes(tmp_path):
+    pipeline = write_pipeline(tmp_path, SMALL, TWO_FACEBOOK)
+    archive = tmp_path / "archive"
+    kill_when(start_capture(archive, pipeline), "post 2/")
+    again = run_capture(archive, pipeline, 2024)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "resuming run" in again.stderr
+    check_archive(archive, expected(SMALL, {"orebrokommun", "orebrokommunteckensprak"}))
+    assert not list(archive.rglob("*.part")), "no half-written file is left where a reader would find it"
+
+
+PLATFORMS = {
+    "facebook": ("facebook-orebrokommun", "/facebook/orebrokommun", "orebrokommun"),
+    "instagram": ("instagram-orebrokommun", "/instagram/orebrokommun/", "orebrokommun"),
+    "linkedin": ("linkedin-orebrokommun", "/linkedin/company/orebro-kommun/", "orebro-kommun"),
+    "youtube": ("youtube-orebrokommun", "/youtube/@orebrokommun/videos", "orebrokommun"),
+    "podcast": ("podcast-vardagshjaltarna", "/podcast/vardagshjaltarna.rss", "vardagshjaltarna"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_fault_injection_soak(platform, tmp_path):
+    """20 seeded kill points over the whole length of a capture; after each, resume and compare with truth."""
+    account_id, path, handle = PLATFORMS[platform]
+    accounts = f'''
+[[account]]
+id = "{account_id}"
+platform = "{platform}"
+name = "{account_id}"
+url = "sandbox:{path}"
+handle = "{handle}"
+'''
+    settings = {**SMALL, "throttle_every": 7}
+    pipeline = write_pipeline(tmp_path, settings, accounts)
+    want = expected(settings, {handle}, platform)
+    t0 = time.monotonic()
+    baseline = run_capture(tmp_path / "baseline", pipeline, 2024)
+    duration = time.monotonic() - t0
+    assert baseline.returncode == 0
+    rng = random.Random(f"kill-{platform}")
+    figures = {"kill points": 0, "items compared": 0, "lost": 0, "duplicated": 0}
+    for n in range(20):
+        archive = tmp_path / f"archive-{n}"
+        delay = rng.uniform(0.2, duration)
+        proc = start_capture(archive, pipeline)
+        time.sleep(delay)
+        if proc.poll() is None:
+            kill(proc)
+        again = run_capture(archive, pipeline, 2024)
+        assert again.returncode == 0, again.stderr[-2000:]
+        result = check_archive(archive, want)
+        figures["kill points"] += 1
+        figures["items compared"] += result["items"]
+        figures["lost"] += result["lost"]
+        figures["duplicated"] += result["duplicated"]
+    print(f"\n{platform}: {figures} (full capture {duration:.1f} s)")
