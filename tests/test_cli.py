@@ -104,3 +104,26 @@ def test_accounts_register_lists_snapchat_reason():
 def test_help(args):
     r = smarchive(*args)
     assert r.returncode == 0 and "Usage" in r.stdout
+
+
+def test_pipeline_cannot_point_outside(tmp_path):
+    folder = tmp_path / "pipelines"
+    folder.mkdir()
+    bad = folder / "escape.toml"
+    bad.write_text('[job]\nname = "x"\naccounts_file = "../../../../etc/passwd"\n')
+    assert_one_line_error(smarchive("capture", "--year", "2024", "--pipeline", str(bad)), "outside", "passwd")
+    bad.write_text('[job]\nname = "x"\nretention = "/etc"\n[[account]]\nid = "a"\nplatform = "web"\nname = "A"\n'
+                   'url = "http://127.0.0.1:9/"\n')
+    assert_one_line_error(smarchive("capture", "--year", "2024", "--pipeline", str(bad)), "outside", "/etc")
+
+
+def test_hostile_toml_values(tmp_path):
+    bad = tmp_path / "types.toml"
+    bad.write_text('[job]\nname = "x"\n[[account]]\nid = 7\nplatform = "web"\nname = "A"\nurl = "http://x/"\n')
+    assert_one_line_error(smarchive("capture", "--year", "2024", "--pipeline", str(bad)), "id")
+    bad.write_text('account = "not a table"\n[job]\nname = "x"\n')
+    assert_one_line_error(smarchive("capture", "--year", "2024", "--pipeline", str(bad)), "account")
+    bad.write_text("[job]\nname = \"x\"\n" + "a" * 100_000 + " = 1\n")
+    r = smarchive("capture", "--year", "2024", "--pipeline", str(bad))
+    assert_one_line_error(r, "unknown key")
+    assert len(r.stderr) < 500, "a hostile key is not echoed whole"

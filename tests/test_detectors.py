@@ -220,3 +220,24 @@ def test_sensitive_terms_come_from_the_lexicons() -> None:
 
 def test_luhn() -> None:
     assert luhn_ok("8112189876") is (luhn_digit("811218987") == "6")
+
+
+
+def test_pre_checks_agree_with_the_full_patterns(monkeypatch) -> None:
+    """The cheap pre-checks (six digits, a year or dnr, a domain ending, a street ending and a number)
+    must never hide a hit the full pattern finds: results with and without them are the same."""
+    import re
+
+    import smarchive.detectors as d
+
+    rng = random.Random(7)
+    pieces = ["BN 2024-00123", "dnr 23/456", "KS 2023/45", "Hagagatan 14", "Västra Nobelgatan 3, 702 11 Örebro",
+              "www.exempel.se", "https://x.io/a", "bit.ly/xyz", "exempel.nu", "811218-9876", "198112189876",
+              "070-123 45 67", "hej", "2024", "ring", "vägen", "5", ".", " ", "a@b.se"]
+    texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(2000)]
+    ref = date(2025, 1, 1)
+    with_checks = [d.find_all(t, ref) for t in texts]
+    for name in ("_SIX_DIGITS", "_URL_HINT", "_DNR_HINT", "_ADDRESS_HINT"):
+        monkeypatch.setattr(d, name, re.compile(""))
+    assert with_checks == [d.find_all(t, ref) for t in texts]
+    assert sum(map(len, with_checks)) > 2000

@@ -19,7 +19,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from conftest import pywb_replay, run_capture, write_pipeline
 from smarchive.browser import launch_options
 from smarchive.capture import NO_MEDIA_SOURCE, AccountSession, RetryBudget
 from smarchive.errors import CaptureError
@@ -32,6 +31,8 @@ from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
 from smarchive.warc import SNAPSHOT_SCHEME, iter_records
+
+from conftest import pywb_replay, run_capture, write_pipeline
 
 CONFIG = SandboxConfig(posts_per_year=6, comments_per_post=5)
 ACCOUNT = Account(id="facebook-orebrokommun", platform="facebook", name="Örebro kommun",

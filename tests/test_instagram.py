@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from conftest import pywb_replay, run_capture, write_pipeline
 from smarchive.browser import launch_options
 from smarchive.capture import NO_MEDIA_SOURCE, AccountSession
 from smarchive.errors import CaptureError
@@ -31,6 +30,8 @@ from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import session_token
 from smarchive.store import LocalStorage
 from smarchive.warc import iter_records, read_record_at
+
+from conftest import pywb_replay, run_capture, write_pipeline
 
 SANDBOX = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 4, "throttle_every": 5}
 CONFIG = SandboxConfig(**SANDBOX)

@@ -20,7 +20,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from conftest import pywb_replay, run_capture, write_pipeline
 from smarchive.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
@@ -35,6 +34,8 @@ from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import session_token, sign_path
 from smarchive.store import LocalStorage
 from smarchive.warc import iter_responses
+
+from conftest import pywb_replay, run_capture, write_pipeline
 
 SETTINGS = {"seed": 1748, "posts_per_year": 5, "comments_per_post": 5, "throttle_every": 5}
 YEAR = 2024

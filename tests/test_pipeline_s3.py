@@ -10,9 +10,10 @@ import sys
 import boto3
 import pytest
 
+from smarchive.query import run_query
+
 from conftest import run_capture, write_pipeline
 from s3server import find_weed, start_weed
-from smarchive.query import run_query
 
 BUCKET = "orebro-arkiv"
 SMALL = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 3, "throttle_every": 0}

@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from conftest import pywb_replay, run_capture, write_pipeline
 from smarchive.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
@@ -29,6 +28,8 @@ from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import Request
 from smarchive.store import LocalStorage
 from smarchive.warc import iter_records, iter_responses
+
+from conftest import pywb_replay, run_capture, write_pipeline
 
 SETTINGS = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 4, "throttle_every": 5}
 SHOWS = ("vardagshjaltarna", "tonarstiden-teckensprak")  # an audio feed with two feed pages, a video feed

@@ -8,8 +8,9 @@ import urllib.request
 
 import pytest
 
-from conftest import pywb_replay
 from smarchive.query import run_query
+
+from conftest import pywb_replay
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import run_capture, write_pipeline
 from smarchive.query import run_query
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
 from smarchive.warc import iter_headers
+
+from conftest import run_capture, write_pipeline
 
 SMALL = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 3, "throttle_every": 0}
 TWO_FACEBOOK = '''
@@ -163,3 +164,45 @@ handle = "{handle}"
         figures["lost"] += result["lost"]
         figures["duplicated"] += result["duplicated"]
     print(f"\n{platform}: {figures} (full capture {duration:.1f} s)")
+
+
+def chromium_pids(root: int) -> list[int]:
+    """Chromium browser processes (not its renderers or helpers) descending from a process."""
+    parent, cmdlines = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parent[int(entry)] = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                cmdlines[int(entry)] = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError, ValueError):
+                continue
+
+    def descends(pid: int) -> bool:
+        while pid > 1:
+            pid = parent.get(pid, 0)
+            if pid == root:
+                return True
+        return False
+
+    return [pid for pid, cmd in cmdlines.items() if b"chromium" in cmd[0]
+            and not any(a.startswith(b"--type=") for a in cmd) and descends(pid)]
+
+
+def test_chromium_crash_mid_page_is_survived(tmp_path):
+    one = TWO_FACEBOOK.split("[[account]]")[1]
+    pipeline = write_pipeline(tmp_path, SMALL, "[[account]]" + one)
+    archive = tmp_path / "archive"
+    proc = start_capture(archive, pipeline)
+    seen = []
+    for line in proc.stderr:
+        seen.append(line)
+        if "post 2/" in line:
+            for pid in chromium_pids(proc.pid):
+                os.kill(pid, signal.SIGKILL)
+            break
+    rest = proc.stderr.read()
+    assert proc.wait(timeout=300) == 0, "".join(seen) + rest
+    assert "Chromium crashed" in rest and "capturing the account anew" in rest
+    runs = run_query(archive, "SELECT warnings FROM runs").to_pylist()
+    assert any("Chromium crashed" in w for w in runs[0]["warnings"])
+    check_archive(archive, expected(SMALL, {"orebrokommun"}))

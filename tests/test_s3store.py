@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from s3server import S3Server, find_weed, listening_addresses, start_weed
 from smarchive.errors import ConfigError, SmarchiveError
 from smarchive.s3store import (
     MiB,
@@ -30,6 +29,8 @@ from smarchive.s3store import (
     open_storage,
 )
 from smarchive.store import LocalStorage, sha256_hex
+
+from s3server import S3Server, find_weed, listening_addresses, start_weed
 
 BUCKET = "smarchive-test"
 LOCKED_BUCKET = "smarchive-locked"

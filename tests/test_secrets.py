@@ -13,10 +13,11 @@ import zipfile
 
 import pytest
 
-from conftest import run_capture, write_pipeline
 from smarchive.query import run_query
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.web import SANDBOX_CREDENTIALS, session_token
+
+from conftest import run_capture, write_pipeline
 
 TINY = {"seed": 1748, "posts_per_year": 2, "comments_per_post": 2, "throttle_every": 0}
 ACCOUNTS = [

@@ -1,4 +1,5 @@
-"""The retention engine against the labelled set, the cull-date rule, severity, overrides, errors, JSONL."""
+"""The retention engine against the labelled and held-out sets, the cull-date rule, severity, the safety
+net, proximity rules, overrides, errors, JSONL."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from smarchive.tag import (
 )
 
 DATA = Path(__file__).parent / "data"
+HELDOUT2_FLOOR = 0.80  # measured once after the 1.1 changes: 84.8 % (134/158); see docs/retention.md
 RETENTION = Path(__file__).resolve().parents[1] / "retention"
 
 
@@ -33,19 +35,41 @@ def _decisions(actions: list[str]) -> tuple[bool, bool]:
     return "register" in actions, "remove" in actions
 
 
+SENSITIVE = ("confidential", "criminal")
+
+
 def _score(engine: RetentionEngine, path: Path) -> tuple[float, list[str], list[str]]:
+    agreement, disagree, missed, _ = _score_all(engine, path)
+    return agreement, disagree, missed
+
+
+def _score_all(engine: RetentionEngine, path: Path) -> tuple[float, list[str], list[str], list[str]]:
+    """Register/remove agreement, the disagreements, the confidential/criminal items not tagged as such
+    (missed), and those among them that are cull-eligible or open (unsafe: the failure that must not happen;
+    a missed item in the safety net is preserved, restricted and shown to a person)."""
     items = read_jsonl(path)
     tags = engine.tag_all(items)
-    disagree, missed = [], []
+    disagree, missed, unsafe = [], [], []
     for item, tag in zip(items, tags, strict=True):
         exp = item["expected"]
         if _decisions(tag.actions) != (exp["register"], exp["remove"]):
             disagree.append(f"{item['id']} expected {exp['category']} got {tag.category}: {item['text'][:60]}")
         if exp["category"] == "criminal" and tag.category != "criminal":
             missed.append(f"{item['id']} criminal -> {tag.category}")
-        if exp["category"] == "confidential" and tag.category not in ("confidential", "criminal"):
+        if exp["category"] == "confidential" and tag.category not in SENSITIVE:
             missed.append(f"{item['id']} confidential -> {tag.category}")
-    return 1 - len(disagree) / len(items), disagree, missed
+        if exp["category"] in SENSITIVE and (tag.retention == "cull-eligible" or tag.access == "open"):
+            unsafe.append(f"{item['id']} {exp['category']} -> {tag.category}/{tag.retention}/{tag.access}")
+    return 1 - len(disagree) / len(items), disagree, missed, unsafe
+
+
+def _report(name: str, engine: RetentionEngine, path: Path) -> tuple[float, list[str], list[str]]:
+    agreement, disagree, missed, unsafe = _score_all(engine, path)
+    sensitive = sum(i["expected"]["category"] in SENSITIVE for i in read_jsonl(path))
+    print(f"\n{name}: register/remove agreement {agreement:.1%}; confidential/criminal {sensitive}, "
+          f"missed {len(missed)} {missed}, cull-eligible or open {len(unsafe)} {unsafe}")
+    print(f"{name}: disagreements {disagree}")
+    return agreement, missed, unsafe
 
 
 def test_labelled_set_is_big_and_covers_every_category() -> None:
@@ -62,14 +86,32 @@ def test_labelled_set_register_remove_agreement_and_no_missed_confidential_or_cr
     print(f"\nlabelled set: register/remove agreement {agreement:.1%}; disagreements: {disagree}")
     assert agreement >= 0.95, disagree
     assert missed == []
+    assert _report("labelled set", engine, DATA / "labelled_items.jsonl")[2] == []
 
 
 def test_heldout_set_is_reported(engine) -> None:
-    """Written after the lexicons were frozen: the honest estimate. Reported, with a floor that only
-    guards against regressions (see docs/retention.md for the figures)."""
-    agreement, _, missed = _score(engine, DATA / "heldout_items.jsonl")
-    print(f"\nheld-out set: register/remove agreement {agreement:.1%}; missed confidential/criminal: {missed}")
-    assert agreement >= 0.55
+    """The first held-out set, written after the first lexicons were frozen, has since been the development
+    set of the 1.1 rules (so its figure is no longer an estimate). No confidential or criminal item may
+    be cull-eligible or open; the floor guards against regressions (figures in docs/retention.md)."""
+    agreement, _, unsafe = _report("held-out set 1 (development)", engine, DATA / "heldout_items.jsonl")
+    assert unsafe == []
+    assert agreement >= 0.90
+
+
+def test_heldout2_set_is_blind_and_covers_every_category() -> None:
+    items = read_jsonl(DATA / "heldout2_items.jsonl")
+    counts = Counter(i["expected"]["category"] for i in items)
+    assert len(items) >= 120
+    assert set(counts) == {"own", "minor", "complaint", "ongoing-case", "initiates-case", "offensive",
+                           "confidential", "criminal", "political", "commercial"}
+
+
+def test_heldout2_set_is_reported(engine) -> None:
+    """Written before the 1.1 rules and never used to tune them: the honest estimate on new text. The
+    floor is the figure measured once after the changes, rounded down (docs/retention.md)."""
+    agreement, _, unsafe = _report("held-out set 2 (blind)", engine, DATA / "heldout2_items.jsonl")
+    assert unsafe == []
+    assert agreement >= HELDOUT2_FLOOR
 
 
 def test_tag_carries_everything(engine) -> None:
@@ -161,6 +203,70 @@ def test_typos_and_compounds(engine) -> None:
     assert any(h.fuzzy and h.term == "snöröjning*" for h in fuzzy)
 
 
+def _comment(text: str) -> dict:
+    return {"id": "c", "item_type": "comment", "author_is_account": False, "text": text,
+            "published_at": "2024-05-02T10:00:00+02:00"}
+
+
+def test_threat_is_a_violence_word_near_a_target(engine) -> None:
+    tag = engine.tag(_comment("Nästa gång åker jag dit och skjuter den ansvarige"))
+    assert tag.category == "criminal" and "ORE-015" in tag.rule_ids
+    terms = {(e.name, e.text) for e in tag.evidence if e.rule_id == "ORE-015"}
+    assert ("harm", "skjuter") in terms and ("threat_target", "den ansvarige") in terms
+    # too far apart: the window is 6 words
+    far = engine.tag(_comment("Jägarna skjuter rådjur i skogen varje höst, i år har ingen ens frågat den ansvarige"))
+    assert "ORE-015" not in far.rule_ids
+    # idioms: a longer harmless term hides the violence word
+    assert engine.tag(_comment("Kan ni skjuta upp mötet med honom till nästa vecka?")).category != "criminal"
+    assert "harm" not in {e.name for e in engine.tag(_comment("Någon slår ihjäl sig på isen")).evidence}
+
+
+def test_health_about_a_third_person_is_confidential(engine) -> None:
+    for text in ("Grannen är alkoholiserad och barnen är ensamma", "Vår 15-åring har börjat skada sig själv",
+                 "Lena på kontoret har cancer"):
+        tag = engine.tag(_comment(text))
+        assert tag.category == "confidential" and tag.access == "restricted", text
+        assert "remove" in tag.actions
+
+
+def test_safety_net_is_restricted_review_never_cull_eligible(engine) -> None:
+    tag = engine.tag(_comment("Har kommunen något program mot psykisk ohälsa bland unga?"))
+    assert tag.category == "suspected-sensitive" and tag.decided_by == "ORE-026"
+    assert tag.needs_review and tag.access == "restricted" and tag.retention == "preserve"
+    assert tag.actions == ["register"]  # removal is the archivist's call, not proposed on a suspicion
+    # short chatter with a sensitive word is not culled either
+    short = engine.tag(_comment("Stackars invandrare 😂"))
+    assert short.retention == "preserve" and short.access == "restricted"
+
+
+def test_unclassified_is_restricted_only_when_it_decides(engine) -> None:
+    nothing = engine.tag(_comment("Min granne har en ny bil och den är blå och stor"))
+    assert nothing.category == "unclassified" and nothing.access == "restricted"
+    # an unanswered question (ORE-093, unclassified) that is also a complaint keeps the complaint's access
+    both = engine.tag(_comment("Varför är det aldrig plogat på Almbyvägen?"))
+    assert both.category == "complaint" and "ORE-093" in both.rule_ids and both.access == "open"
+
+
+def test_near_condition_in_an_override(tmp_path) -> None:
+    over = tmp_path / "near"
+    (over / "lexicons").mkdir(parents=True)
+    (over / "lexicons" / "fisk.txt").write_text("gädd*\n", encoding="utf-8")
+    (over / "lexicons" / "sjo.txt").write_text("*sjön\n", encoding="utf-8")
+    (over / "rules.toml").write_text(
+        '[[rule]]\nid = "X-1"\nbefore = "ORE-001"\ncategory = "initiates-case"\nwhy = "fish in a lake"\n'
+        'when = { author_is_account = false, near = ["fisk", "sjo"], window = 2 }\n', encoding="utf-8")
+    eng = RetentionEngine.load(overrides=over)
+    assert eng.tag(_comment("Massor av gäddor flyter i Ånnabodasjön")).category == "initiates-case"
+    assert "X-1" not in eng.tag(_comment("Gäddorna simmar långt ut, långt bort i Ånnabodasjön")).rule_ids
+
+
+def test_typo_cache_gives_the_same_hits(engine) -> None:
+    text = "Snöröjnngen är usel och sophämtnigen likaså"
+    first = [(h.term, h.start, h.fuzzy) for h in engine.matcher.find(text)]
+    assert first == [(h.term, h.start, h.fuzzy) for h in engine.matcher.find(text)]
+    assert sum(f for _, _, f in first) == 2
+
+
 def _copy_retention(tmp_path: Path) -> Path:
     target = tmp_path / "retention"
     shutil.copytree(RETENTION, target)
@@ -207,6 +313,9 @@ def test_profile_folder_overrides_rules(tmp_path) -> None:
         ('[[rule]]\nid = "B-1"\ncategory = "minor"\nwhen = { colour = "red" }\n', "unknown condition"),
         ('[[rule]]\nid = "B-1"\ncategory = "minor"\nwhen = { short = "yes" }\n', "true or false"),
         ('[[rule]]\ncategory = "minor"\n', "no id"),
+        ('[[rule]]\nid = "B-1"\ncategory = "minor"\nwhen = { near = ["harm"] }\n', "at least two"),
+        ('[[rule]]\nid = "B-1"\ncategory = "minor"\nwhen = { window = 3 }\n', "only used with near"),
+        ('[[rule]]\nid = "B-1"\ncategory = "minor"\nwhen = { near = ["harm", "nope"] }\n', "unknown lexicon"),
     ],
 )
 def test_bad_rule_file_raises_config_error_naming_file(tmp_path, content: str, problem: str) -> None:

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from conftest import pywb_replay, run_capture, write_pipeline
 from smarchive.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
@@ -20,6 +19,8 @@ from smarchive.platforms.web import WebAdapter
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.warc import iter_records, iter_responses
+
+from conftest import pywb_replay, run_capture, write_pipeline
 
 # throttle_every = 1: the page and every page of its news list are answered 429 once.
 SETTINGS = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 4, "throttle_every": 1}

@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from conftest import pywb_replay, run_capture, write_pipeline
 from smarchive.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
@@ -24,6 +23,8 @@ from smarchive.sandbox import youtube as sandbox_youtube
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
+
+from conftest import pywb_replay, run_capture, write_pipeline
 
 YEAR = 2024
 SETTINGS = {"seed": 1748, "posts_per_year": 5, "comments_per_post": 5, "throttle_every": 9}

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Response
+from playwright.sync_api import BrowserContext, Page, Playwright, Response
 from playwright.sync_api import Error as PlaywrightError
 
 from smarchive import __version__, dependency_version
@@ -101,13 +101,14 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
-THROTTLED = (429, 503)
+# Answers worth waiting out: rate limits, and server errors that real platforms give now and then.
+THROTTLED = (429, 500, 502, 503, 504)
 
 
 class AccountSession:
     """The CaptureContext an adapter sees: browser context, year, and snapshot/progress hooks."""
 
-    def __init__(self, account: Account, account_url: str, year: int, context: BrowserContext,
+    def __init__(self, account: Account, account_url: str, year: int, context: BrowserContext | None,
                  staging: Path, progress: Callable[[str], None], budget: RetryBudget | None = None):
         self.account = account
         self.account_url = account_url
@@ -178,6 +179,10 @@ NO_MEDIA_SOURCE = """
 """
 
 
+class BrowserCrashed(Exception):
+    """Chromium (or the page's renderer) died under the adapter."""
+
+
 def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_url: str, info: JobInfo,
                     staging: Path, warc_path: Path, progress: Callable[[str], None],
                     storage_state: dict | None = None, budget: RetryBudget | None = None,
@@ -185,22 +190,54 @@ def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_
     """Capture one account into `warc_path`. Raises CaptureError/SmarchiveError if it cannot be done.
 
     `storage_state` is a logged-in browser state (from `smarchive login`): its cookies are sent by
-    the browser but removed from every WARC record. record=False browses the same way with no
-    recording proxy and writes no WARC (benchmarks/capture.py measures what recording costs).
+    the browser but removed from every WARC record. If Chromium crashes, it is started again and the
+    account browsed again from the start (once); what the first attempt recorded stays in the WARC.
+    record=False browses the same way with no recording proxy and writes no WARC (benchmarks/capture.py
+    measures what recording costs).
     """
     if staging.exists():
         shutil.rmtree(staging)
-    (staging / "snapshots").mkdir(parents=True)
     recorder = Recorder(staging / "proxy", prefix=account.id).start() if record else None
-    browser: Browser | None = None
-    session: AccountSession | None = None
     raw_warcs: list[Path] = []
+    crashes: list[str] = []
     try:
-        try:
-            browser = pw.chromium.launch(**launch_options(recorder.port if recorder else None))
-        except PlaywrightError as e:
-            raise SmarchiveError(f"Chromium failed to start: {str(e).splitlines()[0]}") from None
-        context = browser.new_context(
+        for attempt in range(1, MAX_BROWSER_STARTS + 1):
+            snapshots_dir = staging / f"snapshots-{attempt}"
+            snapshots_dir.mkdir(parents=True)
+            session = AccountSession(account, account_url, info.year, None, snapshots_dir, progress, budget)
+            try:
+                browser_version = browse(pw, adapter, session, recorder, storage_state)
+                break
+            except BrowserCrashed as e:
+                crashes.append(str(e))
+                if attempt == MAX_BROWSER_STARTS:
+                    raise CaptureError(f"{account.id}: Chromium crashed {attempt} times ({e})") from None
+                progress(f"{account.id}: Chromium crashed ({e}); starting it again and capturing the account anew")
+    finally:
+        if recorder is not None:
+            raw_warcs = recorder.stop()
+    result = AccountCaptureResult(account, warc_path, warnings=session.warnings, browser_version=browser_version)
+    result.warnings += [f"Chromium crashed ({c}); the account was captured again from the start" for c in crashes]
+    if record:
+        assemble_warc(result, raw_warcs, session.snapshots,
+                      warcinfo_fields(info, account, account_url, browser_version))
+    result.snapshot_count = len(session.snapshots)
+    shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+MAX_BROWSER_STARTS = 2
+
+
+def browse(pw: Playwright, adapter: Adapter, session: AccountSession, recorder: Recorder | None,
+           storage_state: dict | None) -> str:
+    """One browser, one pass of the adapter over the account. Returns Chromium's version."""
+    try:
+        browser = pw.chromium.launch(**launch_options(recorder.port if recorder else None))
+    except PlaywrightError as e:
+        raise SmarchiveError(f"Chromium failed to start: {str(e).splitlines()[0]}") from None
+    try:
+        session.context = browser.new_context(
             ignore_https_errors=True,  # the recording proxy re-signs TLS with its own CA
             viewport=VIEWPORT,
             locale="sv-SE",
@@ -208,25 +245,22 @@ def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_
             service_workers="block",  # a service worker could answer from its cache, past the recorder
             storage_state=storage_state,
         )
-        context.add_init_script(NO_MEDIA_SOURCE)
-        session = AccountSession(account, account_url, info.year, context, staging / "snapshots", progress, budget)
+        session.context.add_init_script(NO_MEDIA_SOURCE)
         try:
             adapter.capture(session)
-        except PlaywrightError as e:
-            raise CaptureError(f"{account.id}: browser error: {str(e).splitlines()[0]}") from None
-        browser_version = browser.version
+        except (PlaywrightError, SmarchiveError) as e:
+            # Adapters may wrap browser errors in their own: ask the browser whether it is still there.
+            if not browser.is_connected() or "crash" in str(e).lower():
+                raise BrowserCrashed(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+            if isinstance(e, SmarchiveError):
+                raise
+            raise CaptureError(f"{session.account.id}: browser error: {str(e).splitlines()[0]}") from None
+        return browser.version
     finally:
-        if browser is not None:
+        try:
             browser.close()
-        if recorder is not None:
-            raw_warcs = recorder.stop()
-    result = AccountCaptureResult(account, warc_path, warnings=session.warnings, browser_version=browser_version)
-    if record:
-        assemble_warc(result, raw_warcs, session.snapshots,
-                      warcinfo_fields(info, account, account_url, browser_version))
-    result.snapshot_count = len(session.snapshots)
-    shutil.rmtree(staging, ignore_errors=True)
-    return result
+        except PlaywrightError:
+            pass  # already gone (crashed)
 
 
 def assemble_warc(result: AccountCaptureResult, raw_warcs: list[Path], snapshots: list[Snapshot],

@@ -88,7 +88,8 @@ def read_toml(path: Path) -> dict[str, Any]:
 def _check_keys(table: dict, allowed: set[str], where: str) -> None:
     unknown = sorted(set(table) - allowed)
     if unknown:
-        raise ConfigError(f"{where}: unknown key {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+        names = ", ".join(k if len(k) <= 40 else k[:40] + "…" for k in unknown[:5])
+        raise ConfigError(f"{where}: unknown key {names} (allowed: {', '.join(sorted(allowed))})")
 
 
 def parse_account(table: Any, where: str) -> Account:
@@ -121,7 +122,15 @@ def parse_account(table: Any, where: str) -> Account:
 
 
 def _relative(base: Path, value: str, where: str) -> Path:
+    """A file a pipeline refers to. It must lie beside the pipeline (its folder or below) or in the project:
+    a pipeline cannot make smarchive read arbitrary files of the machine."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: must be a path (a non-empty string)")
     path = (base.parent / value).resolve()
+    allowed = [base.resolve().parent, PROJECT_ROOT]
+    if not any(path == root or root in path.parents for root in allowed):
+        raise ConfigError(f"{where}: {value} is outside the pipeline's folder and the project; "
+                          "keep referenced files beside the pipeline")
     if not path.exists():
         raise ConfigError(f"{where}: {value} not found (looked at {path})")
     return path

@@ -41,6 +41,9 @@ _PHONE_CUE_RE = re.compile(r"\b(ring|ringa|tel|telefon|telefonnummer|mobil|mobil
 _PNR_CUE_RE = re.compile(r"(personnummer|personnr|pnr|samordningsnummer|född|födelse)")
 
 
+_SIX_DIGITS = re.compile(r"\d{6}")  # every personnummer has its date digits in one run: a cheap pre-check
+
+
 def luhn_ok(digits: str) -> bool:
     """The Luhn check used for the last digit of a personnummer (over the ten-digit form)."""
     total = 0
@@ -106,7 +109,7 @@ def find_personnummer(text: str, ref: date | None = None) -> list[Hit]:
     A hit needs a real date (day + 60 for a samordningsnummer, century from 12 digits or "+"), not
     after ``ref`` (default: today), and a correct Luhn check digit.
     """
-    if not text:
+    if not text or _SIX_DIGITS.search(text) is None:
         return []
     ref = ref or date.today()
     hits = []
@@ -152,6 +155,10 @@ _URL_RE = re.compile(
 )
 
 
+# Every link the pattern accepts contains one of these: a cheap pre-check before the full pattern.
+_URL_HINT = re.compile(r"://|www\.|\.(?:se|com|nu|net|org|io|ly|eu|info)\b", re.IGNORECASE)
+
+
 def find_emails(text: str) -> list[Hit]:
     """E-mail addresses."""
     if "@" not in text:
@@ -161,7 +168,7 @@ def find_emails(text: str) -> list[Hit]:
 
 def find_urls(text: str) -> list[Hit]:
     """Links: http(s) URLs, www. hosts and bare domains (bit.ly/x, exempel.se). Not e-mail domains."""
-    if "." not in text:
+    if "." not in text or _URL_HINT.search(text) is None:
         return []
     hits = []
     for m in _URL_RE.finditer(text):
@@ -187,8 +194,14 @@ _DNR_KEYWORD_RE = re.compile(
 )
 
 
+# Both patterns need a four-digit year or a dnr word: a cheap pre-check.
+_DNR_HINT = re.compile(r"(?:19|20)\d\d|dnr|diarie", re.IGNORECASE)
+
+
 def find_case_numbers(text: str) -> list[Hit]:
     """Registry (diarie) numbers such as ``BN 2024-00123``, ``KS 2023/456``, ``Dnr 2023.1456``."""
+    if _DNR_HINT.search(text) is None:
+        return []
     hits: list[Hit] = []
     for m in _DNR_KEYWORD_RE.finditer(text):
         hits.append(Hit("case_number", m.group(1), m.start(1), m.end(1), m.group(1).upper()))
@@ -214,9 +227,14 @@ _ADDRESS_RE = re.compile(
 )
 
 
+_ADDRESS_HINT = re.compile(_STREET_SUFFIX + r"\s\d")  # a street ending then a number: a cheap pre-check
+
+
 def find_addresses(text: str) -> list[Hit]:
     """Swedish street addresses: a capitalised street name with a street ending and a house number
     ("Hagagatan 14", "Lövstagatan 3A", "Västra Nobelgatan 3, 702 11 Örebro")."""
+    if _ADDRESS_HINT.search(text) is None:
+        return []
     return [Hit("address", m.group(0), m.start(), m.end(), " ".join(m.group(0).split()))
             for m in _ADDRESS_RE.finditer(text)]
 

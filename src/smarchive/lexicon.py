@@ -30,6 +30,7 @@ _ENDINGS = ("", "en", "et", "n", "t", "ar", "arna", "er", "erna", "or", "orna", 
             "ens", "ets", "ns", "ts", "ade", "at", "as", "ats", "ande")
 
 _WORD_RE = re.compile(r"\w+")
+_FUZZY_CACHE_SIZE = 50_000  # distinct long words remembered by the typo matcher (then it starts afresh)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +151,7 @@ class LexiconMatcher:
         self._inner_regex = re.compile("(?=(" + _trie_pattern(inner_keys) + "))") if inner_keys else None
         self.fuzzy_min_length = fuzzy_min_length
         self._fuzzy: dict[str, list[tuple[str, Term]]] = {}
+        self._fuzzy_cache: dict[str, tuple[Term, ...]] = {}
         if fuzzy_min_length > 0:
             self._build_fuzzy_index()
 
@@ -186,14 +188,18 @@ class LexiconMatcher:
               inner: bool) -> None:
         n = len(low)
         by_key = self._by_key
+        word_keys = self._word_keys
         for match in regex.finditer(low):
             start, end = match.span(1)
             if start == end:
                 continue
-            left_word = start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_")
             key = low[start:end]
-            if inner and not left_word and key in self._word_keys:
-                continue  # at a word start the word scan has found it already
+            if inner:
+                left_word = start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_")
+                if not left_word and key in word_keys:
+                    continue  # at a word start the word scan has found it already
+            else:
+                left_word = False  # the word regex only matches where no letter precedes
             terms = by_key.get(key)
             if terms is None:
                 terms = by_key.get(" ".join(key.split()), ())  # a phrase with extra whitespace
@@ -206,33 +212,39 @@ class LexiconMatcher:
 
     def _find_fuzzy(self, text: str, low: str, covered: set[int]) -> list[LexiconHit]:
         found: list[LexiconHit] = []
-        lookup = self._fuzzy.get
         min_len = self.fuzzy_min_length
+        cache = self._fuzzy_cache
         for word in _WORD_RE.finditer(low):
             token = word.group()
             if len(token) < min_len or word.start() in covered:
                 continue
-            candidates = lookup(token, ())
-            for i in range(len(token)):
-                more = lookup(token[:i] + token[i + 1:])
-                if more:
-                    candidates = [*candidates, *more]
-            if candidates:
-                found.extend(self._verify(text, word, candidates))
+            terms = cache.get(token)
+            if terms is None:
+                terms = self._fuzzy_terms(token)
+                if len(cache) >= _FUZZY_CACHE_SIZE:
+                    cache.clear()
+                cache[token] = terms
+            if terms:
+                start, end = word.span()
+                for term in terms:
+                    found.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end, fuzzy=True))
         return found
 
-    @staticmethod
-    def _verify(text: str, word: re.Match[str], candidates: list[tuple[str, Term]]) -> list[LexiconHit]:
-        out, seen = [], set()
-        token = word.group()
+    def _fuzzy_terms(self, token: str) -> tuple[Term, ...]:
+        """The terms a word matches at edit distance 1 (computed once per distinct word: words repeat
+        a lot in comments, and the look-ups of every one-letter deletion are the costly part)."""
+        lookup = self._fuzzy.get
+        candidates = lookup(token, [])
+        for i in range(len(token)):
+            more = lookup(token[:i] + token[i + 1:])
+            if more:
+                candidates = [*candidates, *more]
+        out: dict[tuple[str, str], Term] = {}
         for form, term in candidates:
             key = (term.lexicon, term.source)
-            if key in seen or not within_one_edit(token, form):
-                continue
-            seen.add(key)
-            out.append(LexiconHit(term.lexicon, term.source, text[word.start():word.end()],
-                                  word.start(), word.end(), fuzzy=True))
-        return out
+            if key not in out and within_one_edit(token, form):
+                out[key] = term
+        return tuple(out.values())
 
 
 def read_lexicon_lines(lines: Iterable[str], base: list[str] | None = None) -> list[str]:

@@ -29,7 +29,7 @@ from smarchive import detectors
 from smarchive.errors import ConfigError, SmarchiveError
 from smarchive.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
 
-ENGINE_VERSION = "1.0.0"
+ENGINE_VERSION = "1.1.0"
 DEFAULT_RETENTION_DIR = Path(__file__).resolve().parents[2] / "retention"
 
 Retention = Literal["preserve", "cull-eligible"]
@@ -44,7 +44,8 @@ _DETECTOR_SOURCE = {"samordningsnummer": "personnummer"}
 _WORD_RE = re.compile(r"\w+")
 _RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
 _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "no_lexicon", "any_detector",
-              "no_detector", "min_hits", "max_words", "short", "question", "answered_by_account"}
+              "no_detector", "min_hits", "max_words", "short", "question", "answered_by_account", "near", "window"}
+DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
 
 # --- public data types -----------------------------------------------------------------------------
@@ -106,6 +107,10 @@ class Category:
     actions: tuple[str, ...]
     access: Access
     needs_review: bool = False
+    # False: the category's access counts only when it decides the tag. The fallback "unclassified" is
+    # restricted while nobody has read the item, but an unanswered question that is also a complaint
+    # takes the complaint's access.
+    access_when_matched: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,8 @@ class Rule:
     short: bool | None = None
     question: bool | None = None
     answered_by_account: bool | None = None
+    near: tuple[str, ...] = ()  # lexicons that must all hit within ``window`` words of a hit of the first
+    window: int = DEFAULT_WINDOW
 
     def matches(self, f: _Facts) -> bool:
         """Reference implementation of the conditions; the engine runs the compiled form (compile_rule)."""
@@ -154,6 +161,9 @@ def compile_rule(rule: Rule) -> tuple[Check, ...]:
     if rule.all_lexicons:
         all_lex = rule.all_lexicons
         checks.append(lambda f: all(n in f.lex for n in all_lex))
+    if rule.near:
+        near, window = rule.near, rule.window
+        checks.append(lambda f: all(n in f.lex for n in near) and _near(f, near, window))
     if rule.no_lexicon or rule.no_detector:
         no_lex, no_det = rule.no_lexicon, rule.no_detector
         checks.append(lambda f: not any(n in f.lex for n in no_lex) and not any(n in f.det for n in no_det))
@@ -163,6 +173,28 @@ def compile_rule(rule: Rule) -> tuple[Check, ...]:
         checks.append(lambda f: sum(len(f.lex.get(n, ())) for n in names)
                       + sum(len(f.det.get(n, ())) for n in dets) >= need)
     return tuple(checks)
+
+
+def _near(f: _Facts, names: tuple[str, ...], window: int) -> bool:
+    """True if some hit of the first lexicon has a hit of every other lexicon at most ``window`` words
+    away (overlapping or adjacent hits are 0 words apart). Only runs when all the lexicons hit."""
+    for anchor in f.lex[names[0]]:
+        if all(any(_words_between(f.text, anchor, h) <= window for h in f.lex[n]) for n in names[1:]):
+            return True
+    return False
+
+
+def _words_between(text: str, a: LexiconHit, b: LexiconHit) -> int:
+    """Whole words between two hits; the rest of a hit's own word ("gädd|orna", "Ånnaboda|sjön") is not one."""
+    lo, hi = (a.end, b.start) if a.start <= b.start else (b.end, a.start)
+    if hi <= lo:
+        return 0
+    count = len(_WORD_RE.findall(text, lo, hi))
+    if text[lo - 1].isalnum() and text[lo].isalnum():
+        count -= 1
+    if text[hi - 1].isalnum() and text[hi].isalnum():
+        count -= 1
+    return max(count, 0)
 
 
 def _flag_checks(rule: Rule) -> list[Check]:
@@ -198,6 +230,7 @@ class _Facts:
     question: bool
     answered: bool
     context: ThreadContext
+    text: str = ""
 
 
 # --- the engine ------------------------------------------------------------------------------------
@@ -228,14 +261,16 @@ class RetentionEngine:
         self._always: list[int] = []
         self._by_trigger: dict[str, list[int]] = {}
         for index, rule in enumerate(self.rules):
-            triggers = rule.any_lexicon or rule.all_lexicons[:1]
+            triggers = rule.any_lexicon or rule.all_lexicons[:1] or rule.near[:1]
             if rule.any_detector and not triggers:
                 triggers = rule.any_detector
             if not triggers:
                 self._always.append(index)
             for name in triggers:
                 self._by_trigger.setdefault(name, []).append(index)
-        self._evidence_lexicons = {r.id: tuple(dict.fromkeys((*r.any_lexicon, *r.all_lexicons))) for r in self.rules}
+        self._evidence_lexicons = {r.id: tuple(dict.fromkeys((*r.any_lexicon, *r.all_lexicons, *r.near)))
+                                   for r in self.rules}
+        self._conditions = {r.id: _condition_terms(r) for r in self.rules}
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
         self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in used}
 
@@ -315,6 +350,7 @@ class RetentionEngine:
             question="?" in text,
             answered=context.answered_by_account,
             context=context,
+            text=text,
         )
 
     def _decide(self, item: Mapping[str, Any], facts: _Facts, matched: list[Rule],
@@ -327,7 +363,8 @@ class RetentionEngine:
             winner, category, cats = None, self.fallback, [self.fallback]
         # Severity: every dimension takes its strictest value over all matched categories.
         retention: Retention = "preserve" if any(c.retention == "preserve" for c in cats) else "cull-eligible"
-        access: Access = "restricted" if any(c.access == "restricted" for c in cats) else "open"
+        restricted = any(c.access == "restricted" and (c.access_when_matched or c is category) for c in cats)
+        access: Access = "restricted" if restricted else "open"
         wanted = {a for c in cats for a in c.actions}
         actions = [a for a in ACTIONS if a in wanted]
         needs_review = category.needs_review or (winner is not None and winner.needs_review)
@@ -337,7 +374,8 @@ class RetentionEngine:
                 needs_review = True  # cannot date the culling without knowing when it was received
             else:
                 cull_from = cull_date(created.year, self.period_years)
-        evidence = [ev for rule in matched for ev in _evidence(rule, self._evidence_lexicons[rule.id], facts)]
+        evidence = [ev for rule in matched
+                    for ev in _evidence(rule, self._evidence_lexicons[rule.id], facts, self._conditions[rule.id])]
         rule_ids = [r.id for r in matched]
         reasons = [f"{r.id} ({r.category}): {r.why}" for r in matched]
         if winner is None:
@@ -366,7 +404,8 @@ def cull_date(created_year: int, period_years: int) -> date:
     return date(created_year + period_years + 1, 1, 1)
 
 
-def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts) -> list[Evidence]:
+def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts,
+              conditions: tuple[tuple[str, bool, str], ...] | None = None) -> list[Evidence]:
     out: list[Evidence] = []
     for name in lexicons:
         for h in f.lex.get(name, ()):
@@ -374,14 +413,21 @@ def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts) -> list[Evidence
     for name in rule.any_detector:
         for d in f.det.get(name, ()):
             out.append(Evidence(rule.id, "detector", name, d.value or d.text, d.text, d.start, d.end))
+    for cond, wanted, term in (_condition_terms(rule) if conditions is None else conditions):
+        if cond == "answered_by_account" and wanted:
+            term = ",".join(f.context.account_reply_ids) or "true"
+        out.append(Evidence(rule.id, "condition", cond, term))
+    return out
+
+
+def _condition_terms(rule: Rule) -> tuple[tuple[str, bool, str], ...]:
+    """The rule's flag conditions as evidence terms (computed once per rule, at load)."""
+    out = []
     for cond in ("author_is_account", "short", "question", "answered_by_account"):
         wanted = getattr(rule, cond)
         if wanted is not None:
-            term = str(wanted).lower()
-            if cond == "answered_by_account" and wanted:
-                term = ",".join(f.context.account_reply_ids) or "true"
-            out.append(Evidence(rule.id, "condition", cond, term))
-    return out
+            out.append((cond, wanted, str(wanted).lower()))
+    return tuple(out)
 
 
 # --- thread context --------------------------------------------------------------------------------
@@ -571,8 +617,11 @@ def _parse_categories(ruleset: Mapping[str, Any], source: str) -> dict[str, Cate
             raise ConfigError(f"{where}: actions must be a list of {', '.join(ACTIONS)}")
         if not isinstance(spec.get("severity"), int):
             raise ConfigError(f"{where}: severity must be an integer")
+        scope = spec.get("access_scope", "matched")
+        if scope not in ("matched", "deciding"):
+            raise ConfigError(f"{where}: access_scope must be \"matched\" or \"deciding\"")
         out[cid] = Category(cid, str(spec.get("title", cid)), spec["severity"], retention, tuple(actions),
-                            access, bool(spec.get("needs_review", False)))
+                            access, bool(spec.get("needs_review", False)), scope == "matched")
     return out
 
 
@@ -591,8 +640,13 @@ def _parse_rule(entry: dict[str, Any], order: int, categories: Mapping[str, Cate
     if bad:
         raise ConfigError(f"{where}: unknown condition(s) {', '.join(sorted(bad))}")
     names = {k: _str_list(where, k, when.get(k, [])) for k in
-             ("any_lexicon", "all_lexicons", "no_lexicon", "any_detector", "no_detector")}
-    for key in ("any_lexicon", "all_lexicons", "no_lexicon"):
+             ("any_lexicon", "all_lexicons", "no_lexicon", "any_detector", "no_detector", "near")}
+    if len(names["near"]) == 1:
+        raise ConfigError(f"{where}: near needs at least two lexicons")
+    if "window" in when and not names["near"]:
+        raise ConfigError(f"{where}: window is only used with near")
+    window = _opt_int(where, "window", when.get("window")) if "window" in when else DEFAULT_WINDOW
+    for key in ("any_lexicon", "all_lexicons", "no_lexicon", "near"):
         for name in names[key]:
             if name not in lexicons:
                 raise ConfigError(f"{where}: {key} names unknown lexicon {name!r}")
@@ -613,6 +667,7 @@ def _parse_rule(entry: dict[str, Any], order: int, categories: Mapping[str, Cate
         short=_opt_bool(where, "short", when.get("short")),
         question=_opt_bool(where, "question", when.get("question")),
         answered_by_account=_opt_bool(where, "answered_by_account", when.get("answered_by_account")),
+        near=names["near"], window=window,
     )
 
 

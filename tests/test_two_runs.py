@@ -1,0 +1,53 @@
+"""The same year captured twice, with a post edited and one deleted in between: nothing is lost.
+
+`items` shows each item as last captured (the edited text); the deleted post stays in the archive
+from the first capture; `item_captures` keeps both versions of the edited one.
+"""
+
+from __future__ import annotations
+
+from smarchive.query import run_query
+from smarchive.sandbox.content import SandboxConfig, build_world
+from smarchive.sandbox.truth import truth
+
+from conftest import run_capture, write_pipeline
+
+SETTINGS = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 2, "throttle_every": 0}
+ACCOUNT = '''
+[[account]]
+id = "facebook-orebrokommun"
+platform = "facebook"
+name = "Örebro kommun"
+url = "sandbox:/facebook/orebrokommun"
+handle = "orebrokommun"
+'''
+
+
+def posts(edition: int) -> dict[str, str]:
+    world = build_world(SandboxConfig(**SETTINGS, edition=edition))
+    return {t["id"]: t["text"] for t in truth(world, 2024, "facebook")
+            if t["account"] == "orebrokommun" and t["item_type"] == "post"}
+
+
+def test_edit_and_delete_between_runs(tmp_path):
+    archive = tmp_path / "archive"
+    for edition in (0, 1):  # the platform as first captured, then a week later
+        folder = tmp_path / f"edition-{edition}"
+        folder.mkdir()
+        result = run_capture(archive, write_pipeline(folder, {**SETTINGS, "edition": edition}, ACCOUNT), 2024)
+        assert result.returncode == 0, result.stderr[-2000:]
+
+    before, after = posts(0), posts(1)
+    deleted = set(before) - set(after)
+    edited = {i for i in after if i in before and after[i] != before[i]}
+    assert len(deleted) == 1 and len(edited) == 1
+
+    latest = {r["item_id"]: r["text"] for r in run_query(
+        archive, "SELECT item_id, text FROM items WHERE item_type = 'post'").to_pylist()}
+    assert set(latest) == set(before), "the deleted post is still in the archive"
+    (edited_id,) = edited
+    assert latest[edited_id] == after[edited_id], "items shows the latest capture"
+    versions = run_query(archive, f"SELECT text FROM item_captures WHERE item_id = '{edited_id}' "
+                                  "ORDER BY captured_at").column("text").to_pylist()
+    assert versions == [before[edited_id], after[edited_id]]
+    assert run_query(archive, "SELECT count(*) AS n FROM runs").to_pylist()[0]["n"] == 2
