@@ -5,9 +5,10 @@
 For each platform (one account each) the same adapter browses the same sandbox twice in this one
 run: once through the recording proxy (capture as in production: warcprox, WARC assembled with
 snapshots and screenshots), once with no proxy and no WARC. Printed per platform: wall time,
-pages/minute (pages = the account page plus every post page opened), peak memory of the whole
+pages/minute (pages = the account page plus every post page opened), items extracted against the
+sandbox's truth for the year (found/expected, +extra), peak memory of the whole
 process tree (this process with the sandbox, Chromium and Playwright's driver: PSS summed over /proc), WARC bytes,
-items extracted, and the ratio of the two wall times. Targets: ratio <= 1.3, peak memory <= 2 GB.
+and the ratio of the two wall times. Targets: ratio <= 1.3, peak memory <= 2 GB.
 Throttling is off (throttle_every = 0) so that waits for Retry-After do not blur the ratio.
 """
 
@@ -33,6 +34,7 @@ from smarchive.model import Account  # noqa: E402
 from smarchive.platforms import get_adapter  # noqa: E402
 from smarchive.sandbox.content import SandboxConfig  # noqa: E402
 from smarchive.sandbox.server import SandboxServer  # noqa: E402
+from smarchive.sandbox.truth import truth  # noqa: E402
 from smarchive.sandbox.web import SANDBOX_CREDENTIALS  # noqa: E402
 
 ACCOUNTS = {
@@ -96,7 +98,7 @@ class PeakMemory:
         self._thread.join()
 
 
-def one_capture(pw, platform: str, base: str, record: bool, work: Path) -> dict:  # noqa: ANN001
+def one_capture(pw, world, platform: str, base: str, record: bool, work: Path) -> dict:  # noqa: ANN001
     account_id, path, handle = ACCOUNTS[platform]
     account = Account(id=account_id, platform=platform, name=account_id, url="sandbox:" + path, handle=handle)
     adapter = get_adapter(platform)
@@ -113,7 +115,9 @@ def one_capture(pw, platform: str, base: str, record: bool, work: Path) -> dict:
     out = {"wall": wall, "pages": result.snapshot_count + 1, "peak": memory.peak,
            "warc": warc.stat().st_size if record else 0, "items": None}
     if record:
-        out["items"] = len(extract_items(adapter, warc, account, 2024, warc.name))
+        found = {i.id for i in extract_items(adapter, warc, account, 2024, warc.name)}
+        want = {t["id"] for t in truth(world, 2024, platform) if t["account"] == handle}
+        out["items"] = f"{len(found & want)}/{len(want)}" + (f"+{len(found - want)}" if found - want else "")
     return out
 
 
@@ -128,17 +132,17 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="smarchive-bench-"))
     print(f"sandbox: {args.posts} posts/year x up to {args.comments} comments/post, years 2023-2024, capturing 2024")
     print(f"{'platform':10s} {'mode':9s} {'wall s':>8s} {'pages':>6s} {'pages/min':>9s} {'peak MiB':>9s} "
-          f"{'WARC MiB':>9s} {'items':>6s}")
+          f"{'WARC MiB':>9s} {'items found/truth':>18s}")
     try:
         with SandboxServer(config) as server, sync_playwright() as pw:
             for platform in args.platforms.split(","):
                 runs = {}
                 for record in (False, True):
-                    r = one_capture(pw, platform, server.base_url, record, work)
+                    r = one_capture(pw, server.world, platform, server.base_url, record, work)
                     runs[record] = r
                     print(f"{platform:10s} {'recorded' if record else 'plain':9s} {r['wall']:8.1f} {r['pages']:6d} "
                           f"{r['pages'] / r['wall'] * 60:9.1f} {r['peak'] / 2**20:9.0f} {r['warc'] / 2**20:9.1f} "
-                          f"{r['items'] if r['items'] is not None else '-':>6}", flush=True)
+                          f"{r['items'] if r['items'] is not None else '-':>18}", flush=True)
                 ratio = runs[True]["wall"] / runs[False]["wall"]
                 print(f"{platform:10s} ratio recorded/plain = {ratio:.2f} ({'ok' if ratio <= 1.3 else 'OVER 1.3'}); "
                       f"peak {max(r['peak'] for r in runs.values()) / 2**30:.2f} GB "

@@ -28,6 +28,7 @@ from smarchive.recorder import Recorder
 from smarchive.warc import SCREENSHOT_SCHEME, SNAPSHOT_SCHEME, Snapshot, WarcAssembler, format_warcinfo, warc_date
 
 VIEWPORT = {"width": 1280, "height": 900}
+MAX_SCREENSHOT_HEIGHT = 16_384  # Chromium's own texture limit; taller pages are cut (and said so)
 
 
 @dataclass
@@ -138,7 +139,17 @@ class AccountSession:
         html_path = self._staging / f"snapshot-{n:05d}.html"
         png_path = self._staging / f"screenshot-{n:05d}.png"
         html_path.write_text(page.content(), encoding="utf-8")
-        page.screenshot(path=str(png_path), full_page=True)
+        height = int(page.evaluate("() => document.documentElement.scrollHeight"))
+        if height <= MAX_SCREENSHOT_HEIGHT:
+            page.screenshot(path=str(png_path), full_page=True)
+        else:
+            # A whole very long page (a show page listing hundreds of episodes) takes gigabytes to render;
+            # the DOM snapshot beside it holds everything, the screenshot shows the top.
+            width = page.viewport_size["width"] if page.viewport_size else VIEWPORT["width"]
+            page.screenshot(path=str(png_path), full_page=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": MAX_SCREENSHOT_HEIGHT})
+            self.warn(f"{page.url}: page is {height} px tall; screenshot covers the top {MAX_SCREENSHOT_HEIGHT} px "
+                      "(the DOM snapshot has all of it)")
         self.snapshots.append(Snapshot(item_id, page.url, warc_date(), html_path, png_path))
 
     def progress(self, message: str) -> None:

@@ -187,7 +187,8 @@ def write_items(archive: Path, rows: list[dict], run_id: str) -> list[Path]:
 class ItemFileWriter:
     """Stream record batches into one partition file: constant memory, whatever the number of rows.
 
-    The file appears under its final name only when closed without error.
+    The file appears under its final name only when closed without error. Its word index is a separate
+    step (`write_terms(path)`), which reads the text back: the writer never holds the table.
     """
 
     ROW_GROUP = 128 * 1024
@@ -197,14 +198,12 @@ class ItemFileWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".{self.path.name}.part")
         self._writer = pq.ParquetWriter(self._tmp, ITEM_SCHEMA, compression="zstd")
-        self._terms: list[pa.Table] = []
         self.rows = 0
 
     def write(self, batch: pa.RecordBatch | pa.Table) -> None:
         validate_table(batch)
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
         self._writer.write_table(table.cast(ITEM_SCHEMA), row_group_size=self.ROW_GROUP)
-        self._terms.append(table.select(["platform", "item_id", "text"]))
         self.rows += table.num_rows
 
     def close(self) -> Path:
@@ -212,7 +211,6 @@ class ItemFileWriter:
         with open(self._tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(self._tmp, self.path)
-        write_terms(self.path, pa.concat_tables(self._terms) if self._terms else None)
         return self.path
 
     def abort(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import html
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -95,6 +96,12 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     world: World
+
+    def handle_error(self, request, client_address) -> None:  # noqa: ANN001
+        """A browser that hangs up mid-answer (a cancelled fetch, a closed page) is normal, not an error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SandboxServer:
