@@ -38,6 +38,7 @@ from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms import facebook_html
 from smarchive.platforms.base import CaptureContext, CapturedResponse
 from smarchive.platforms.jsondata import as_dict as _dict
+from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.jsondata import walk as _walk
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -604,15 +605,6 @@ def _raw_comment(node: dict, response: CapturedResponse) -> _Found | None:
         response=response,
     )
 
-
-def _merge(found: list[_Found]) -> dict[str, _Found]:
-    """One per id: the most complete reading wins; on a tie, the first recorded."""
-    merged: dict[str, _Found] = {}
-    for raw in found:
-        current = merged.get(raw.id)
-        if current is None or raw.completeness() > current.completeness():
-            merged[raw.id] = raw
-    return merged
 
 
 def _stockholm_year(epoch: int) -> int:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Protocol, TypeVar
+
+
+class Reading(Protocol):
+    id: str
+
+    def completeness(self) -> tuple: ...
+
+
+T = TypeVar("T", bound=Reading)
 
 MAX_DEPTH = 80  # deeper than any real payload; stops pathological or hostile nesting
 
@@ -23,3 +33,14 @@ def walk(value: object, depth: int = 0) -> Iterator[dict]:
 def as_dict(value: object) -> dict:
     """The value if it is a JSON object, else an empty one (so lookups chain without checks)."""
     return value if isinstance(value, dict) else {}
+
+
+def most_complete(found: Iterable[T]) -> dict[str, T]:
+    """One reading per item id: the same item is seen in several responses (timeline, permalink,
+    "more comments"); the most complete reading wins, on a tie the first recorded."""
+    merged: dict[str, T] = {}
+    for reading in found:
+        current = merged.get(reading.id)
+        if current is None or reading.completeness() > current.completeness():
+            merged[reading.id] = reading
+    return merged
