@@ -5,13 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
 import pyarrow.parquet as pq
 import pytest
 
-from smarchive.query import run_query, saved_queries, saved_query
+from smarchive.manifest import SORT_KEYS, item_files
+from smarchive.query import SUMMARY_SQL, run_query, saved_queries, saved_query
 
 
 def smarchive(*args: str) -> subprocess.CompletedProcess:
@@ -42,12 +44,80 @@ def test_cull_candidates_and_summary_agree(sandbox_capture):
     assert summary[0]["posts"] + summary[0]["comments"] + summary[0]["replies"] == total
 
 
-def test_search_is_case_insensitive(sandbox_capture):
+def words_of(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W_]+", text.lower()) if len(w) >= 2}
+
+
+def expected_search(items: list[dict], words: list[str], phrase: str | None = None) -> list[str]:
+    """What the search must find, worked out the slow way: every word begins a word of the text."""
+    return [i["item_id"] for i in items
+            if all(any(w.startswith(q) for w in words_of(i["text"])) for q in words)
+            and (phrase is None or phrase.lower() in i["text"].lower())]
+
+
+@pytest.fixture(scope="module")
+def all_items(sandbox_capture) -> list[dict]:
+    return run_query(sandbox_capture.archive, "SELECT item_id, text FROM items "
+                     "ORDER BY published_at, item_id, platform").to_pylist()
+
+
+def test_search_finds_every_item_with_the_words(sandbox_capture, all_items):
     archive = sandbox_capture.archive
-    text = run_query(archive, "SELECT text FROM items WHERE item_type = 'post' LIMIT 1").to_pylist()[0]["text"]
-    word = max(text.split(), key=len).strip(".,!?")
-    found = run_query(archive, saved_query("search"), {"year": None, "text": word.upper()})
-    assert text in found.column("text").to_pylist() or any(t in text for t in found.column("text").to_pylist())
+    post = next(i["text"] for i in all_items if len(words_of(i["text"])) > 5)
+    long_words = sorted(words_of(post), key=len, reverse=True)
+    checks = [
+        (long_words[0].upper(), [long_words[0]], None),  # case-insensitive
+        (long_words[0][:4], [long_words[0][:4]], None),  # a word's beginning finds the whole word
+        (f"{long_words[0]} {long_words[1]}", long_words[:2], None),  # every word, anywhere in the text
+        (f'"{post[:30]}"', sorted(words_of(post[:30])), post[:30]),  # a phrase, as written
+        ("hej", ["hej"], None), ("zzzzqqq", ["zzzzqqq"], None),
+    ]
+    for text, words, phrase in checks:
+        found = run_query(archive, saved_query("search"), {"year": None, "text": text}).column("item_id")
+        assert found.to_pylist() == expected_search(all_items, words, phrase), text
+    assert run_query(archive, saved_query("search"), {"year": None, "text": long_words[0]}).num_rows > 0
+
+
+def test_pages_put_together_are_the_whole_result(sandbox_capture):
+    archive = sandbox_capture.archive
+    for name, params in (("register-worklist", {"year": 2024}), ("cull-candidates", {"year": None}),
+                         ("search", {"year": None, "text": "på"})):
+        whole = run_query(archive, saved_query(name), params).column("item_id").to_pylist()
+        assert len(whole) > 3, name
+        pages = [run_query(archive, saved_query(name), params, limit=3, offset=o).column("item_id").to_pylist()
+                 for o in range(0, len(whole) + 3, 3)]
+        assert all(len(p) == 3 for p in pages[:len(whole) // 3]) and pages[-1] == []
+        assert [i for p in pages for i in p] == whole, name
+
+
+def test_cli_table_shows_a_page_and_says_more_follow(sandbox_capture, tmp_path):
+    archive = str(sandbox_capture.archive)
+    total = run_query(sandbox_capture.archive, "SELECT count(*) AS n FROM items").to_pylist()[0]["n"]
+    r = smarchive("query", "--archive", archive, "--limit", "5", "--offset", "5",
+                  "SELECT item_id FROM items ORDER BY item_id")
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 2 + 5 + 1  # header, rule, five rows, "(5 rows)"
+    assert "rows 6-10 shown, more follow: --offset 10" in r.stderr
+    out = tmp_path / "all.csv"
+    r = smarchive("query", "--archive", archive, "--format", "csv", "--out", str(out), "SELECT item_id FROM items")
+    assert r.returncode == 0 and len(out.read_text().splitlines()) == total + 1, "csv gives every row"
+
+
+def test_account_summary_counts_what_items_holds(sandbox_capture):
+    archive = sandbox_capture.archive
+    from_files = run_query(archive, "SELECT * FROM account_summary ORDER BY ALL").to_pylist()
+    live = run_query(archive, SUMMARY_SQL.format(source="SELECT * FROM items") + " ORDER BY ALL").to_pylist()
+    assert from_files == live and live[0]["items"] > 0
+
+
+def test_items_files_are_in_time_order_with_a_bloom_filter(sandbox_capture):
+    for path in item_files(sandbox_capture.archive):
+        table = pq.read_table(path)
+        assert table.equals(table.sort_by(SORT_KEYS)), path
+        meta = pq.ParquetFile(path).metadata.row_group(0)
+        assert [c.column_index for c in meta.sorting_columns][:1] == [table.schema.get_field_index("published_at")]
+        item_id = meta.column(table.schema.get_field_index("item_id"))
+        assert item_id.bloom_filter_offset is not None or getattr(item_id, "has_bloom_filter", False), path
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "table"])

@@ -6,7 +6,7 @@ from the first capture; `item_captures` keeps both versions of the edited one.
 
 from __future__ import annotations
 
-from smarchive.query import run_query
+from smarchive.query import SUMMARY_SQL, run_query, saved_query
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
 
@@ -51,3 +51,16 @@ def test_edit_and_delete_between_runs(tmp_path):
                                   "ORDER BY captured_at").column("text").to_pylist()
     assert versions == [before[edited_id], after[edited_id]]
     assert run_query(archive, "SELECT count(*) AS n FROM runs").to_pylist()[0]["n"] == 2
+
+    # Search sees the latest capture once: the edit's words find the post, an item found by both runs'
+    # word indexes is listed once, and the account summary (counted live here: two runs) matches `items`.
+    for text in ("uppdatering ändrats", '"informationen har ändrats"'):
+        found = run_query(archive, saved_query("search"), {"year": 2024, "text": text}).column("item_id").to_pylist()
+        assert found == [edited_id], text
+    old_word = max(before[edited_id].split(), key=len).strip(".,!?")
+    found = run_query(archive, saved_query("search"), {"year": None, "text": old_word}).column("item_id").to_pylist()
+    assert found.count(edited_id) == 1 and len(found) == len(set(found))
+    summary = run_query(archive, "SELECT * FROM account_summary").to_pylist()
+    live = run_query(archive, SUMMARY_SQL.format(source="SELECT * FROM items")).to_pylist()
+    assert summary == live and summary[0]["items"] == run_query(archive, "SELECT count(*) AS n FROM items"
+                                                                ).to_pylist()[0]["n"]

@@ -68,14 +68,20 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
 @click.option("--saved", help="Run a saved query instead of SQL: " + ", ".join(
     ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review"]) + ".")
 @click.option("--year", type=int, help="With --saved: only this year.")
+@click.option("--limit", type=click.IntRange(min=0),
+              help="At most this many rows (0: all). Default: 1000 for a table on the terminal, else all.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Skip this many rows first (the next page: --offset 1000).")
 def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved: str | None,
-          year: int | None) -> None:
+          year: int | None, limit: int | None, offset: int) -> None:
     """Run SQL (DuckDB) over the manifest, or a saved query.
 
-    Views: `items` (latest capture of each item), `item_captures` (every capture), `runs`.
-    With --saved search, SQL is the text to search for.
+    Views: `items` (latest capture of each item), `item_captures` (every capture), `runs`, `terms`,
+    `account_summary`. With --saved search, SQL is the text to search for. A table on the terminal
+    shows the first 1000 rows (--limit, --offset page on; --limit 0 shows all); csv, json and parquet
+    give every row unless --limit is given.
     """
-    from smarchive.query import run_query, saved_query
+    from smarchive.query import PAGE, run_query, saved_query
 
     params: dict = {"year": year}
     if saved:
@@ -91,7 +97,18 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
                              "or --saved account-summary")
     elif year is not None:
         raise SmarchiveError("--year goes with --saved; in SQL, write WHERE year = ...")
-    table = run_query(archive, sql, params if saved else None)
+    page = limit if limit is not None else (PAGE if fmt == "table" and out_path is None else 0)
+    table = run_query(archive, sql, params if saved else None, page + 1 if page else None, offset)
+    more = bool(page) and table.num_rows > page
+    if more:
+        table = table.slice(0, page)
+    write_result(table, fmt, out_path)
+    if more:
+        click.echo(f"rows {offset + 1}-{offset + page} shown, more follow: --offset {offset + page} for the next "
+                   "page, --limit 0 for all, or --format csv --out FILE", err=True)
+
+
+def write_result(table, fmt: str, out_path: Path | None) -> None:  # noqa: ANN001 (pyarrow Table)
     if fmt == "parquet":
         if out_path is None:
             raise SmarchiveError("--format parquet needs --out FILE")

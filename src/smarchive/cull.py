@@ -73,7 +73,7 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from smarchive import __version__
 from smarchive.errors import SmarchiveError
-from smarchive.manifest import item_files, write_atomic, write_terms
+from smarchive.manifest import item_files, write_atomic, write_items_file
 from smarchive.store import Storage, atomic_write, file_sha256
 from smarchive.warc import (
     SCREENSHOT_SCHEME,
@@ -906,8 +906,8 @@ def step_manifest(archive: Path, plan: dict, say: Callable[[str], None]) -> list
         culls = [c for c in meta.get(b"smarchive.culls", b"").decode().split() if c]
         meta[b"smarchive.culls"] = " ".join(dict.fromkeys(culls + [plan["cull_id"]])).encode()
         schema = table.schema.with_metadata(meta)
-        write_atomic(pa.Table.from_pylist(keep, schema=schema), path)
-        write_terms(path)  # the word index must forget the culled texts too
+        # The word index and summary are rebuilt with it: they must forget the culled texts too.
+        write_items_file(pa.Table.from_pylist(keep, schema=schema), path)
         changed.append(path.relative_to(archive).as_posix())
         say(f"{changed[-1]}: {len(rows) - len(keep)} row(s) removed, {len(keep)} kept")
     return changed

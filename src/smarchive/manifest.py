@@ -2,9 +2,14 @@
 
 Layout under the archive folder (hive-partitioned, append-only: a run adds files, never rewrites):
     manifest/items/year=YYYY/platform=P/account=A/run-<run_id>.parquet
+    manifest/terms/<same partition>/run-<run_id>.parquet      word index of that items file
+    manifest/summaries/<same partition>/run-<run_id>.parquet  its counts, for the account summary
     manifest/runs/run-<run_id>.parquet
 Every file is written under a temporary name and renamed when complete. The column meanings are
 documented in docs/manifest.md; SCHEMA_VERSION changes when a column changes.
+
+Items files are sorted by (published_at, item_id), with a Bloom filter on item_id: worklists in time
+order read the first row groups only, and a lookup by id skips the row groups that cannot hold it.
 """
 
 from __future__ import annotations
@@ -104,9 +109,27 @@ RUN_SCHEMA = pa.schema([
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 # The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word, so a
-# search reads a few row groups instead of every text. Rebuilt from an items file whenever it changes.
-TERMS_SCHEMA = pa.schema([("term", pa.string()), ("platform", pa.string()), ("item_id", pa.string())],
+# search reads a few row groups instead of every text. published_at lets a search page fetch only the
+# items row groups of its time span. Rebuilt from an items file whenever it changes.
+TERMS_SCHEMA = pa.schema([("term", pa.string()), ("platform", pa.string()), ("item_id", pa.string()),
+                          ("year", pa.int32()), ("published_at", UTC_TS), ("run_id", pa.string())],
                          metadata={"smarchive.schema_version": SCHEMA_VERSION})
+
+# One row per items file: what `--saved account-summary` shows, counted when the file is written, so the
+# summary of ten million items reads a few dozen rows.
+SUMMARY_SCHEMA = pa.schema([
+    ("year", pa.int32()), ("platform", pa.string()), ("account", pa.string()), ("run_id", pa.string()),
+    ("items", pa.int64()), ("posts", pa.int64()), ("comments", pa.int64()), ("replies", pa.int64()),
+    ("media", pa.int64()), ("to_register", pa.int64()), ("to_remove", pa.int64()), ("cull_eligible", pa.int64()),
+    ("needs_review", pa.int64()), ("last_captured", UTC_TS),
+], metadata={"smarchive.schema_version": SCHEMA_VERSION})
+SUMMARY_COLUMNS = ["year", "platform", "account", "run_id", "item_type", "media_sha256", "tag_actions",
+                   "tag_retention", "tag_needs_review", "captured_at"]
+SORT_KEYS = [("published_at", "ascending"), ("item_id", "ascending")]
+# Columns with a value (nearly) per row: a dictionary would only be built to be thrown away.
+UNIQUE_VALUED = {"item_id", "parent_id", "post_id", "author", "published_at", "text", "permalink", "warc_record_id",
+                 "warc_offset", "source_url", "snapshot_record_id", "snapshot_offset", "screenshot_record_id",
+                 "screenshot_offset", "media", "media_sha256", "tag_evidence", "extra"}
 TOKEN_SEPARATORS = r"[^\p{L}\p{N}]+"  # letters and digits of any script make words; all else separates
 
 ALLOWED = {
@@ -149,11 +172,11 @@ def _refuse(table: pa.Table | pa.RecordBatch, bad: pa.Array, message) -> None:  
         raise SmarchiveError(f"manifest row {index} ({row.get('item_id')}): {message(row)}")
 
 
-def write_atomic(table: pa.Table, path: Path) -> Path:
+def write_atomic(table: pa.Table, path: Path, **options) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.part")
     try:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, **{"compression": "zstd", **options})
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -176,34 +199,62 @@ def write_items(archive: Path, rows: list[dict], run_id: str) -> list[Path]:
     tables = {key: pa.Table.from_pylist(group, schema=ITEM_SCHEMA) for key, group in sorted(groups.items())}
     for table in tables.values():
         validate_table(table)  # all partitions checked before any file is written
-    written = []
-    for key, table in tables.items():
-        table = table.sort_by("item_id")  # row-group statistics then make a lookup by id cheap
-        written.append(write_atomic(table, items_path(archive, *key, run_id)))
-        write_terms(written[-1], table)
-    return written
+    return [write_items_file(table, items_path(archive, *key, run_id)) for key, table in tables.items()]
+
+
+def items_file_options(rows_per_group: int) -> dict:
+    """How items files are written: zstd, sorted by SORT_KEYS (declared in the file), Bloom filter on item_id."""
+    return {
+        "compression": "zstd",
+        "use_dictionary": [n for n in ITEM_SCHEMA.names if n not in UNIQUE_VALUED],
+        "sorting_columns": pq.SortingColumn.from_ordering(ITEM_SCHEMA, SORT_KEYS),
+        "bloom_filter_options": {"item_id": {"ndv": max(rows_per_group, 1024), "fpp": 0.01}},
+    }
+
+
+def in_time_order(table: pa.Table) -> pa.Table:
+    """The table sorted by SORT_KEYS; a table already in strictly increasing time is returned as it is."""
+    times = table.column("published_at")
+    if len(times) < 2 or pc.all(pc.greater(times.slice(1), times.slice(0, len(times) - 1))).as_py():
+        return table
+    return table.sort_by(SORT_KEYS)
+
+
+def write_items_file(table: pa.Table, path: Path) -> Path:
+    """Sort, write atomically, and (re)build the file's word index and summary."""
+    table = in_time_order(table)
+    rows_per_group = ItemFileWriter.ROW_GROUP
+    write_atomic(table, path, row_group_size=rows_per_group, **items_file_options(min(table.num_rows,
+                                                                                      rows_per_group)))
+    write_sidecars(path, table)
+    return path
 
 
 class ItemFileWriter:
     """Stream record batches into one partition file: constant memory, whatever the number of rows.
 
-    The file appears under its final name only when closed without error. Its word index is a separate
-    step (`write_terms(path)`), which reads the text back: the writer never holds the table.
+    Batches should come in published_at order (extraction yields items so); each batch is sorted, the
+    file as a whole is not re-sorted, since the writer never holds the table. The file appears under its
+    final name only when closed without error, with its summary; its word index is a separate step
+    (`write_terms(path)`), which reads the text back.
     """
 
-    ROW_GROUP = 128 * 1024
+    ROW_GROUP = 32 * 1024  # small enough that a page of a worklist or a search reads little beyond it
 
     def __init__(self, archive: Path, year: int, platform: str, account: str, run_id: str):
         self.path = items_path(archive, year, platform, account, run_id)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._tmp = self.path.with_name(f".{self.path.name}.part")
-        self._writer = pq.ParquetWriter(self._tmp, ITEM_SCHEMA, compression="zstd")
+        self._writer = pq.ParquetWriter(self._tmp, ITEM_SCHEMA, **items_file_options(self.ROW_GROUP))
+        self._summary = Summary()
         self.rows = 0
 
     def write(self, batch: pa.RecordBatch | pa.Table) -> None:
         validate_table(batch)
         table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
-        self._writer.write_table(table.cast(ITEM_SCHEMA), row_group_size=self.ROW_GROUP)
+        table = in_time_order(table.cast(ITEM_SCHEMA))
+        self._writer.write_table(table, row_group_size=self.ROW_GROUP)
+        self._summary.add(table)
         self.rows += table.num_rows
 
     def close(self) -> Path:
@@ -211,6 +262,7 @@ class ItemFileWriter:
         with open(self._tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(self._tmp, self.path)
+        write_summary(self.path, self._summary)
         return self.path
 
     def abort(self) -> None:
@@ -227,15 +279,20 @@ class ItemFileWriter:
             self.abort()
 
 
-def terms_path(items_file: Path) -> Path:
-    """manifest/items/<partition>/run-X.parquet -> manifest/terms/<partition>/run-X.parquet"""
+def sidecar_path(items_file: Path, kind: str) -> Path:
+    """manifest/items/<partition>/run-X.parquet -> manifest/<kind>/<partition>/run-X.parquet"""
     parts = list(items_file.parts)
     index = len(parts) - 1 - parts[::-1].index("items")
-    return Path(*parts[:index], "terms", *parts[index + 1:])
+    return Path(*parts[:index], kind, *parts[index + 1:])
+
+
+def terms_path(items_file: Path) -> Path:
+    return sidecar_path(items_file, "terms")
 
 
 def term_table(items: pa.Table) -> pa.Table:
-    """(word, platform, item_id) for every distinct lower-cased word of every item's text, sorted by word."""
+    """(word, platform, item_id, year, published_at, run_id) for every distinct lower-cased word of every
+    item's text, sorted by word."""
     tokens = pc.split_pattern_regex(pc.utf8_lower(pc.fill_null(items.column("text"), "")), TOKEN_SEPARATORS)
     words = pc.list_flatten(tokens)
     rows = pc.list_parent_indices(tokens)
@@ -245,24 +302,82 @@ def term_table(items: pa.Table) -> pa.Table:
         "term": pairs.column("term"),
         "platform": pc.take(items.column("platform"), pairs.column("row")),
         "item_id": pc.take(items.column("item_id"), pairs.column("row")),
+        "year": pc.take(items.column("year"), pairs.column("row")),
+        "published_at": pc.take(items.column("published_at"), pairs.column("row")),
+        "run_id": pc.take(items.column("run_id"), pairs.column("row")),
     }, schema=TERMS_SCHEMA)
     return table.sort_by([("term", "ascending"), ("item_id", "ascending")])
 
 
 def write_terms(items_file: Path, items: pa.Table | None = None) -> Path:
     """Write (or rebuild) the word index of one items file."""
-    items = items if items is not None else pq.read_table(items_file, columns=["platform", "item_id", "text"])
-    terms = term_table(items)
-    path = terms_path(items_file)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        pq.write_table(terms, tmp, compression="zstd", row_group_size=64 * 1024)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    columns = ["platform", "item_id", "year", "published_at", "run_id", "text"]
+    items = items if items is not None else pq.read_table(items_file, columns=columns)
+    return write_atomic(term_table(items), sidecar_path(items_file, "terms"), row_group_size=64 * 1024)
+
+
+class Summary:
+    """The counts of one items file, added up batch by batch (vectorised: cheap on millions of rows)."""
+
+    def __init__(self) -> None:
+        self.key: dict | None = None
+        self.counts = dict.fromkeys(["items", "posts", "comments", "replies", "media", "to_register", "to_remove",
+                                     "cull_eligible", "needs_review"], 0)
+        self.last_captured = None
+
+    def add(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if self.key is None:
+            self.key = {k: table.column(k)[0].as_py() for k in ("year", "platform", "account", "run_id")}
+        types = table.column("item_type")
+        actions = table.column("tag_actions")
+        for name, mask in (
+            ("posts", pc.equal(types, "post")), ("comments", pc.equal(types, "comment")),
+            ("replies", pc.equal(types, "reply")),
+            ("to_register", _rows_with(actions, "register")), ("to_remove", _rows_with(actions, "remove")),
+            ("cull_eligible", pc.equal(table.column("tag_retention"), "cull-eligible")),
+            ("needs_review", table.column("tag_needs_review")),
+        ):
+            self.counts[name] += pc.sum(pc.cast(pc.fill_null(mask, False), pa.int64())).as_py() or 0
+        self.counts["items"] += table.num_rows
+        self.counts["media"] += pc.sum(pc.list_value_length(table.column("media_sha256"))).as_py() or 0
+        latest = pc.max(table.column("captured_at")).as_py()
+        if latest is not None and (self.last_captured is None or latest > self.last_captured):
+            self.last_captured = latest
+
+    def table(self) -> pa.Table:
+        return pa.Table.from_pylist([{**(self.key or {}), **self.counts, "last_captured": self.last_captured}],
+                                    schema=SUMMARY_SCHEMA)
+
+
+def _rows_with(lists: pa.ChunkedArray, value: str) -> pa.Array:
+    """A mask of the rows whose list holds `value` (each row counted once)."""
+    flat = pc.list_flatten(lists)
+    hit_rows = pc.unique(pc.filter(pc.list_parent_indices(lists), pc.equal(flat, value)))
+    return pc.is_in(pa.array(range(len(lists)), pa.int64()), value_set=pc.cast(hit_rows, pa.int64()))
+
+
+def write_summary(items_file: Path, summary: Summary | None = None) -> Path:
+    """Write (or rebuild) the summary of one items file; an empty file has none."""
+    if summary is None:
+        summary = Summary()
+        summary.add(pq.read_table(items_file, columns=SUMMARY_COLUMNS, schema=ITEM_SCHEMA))
+    path = sidecar_path(items_file, "summaries")
+    if summary.key is None:
+        path.unlink(missing_ok=True)
+        return path
+    return write_atomic(summary.table(), path)
+
+
+def write_sidecars(items_file: Path, items: pa.Table | None = None) -> None:
+    """Rebuild what is derived from an items file (word index, summary) after it is written or rewritten."""
+    write_terms(items_file, items)
+    summary = None
+    if items is not None:
+        summary = Summary()
+        summary.add(items)
+    write_summary(items_file, summary)
 
 
 def write_run(archive: Path, run: dict) -> Path:

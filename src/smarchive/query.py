@@ -1,9 +1,14 @@
 """`smarchive query`: DuckDB over the manifest, through views archivists can rely on.
 
 Views:
-    item_captures  every row of every run (an item captured twice appears twice)
-    items          the latest capture of each item (per platform and item_id)
-    runs           one row per run
+    item_captures    every row of every run (an item captured twice appears twice)
+    items            the latest capture of each item (per platform and item_id)
+    runs             one row per run
+    terms            the word index (term, platform, item_id, year, published_at)
+    account_summary  per year, platform and account: counts of the items view (from the files' summaries)
+
+A result is read a page at a time (`limit`/`offset`), so the first page of a worklist over ten million
+items comes back without reading every text.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ import duckdb
 import pyarrow as pa
 
 from smarchive.errors import SmarchiveError
-from smarchive.manifest import ITEM_SCHEMA, RUN_SCHEMA, TERMS_SCHEMA, item_files
+from smarchive.manifest import ITEM_SCHEMA, RUN_SCHEMA, SUMMARY_SCHEMA, TERMS_SCHEMA, item_files, sidecar_path
+
+PAGE = 1000  # rows of a page when no limit is asked for on the terminal
+LATE_MATERIALIZATION = 100_000  # up to this many rows ordered, DuckDB reads wide columns (text) only for the result
 
 
 def _sql_path(path: Path) -> str:
@@ -51,20 +59,61 @@ def items_view_sql(files: list[Path]) -> str:
     return " UNION ALL BY NAME ".join(parts)
 
 
+SUMMARY_SQL = """
+SELECT year, platform, account, count(*) AS items,
+       count(*) FILTER (WHERE item_type = 'post') AS posts,
+       count(*) FILTER (WHERE item_type = 'comment') AS comments,
+       count(*) FILTER (WHERE item_type = 'reply') AS replies,
+       coalesce(sum(len(media_sha256)), 0) AS media,
+       count(*) FILTER (WHERE list_contains(tag_actions, 'register')) AS to_register,
+       count(*) FILTER (WHERE list_contains(tag_actions, 'remove')) AS to_remove,
+       count(*) FILTER (WHERE tag_retention = 'cull-eligible') AS cull_eligible,
+       count(*) FILTER (WHERE tag_needs_review) AS needs_review,
+       max(captured_at) AS last_captured
+FROM ({source}) GROUP BY year, platform, account
+"""
+
+
+def summary_view_sql(files: list[Path]) -> str:
+    """account_summary: a partition written by one run is summed from its summary file (counted when it was
+    written); partitions with several runs, or without an up-to-date summary, are counted from the items."""
+    by_partition: dict[Path, list[Path]] = {}
+    for f in files:
+        by_partition.setdefault(f.parent, []).append(f)
+    summaries, live = [], []
+    for fs in by_partition.values():
+        summary = sidecar_path(fs[0], "summaries")
+        if len(fs) == 1 and summary.exists() and summary.stat().st_mtime_ns >= fs[0].stat().st_mtime_ns:
+            summaries.append(summary)
+        else:
+            live += fs
+    parts = []
+    if summaries:
+        columns = ", ".join(n for n in SUMMARY_SCHEMA.names if n != "run_id")
+        parts.append(f"SELECT {columns} FROM read_parquet({_file_list(summaries)})")
+    if live:
+        parts.append(SUMMARY_SQL.format(source=items_view_sql(live)))
+    return " UNION ALL BY NAME ".join(parts)
+
+
 def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the manifest views defined (empty views if nothing is captured yet)."""
     con = duckdb.connect(":memory:")
+    con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
     files = item_files(archive)
     if files:
         con.execute(f"CREATE VIEW item_captures AS SELECT * FROM {_read(files)}")
         con.execute(f"CREATE VIEW items AS {items_view_sql(files)}")
+        con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files)}")
     else:
         con.register("_empty_items", ITEM_SCHEMA.empty_table())
         con.execute("CREATE VIEW item_captures AS SELECT * FROM _empty_items")
         con.execute("CREATE VIEW items AS SELECT * FROM _empty_items")
+        con.register("_empty_summary", SUMMARY_SCHEMA.empty_table().drop_columns(["run_id"]))
+        con.execute("CREATE VIEW account_summary AS SELECT * FROM _empty_summary")
     terms = sorted(archive.glob("manifest/terms/year=*/platform=*/account=*/*.parquet"))
     if terms:
-        con.execute(f"CREATE VIEW terms AS SELECT * FROM read_parquet({_file_list(terms)})")
+        con.execute(f"CREATE VIEW terms AS SELECT * FROM read_parquet({_file_list(terms)}, union_by_name = true)")
     else:
         con.register("_empty_terms", TERMS_SCHEMA.empty_table())
         con.execute("CREATE VIEW terms AS SELECT * FROM _empty_terms")
@@ -92,26 +141,105 @@ def saved_query(name: str) -> str:
     return queries[name]["sql"]
 
 
-def search_params(text: str) -> dict[str, str]:
-    """$word and $word_end select, in the sorted word index, every word starting with the longest word of
-    the search text (snöröjning finds snöröjningen); $text is then matched as a phrase on those items."""
-    words = re.findall(r"[^\W_]+", text.lower())
+MIN_WORD = 2  # the word index keeps words of two letters or more
+
+
+def search_params(text: str) -> dict:
+    """What `--saved search TEXT` looks for: items with, for every word of TEXT, a word starting with it
+    (snöröjning finds snöröjningen); TEXT in double quotes must also appear as it is written (a phrase).
+    Returns the words (a word that begins another word of TEXT is implied by it) and the phrase."""
+    stripped = text.strip()
+    quoted = len(stripped) >= 2 and stripped[0] == stripped[-1] == '"'
+    phrase = stripped[1:-1] if quoted else None
+    words = sorted({w for w in re.findall(r"[^\W_]+", stripped.lower()) if len(w) >= MIN_WORD})
+    words = [w for w in words if not any(o != w and o.startswith(w) for o in words)]
     if not words:
-        raise SmarchiveError(f"nothing to search for in {text!r}: give a word")
-    word = max(words, key=len)
-    return {"text": text, "word": word, "word_end": word + chr(0x10FFFF)}
+        raise SmarchiveError(f"nothing to search for in {text!r}: give a word of {MIN_WORD} letters or more")
+    return {"words": words, "phrase": phrase}
 
 
-def run_query(archive: Path, sql: str, params: dict | None = None) -> pa.Table:
+def _word_range(n: int) -> str:
+    return f"term >= $w{n} AND term < $w{n}_end"
+
+
+def word_params(words: list[str]) -> dict:
+    """$wN..$wN_end: the stretch of the sorted word index holding every word that starts with words[N]."""
+    params = {}
+    for n, word in enumerate(words):
+        params[f"w{n}"], params[f"w{n}_end"] = word, word + chr(0x10FFFF)
+    return params
+
+
+def hits_sql(count: int, limit: int | None) -> str:
+    """The first `limit` hits in time order of words $w0..: items of the run that captured them with a word
+    starting with $w0 (the rarest word: it leads) and, by semi-joins, with each of the others. An item with
+    several such words appears once per word; the saved query's semi-join counts it once."""
+    others = "".join(f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)}) w{n}"
+                     " USING (platform, item_id, run_id)" for n in range(1, count))
+    bound = f" LIMIT {int(limit)}" if limit is not None else ""
+    return (f"SELECT platform, item_id, run_id, published_at FROM terms{others} "
+            f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) "
+            f"ORDER BY published_at, item_id, platform{bound}")
+
+
+def rarest_first(con: duckdb.DuckDBPyConnection, words: list[str]) -> list[str]:
+    if len(words) == 1:
+        return words
+    counts = ", ".join(f"count(*) FILTER (WHERE {_word_range(n)})" for n in range(len(words)))
+    ranges = " OR ".join(f"({_word_range(n)})" for n in range(len(words)))
+    found = _bind(con, f"SELECT {counts} FROM terms WHERE {ranges}", word_params(words)).fetchall()[0]
+    return [w for _, w in sorted(zip(found, words, strict=True))]
+
+
+def _bind(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> duckdb.DuckDBPyRelation:
+    used = {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}
+    return con.sql(sql, params=used or None)
+
+
+def paged(sql: str, limit: int | None, offset: int) -> str:
+    """The SQL's rows from `offset`, at most `limit` (the newline keeps a trailing -- comment out of the way)."""
+    bound = f"LIMIT {int(limit)} " if limit is not None else ""
+    return f"SELECT * FROM (\n{sql.strip().rstrip(';')}\n) {bound}OFFSET {int(offset)}"
+
+
+def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | None, offset: int) -> pa.Table:
+    """The saved search. The word index gives the hits in time order; the saved SQL reads them as
+    `search_hits`, keeps the latest capture of each item and checks a phrase. For a page, only the first
+    hits are taken (more if some fall out), and only the items row groups of their time span are read."""
+    wanted = search_params(params["text"])
+    words = rarest_first(con, wanted["words"])
+    params = {**params, **word_params(words), "phrase": wanted["phrase"], "from": None, "until": None}
+    if limit is None:
+        con.register("search_hits", _bind(con, hits_sql(len(words), None), params).to_arrow_table())
+        return _bind(con, sql, params).to_arrow_table().slice(offset)
+    wanted_rows = offset + limit
+    taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
+    while True:
+        hits = _bind(con, hits_sql(len(words), taken), params).to_arrow_table()
+        if hits.num_rows:
+            params["from"], params["until"] = (hits.column("published_at")[0].as_py(),
+                                               hits.column("published_at")[-1].as_py())
+        con.register("search_hits", hits)
+        found = _bind(con, sql, params).to_arrow_table()
+        if found.num_rows >= wanted_rows or hits.num_rows < taken:  # enough, or every hit taken
+            return found.slice(offset, limit)
+        taken *= 4  # some hits were an item's second word, an older capture's, or failed the phrase
+
+
+def run_query(archive: Path, sql: str, params: dict | None = None, limit: int | None = None,
+              offset: int = 0) -> pa.Table:
+    """Run SQL over the manifest views; `limit` rows from `offset` when a page is asked for.
+    A `text` parameter makes it the saved search (see `search`)."""
     if not (archive / "manifest").is_dir():
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
     con = connect(archive)
     try:
         params = dict(params or {})
         if params.get("text") is not None:
-            params.update(search_params(params["text"]))
-        used = {k: v for k, v in params.items() if f"${k}" in sql}
-        return con.sql(sql, params=used or None).to_arrow_table()
+            return search(con, sql, params, limit, offset)
+        if limit is not None or offset:
+            sql = paged(sql, limit, offset)
+        return _bind(con, sql, params).to_arrow_table()
     except duckdb.Error as e:
         raise SmarchiveError(f"query failed: {str(e).splitlines()[0]}") from None
     finally:
