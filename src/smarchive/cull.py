@@ -26,7 +26,7 @@ Between steps 1 and 3 `smarchive verify` reports the rewritten WARCs as differen
 re-running `smarchive cull --apply` finishes the job and verify passes again.
 
 How content is removed from a WARC (the capture is evidence: remove what the decision allows, keep
-everything else byte-identical):
+everything else byte-identical; what belongs to a culled item is decided in smarchive.redact):
 - Responses whose decoded payload is culled media are replaced by a `metadata` record that refers to
   the original record id and says why.
 - HTML and JSON payloads are parsed with positions. Each JSON object and HTML element is *owned* by
@@ -58,12 +58,10 @@ import re
 import secrets
 import socket
 import zipfile
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 import pyarrow as pa
@@ -73,7 +71,9 @@ from warcio.statusandheaders import StatusAndHeaders
 
 from smarchive import __version__
 from smarchive.errors import SmarchiveError
+from smarchive.gallring import gallring_csv, gallring_html, local_time
 from smarchive.manifest import item_files, write_atomic, write_items_file
+from smarchive.redact import MARK, Culled, Redactor, redact_html, redact_payload
 from smarchive.store import Storage, atomic_write, file_sha256
 from smarchive.warc import (
     SCREENSHOT_SCHEME,
@@ -85,14 +85,10 @@ from smarchive.warc import (
     warc_date,
 )
 
-MARK = "[gallrad]"
 CULL_HEADER = "WARC-Smarchive-Cull"
 NOTE_HEADER = "WARC-Smarchive-Cull-Note"
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 STEPS = ("warc", "wacz", "manifest", "media", "register", "record")
 WARC_NAME = re.compile(r"^(?P<account>.+)-(?P<run>\d{8}T\d{6}Z-[0-9a-f]+)\.warc\.gz$")
-UNSCOPED_WHOLE_MIN = 6  # outside any item's node, a whole string equal to a culled text is replaced from this length
-UNSCOPED_PART_MIN = 12  # ... and a culled text inside a longer string from this length
 RENDER_RESOURCE_LIMIT = 200 * 1024 * 1024
 
 TOMBSTONE_SCHEMA = pa.schema([
@@ -151,10 +147,6 @@ def select_items(archive: Path, year: int, as_of: date) -> Selection:
 
 def text_sha256(text: str | None) -> str:
     return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
-
-
-def local_time(moment: datetime | None) -> str:
-    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 # ------------------------------------------------------------------------------------------- the plan
@@ -236,334 +228,6 @@ def _user() -> str:
         return getpass.getuser()
     except Exception:  # noqa: BLE001 (no user name is not a reason to stop)
         return ""
-
-
-# ------------------------------------------------------------------------------------------- redaction
-
-
-@dataclass
-class Culled:
-    texts: tuple[str, ...]
-    authors: tuple[str, ...]
-
-
-class Redactor:
-    """Decides, string by string, what of a payload belongs to a culled item (see the module docstring)."""
-
-    PRIORITY = ("legacy_fbid", "item_id", "post_id", "id")
-
-    def __init__(self, culled: dict[str, Culled], known_ids: set[str], preserved_texts: Iterable[str]):
-        self.culled = culled
-        self.known = {i for i in known_ids | set(culled) if i and len(i) >= 4}
-        preserved = list(preserved_texts)
-        texts = sorted({t for c in culled.values() for t in c.texts if t and t.strip()}, key=len, reverse=True)
-        self.unambiguous = [t for t in texts if not any(t in p for p in preserved)]
-        self.ambiguous = [t for t in texts if t not in self.unambiguous]
-        self.replaced = 0
-        self.left_ambiguous = 0
-
-    def owner(self, candidates: list[tuple[str, str]]) -> str | None:
-        """The item a JSON object / HTML element belongs to: one of its own plain values is a known id."""
-        hits = [(name, value) for name, value in candidates if value in self.known]
-        if not hits:
-            return None
-        for key in self.PRIORITY:
-            for name, value in hits:
-                if name == key:
-                    return value
-        return hits[0][1]
-
-    def value(self, value: str, owner: str | None, loose: bool = False) -> str | None:
-        """The redacted string, or None if nothing of it is culled content."""
-        if MARK in value and not value.replace(MARK, "").strip():
-            return None
-        if owner is not None:
-            item = self.culled.get(owner)
-            if item is None:
-                return None  # a preserved item's own content: never touched
-            new = value
-            for text in sorted(item.texts, key=len, reverse=True):
-                if text and text in new:
-                    new = new.replace(text, MARK)
-            stripped = value.strip()
-            if new == value and stripped:
-                if stripped in item.authors:
-                    new = MARK
-                elif loose:  # a DOM text node: a cut ("…") or split part of the text
-                    part = stripped.rstrip("…").strip()
-                    if part and (len(part) >= 3 or part == stripped) and any(part in t for t in item.texts):
-                        new = MARK
-            if new != value:
-                self.replaced += 1
-                return new
-            return None
-        new = value
-        for text in self.unambiguous:
-            if (new.strip() == text and len(text) >= UNSCOPED_WHOLE_MIN) or (len(text) >= UNSCOPED_PART_MIN
-                                                                              and text in new):
-                new = new.replace(text, MARK)
-        for text in self.ambiguous:
-            if new.strip() == text or (len(text) >= UNSCOPED_PART_MIN and text in new):
-                self.left_ambiguous += 1
-        if new != value:
-            self.replaced += 1
-            return new
-        return None
-
-    def loose_text(self, text: str) -> str:
-        """A payload that could not be parsed: replace only unambiguous texts, in their escaped forms too."""
-        for t in self.unambiguous:
-            if len(t) < UNSCOPED_PART_MIN:
-                continue
-            for form in {t, json.dumps(t)[1:-1], json.dumps(t, ensure_ascii=False)[1:-1], html.escape(t),
-                         html.escape(t, quote=False)}:
-                if form in text:
-                    self.replaced += text.count(form)
-                    text = text.replace(form, MARK)
-        return text
-
-
-# --- JSON with positions
-
-
-_J_STR = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_J_NUM = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
-_J_WS = re.compile(r"[ \t\n\r]*")
-_J_LIT = ("true", "false", "null")
-
-
-class _JsonSpans:
-    """A JSON reader that keeps where each string is, so it can be replaced in place."""
-
-    def __init__(self, text: str, pos: int = 0):
-        self.s = text
-        self.i = pos
-
-    def ws(self) -> None:
-        self.i = _J_WS.match(self.s, self.i).end()
-
-    def value(self, depth: int = 0):
-        if depth > 400:
-            raise ValueError("too deep")
-        self.ws()
-        c = self.s[self.i:self.i + 1]
-        if c == "{":
-            self.i += 1
-            pairs = []
-            self.ws()
-            if self.s.startswith("}", self.i):
-                self.i += 1
-                return ("o", pairs)
-            while True:
-                self.ws()
-                key = self.value(depth + 1)
-                if key[0] != "s":
-                    raise ValueError("object key is not a string")
-                self.ws()
-                if not self.s.startswith(":", self.i):
-                    raise ValueError("':' expected")
-                self.i += 1
-                pairs.append((key[3], self.value(depth + 1)))
-                self.ws()
-                if self.s.startswith(",", self.i):
-                    self.i += 1
-                elif self.s.startswith("}", self.i):
-                    self.i += 1
-                    return ("o", pairs)
-                else:
-                    raise ValueError("',' or '}' expected")
-        if c == "[":
-            self.i += 1
-            items = []
-            self.ws()
-            if self.s.startswith("]", self.i):
-                self.i += 1
-                return ("a", items)
-            while True:
-                items.append(self.value(depth + 1))
-                self.ws()
-                if self.s.startswith(",", self.i):
-                    self.i += 1
-                elif self.s.startswith("]", self.i):
-                    self.i += 1
-                    return ("a", items)
-                else:
-                    raise ValueError("',' or ']' expected")
-        if c == '"':
-            m = _J_STR.match(self.s, self.i)
-            if not m:
-                raise ValueError("unterminated string")
-            self.i = m.end()
-            return ("s", m.start(), m.end(), json.loads(m.group()))
-        m = _J_NUM.match(self.s, self.i)
-        if m and m.end() > self.i:
-            self.i = m.end()
-            return ("p", m.group())
-        for lit in _J_LIT:
-            if self.s.startswith(lit, self.i):
-                self.i += len(lit)
-                return ("p", lit)
-        raise ValueError(f"unexpected {c!r} at {self.i}")
-
-
-def parse_json_documents(text: str, start: int = 0, end: int | None = None) -> list | None:
-    """Every JSON value in text[start:end] (one, or several one after another), or None if it is not JSON."""
-    end = len(text) if end is None else end
-    reader = _JsonSpans(text[:end], start)
-    reader.ws()
-    if text.startswith("for (;;);", reader.i):
-        reader.i += len("for (;;);")
-    docs = []
-    try:
-        while True:
-            reader.ws()
-            if reader.i >= end:
-                return docs or None
-            docs.append(reader.value())
-    except (ValueError, RecursionError):
-        return None
-
-
-def redact_json(text: str, docs: list, redactor: Redactor, owner: str | None, in_script: bool = False,
-                edits: list | None = None) -> list:
-    """Edits (start, end, replacement) for the culled strings in parsed JSON documents."""
-    edits = [] if edits is None else edits
-
-    def encode(new: str, raw: str) -> str:
-        out = json.dumps(new, ensure_ascii="\\u" in raw)
-        if in_script:
-            out = out.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-        return out
-
-    def walk(node, current: str | None) -> None:
-        kind = node[0]
-        if kind == "o":
-            plain = [(k, v[3] if v[0] == "s" else v[1]) for k, v in node[1] if v[0] in ("s", "p")]
-            mine = redactor.owner(plain) or current
-            for _, child in node[1]:
-                walk(child, mine)
-        elif kind == "a":
-            for child in node[1]:
-                walk(child, current)
-        elif kind == "s":
-            new = redactor.value(node[3], current)
-            if new is not None:
-                edits.append((node[1], node[2], encode(new, text[node[1]:node[2]])))
-
-    for doc in docs:
-        walk(doc, owner)
-    return edits
-
-
-def apply_edits(text: str, edits: list[tuple[int, int, str]]) -> str:
-    out, pos = [], 0
-    for start, end, replacement in sorted(edits):
-        if start < pos:
-            continue
-        out.append(text[pos:start])
-        out.append(replacement)
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
-
-
-# --- HTML with positions
-
-_H_TAG = re.compile(
-    r"<!--.*?-->|<![^>]*>|<\?[^>]*>|</(?P<end>[A-Za-z][\w:-]*)\s*>"
-    r"|<(?P<start>[A-Za-z][\w:-]*)(?P<attrs>(?:[^>\"']|\"[^\"]*\"|'[^']*')*)>", re.S)
-_H_ATTR = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?")
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
-RAW_TEXT = {"script", "style", "textarea", "title"}
-URL_ATTRS = {"href", "src", "srcset", "poster", "action", "data-progressive"}
-
-
-def redact_html(text: str, redactor: Redactor) -> str:
-    """The HTML with every culled text node, attribute and embedded JSON string replaced."""
-    edits: list[tuple[int, int, str]] = []
-    stack: list[tuple[str, str | None]] = []
-    pos = 0
-
-    def data(start: int, end: int, owner: str | None) -> None:
-        raw = text[start:end]
-        if not raw.strip():
-            return
-        new = redactor.value(html.unescape(raw), owner, loose=True)
-        if new is not None:
-            edits.append((start, end, html.escape(new, quote=False)))
-
-    while True:
-        m = _H_TAG.search(text, pos)
-        current = stack[-1][1] if stack else None
-        if (m.start() if m else len(text)) > pos:
-            data(pos, m.start() if m else len(text), current)
-        if not m:
-            break
-        pos = m.end()
-        if m.group("end"):
-            name = m.group("end").lower()
-            for n in range(len(stack) - 1, -1, -1):
-                if stack[n][0] == name:
-                    del stack[n:]
-                    break
-            continue
-        if not m.group("start"):
-            continue
-        name = m.group("start").lower()
-        attrs = []
-        base = m.start("attrs")
-        for a in _H_ATTR.finditer(m.group("attrs")):
-            if a.group(2) is None:
-                continue
-            quoted = a.group(2)
-            value = html.unescape(quoted[1:-1] if quoted[:1] in "\"'" else quoted)
-            attrs.append((a.group(1).lower(), value, base + a.start(2), base + a.end(2)))
-        mine = redactor.owner([(n, v) for n, v, _, _ in attrs]) or current
-        for attr_name, value, start, end in attrs:
-            if attr_name in URL_ATTRS:
-                continue
-            new = redactor.value(value, mine)
-            if new is not None:
-                edits.append((start, end, '"' + html.escape(new, quote=True) + '"'))
-        self_closing = m.group("attrs").rstrip().endswith("/")
-        if name in RAW_TEXT and not self_closing:
-            close = re.compile(rf"</{name}\s*>", re.I).search(text, pos)
-            content_end = close.start() if close else len(text)
-            if name == "script":
-                kind = next((v for n, v, _, _ in attrs if n == "type"), "").lower()
-                if "json" in kind:
-                    docs = parse_json_documents(text, pos, content_end)
-                    if docs is not None:
-                        redact_json(text, docs, redactor, mine, in_script=True, edits=edits)
-            elif name != "style":
-                data(pos, content_end, mine)
-            pos = close.end() if close else len(text)
-        elif name not in VOID and not self_closing:
-            stack.append((name, mine))
-    return apply_edits(text, edits)
-
-
-def redact_payload(payload: bytes, content_type: str, redactor: Redactor) -> bytes | None:
-    """The payload without culled content, or None if nothing in it is culled (or it is not text)."""
-    ct = content_type.lower()
-    if not any(k in ct for k in ("html", "json", "javascript", "text/plain", "xml")) and ct:
-        return None
-    try:
-        text = payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    stripped = text.lstrip()
-    if "html" in ct or stripped.startswith("<"):
-        new = redact_html(text, redactor)
-    else:
-        docs = parse_json_documents(text)
-        if docs is not None:
-            new = apply_edits(text, redact_json(text, docs, redactor, None))
-        elif "javascript" in ct:
-            return None  # script code: not searched (see Limitations in docs/retention.md)
-        else:
-            new = redactor.loose_text(text)
-    return None if new == text else new.encode("utf-8")
 
 
 # ------------------------------------------------------------------------------------------- WARC rewrite
@@ -1000,123 +664,6 @@ def apply(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None
     plan["finished_at"] = datetime.now(UTC).isoformat()
     save_plan(archive, plan)
     return plan
-
-
-# ------------------------------------------------------------------------------------------- gallringsdokument
-
-
-def _counts(plan: dict) -> tuple[Counter, Counter, Counter]:
-    categories = Counter(i["category"] for i in plan["items"])
-    rules = Counter(r for i in plan["items"] for r in i["rule_ids"])
-    types = Counter(i["item_type"] for i in plan["items"])
-    return categories, rules, types
-
-
-ITEM_HEADINGS = ["Objekt-id", "Plattform", "Konto", "År", "Typ", "Publicerad (svensk tid)", "Kategori", "Regler",
-                 "Gallringsbar från", "Textens SHA-256", "Mediefilernas SHA-256"]
-
-
-def _item_cells(i: dict) -> list[str]:
-    return [i["item_id"], i["platform"], i["account"], str(i["year"]), i["item_type"],
-            local_time(datetime.fromisoformat(i["published_at"])), i["category"], ", ".join(i["rule_ids"]),
-            i["cull_from"] or "", i["text_sha256"], " ".join(i["media_sha256"])]
-
-
-def _facts(plan: dict) -> list[tuple[str, str]]:
-    result = plan["result"]
-    culled_at = datetime.fromisoformat(result["culled_at"])
-    decision = plan["decision"]
-    return [
-        ("Gallrings-id", plan["cull_id"]),
-        ("Handlingsslag", f"Sociala medier: inlägg, kommentarer och svar, årgång {plan['year']}"),
-        ("Gallringsbeslut (handlings-id)", decision["id"]),
-        ("Beslutets rubrik", decision.get("title", "")),
-        ("Beslutets text", decision.get("text", "")),
-        ("Gallrat (datum och tid, svensk tid)", local_time(culled_at)),
-        ("Gallrat (UTC)", culled_at.strftime("%Y-%m-%dT%H:%M:%SZ")),
-        ("Gallringsbart per", plan["as_of"]),
-        ("Utfört av", plan["operator"]),
-        ("Användarkonto och dator", f"{plan['user']}@{plan['host']}"),
-        ("Pipeline och program", f"{plan['pipeline']}, {plan['software']}"),
-        ("Antal gallrade objekt", str(len(plan["items"]))),
-        ("Antal raderade mediefiler", str(len(result.get("media_deleted", [])))),
-        ("Ersatta förekomster i WARC", str(result.get("replacements", 0))),
-        ("Förekomster som inte kunde knytas till ett objekt och lämnades", str(result.get("ambiguous_left", 0))),
-    ]
-
-
-def _changed_files(plan: dict) -> list[tuple[str, str, str]]:
-    files = plan["result"]["files"]
-    rows = [("WARC (innehåll ersatt med [gallrad])", rel, f"SHA-256 före {before}, efter {after}")
-            for rel, (before, after) in sorted(files.get("warc_sha256", {}).items())]
-    rows += [("WACZ (återskapad)", rel, "") for rel in files.get("wacz", [])]
-    rows += [("Manifest (rader borttagna, förskjutningar uppdaterade)", rel, "") for rel in files.get("manifest", [])]
-    rows += [("Diarieföringslista (rader borttagna)", rel, "") for rel in files.get("register", [])]
-    rows += [("Mediefil (raderad)", loc, "") for loc in plan["result"].get("media_deleted", [])]
-    rows += [("Gravsten (tombstones)", rel, "") for rel in files.get("tombstones", [])]
-    return rows
-
-
-def gallring_csv(plan: dict) -> str:
-    """Semicolon-separated, UTF-8 with BOM (Excel): facts, counts, items and changed files, blank lines between."""
-    out = io.StringIO(newline="")
-    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    categories, rules, types = _counts(plan)
-    w.writerow(["Uppgift", "Värde"])
-    w.writerows(_facts(plan))
-    w.writerow([])
-    w.writerow(["Antal per", "Värde", "Antal"])
-    w.writerows([("Kategori", k, n) for k, n in sorted(categories.items())])
-    w.writerows([("Regel", k, n) for k, n in sorted(rules.items())])
-    w.writerows([("Typ", k, n) for k, n in sorted(types.items())])
-    w.writerow([])
-    w.writerow(ITEM_HEADINGS)
-    w.writerows(_item_cells(i) for i in plan["items"])
-    w.writerow([])
-    w.writerow(["Ändrad fil", "Sökväg", "Kontrollsumma"])
-    w.writerows(_changed_files(plan))
-    return "\ufeff" + out.getvalue()
-
-
-def gallring_html(plan: dict) -> str:
-    e = html.escape
-    categories, rules, types = _counts(plan)
-
-    def table(headings: list[str], rows: Iterable[Iterable[object]]) -> str:
-        head = "".join(f"<th>{e(h)}</th>" for h in headings)
-        body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in rows)
-        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-    facts = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _facts(plan))
-    count_rows = ([("Kategori", k, n) for k, n in sorted(categories.items())]
-                  + [("Regel", k, n) for k, n in sorted(rules.items())]
-                  + [("Typ", k, n) for k, n in sorted(types.items())])
-    return f"""<!doctype html>
-<html lang="sv">
-<head><meta charset="utf-8"><title>Gallringsdokument {e(plan['cull_id'])}</title>
-<style>body{{font-family:sans-serif;margin:2em;max-width:75em}}table{{border-collapse:collapse;margin:1em 0}}
-th,td{{border:1px solid #999;padding:.2em .5em;text-align:left;vertical-align:top;font-size:.9em}}
-td{{word-break:break-all}}</style></head>
-<body>
-<h1>Gallringsdokument</h1>
-<p>Dokumentation av gallring av sociala medier, årgång {plan['year']}, enligt gallringsbeslut
-(handlings-id) {e(plan['decision']['id'])}. Dokumentet ska diarieföras.</p>
-<h2>Vad som gallrats, när och av vem</h2>
-<table>{facts}</table>
-<h2>Under vilket beslut</h2>
-<p><strong>Handlings-id {e(plan['decision']['id'])}: {e(plan['decision'].get('title', ''))}</strong></p>
-<blockquote>{e(plan['decision'].get('text', ''))}</blockquote>
-<h2>Antal gallrade objekt per kategori, regel och typ</h2>
-{table(["Antal per", "Värde", "Antal"], count_rows)}
-<h2>Gallrade objekt</h2>
-<p>Texten och mediefilerna är förstörda; kvar finns identitet, kontrollsummor och skäl
-(gravsten i <code>manifest/tombstones/cull-{e(plan['cull_id'])}.parquet</code>).</p>
-{table(ITEM_HEADINGS, (_item_cells(i) for i in plan["items"]))}
-<h2>Ändrade filer</h2>
-{table(["Ändrad fil", "Sökväg", "Kontrollsumma"], _changed_files(plan))}
-</body>
-</html>
-"""
 
 
 # ------------------------------------------------------------------------------------------- command
