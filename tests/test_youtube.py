@@ -8,6 +8,7 @@ import re
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,7 +19,7 @@ from smarchive.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.platforms.base import CapturedResponse
-from smarchive.platforms.youtube import YouTubeAdapter, read_comments, read_player
+from smarchive.platforms.youtube import CommentInfo, YouTubeAdapter, comment_time, read_comments, read_player
 from smarchive.sandbox import youtube as sandbox_youtube
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
@@ -325,3 +326,15 @@ def test_consent_and_throttling_were_survived_without_warnings(pipeline_run: Pat
     assert any("/youtube/consent" in r.url for r in responses)
     runs = run_query(pipeline_run, "SELECT warnings, errors, accounts_failed FROM runs").to_pylist()
     assert runs == [{"warnings": [], "errors": [], "accounts_failed": []}]
+
+
+def test_a_relative_comment_time_counts_from_when_it_was_recorded() -> None:
+    """"för 2 veckor sedan" read from a WARC recorded on 1 March 2021 means mid-February 2021, whenever
+    the WARC is read."""
+    response = CapturedResponse(url="https://www.youtube.com/youtubei/v1/next", status=200,
+                                content_type="application/json", body=b"{}", warc_file="w", record_id="<urn:x>",
+                                offset=0, date="2021-03-01T10:00:00Z")
+    comment = CommentInfo(comment_id="c1", text="Tack!", author="@någon", author_channel_id="", is_creator=False,
+                          published_text="för 2 veckor sedan")
+    comment.response = response
+    assert comment_time(comment) == datetime(2021, 2, 15, 10, tzinfo=UTC)

@@ -15,7 +15,8 @@ commentEntityPayload) or the older commentRenderer. Anything not understood is s
 
 Times: a video's microformat publishDate is exact (with a UTC offset, or a bare date on older pages).
 A comment's time on the real site is relative only ("4 years ago"); it is resolved against the
-extraction time, an estimate. The sandbox adds an exact `publishedAt`, which wins when present.
+time the answer was recorded (its WARC-Date), an estimate. The sandbox adds an exact `publishedAt`,
+which wins when present.
 
 Year rule: a video belongs to the year of its publication in Europe/Stockholm time; comments and
 replies belong to their video's year.
@@ -783,15 +784,25 @@ def _post_item(video: VideoInfo, account: Account, complete: set[str]) -> Item:
     )
 
 
-def _comment_time(comment: CommentInfo) -> datetime:
+def comment_time(comment: CommentInfo) -> datetime:
     if comment.published_at:
         try:
             moment = datetime.fromisoformat(comment.published_at.replace("Z", "+00:00"))
             return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
         except ValueError:
             pass
-    # The real site says only "för 2 år sedan": an estimate from now (the capture time is not at hand here).
-    return resolve_relative(comment.published_text, datetime.now(UTC)) or datetime.now(UTC)
+    # The real site says only "för 2 år sedan": an estimate, counted from when the answer was recorded.
+    seen = recorded_at(comment.response)
+    return resolve_relative(comment.published_text, seen) or seen
+
+
+def recorded_at(response: CapturedResponse | None) -> datetime:
+    """The WARC-Date of the response (when the platform said "2 år sedan"); now if it is unknown."""
+    try:
+        moment = datetime.fromisoformat(response.date.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return datetime.now(UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _comment_item(comment: CommentInfo, video: VideoInfo, account: Account) -> Item:
@@ -801,6 +812,6 @@ def _comment_item(comment: CommentInfo, video: VideoInfo, account: Account) -> I
     return Item(
         id=comment.comment_id, parent_id=comment.parent_id, platform="youtube", account=account.id,
         item_type="reply" if comment.reply_level else "comment", author=comment.author, author_is_account=own,
-        published_at=_comment_time(comment), text=comment.text, permalink=permalink,
+        published_at=comment_time(comment), text=comment.text, permalink=permalink,
         source=_source(comment.response), post_id=video.video_id,
     )
