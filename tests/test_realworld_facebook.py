@@ -138,7 +138,7 @@ def test_adapter_extracts_timed_posts_from_basic_html() -> None:
                                 content_type="text/html; charset=utf-8", body=text.encode("utf-8"),
                                 warc_file="w", record_id="<urn:x>", offset=0)
     account = Account(id="facebook-nintendo", platform="facebook", name="Nintendo", url="", handle="Nintendo")
-    items = FacebookAdapter().extract([response], account, 2021)
+    items = sorted(FacebookAdapter().extract([response], account, 2021), key=lambda i: (i.published_at, i.id))
     assert [(i.id, i.item_type, i.author, i.author_is_account) for i in items] == [
         ("4193752747375813", "post", "Nintendo", True), ("4194934713924283", "post", "Nintendo", True)]
     assert items[0].published_at.isoformat() == "2021-06-04T15:11:22+00:00"

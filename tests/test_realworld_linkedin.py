@@ -80,7 +80,7 @@ def test_adapter_reads_a_recorded_guest_page(guest_posts) -> None:
                                 content_type="text/html; charset=utf-8", body=body, warc_file="w",
                                 record_id="<urn:x>", offset=0)
     account = Account(id="li-audiense", platform="linkedin", name="Audiense", url="", handle="audiense")
-    items = LinkedInAdapter().extract([response], account, 2024)
+    items = sorted(LinkedInAdapter().extract([response], account, 2024), key=lambda i: (i.published_at, i.id))
     # Only the company's own posts (the reposts of others' posts are not the account's).
     own = [p for p in guest_posts if p.author_url.split("?")[0].rstrip("/").endswith("/company/audiense")]
     assert own and [i.id for i in items] == sorted((p.activity_id for p in own),

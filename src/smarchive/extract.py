@@ -22,6 +22,7 @@ class StoredMedia:
 
 
 def extract_items(adapter: Adapter, warc_path: Path, account: Account, year: int, warc_name: str) -> list[Item]:
+    """The account's items of `year` in time order (adapters may return them in any order)."""
     items = adapter.extract(iter_responses(warc_path, warc_name), account, year)
     return sorted(items, key=lambda i: (i.published_at, i.id))
 

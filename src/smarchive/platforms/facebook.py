@@ -380,7 +380,6 @@ class FacebookAdapter:
         items = _merge(found)
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
         kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, account, pages)]
-        kept.sort(key=lambda raw: _thread_key(raw, items))
         return [_to_item(raw, account, pages, recorded) for raw in kept]
 
 
@@ -631,18 +630,6 @@ def _is_account(author: dict, account: Account, pages: dict[str, str]) -> bool:
     if account.handle:
         return handle.lower() == account.handle.lower()
     return _str(author.get("name")) == account.name
-
-
-def _thread_key(raw: _Found, items: dict[str, _Found]) -> tuple:
-    """Thread order: the post, then each comment followed by its replies, oldest first."""
-    post = items.get(raw.post_id)
-    head = (post.epoch if post else raw.epoch, raw.post_id)
-    if raw.item_type == "post":
-        return (*head, 0)
-    comment = items.get(raw.parent_id or "") if raw.item_type == "reply" else raw
-    anchor = (comment.epoch, comment.id) if comment else (raw.epoch, raw.parent_id or "")
-    own = (1, raw.epoch, raw.id) if raw.item_type == "reply" else (0, 0, "")
-    return (*head, 1, *anchor, *own)
 
 
 def _to_item(raw: _Found, account: Account, pages: dict[str, str], recorded: _RecordedMedia) -> Item:

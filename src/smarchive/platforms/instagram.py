@@ -304,7 +304,6 @@ class InstagramAdapter:
             self.notes.append(f"no Instagram posts in {pages} recorded page(s) and their JSON: an app shell "
                               "without its data (fetched without JavaScript), a login wall, or nothing published")
         kept = [raw for raw in items.values() if _belongs(raw, items, posts, account, year)]
-        kept.sort(key=lambda raw: _thread_key(raw, items))
         return [_to_item(raw, items, account, recorded) for raw in kept]
 
 
@@ -668,17 +667,6 @@ def _belongs(raw: _Found, items: dict[str, _Found], posts: dict[str, _Found], ac
     if raw.item_type == "reply" and raw.parent_id not in items:
         return False
     return _stockholm_year(post.epoch) == year
-
-
-def _thread_key(raw: _Found, items: dict[str, _Found]) -> tuple:
-    """Thread order: the post, then each comment followed by its replies, oldest first."""
-    post = items[raw.post_id]
-    head = (post.epoch, post.id)
-    if raw.item_type == "post":
-        return (*head, 0)
-    comment = items[raw.parent_id or ""] if raw.item_type == "reply" else raw
-    own = (1, raw.epoch, raw.id) if raw.item_type == "reply" else (0, 0, "")
-    return (*head, 1, comment.epoch, comment.id, *own)
 
 
 def _permalink(raw: _Found, items: dict[str, _Found]) -> str:

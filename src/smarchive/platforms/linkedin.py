@@ -277,7 +277,6 @@ class LinkedInAdapter:
         items = _merge(found)
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
         kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, account)]
-        kept.sort(key=lambda raw: _thread_key(raw, items))
         return [_to_item(raw, account, fetched) for raw in kept]
 
 
@@ -481,18 +480,6 @@ def _of_account(raw: _Found, posts: dict[str, _Found], account: Account) -> bool
     if post is None:
         return raw.item_type != "post"  # an orphan comment was recorded on the account's pages
     return _is_account(post, account)
-
-
-def _thread_key(raw: _Found, items: dict[str, _Found]) -> tuple:
-    """Thread order: the post, then each comment followed by its replies, oldest first."""
-    post = items.get(raw.post_id)
-    head = (post.ms if post else raw.ms, raw.post_id)
-    if raw.item_type == "post":
-        return (*head, 0)
-    comment = items.get(raw.parent_id or "") if raw.item_type == "reply" else raw
-    anchor = (comment.ms, comment.id) if comment else (raw.ms, raw.parent_id or "")
-    own = (1, raw.ms, raw.id) if raw.item_type == "reply" else (0, 0, "")
-    return (*head, 1, *anchor, *own)
 
 
 def _to_item(raw: _Found, account: Account, fetched: dict[str, str]) -> Item:
