@@ -108,9 +108,10 @@ RUN_SCHEMA = pa.schema([
     ("operator", pa.string()),
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
-# The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word, so a
-# search reads a few row groups instead of every text. published_at lets a search page fetch only the
-# items row groups of its time span. Rebuilt from an items file whenever it changes.
+# The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word (within
+# each run of TERMS_CHUNK items, so that building it takes bounded memory), so a search reads a few row
+# groups instead of every text. published_at lets a search page fetch only the items row groups of its
+# time span. Rebuilt from an items file whenever it changes.
 TERMS_SCHEMA = pa.schema([("term", pa.string()), ("platform", pa.string()), ("item_id", pa.string()),
                           ("year", pa.int32()), ("published_at", UTC_TS), ("run_id", pa.string())],
                          metadata={"smarchive.schema_version": SCHEMA_VERSION})
@@ -309,11 +310,29 @@ def term_table(items: pa.Table) -> pa.Table:
     return table.sort_by([("term", "ascending"), ("item_id", "ascending")])
 
 
+TERMS_CHUNK = 128 * 1024  # items per sorted run of the word index
+
+
 def write_terms(items_file: Path, items: pa.Table | None = None) -> Path:
-    """Write (or rebuild) the word index of one items file."""
-    columns = ["platform", "item_id", "year", "published_at", "run_id", "text"]
-    items = items if items is not None else pq.read_table(items_file, columns=columns)
-    return write_atomic(term_table(items), sidecar_path(items_file, "terms"), row_group_size=64 * 1024)
+    """Write (or rebuild) the word index of one items file, TERMS_CHUNK items at a time."""
+    if items is not None:
+        chunks = (items.slice(start, TERMS_CHUNK) for start in range(0, max(items.num_rows, 1), TERMS_CHUNK))
+    else:
+        columns = ["platform", "item_id", "year", "published_at", "run_id", "text"]
+        chunks = (pa.Table.from_batches([b]) for b in
+                  pq.ParquetFile(items_file).iter_batches(batch_size=TERMS_CHUNK, columns=columns))
+    path = sidecar_path(items_file, "terms")
+    tmp = path.with_name(f".{path.name}.part")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with pq.ParquetWriter(tmp, TERMS_SCHEMA, compression="zstd") as writer:
+            for chunk in chunks:
+                writer.write_table(term_table(chunk), row_group_size=64 * 1024)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
 
 
 class Summary:

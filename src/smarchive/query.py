@@ -4,7 +4,7 @@ Views:
     item_captures    every row of every run (an item captured twice appears twice)
     items            the latest capture of each item (per platform and item_id)
     runs             one row per run
-    terms            the word index (term, platform, item_id, year, published_at)
+    terms            the word index (term, platform, item_id, year, published_at, run_id)
     account_summary  per year, platform and account: counts of the items view (from the files' summaries)
 
 A result is read a page at a time (`limit`/`offset`), so the first page of a worklist over ten million
@@ -64,7 +64,7 @@ SELECT year, platform, account, count(*) AS items,
        count(*) FILTER (WHERE item_type = 'post') AS posts,
        count(*) FILTER (WHERE item_type = 'comment') AS comments,
        count(*) FILTER (WHERE item_type = 'reply') AS replies,
-       coalesce(sum(len(media_sha256)), 0) AS media,
+       coalesce(sum(len(media_sha256)), 0)::BIGINT AS media,
        count(*) FILTER (WHERE list_contains(tag_actions, 'register')) AS to_register,
        count(*) FILTER (WHERE list_contains(tag_actions, 'remove')) AS to_remove,
        count(*) FILTER (WHERE tag_retention = 'cull-eligible') AS cull_eligible,
@@ -100,6 +100,7 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the manifest views defined (empty views if nothing is captured yet)."""
     con = duckdb.connect(":memory:")
     con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
+    con.execute("SET parquet_metadata_cache = true")  # the footers read to define the views serve the query too
     files = item_files(archive)
     if files:
         con.execute(f"CREATE VIEW item_captures AS SELECT * FROM {_read(files)}")
