@@ -15,6 +15,7 @@ order read the first row groups only, and a lookup by id skips the row groups th
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -108,10 +109,9 @@ RUN_SCHEMA = pa.schema([
     ("operator", pa.string()),
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
-# The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word (within
-# each run of TERMS_CHUNK items, so that building it takes bounded memory), so a search reads a few row
-# groups instead of every text. published_at lets a search page fetch only the items row groups of its
-# time span. Rebuilt from an items file whenever it changes.
+# The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word, so a
+# search reads a few row groups instead of every text. published_at lets a search page fetch only the
+# items row groups of its time span. Rebuilt from an items file whenever it changes.
 TERMS_SCHEMA = pa.schema([("term", pa.string()), ("platform", pa.string()), ("item_id", pa.string()),
                           ("year", pa.int32()), ("published_at", UTC_TS), ("run_id", pa.string())],
                          metadata={"smarchive.schema_version": SCHEMA_VERSION})
@@ -291,47 +291,45 @@ def terms_path(items_file: Path) -> Path:
     return sidecar_path(items_file, "terms")
 
 
-def term_table(items: pa.Table) -> pa.Table:
-    """(word, platform, item_id, year, published_at, run_id) for every distinct lower-cased word of every
-    item's text, sorted by word."""
-    tokens = pc.split_pattern_regex(pc.utf8_lower(pc.fill_null(items.column("text"), "")), TOKEN_SEPARATORS)
-    words = pc.list_flatten(tokens)
-    rows = pc.list_parent_indices(tokens)
-    keep = pc.greater_equal(pc.utf8_length(words), 2)
-    pairs = pa.table({"term": words.filter(keep), "row": rows.filter(keep)}).group_by(["term", "row"]).aggregate([])
-    table = pa.table({
-        "term": pairs.column("term"),
-        "platform": pc.take(items.column("platform"), pairs.column("row")),
-        "item_id": pc.take(items.column("item_id"), pairs.column("row")),
-        "year": pc.take(items.column("year"), pairs.column("row")),
-        "published_at": pc.take(items.column("published_at"), pairs.column("row")),
-        "run_id": pc.take(items.column("run_id"), pairs.column("row")),
-    }, schema=TERMS_SCHEMA)
-    return table.sort_by([("term", "ascending"), ("item_id", "ascending")])
+# Built by DuckDB: splitting, de-duplicating and sorting millions of words is what it does fast, in two
+# threads, and within TERMS_MEMORY (it sorts on disk beyond that).
+TERMS_SQL = """
+COPY (
+    SELECT term, platform, item_id, year, published_at, run_id FROM (
+        SELECT unnest(list_distinct(regexp_split_to_array(lower(coalesce(text, '')), '{separators}'))) AS term,
+               platform, item_id, year, published_at, run_id
+        FROM read_parquet('{items}'))
+    WHERE length(term) >= 2
+    ORDER BY term, published_at, item_id
+) TO '{out}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536,
+              KV_METADATA {{'smarchive.schema_version': '{version}'}})
+"""
+TERMS_MEMORY = "600MB"
 
 
-TERMS_CHUNK = 128 * 1024  # items per sorted run of the word index
+def write_terms(items_file: Path) -> Path:
+    """Write (or rebuild) the word index of one items file: one row per distinct lower-cased word (two
+    characters or more) of each item's text, sorted by word, then time."""
+    import duckdb  # only the index needs it here
 
-
-def write_terms(items_file: Path, items: pa.Table | None = None) -> Path:
-    """Write (or rebuild) the word index of one items file, TERMS_CHUNK items at a time."""
-    if items is not None:
-        chunks = (items.slice(start, TERMS_CHUNK) for start in range(0, max(items.num_rows, 1), TERMS_CHUNK))
-    else:
-        columns = ["platform", "item_id", "year", "published_at", "run_id", "text"]
-        chunks = (pa.Table.from_batches([b]) for b in
-                  pq.ParquetFile(items_file).iter_batches(batch_size=TERMS_CHUNK, columns=columns))
     path = sidecar_path(items_file, "terms")
     tmp = path.with_name(f".{path.name}.part")
+    spill = path.with_name(f".{path.name}.sort")
     path.parent.mkdir(parents=True, exist_ok=True)
+    quote = lambda p: str(p).replace("'", "''")  # noqa: E731
+    con = duckdb.connect(":memory:")
     try:
-        with pq.ParquetWriter(tmp, TERMS_SCHEMA, compression="zstd") as writer:
-            for chunk in chunks:
-                writer.write_table(term_table(chunk), row_group_size=64 * 1024)
+        con.execute(f"SET memory_limit = '{TERMS_MEMORY}'")
+        con.execute(f"SET temp_directory = '{quote(spill)}'")
+        con.execute(TERMS_SQL.format(separators=TOKEN_SEPARATORS, items=quote(items_file), out=quote(tmp),
+                                     version=SCHEMA_VERSION))
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     return path
 
 
@@ -391,7 +389,7 @@ def write_summary(items_file: Path, summary: Summary | None = None) -> Path:
 
 def write_sidecars(items_file: Path, items: pa.Table | None = None) -> None:
     """Rebuild what is derived from an items file (word index, summary) after it is written or rewritten."""
-    write_terms(items_file, items)
+    write_terms(items_file)
     summary = None
     if items is not None:
         summary = Summary()
