@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -143,3 +144,24 @@ def test_cli_parquet_and_saved(sandbox_capture, tmp_path):
     assert pq.read_table(out).num_rows == 1
     bad = smarchive("query", "--archive", str(sandbox_capture.archive), "SELECT nonsense FROM items")
     assert bad.returncode == 2 and bad.stderr.startswith("smarchive: error: query failed")
+
+
+def test_reindex_rebuilds_an_old_or_lost_index(sandbox_capture, tmp_path):
+    archive = tmp_path / "archive"
+    shutil.copytree(sandbox_capture.archive / "manifest", archive / "manifest")
+    before = {p.relative_to(archive): pq.read_table(p) for p in sorted((archive / "manifest").glob(
+        "[st]*/**/*.parquet"))}
+    assert any("terms" in str(p) for p in before) and any("summaries" in str(p) for p in before)
+    for path in before:  # an index from an older smarchive: no run_id, no published_at; summaries lost
+        if path.parts[1] == "terms":
+            pq.write_table(before[path].select(["term", "platform", "item_id"]), archive / path)
+        else:
+            (archive / path).unlink()
+    search = ["query", "--archive", str(archive), "--saved", "search", "på"]
+    r = smarchive(*search)
+    assert r.returncode == 2 and "smarchive reindex" in r.stderr
+    r = smarchive("reindex", "--archive", str(archive))
+    assert r.returncode == 0, r.stderr
+    for path, table in before.items():
+        assert pq.read_table(archive / path).equals(table), path
+    assert smarchive(*search).returncode == 0

@@ -108,6 +108,21 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
                    "page, --limit 0 for all, or --format csv --out FILE", err=True)
 
 
+@cli.command()
+@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
+def reindex(archive: Path) -> None:
+    """Rebuild the word index and the summary of every manifest file (after a restore, or when this
+    smarchive's index format is newer than the archive's). The items files are not changed."""
+    from smarchive.manifest import item_files, write_sidecars
+
+    files = item_files(archive)
+    if not files:
+        raise SmarchiveError(f"no manifest files in {archive}")
+    for n, path in enumerate(files, 1):
+        write_sidecars(path)
+        click.echo(f"[{n}/{len(files)}] {path.relative_to(archive)}", err=True)
+
+
 def write_result(table, fmt: str, out_path: Path | None) -> None:  # noqa: ANN001 (pyarrow Table)
     if fmt == "parquet":
         if out_path is None:

@@ -208,6 +208,9 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
     `search_hits`, keeps the latest capture of each item and checks a phrase. For a page, only the first
     hits are taken (more if some fall out), and only the items row groups of their time span are read."""
     wanted = search_params(params["text"])
+    if "run_id" not in con.sql("SELECT * FROM terms LIMIT 0").columns:
+        raise SmarchiveError("this archive's word index is older than this smarchive: rebuild it with "
+                             "`smarchive reindex`")
     words = rarest_first(con, wanted["words"])
     params = {**params, **word_params(words), "phrase": wanted["phrase"], "from": None, "until": None}
     if limit is None:
