@@ -61,3 +61,12 @@ class RunJournal:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make the names in a folder (a file just created or renamed) survive a power cut."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
