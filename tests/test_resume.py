@@ -1,11 +1,13 @@
 """A run killed with SIGKILL at any point, then started again, finishes the job: nothing lost, nothing twice.
 
-The default suite kills at two points; `-m slow` runs the seeded fault-injection soak (20 kill points
+The default suite kills at three points (between accounts, mid-account, and mid-account with pages to
+keep); `-m slow` runs the seeded fault-injection soak (20 kill points
 per platform) and prints its figures.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -13,6 +15,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
@@ -20,7 +23,7 @@ import pytest
 from smarchive.query import run_query
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
-from smarchive.warc import iter_headers
+from smarchive.warc import SNAPSHOT_SCHEME, iter_headers
 
 from conftest import run_capture, write_pipeline
 
@@ -123,6 +126,42 @@ def test_killed_mid_capture_resumes(tmp_path):
     assert "resuming run" in again.stderr
     check_archive(archive, expected(SMALL, {"orebrokommun", "orebrokommunteckensprak"}))
     assert not list(archive.rglob("*.part")), "no half-written file is left where a reader would find it"
+
+
+def test_pages_done_before_the_kill_are_not_captured_again(tmp_path):
+    one = TWO_FACEBOOK.split("[[account]]")[1]
+    pipeline = write_pipeline(tmp_path, SMALL, "[[account]]" + one)
+    archive = tmp_path / "archive"
+    kill_when(start_capture(archive, pipeline), "post 2/")
+    staging = next((archive / "staging").glob("*/facebook-orebrokommun"))
+    assert list((staging / "proxy").glob("*.warc.gz.open")), "the killed proxy left its WARC open"
+    done = {page["item_id"]: page["url"]
+            for page in map(json.loads, (staging / "pages.jsonl").read_text().splitlines())}
+    assert len(done) >= 2, "posts 1 and 2 were written down before their progress lines"
+
+    again = run_capture(archive, pipeline, 2024)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"facebook-orebrokommun: resuming: {len(done)} page(s) captured before the interruption are kept" \
+        in again.stderr
+    for item_id in done:
+        assert f"{item_id}: already captured" in again.stderr
+    check_archive(archive, expected(SMALL, {"orebrokommun"}))
+    assert not (archive / "staging").exists() or not any((archive / "staging").iterdir())
+
+    [warc] = (archive / "warc" / "2024").glob("facebook-orebrokommun-*.warc.gz")
+    check = subprocess.run([Path(sys.executable).parent / "warcio", "check", "-v", warc], capture_output=True,
+                           text=True)
+    assert check.returncode == 0, check.stdout[-2000:]
+    records = [headers for _, headers in iter_headers(warc)]
+    ids = {h["WARC-Record-ID"] for h in records}
+    for item_id, url in done.items():
+        # by path: the sandbox listens on a new port after the restart
+        pages = [h for h in records if h["WARC-Type"] == "response"
+                 and urlsplit(h.get("WARC-Target-URI", "")).path == urlsplit(url).path]
+        assert len(pages) == 1, f"{url} was fetched again on resume ({len(pages)} captures)"
+        snaps = [h for h in records if h.get("WARC-Target-URI") == SNAPSHOT_SCHEME + url]
+        assert len(snaps) == 1 and snaps[0]["WARC-Smarchive-Item"] == item_id
+        assert snaps[0]["WARC-Refers-To"] == pages[0]["WARC-Record-ID"] and pages[0]["WARC-Record-ID"] in ids
 
 
 PLATFORMS = {
