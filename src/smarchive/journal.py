@@ -152,19 +152,19 @@ class PageJournal:
 
     def keep(self, kept: dict[str, int]) -> int:
         """Forget the pages whose records or snapshots are not all there (`kept`: WARC name -> bytes
-        kept), rewriting the journal. Returns how many pages remain."""
+        kept). The journal is rewritten (also dropping a line the kill cut short, which new lines
+        would otherwise be appended to). Returns how many pages remain."""
         whole = [p for p in self.pages if kept.get(p.warc, -1) >= p.warc_size
                  and (self.staging / p.html).is_file() and (self.staging / p.png).is_file()]
-        if len(whole) != len(self.pages):
-            tmp = self.path.with_name(f".{self.path.name}.part")
-            tmp.write_text("".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in whole),
-                           encoding="utf-8")
-            with open(tmp, "rb") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-            self.pages, self.snapshots, self._done = [], [], set()
-            for page in whole:
-                self._remember(page)
+        tmp = self.path.with_name(f".{self.path.name}.part")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write("".join(json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in whole))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        self.pages, self.snapshots, self._done = [], [], set()
+        for page in whole:
+            self._remember(page)
         return len(self.pages)
 
     def _remember(self, page: DonePage) -> None:
