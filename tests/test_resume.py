@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -194,7 +195,7 @@ handle = "{handle}"
     duration = time.monotonic() - t0
     assert baseline.returncode == 0
     rng = random.Random(f"kill-{platform}")
-    figures = {"kill points": 0, "items compared": 0, "lost": 0, "duplicated": 0}
+    figures = {"kill points": 0, "items compared": 0, "lost": 0, "duplicated": 0, "pages kept on resume": 0}
     for n in range(20):
         archive = tmp_path / f"archive-{n}"
         delay = rng.uniform(0.2, duration)
@@ -204,6 +205,8 @@ handle = "{handle}"
             kill(proc)
             again = run_capture(archive, pipeline, 2024)
             assert again.returncode == 0, again.stderr[-2000:]
+            kept = re.search(r"resuming: (\d+) page\(s\)", again.stderr)
+            figures["pages kept on resume"] += int(kept.group(1)) if kept else 0
         else:  # it finished before the kill point: nothing to resume (a second run would be a new capture)
             assert proc.returncode == 0
         result = check_archive(archive, want)
