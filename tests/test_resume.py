@@ -254,6 +254,7 @@ def test_chromium_crash_mid_page_is_survived(tmp_path):
     rest = proc.stderr.read()
     assert proc.wait(timeout=300) == 0, "".join(seen) + rest
     assert "Chromium crashed" in rest and "capturing the account anew" in rest
+    assert "post 1/4" in "".join(seen) and "already captured" in rest, "the second browser skips pages done"
     runs = run_query(archive, "SELECT warnings FROM runs").to_pylist()
     assert any("Chromium crashed" in w for w in runs[0]["warnings"])
     check_archive(archive, expected(SMALL, {"orebrokommun"}))
