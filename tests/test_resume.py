@@ -1,8 +1,8 @@
 """A run killed with SIGKILL at any point, then started again, finishes the job: nothing lost, nothing twice.
 
-The default suite kills at three points (between accounts, mid-account, and mid-account with pages to
-keep); `-m slow` runs the seeded fault-injection soak (20 kill points
-per platform) and prints its figures.
+The default suite kills between accounts and twice mid-account (checking there that the pages captured
+before the kill are kept, not fetched again), and kills Chromium under a capture; `-m slow` runs the
+seeded fault-injection soak (20 kill points per platform) and prints its figures.
 """
 
 from __future__ import annotations
