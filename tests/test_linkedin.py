@@ -278,6 +278,9 @@ class _Context:
     def throttled(self, what: str, retry_after: str | None) -> None:
         time.sleep(float(retry_after or 1))
 
+    def already_captured(self, item_id: str) -> bool:
+        return False
+
     def snapshot(self, page, item_id: str) -> None:  # noqa: ANN001
         pass
 

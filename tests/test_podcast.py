@@ -211,6 +211,9 @@ class Context:
         self.waits.append(what)
         time.sleep(float(retry_after or 1))
 
+    def already_captured(self, item_id: str) -> bool:
+        return False
+
     def snapshot(self, page: Page, item_id: str) -> None:
         self.snapshots.append(item_id)
 

@@ -1,18 +1,22 @@
 """A run killed with SIGKILL at any point, then started again, finishes the job: nothing lost, nothing twice.
 
-The default suite kills at two points; `-m slow` runs the seeded fault-injection soak (20 kill points
-per platform) and prints its figures.
+The default suite kills between accounts and twice mid-account (checking there that the pages captured
+before the kill are kept, not fetched again), and kills Chromium under a capture; `-m slow` runs the
+seeded fault-injection soak (20 kill points per platform) and prints its figures.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pyarrow.parquet as pq
 import pytest
@@ -20,7 +24,7 @@ import pytest
 from smarchive.query import run_query
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
-from smarchive.warc import iter_headers
+from smarchive.warc import SNAPSHOT_SCHEME, iter_headers
 
 from conftest import run_capture, write_pipeline
 
@@ -125,6 +129,42 @@ def test_killed_mid_capture_resumes(tmp_path):
     assert not list(archive.rglob("*.part")), "no half-written file is left where a reader would find it"
 
 
+def test_pages_done_before_the_kill_are_not_captured_again(tmp_path):
+    one = TWO_FACEBOOK.split("[[account]]")[1]
+    pipeline = write_pipeline(tmp_path, SMALL, "[[account]]" + one)
+    archive = tmp_path / "archive"
+    kill_when(start_capture(archive, pipeline), "post 2/")
+    staging = next((archive / "staging").glob("*/facebook-orebrokommun"))
+    assert list((staging / "proxy").glob("*.warc.gz.open")), "the killed proxy left its WARC open"
+    done = {page["item_id"]: page["url"]
+            for page in map(json.loads, (staging / "pages.jsonl").read_text().splitlines())}
+    assert len(done) >= 2, "posts 1 and 2 were written down before their progress lines"
+
+    again = run_capture(archive, pipeline, 2024)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert f"facebook-orebrokommun: resuming: {len(done)} page(s) captured before the interruption are kept" \
+        in again.stderr
+    for item_id in done:
+        assert f"{item_id}: already captured" in again.stderr
+    check_archive(archive, expected(SMALL, {"orebrokommun"}))
+    assert not (archive / "staging").exists() or not any((archive / "staging").iterdir())
+
+    [warc] = (archive / "warc" / "2024").glob("facebook-orebrokommun-*.warc.gz")
+    check = subprocess.run([Path(sys.executable).parent / "warcio", "check", "-v", warc], capture_output=True,
+                           text=True)
+    assert check.returncode == 0, check.stdout[-2000:]
+    records = [headers for _, headers in iter_headers(warc)]
+    ids = {h["WARC-Record-ID"] for h in records}
+    for item_id, url in done.items():
+        # by path: the sandbox listens on a new port after the restart
+        pages = [h for h in records if h["WARC-Type"] == "response"
+                 and urlsplit(h.get("WARC-Target-URI", "")).path == urlsplit(url).path]
+        assert len(pages) == 1, f"{url} was fetched again on resume ({len(pages)} captures)"
+        snaps = [h for h in records if h.get("WARC-Target-URI") == SNAPSHOT_SCHEME + url]
+        assert len(snaps) == 1 and snaps[0]["WARC-Smarchive-Item"] == item_id
+        assert snaps[0]["WARC-Refers-To"] == pages[0]["WARC-Record-ID"] and pages[0]["WARC-Record-ID"] in ids
+
+
 PLATFORMS = {
     "facebook": ("facebook-orebrokommun", "/facebook/orebrokommun", "orebrokommun"),
     "instagram": ("instagram-orebrokommun", "/instagram/orebrokommun/", "orebrokommun"),
@@ -155,7 +195,7 @@ handle = "{handle}"
     duration = time.monotonic() - t0
     assert baseline.returncode == 0
     rng = random.Random(f"kill-{platform}")
-    figures = {"kill points": 0, "items compared": 0, "lost": 0, "duplicated": 0}
+    figures = {"kill points": 0, "items compared": 0, "lost": 0, "duplicated": 0, "pages kept on resume": 0}
     for n in range(20):
         archive = tmp_path / f"archive-{n}"
         delay = rng.uniform(0.2, duration)
@@ -165,6 +205,8 @@ handle = "{handle}"
             kill(proc)
             again = run_capture(archive, pipeline, 2024)
             assert again.returncode == 0, again.stderr[-2000:]
+            kept = re.search(r"resuming: (\d+) page\(s\)", again.stderr)
+            figures["pages kept on resume"] += int(kept.group(1)) if kept else 0
         else:  # it finished before the kill point: nothing to resume (a second run would be a new capture)
             assert proc.returncode == 0
         result = check_archive(archive, want)
@@ -212,6 +254,7 @@ def test_chromium_crash_mid_page_is_survived(tmp_path):
     rest = proc.stderr.read()
     assert proc.wait(timeout=300) == 0, "".join(seen) + rest
     assert "Chromium crashed" in rest and "capturing the account anew" in rest
+    assert "post 1/4" in "".join(seen) and "already captured" in rest, "the second browser skips pages done"
     runs = run_query(archive, "SELECT warnings FROM runs").to_pylist()
     assert any("Chromium crashed" in w for w in runs[0]["warnings"])
     check_archive(archive, expected(SMALL, {"orebrokommun"}))

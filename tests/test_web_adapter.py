@@ -132,6 +132,9 @@ class Context:
     def throttled(self, what: str, retry_after: str | None) -> None:
         time.sleep(1)
 
+    def already_captured(self, item_id: str) -> bool:
+        return False
+
     def snapshot(self, page: Page, item_id: str) -> None:
         self.snapshots.append(page.content())
 

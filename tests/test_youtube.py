@@ -81,6 +81,9 @@ class RecordingContext:
 
         time.sleep(float(retry_after or 1))
 
+    def already_captured(self, item_id: str) -> bool:
+        return False
+
     def snapshot(self, page: Page, item_id: str) -> None:
         assert page.locator("#comments").count() == 1
         assert page.get_by_role("button", name="Visa mer").count() == 0, "description left cut"

@@ -3,6 +3,12 @@
 For each account: start a recording proxy, launch Chromium routed through it, let the platform
 adapter browse (consent, scrolling, expanding, permalinks), then assemble the kept WARC from the
 proxy's records plus the DOM snapshots and screenshots the adapter asked for.
+
+Every page done (snapshot taken, its records flushed to disk by the proxy) is written down in the
+account's page journal (journal.PageJournal). A capture killed half-way and started again keeps
+those pages: the killed proxy's WARC is cut after the last page done and copied into the kept WARC
+with the new attempt's records, and the adapter skips those pages (listing pages are browsed again
+to find the rest).
 """
 
 from __future__ import annotations
@@ -22,10 +28,12 @@ from playwright.sync_api import Error as PlaywrightError
 from smarchive import __version__, dependency_version
 from smarchive.browser import launch_options
 from smarchive.errors import CaptureError, SmarchiveError
+from smarchive.journal import PageJournal
 from smarchive.model import Account
 from smarchive.platforms.base import Adapter
 from smarchive.recorder import Recorder
 from smarchive.warc import SCREENSHOT_SCHEME, SNAPSHOT_SCHEME, Snapshot, WarcAssembler, format_warcinfo, warc_date
+from smarchive.warc import salvage as salvage_warc
 
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 16_384  # Chromium's own texture limit; taller pages are cut (and said so)
@@ -107,10 +115,15 @@ THROTTLED = (429, 500, 502, 503, 504)
 
 
 class AccountSession:
-    """The CaptureContext an adapter sees: browser context, year, and snapshot/progress hooks."""
+    """The CaptureContext an adapter sees: browser context, year, and snapshot/progress hooks.
+
+    With `pages` (and the `recorder` whose records they are), every snapshot marks its page done in
+    the page journal, and already_captured() answers from it.
+    """
 
     def __init__(self, account: Account, account_url: str, year: int, context: BrowserContext | None,
-                 staging: Path, progress: Callable[[str], None], budget: RetryBudget | None = None):
+                 staging: Path, progress: Callable[[str], None], budget: RetryBudget | None = None,
+                 pages: PageJournal | None = None, recorder: Recorder | None = None):
         self.account = account
         self.account_url = account_url
         self.year = year
@@ -120,6 +133,11 @@ class AccountSession:
         self.budget = budget or RetryBudget()
         self.snapshots: list[Snapshot] = []
         self.warnings: list[str] = []
+        self._pages = pages
+        self._recorder = recorder
+
+    def already_captured(self, item_id: str) -> bool:
+        return self._pages is not None and self._pages.done(item_id)
 
     def goto(self, page: Page, url: str, wait_until: str = "load") -> Response | None:
         while True:
@@ -150,7 +168,14 @@ class AccountSession:
                             clip={"x": 0, "y": 0, "width": width, "height": MAX_SCREENSHOT_HEIGHT})
             self.warn(f"{page.url}: page is {height} px tall; screenshot covers the top {MAX_SCREENSHOT_HEIGHT} px "
                       "(the DOM snapshot has all of it)")
-        self.snapshots.append(Snapshot(item_id, page.url, warc_date(), html_path, png_path))
+        snapshot = Snapshot(item_id, page.url, warc_date(), html_path, png_path)
+        self.snapshots.append(snapshot)
+        if self._pages is not None:
+            mark = self._recorder.flush() if self._recorder is not None else None
+            if mark is None and self._recorder is not None:
+                self.progress(f"{item_id}: the recorder is slow to write; this page is captured again if the run "
+                              "is interrupted")
+            self._pages.record(snapshot, mark)
 
     def progress(self, message: str) -> None:
         self._progress(f"{self.account.id}: {message}")
@@ -197,25 +222,29 @@ class BrowserCrashed(Exception):
 def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_url: str, info: JobInfo,
                     staging: Path, warc_path: Path, progress: Callable[[str], None],
                     storage_state: dict | None = None, budget: RetryBudget | None = None,
-                    record: bool = True) -> AccountCaptureResult:
+                    record: bool = True, keep_staging: bool = False) -> AccountCaptureResult:
     """Capture one account into `warc_path`. Raises CaptureError/SmarchiveError if it cannot be done.
 
     `storage_state` is a logged-in browser state (from `smarchive login`): its cookies are sent by
-    the browser but removed from every WARC record. If Chromium crashes, it is started again and the
-    account browsed again from the start (once); what the first attempt recorded stays in the WARC.
+    the browser but removed from every WARC record. If `staging` holds the page journal of a killed
+    attempt at this capture, the pages it captured are kept and not browsed again. If Chromium
+    crashes, it is started again (once) and the adapter goes over the account again, skipping the
+    pages already done; what the first browser recorded stays in the WARC.
     record=False browses the same way with no recording proxy and writes no WARC (benchmarks/capture.py
-    measures what recording costs).
+    measures what recording costs). keep_staging=True leaves the staging folder (with its page
+    journal) for the caller to delete once the account's outputs are safe.
     """
-    if staging.exists():
-        shutil.rmtree(staging)
+    pages = resume_pages(staging, account.id, progress) if record else None
+    if not record:
+        shutil.rmtree(staging, ignore_errors=True)
     recorder = Recorder(staging / "proxy", prefix=account.id).start() if record else None
     raw_warcs: list[Path] = []
     crashes: list[str] = []
     try:
         for attempt in range(1, MAX_BROWSER_STARTS + 1):
-            snapshots_dir = staging / f"snapshots-{attempt}"
-            snapshots_dir.mkdir(parents=True)
-            session = AccountSession(account, account_url, info.year, None, snapshots_dir, progress, budget)
+            snapshots_dir = new_folder(staging, "snapshots")
+            session = AccountSession(account, account_url, info.year, None, snapshots_dir, progress, budget,
+                                     pages, recorder)
             try:
                 browser_version = browse(pw, adapter, session, recorder, storage_state)
                 break
@@ -223,18 +252,58 @@ def capture_account(pw: Playwright, adapter: Adapter, account: Account, account_
                 crashes.append(str(e))
                 if attempt == MAX_BROWSER_STARTS:
                     raise CaptureError(f"{account.id}: Chromium crashed {attempt} times ({e})") from None
-                progress(f"{account.id}: Chromium crashed ({e}); starting it again and capturing the account anew")
+                kept = len(pages.snapshots) if pages else 0
+                progress(f"{account.id}: Chromium crashed ({e}); starting it again and capturing the account anew, "
+                         f"except the {kept} page(s) already captured")
     finally:
         if recorder is not None:
             raw_warcs = recorder.stop()
     result = AccountCaptureResult(account, warc_path, warnings=session.warnings, browser_version=browser_version)
-    result.warnings += [f"Chromium crashed ({c}); the account was captured again from the start" for c in crashes]
+    result.warnings += [f"Chromium crashed ({c}); the account was browsed again (pages already captured were kept)"
+                        for c in crashes]
+    snapshots = pages.snapshots if pages is not None else session.snapshots
     if record:
-        assemble_warc(result, raw_warcs, session.snapshots,
+        salvaged = sorted((staging / "salvaged").glob("*.warc.gz"))
+        assemble_warc(result, salvaged + raw_warcs, snapshots,
                       warcinfo_fields(info, account, account_url, browser_version))
-    result.snapshot_count = len(session.snapshots)
-    shutil.rmtree(staging, ignore_errors=True)
+    result.snapshot_count = len(snapshots)
+    if not keep_staging:
+        shutil.rmtree(staging, ignore_errors=True)
     return result
+
+
+def resume_pages(staging: Path, prefix: str, progress: Callable[[str], None]) -> PageJournal:
+    """The page journal of this capture, keeping what a killed attempt captured for good.
+
+    Each proxy WARC the killed attempt left (`*.warc.gz.open`, its last record maybe cut short) is cut
+    at the last page done and moved to `salvaged/`; records after that belong to a page not finished,
+    which is captured again. With no page done, the staging folder starts empty.
+    """
+    pages = PageJournal.load(staging)
+    if not pages.pages:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        return PageJournal(staging)
+    cuts = pages.cut_points()
+    for raw in sorted((staging / "proxy").glob(f"{prefix}-*.warc.gz*")):
+        name = raw.name.removesuffix(".open")
+        if name in cuts:
+            salvage_warc(raw, staging / "salvaged" / name, cuts[name])
+        raw.unlink()  # after the copy is in place: a kill in between only means salvaging it again
+    kept = {p.name: p.stat().st_size for p in (staging / "salvaged").glob("*.warc.gz")}
+    count = pages.keep(kept)
+    progress(f"{prefix}: resuming: {count} page(s) captured before the interruption are kept")
+    return pages
+
+
+def new_folder(parent: Path, stem: str) -> Path:
+    """parent/stem-N for the first N not used yet (snapshots of earlier attempts stay where they are)."""
+    n = 1
+    while (parent / f"{stem}-{n}").exists():
+        n += 1
+    folder = parent / f"{stem}-{n}"
+    folder.mkdir(parents=True)
+    return folder
 
 
 MAX_BROWSER_STARTS = 2

@@ -8,6 +8,7 @@ reported with their reason.
 from __future__ import annotations
 
 import secrets
+import shutil
 import sys
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -159,16 +160,24 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
                 # only means it is captured again, and its files (fixed names for this run) replaced.
                 report.manifest_files += write_items(archive, rows, report.run_id) if rows else []
                 journal.record(account.id, outcome_to_dict(outcome))
+                # Kept until now: a kill before the account is done resumes from its page journal.
+                shutil.rmtree(staging_folder(archive, report.run_id, account.id), ignore_errors=True)
                 report.outcomes.append(outcome)
                 say(f"{account.id}: {outcome.status}"
                     + (f": {outcome.message}" if outcome.message else f", {sum(outcome.items.values())} items"))
         report.finished_at = datetime.now(UTC)
         write_run(archive, run_row(report, pipeline))
         journal.finish()
+        shutil.rmtree(archive / "staging" / report.run_id, ignore_errors=True)
     finally:
         if progress is None:
             log.close()
     return report
+
+
+def staging_folder(archive: Path, run_id: str, account_id: str) -> Path:
+    """Where an account's capture keeps its proxy WARCs, snapshots and page journal until it is done."""
+    return archive / "staging" / run_id / account_id
 
 
 def outcome_to_dict(outcome: AccountOutcome) -> dict:
@@ -210,8 +219,8 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     try:
         url = resolve_url(account.url, sandbox_base)
         state = browser_state(pw, adapter, account, url, info.job, sandbox_login, say, logins)
-        result = capture_account(pw, adapter, account, url, info, archive / "staging" / info.run_id / account.id,
-                                 archive / warc_rel, say, storage_state=state)
+        result = capture_account(pw, adapter, account, url, info, staging_folder(archive, info.run_id, account.id),
+                                 archive / warc_rel, say, storage_state=state, keep_staging=True)
         say(f"{account.id}: WARC written, extracting items")
         items = extract_items(adapter, result.warc_path, account, info.year, str(warc_rel))
         captured_at = datetime.now(UTC)

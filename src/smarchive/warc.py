@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import os
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -226,6 +227,49 @@ def read_record_at(warc_path: Path, offset: int) -> tuple[dict[str, str], bytes]
         raw.seek(offset)
         record = next(iter(ArchiveIterator(raw)))
         return dict(record.rec_headers.headers), record.content_stream().read()
+
+
+def whole_members(path: Path, limit: int | None = None) -> int:
+    """Length of the longest prefix of a gzip file (up to `limit` bytes) made of complete members.
+
+    The proxy writes one gzip member per record; a killed process leaves the last one cut short.
+    zlib checks each member's CRC and length trailer, so a member that ends is a whole record.
+    """
+    good = position = 0
+    member = zlib.decompressobj(wbits=31)
+    with open(path, "rb") as f:
+        while limit is None or position < limit:
+            data = f.read(1 << 20 if limit is None else min(1 << 20, limit - position))
+            if not data:
+                break
+            while data:
+                try:
+                    member.decompress(data)
+                except zlib.error:
+                    return good
+                if not member.eof:
+                    position += len(data)
+                    break
+                position += len(data) - len(member.unused_data)
+                good, data = position, member.unused_data
+                member = zlib.decompressobj(wbits=31)
+    return good
+
+
+def salvage(raw: Path, out: Path, limit: int) -> int:
+    """Copy the whole records of a killed proxy's WARC, up to byte `limit`, to `out` (atomically).
+
+    Returns the length kept, which is less than `limit` only if the file lost data it had fsynced.
+    """
+    keep = whole_members(raw, limit)
+    tmp = out.with_name(f".{out.name}.part")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(raw, "rb") as src, open(tmp, "wb") as dst:
+        _copy_bytes(src, dst, keep)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, out)
+    return keep
 
 
 def gunzip_ok(path: Path) -> bool:

@@ -42,7 +42,13 @@ class CaptureContext(Protocol):
     account_url: str  # Account.url resolved (sandbox: URLs made absolute)
 
     def snapshot(self, page: Page, item_id: str) -> None:
-        """Record the page's DOM (HTML) and a full-page screenshot, tied to item_id."""
+        """Record the page's DOM (HTML) and a full-page screenshot, tied to item_id. Call it last, when
+        everything of the page is fetched and expanded: it marks the page done (see already_captured)."""
+
+    def already_captured(self, item_id: str) -> bool:
+        """True if item_id's page was snapshotted earlier in this capture: before the run was killed
+        (its records and snapshot are kept) or before Chromium crashed. Skip such pages. Listing pages
+        (timeline, grid, feed) are browsed again to find the others; only per-item pages are skipped."""
 
     def progress(self, message: str) -> None:
         """Tell the operator what is happening (shown on long work)."""

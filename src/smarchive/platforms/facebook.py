@@ -127,6 +127,9 @@ class FacebookAdapter:
         page = self._new_page(ctx)
         try:
             for number, (post_id, url) in enumerate(permalinks, start=1):
+                if ctx.already_captured(post_id):
+                    ctx.progress(f"post {number}/{len(permalinks)} {post_id}: already captured")
+                    continue
                 if not self._open(page, ctx, url, missing_ok=True):
                     ctx.warn(f"post {post_id} is no longer on Facebook ({url}); only the timeline shows it")
                     continue

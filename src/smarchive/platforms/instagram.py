@@ -150,6 +150,9 @@ class InstagramAdapter:
         try:
             watcher = _Watcher(page)
             for number, (post_id, url) in enumerate(chosen, start=1):
+                if ctx.already_captured(post_id):
+                    ctx.progress(f"post {number}/{len(chosen)} {post_id}: already captured")
+                    continue
                 self._open(ctx, page, url, BEHAVIOUR["post_ready"])
                 clicks = self._expand(ctx, page, watcher, post_id)
                 self._keep_videos(ctx, page, post_id)

@@ -120,6 +120,9 @@ class LinkedInAdapter:
         page = ctx.context.new_page()
         try:
             for number, (post_id, url) in enumerate(permalinks, start=1):
+                if ctx.already_captured(post_id):
+                    ctx.progress(f"post {number}/{len(permalinks)} {post_id}: already captured")
+                    continue
                 self._open(ctx, page, url)
                 self._wait_for_post(page, post_id)
                 clicks = self._expand(page, ctx, post_id)

@@ -105,9 +105,12 @@ class PodcastAdapter:
             if undated:
                 ctx.warn(f"{len(undated)} episode(s) without a readable pubDate, not archived: {undated[:5]}")
             ctx.progress(f"{feeds[0].title}: {len(episodes)} episode(s) of {ctx.year} in {len(feeds)} feed page(s)")
-            if feeds[0].link:
+            if feeds[0].link and not ctx.already_captured(_show_id(ctx)):
                 self._show_page(page, ctx, feeds[0].link)
             for number, episode in enumerate(episodes, start=1):
+                if ctx.already_captured(episode.guid):
+                    ctx.progress(f"episode {number}/{len(episodes)} {episode.guid}: already captured")
+                    continue
                 self._episode(page, ctx, episode)
                 ctx.progress(f"episode {number}/{len(episodes)} {episode.guid}: {episode.title[:60]}")
         finally:
@@ -153,16 +156,23 @@ class PodcastAdapter:
         grow_to_bottom(page, ctx, watch)
         sweep(page, ctx, watch)
         settle(page)
-        ctx.snapshot(page, f"show:{ctx.account.handle or ctx.account.id}")
+        ctx.snapshot(page, _show_id(ctx))
 
     def _episode(self, page: Page, ctx: CaptureContext, episode: Episode) -> None:
+        """The episode page, its artwork and audio; the snapshot last, as it marks the episode done."""
+        opened = False
         if episode.link:
             try:
                 open_page(page, ctx, episode.link)
                 settle(page)
-                ctx.snapshot(page, episode.guid)
+                opened = True
             except CaptureError as error:
                 ctx.warn(f"episode {episode.guid}: page not recorded: {error}")
+        self._media(page, ctx, episode)
+        if opened:
+            ctx.snapshot(page, episode.guid)
+
+    def _media(self, page: Page, ctx: CaptureContext, episode: Episode) -> None:
         if episode.artwork:
             self._fetch(page, ctx, episode.artwork, f"artwork of {episode.guid}")
         if not episode.enclosure_url:
@@ -316,6 +326,11 @@ def _date(value: str) -> datetime | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def _show_id(ctx: CaptureContext) -> str:
+    """The item id the show page's snapshot is tied to."""
+    return f"show:{ctx.account.handle or ctx.account.id}"
 
 
 def _of_year(episode: Episode, year: int) -> bool:

@@ -55,6 +55,9 @@ class WebAdapter:
     yields_items = False  # a page is context only: "no items found" is not a sign of a failed capture
 
     def capture(self, ctx: CaptureContext) -> None:
+        if ctx.already_captured(ctx.account_url):
+            ctx.progress(f"{ctx.account_url}: already captured")
+            return
         page = ctx.context.new_page()
         watch = PageWatch(page)  # before the first request, so the in-flight count is right
         try:

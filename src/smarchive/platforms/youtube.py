@@ -107,6 +107,10 @@ class YouTubeAdapter:
             ctx.progress(f"{len(candidates)} videos on the channel may be of {ctx.year}")
             done = 0
             for video_id, url in candidates:
+                if ctx.already_captured(video_id):  # of the year, or it would not have been captured
+                    ctx.progress(f"video {video_id}: already captured")
+                    done += 1
+                    continue
                 verdict = self._capture_video(ctx, page, video_id, url, start, end, failed)
                 if verdict == "older":
                     break  # the tab is newest first: everything after is older still
