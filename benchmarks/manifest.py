@@ -176,6 +176,12 @@ def time_queries(archive: Path) -> None:
         ("search 'vintern tack' (both words)", saved_query("search"), {"year": None, "text": "vintern tack"}),
         (f"search '\"{phrase}\"' (a phrase)", saved_query("search"), {"year": None, "text": f'"{phrase}"'}),
     ]
+    opened = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        connect(archive).close()
+        opened.append((time.perf_counter() - t0) * 1000)
+    print(f"  opening DuckDB and defining the views (part of every figure below): {statistics.median(opened):.1f} ms")
     print(f"  {'query':42s} {'first page':>12s} {'page 11':>12s} {'whole result':>24s}")
     for name, sql, params in saved:
         first, _ = time_query(archive, sql, params, PAGE + 1)

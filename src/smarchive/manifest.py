@@ -127,6 +127,11 @@ SUMMARY_SCHEMA = pa.schema([
 SUMMARY_COLUMNS = ["year", "platform", "account", "run_id", "item_type", "media_sha256", "tag_actions",
                    "tag_retention", "tag_needs_review", "captured_at"]
 SORT_KEYS = [("published_at", "ascending"), ("item_id", "ascending")]
+# Columns queries filter on: only these carry min/max statistics (the footer of a file read by every
+# query stays small; a text's min/max would be hundreds of bytes per row group, for no pruning).
+FILTERED = ["item_id", "platform", "account", "year", "item_type", "parent_id", "post_id", "author_is_account",
+            "published_at", "warc_file", "tag_category", "tag_retention", "tag_cull_from", "tag_access",
+            "tag_needs_review", "tag_decision", "run_id", "captured_at"]
 # Columns with a value (nearly) per row: a dictionary would only be built to be thrown away.
 UNIQUE_VALUED = {"item_id", "parent_id", "post_id", "author", "published_at", "text", "permalink", "warc_record_id",
                  "warc_offset", "source_url", "snapshot_record_id", "snapshot_offset", "screenshot_record_id",
@@ -208,6 +213,7 @@ def items_file_options(rows_per_group: int) -> dict:
     return {
         "compression": "zstd",
         "use_dictionary": [n for n in ITEM_SCHEMA.names if n not in UNIQUE_VALUED],
+        "write_statistics": FILTERED,
         "sorting_columns": pq.SortingColumn.from_ordering(ITEM_SCHEMA, SORT_KEYS),
         "bloom_filter_options": {"item_id": {"ndv": max(rows_per_group, 1024), "fpp": 0.01}},
     }

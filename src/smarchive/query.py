@@ -218,6 +218,7 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
         return _bind(con, sql, params).to_arrow_table().slice(offset)
     wanted_rows = offset + limit
     taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
+    con.execute("SET late_materialization_max_rows = 0")  # hits are four narrow columns: one scan is cheaper
     while True:
         hits = _bind(con, hits_sql(len(words), taken), params).to_arrow_table()
         if hits.num_rows:
