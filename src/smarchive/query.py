@@ -218,9 +218,10 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
         return _bind(con, sql, params).to_arrow_table().slice(offset)
     wanted_rows = offset + limit
     taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
-    con.execute("SET late_materialization_max_rows = 0")  # hits are four narrow columns: one scan is cheaper
     while True:
+        con.execute("SET late_materialization_max_rows = 0")  # hits are four narrow columns: one scan is cheaper
         hits = _bind(con, hits_sql(len(words), taken), params).to_arrow_table()
+        con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
         if hits.num_rows:
             params["from"], params["until"] = (hits.column("published_at")[0].as_py(),
                                                hits.column("published_at")[-1].as_py())
@@ -239,13 +240,19 @@ def run_query(archive: Path, sql: str, params: dict | None = None, limit: int | 
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
     con = connect(archive)
     try:
-        params = dict(params or {})
-        if params.get("text") is not None:
-            return search(con, sql, params, limit, offset)
-        if limit is not None or offset:
-            sql = paged(sql, limit, offset)
-        return _bind(con, sql, params).to_arrow_table()
+        return execute(con, sql, params, limit, offset)
     except duckdb.Error as e:
         raise SmarchiveError(f"query failed: {str(e).splitlines()[0]}") from None
     finally:
         con.close()
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None, limit: int | None = None,
+            offset: int = 0) -> pa.Table:
+    """run_query on a connection made by `connect` (kept open by a caller running several queries)."""
+    params = dict(params or {})
+    if params.get("text") is not None:
+        return search(con, sql, params, limit, offset)
+    if limit is not None or offset:
+        sql = paged(sql, limit, offset)
+    return _bind(con, sql, params).to_arrow_table()
