@@ -32,7 +32,8 @@ from smarchive.sandbox.web import SANDBOX_CREDENTIALS
 from smarchive.store import file_sha256
 from smarchive.tag import RetentionEngine
 
-SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition", "throttle_every")
+SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition", "throttle_every", "fail_every",
+                    "hang_every", "malformed_every", "hang_seconds")
 
 
 @dataclass

@@ -40,6 +40,11 @@ class SandboxConfig:
     edition: int = 0
     # Every n-th distinct page (or API call) is answered 429 once, with Retry-After: 1. 0 = never.
     throttle_every: int = 7
+    # Transient faults (sandbox/web.py Faults), once for every n-th distinct page or API answer; 0 = never.
+    fail_every: int = 0  # HTTP 500
+    hang_every: int = 0  # no answer for hang_seconds, then the answer
+    malformed_every: int = 0  # JSON/XML cut in half, status 200
+    hang_seconds: float = 35.0  # longer than a browser's 30 s navigation timeout
 
 
 @dataclass(frozen=True)
