@@ -31,7 +31,8 @@ def faults(world: World) -> Faults:
     found = world.runtime.get("faults")
     if not isinstance(found, Faults):
         c = world.config
-        found = world.runtime["faults"] = Faults(c.fail_every, c.hang_every, c.malformed_every, c.hang_seconds)
+        found = world.runtime["faults"] = Faults(c.fail_every, c.hang_every, c.malformed_every, c.hang_seconds,
+                                                 c.binary_every, broken_html=c.hostile)
     return found
 
 
