@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -174,3 +175,42 @@ def test_read_only_manifest_folder_is_refused_before_any_capture(tmp_path: Path)
     again = run_capture(archive, pipeline, 2024)
     assert again.returncode == 0, again.stderr[-3000:]
     check_archive(archive, expected(SMALL, {"orebrokommun"}))
+
+
+# ------------------------------------------------------------------------------------------------
+# Hostile or broken input: control characters, 1 MB of text, markup in text, a 50 MB file, broken
+# HTML on every page, bytes that are not UTF-8 where JSON is expected.
+
+MEASURED = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print(f"max-rss-kib {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}", file=sys.stderr)
+sys.exit(code)
+"""
+MAX_RSS_KIB = 1_200_000  # the largest process of the capture (Python or one of Chromium's); ~600 MB seen
+
+
+def test_hostile_content_is_stored_exactly_with_bounded_memory(tmp_path: Path) -> None:
+    from smarchive.sandbox.content import CONTROL_TEXT, HUGE_MEDIA_BYTES, HUGE_TEXT_CHARS, MARKUP_TEXT
+
+    settings = {**SMALL, "hostile": "true", "binary_every": 4}
+    pipeline = write_pipeline(tmp_path, settings, one_account("facebook"))
+    archive = tmp_path / "archive"
+    result = subprocess.run([sys.executable, "-c", MEASURED, sys.executable, "-m", "smarchive", "capture", "--year",
+                             "2024", "--pipeline", str(pipeline), "--archive", str(archive)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    want = expected({**SMALL, "hostile": True}, {"orebrokommun"})
+    check_archive(archive, want)  # every item, its text exactly as published
+    texts = {r["item_id"]: r["text"] for r in run_query(archive, "SELECT item_id, text FROM items").to_pylist()}
+    assert CONTROL_TEXT in texts.values() and MARKUP_TEXT in texts.values(), "NUL, ESC, CRLF, markup kept as written"
+    assert any(len(t) == HUGE_TEXT_CHARS for t in texts.values()), "1 MB of text whole"
+    stored = run_query(archive, "SELECT item_id, media_sha256 FROM items").to_pylist()
+    for row in stored:
+        published = want[("facebook", row["item_id"])]["media"]
+        assert sorted(row["media_sha256"] or []) == sorted(m["sha256"] for m in published)
+    assert any(f.stat().st_size >= HUGE_MEDIA_BYTES for f in (archive / "media").rglob("*") if f.is_file()), \
+        "the 50 MB image stored whole"
+    assert not [w for w in run_warnings(archive) if "unreadable" in w], "non-UTF-8 answers were fetched again"
+    rss = int(re.search(r"max-rss-kib (\d+)", result.stderr).group(1))
+    assert rss < MAX_RSS_KIB, f"a capture process grew to {rss // 1024} MiB"

@@ -184,7 +184,8 @@ HUGE_MEDIA_BYTES = 50 * 1024 * 1024
 
 def make_hostile(world: World) -> None:
     """The first account of each platform gets, in every year: a post of control characters (whose first
-    comment breaks markup), a post of 1 MB of text, and a 50 MB image (a PNG with trailing bytes)."""
+    comment breaks markup), a post of 1 MB of text; Facebook's, in the middle year (2024), one 50 MB image
+    (a PNG with trailing bytes)."""
     for platform, accounts in world.accounts.items():
         if not accounts:
             continue
@@ -192,18 +193,23 @@ def make_hostile(world: World) -> None:
         by_year: dict[int, list[WorldItem]] = {}
         for post in posts:
             by_year.setdefault(world.archive_year(post), []).append(post)
-        for year_posts in by_year.values():
+        for year, year_posts in by_year.items():
             if len(year_posts) >= 2:
                 _retext(world, year_posts[0], CONTROL_TEXT)
                 _retext(world, year_posts[1], _huge_text())
                 comments = world.children(year_posts[0].id)
                 if comments:
                     _retext(world, comments[0], MARKUP_TEXT)
-        images = [m for p in posts for m in p.media if world.media[m].content_type == "image/png"]
-        if images:
-            big = world.media[images[0]]
-            padding = random.Random(big.id).randbytes(HUGE_MEDIA_BYTES - len(big.data))
-            world.media[big.id] = replace(big, data=big.data + padding)  # bytes after IEND: still a valid PNG
+            images = [m for p in year_posts for m in p.media if world.media[m].content_type == "image/png"]
+            # One huge file is enough (the sandbox keeps its world in memory): Facebook, the middle year.
+            if images and platform == "facebook" and year == world.config.years[len(world.config.years) // 2]:
+                _make_huge(world, images[0])
+
+
+def _make_huge(world: World, media_id: str) -> None:
+    big = world.media[media_id]
+    padding = random.Random(big.id).randbytes(HUGE_MEDIA_BYTES - len(big.data))
+    world.media[big.id] = replace(big, data=big.data + padding)  # bytes after IEND: still a valid PNG
 
 
 def _huge_text() -> str:
