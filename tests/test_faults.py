@@ -192,6 +192,8 @@ MAX_RSS_KIB = 1_200_000  # the largest process of the capture (Python or one of 
 
 def test_hostile_content_is_stored_exactly_with_bounded_memory(tmp_path: Path) -> None:
     from smarchive.sandbox.content import CONTROL_TEXT, HUGE_MEDIA_BYTES, HUGE_TEXT_CHARS, MARKUP_TEXT
+    from smarchive.sandbox.web import Faults
+    from smarchive.warc import iter_responses
 
     settings = {**SMALL, "hostile": "true", "binary_every": 4}
     pipeline = write_pipeline(tmp_path, settings, one_account("facebook"))
@@ -211,6 +213,17 @@ def test_hostile_content_is_stored_exactly_with_bounded_memory(tmp_path: Path) -
         assert sorted(row["media_sha256"] or []) == sorted(m["sha256"] for m in published)
     assert any(f.stat().st_size >= HUGE_MEDIA_BYTES for f in (archive / "media").rglob("*") if f.is_file()), \
         "the 50 MB image stored whole"
+    recorded = [r for warc in archive.rglob("*.warc.gz") for r in iter_responses(warc) if r.status == 200]
+    assert any("json" in r.content_type and not utf8(r.body) for r in recorded), "the sandbox sent non-UTF-8 JSON"
+    assert any(r.body.endswith(Faults.BROKEN_TAIL) for r in recorded), "and HTML that never closes"
     assert not [w for w in run_warnings(archive) if "unreadable" in w], "non-UTF-8 answers were fetched again"
     rss = int(re.search(r"max-rss-kib (\d+)", result.stderr).group(1))
     assert rss < MAX_RSS_KIB, f"a capture process grew to {rss // 1024} MiB"
+
+
+def utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
