@@ -91,7 +91,7 @@ def check_archive_writable(archive: Path) -> None:
     try:
         archive.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise SmarchiveError(f"archive folder {archive} cannot be created: {e.strerror or e}") from None
+        raise SmarchiveError(f"archive folder {archive} is not writable (cannot create it): {e.strerror}") from None
     folders = [archive] + [archive / name for name in WRITTEN_FOLDERS if (archive / name).is_dir()]
     if (archive / "manifest").is_dir():  # its partitions too (year=/platform=): a run adds its files there
         folders += [p for p in (archive / "manifest").glob("**/*") if p.is_dir()]
