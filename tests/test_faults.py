@@ -227,3 +227,26 @@ def utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def test_faults_are_given_once_per_request_then_the_real_answer() -> None:
+    from smarchive.sandbox.web import Faults, Request, Response, json_response
+
+    def ask(faults: Faults, path: str, answer: Response) -> Response:
+        return faults.apply(Request("GET", path, {}, {}), answer)
+
+    page = json_response({"data": [1, 2, 3]})
+    faults = Faults(fail_every=2)
+    assert [ask(faults, f"/api/{n}", page).status for n in (1, 2, 2, 3, 4, 4)] == [200, 500, 200, 200, 500, 200]
+    faults = Faults(malformed_every=1)
+    assert ask(faults, "/api/1", page).body == page.body[: len(page.body) // 2]
+    assert ask(faults, "/api/1", page).body == page.body
+    faults = Faults(binary_every=1)
+    assert not utf8(ask(faults, "/api/1", page).body) and ask(faults, "/api/1", page).body == page.body
+    slept: list[float] = []
+    faults = Faults(hang_every=1, hang_seconds=9, sleep=slept.append)
+    assert ask(faults, "/api/1", page) is page and ask(faults, "/api/1", page) is page and slept == [9]
+    image = Response(200, "image/png", b"\x89PNG")
+    faults = Faults(fail_every=1, malformed_every=1)
+    assert ask(faults, "/x/media/1.png", image) is image, "media files are left alone"
+    assert ask(faults, "/x/accounts/login/", page) is page, "and logging in"
