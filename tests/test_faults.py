@@ -69,15 +69,20 @@ def test_server_errors_and_malformed_answers_are_retried(platform: str, tmp_path
     unreadable = [w for w in run_warnings(tmp_path / "archive") if "unreadable" in w]
     assert all(re.search(r": unreadable (JSON|XML) answer skipped \(malformed or cut short\): (GET|POST) http://", w)
                for w in unreadable), unreadable
-    if platform != "youtube":  # YouTube does not ask again for a broken first page of comments (it warns)
+    # YouTube opens the watch page of a video of the next year to read its date; the page loads its first
+    # comments by itself, and a broken answer there is not asked again (not needed): the report names it.
+    if platform != "youtube":
         assert not unreadable, "a malformed answer that was fetched again is no loss, so no warning"
 
 
-def test_page_that_does_not_answer_is_tried_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("platform", [p if p == "facebook" else pytest.param(p, marks=pytest.mark.slow)
+                                      for p in sorted(PLATFORMS)])
+def test_page_that_does_not_answer_is_tried_again(platform: str, tmp_path: Path) -> None:
     """Every 2nd page or API answer stalls longer than the browser waits (2 s here), once."""
     settings = {**SMALL, "hang_every": 2, "hang_seconds": 4}
-    result = capture_checked(tmp_path, "facebook", settings, env={"SMARCHIVE_PAGE_TIMEOUT": "2"})
-    assert "no answer from http://" in result.stderr and "within 2 s; trying again" in result.stderr
+    result = capture_checked(tmp_path, platform, settings, env={"SMARCHIVE_PAGE_TIMEOUT": "2"})
+    if platform != "youtube":  # YouTube's stalled answers here are all API calls, which it simply waits for
+        assert "no answer from http://" in result.stderr and "within 2 s; trying again" in result.stderr
 
 
 def test_unreadable_answer_is_named_in_the_report(tmp_path: Path) -> None:

@@ -109,6 +109,11 @@ def parse_retry_after(value: str | None) -> float | None:
 THROTTLED = (429, 500, 502, 503, 504)
 
 
+TRANSIENT_NET_ERRORS = ("net::ERR_ABORTED", "net::ERR_CONNECTION_RESET", "net::ERR_CONNECTION_CLOSED",
+                        "net::ERR_EMPTY_RESPONSE", "net::ERR_TIMED_OUT")
+MAX_DROPPED = 3  # per navigation
+
+
 def page_timeout() -> float:
     """Seconds a navigation may take before it counts as no answer (SMARCHIVE_PAGE_TIMEOUT, default 30)."""
     try:
@@ -133,6 +138,7 @@ class AccountSession:
         self.warnings: list[str] = []
 
     def goto(self, page: Page, url: str, wait_until: str = "load") -> Response | None:
+        dropped = 0
         while True:
             try:
                 response = page.goto(url, wait_until=wait_until)
@@ -140,6 +146,16 @@ class AccountSession:
                 # A platform that does not answer now may answer in a moment: same budget as a 503.
                 self.progress(f"no answer from {url} within {page_timeout():.0f} s; trying again")
                 self.budget.wait(f"{url}: no answer", None, trouble="does not answer (timed out)")
+                continue
+            except PlaywrightError as e:
+                # A connection dropped or a navigation cut short (a late answer to an earlier, stalled
+                # request can abort it): tried again a few times; anything else is the adapter's to judge.
+                error = next((m for m in TRANSIENT_NET_ERRORS if m in str(e)), None)
+                dropped += 1
+                if error is None or dropped > MAX_DROPPED:
+                    raise
+                self.progress(f"{error} for {url}; trying again")
+                self.budget.wait(f"{url}: {error}", None, trouble="drops the connection")
                 continue
             if response is None or response.status not in THROTTLED:
                 return response
