@@ -13,6 +13,7 @@ to find the rest).
 
 from __future__ import annotations
 
+import os
 import platform as host_platform
 import shutil
 import time
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, Playwright, Response
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive import __version__, dependency_version
 from smarchive.browser import launch_options
@@ -84,11 +86,12 @@ class RetryBudget:
         self.attempts = 0
         self._sleep = sleep
 
-    def wait(self, what: str, retry_after: str | None) -> None:
+    def wait(self, what: str, retry_after: str | None,
+             trouble: str = "keeps answering 'too many requests / unavailable'") -> None:
         self.attempts += 1
         delay = min(parse_retry_after(retry_after) or 2.0 ** min(self.attempts - 1, 6), self.max_wait)
         if self.spent + delay > self.total:
-            raise CaptureError(f"{what}: the platform keeps answering 'too many requests / unavailable'; "
+            raise CaptureError(f"{what}: the platform {trouble}; "
                                f"gave up after {self.attempts} attempts and {self.spent:.0f} s of waiting "
                                f"(limit {self.total:.0f} s). Try again later.")
         self.spent += delay
@@ -112,6 +115,19 @@ def parse_retry_after(value: str | None) -> float | None:
 
 # Answers worth waiting out: rate limits, and server errors that real platforms give now and then.
 THROTTLED = (429, 500, 502, 503, 504)
+
+
+TRANSIENT_NET_ERRORS = ("net::ERR_ABORTED", "net::ERR_CONNECTION_RESET", "net::ERR_CONNECTION_CLOSED",
+                        "net::ERR_EMPTY_RESPONSE", "net::ERR_TIMED_OUT")
+MAX_DROPPED = 3  # per navigation
+
+
+def page_timeout() -> float:
+    """Seconds a navigation may take before it counts as no answer (SMARCHIVE_PAGE_TIMEOUT, default 30)."""
+    try:
+        return max(1.0, float(os.environ.get("SMARCHIVE_PAGE_TIMEOUT", "30")))
+    except ValueError:
+        return 30.0
 
 
 class AccountSession:
@@ -140,8 +156,25 @@ class AccountSession:
         return self._pages is not None and self._pages.done(item_id)
 
     def goto(self, page: Page, url: str, wait_until: str = "load") -> Response | None:
+        dropped = 0
         while True:
-            response = page.goto(url, wait_until=wait_until)
+            try:
+                response = page.goto(url, wait_until=wait_until)
+            except PlaywrightTimeout:
+                # A platform that does not answer now may answer in a moment: same budget as a 503.
+                self.progress(f"no answer from {url} within {page_timeout():.0f} s; trying again")
+                self.budget.wait(f"{url}: no answer", None, trouble="does not answer (timed out)")
+                continue
+            except PlaywrightError as e:
+                # A connection dropped or a navigation cut short (a late answer to an earlier, stalled
+                # request can abort it): tried again a few times; anything else is the adapter's to judge.
+                error = next((m for m in TRANSIENT_NET_ERRORS if m in str(e)), None)
+                dropped += 1
+                if error is None or dropped > MAX_DROPPED:
+                    raise
+                self.progress(f"{error} for {url}; trying again")
+                self.budget.wait(f"{url}: {error}", None, trouble="drops the connection")
+                continue
             if response is None or response.status not in THROTTLED:
                 return response
             retry_after = response.headers.get("retry-after")
@@ -326,6 +359,7 @@ def browse(pw: Playwright, adapter: Adapter, session: AccountSession, recorder: 
             storage_state=storage_state,
         )
         session.context.add_init_script(NO_MEDIA_SOURCE)
+        session.context.set_default_navigation_timeout(page_timeout() * 1000)
         try:
             adapter.capture(session)
         except (PlaywrightError, SmarchiveError) as e:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import sys
 from datetime import date
@@ -52,7 +53,13 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
     pipeline.select(accounts)
     if any(a.archivable for a in pipeline.select(accounts)):
         find_chromium()
-    report = run(pipeline, year, accounts, archive)
+    try:
+        report = run(pipeline, year, accounts, archive)
+    except OSError as e:
+        # Disk full or a folder turned read-only mid-run: one line, then stop (the next account could
+        # not be written either). The journal keeps what was done; the same command resumes.
+        click.echo(f"smarchive: error: {write_problem(e, archive)}", err=True)
+        sys.exit(EXIT_FAILED)
     print_summary(report)
     if report.failed:
         sys.exit(EXIT_FAILED)
@@ -267,6 +274,16 @@ def _register_optional_groups() -> None:
 
 
 _register_optional_groups()
+
+
+def write_problem(error: OSError, archive: Path) -> str:
+    """What went wrong writing the archive, where, and what to do, in one line."""
+    what = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
+            errno.EROFS: "read-only file system"}.get(error.errno or 0, "cannot write")
+    where = error.filename or archive.resolve()
+    return (f"{what} ({error.strerror or error}) writing {where}; the run stopped, accounts finished before "
+            f"it are kept. Free space (or make the folder writable), then run the same command again: "
+            f"it resumes where it stopped")
 
 
 def main(argv: list[str] | None = None) -> None:

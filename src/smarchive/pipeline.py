@@ -22,7 +22,7 @@ from smarchive import __version__, dependency_version, wacz
 from smarchive.capture import AccountCaptureResult, JobInfo, capture_account
 from smarchive.config import Pipeline
 from smarchive.errors import CaptureError, SmarchiveError
-from smarchive.extract import StoredMedia, extract_items, store_media
+from smarchive.extract import StoredMedia, extract_items, store_media, unreadable_answers
 from smarchive.journal import RunJournal
 from smarchive.login import load_state, perform_login
 from smarchive.manifest import write_items, write_run
@@ -33,7 +33,8 @@ from smarchive.sandbox.web import SANDBOX_CREDENTIALS
 from smarchive.store import file_sha256
 from smarchive.tag import RetentionEngine
 
-SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition", "throttle_every")
+SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition", "throttle_every", "fail_every",
+                    "hang_every", "malformed_every", "hang_seconds", "binary_every", "hostile")
 
 
 @dataclass
@@ -87,13 +88,25 @@ def new_run_id(now: datetime) -> str:
 
 
 def check_archive_writable(archive: Path) -> None:
+    """Before any capture work: the archive and the folders a run writes into (those that exist) take a file."""
     try:
         archive.mkdir(parents=True, exist_ok=True)
-        probe = archive / f".write-probe-{secrets.token_hex(4)}"
-        probe.write_bytes(b"")
-        probe.unlink()
     except OSError as e:
-        raise SmarchiveError(f"archive folder {archive} is not writable: {e.strerror or e}") from None
+        raise SmarchiveError(f"archive folder {archive} is not writable (cannot create it): {e.strerror}") from None
+    folders = [archive] + [archive / name for name in WRITTEN_FOLDERS if (archive / name).is_dir()]
+    if (archive / "manifest").is_dir():  # its partitions too (year=/platform=): a run adds its files there
+        folders += [p for p in (archive / "manifest").glob("**/*") if p.is_dir()]
+    for folder in folders:
+        try:
+            probe = folder / f".write-probe-{secrets.token_hex(4)}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            raise SmarchiveError(f"archive folder {folder} is not writable: {e.strerror or e}; nothing was "
+                                 "captured (make it writable, then run again)") from None
+
+
+WRITTEN_FOLDERS = ("manifest", "warc", "media", "wacz", "logs", "staging", "runs-in-progress")
 
 
 def resolve_url(url: str, sandbox_base: str | None) -> str:
@@ -236,7 +249,7 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     counts: dict[str, int] = {}
     for item in items:
         counts[item.item_type] = counts.get(item.item_type, 0) + 1
-    warnings = result.warnings + missing
+    warnings = result.warnings + missing + unreadable_answers(result.warc_path)
     if not items and getattr(adapter, "yields_items", True):
         warnings.append(f"no items of {info.year} found: check the capture (login or consent wall, "
                         "changed page layout, or truly nothing published?)")

@@ -65,7 +65,7 @@ BEHAVIOUR: dict = {
     "login_fields": {"username": "input[name=email]", "password": "input[name=pass]"},
     "login_submit": "button[name=login], [type=submit]",
     "login_error": "#error_box, [role=alert]",
-    "throttled_status": (429, 503),
+    "throttled_status": (429, 500, 502, 503, 504),  # 5xx now and then, like a rate limit: wait, retry
     # Query parameters that only sign a media URL: two URLs differing in these are the same file.
     "signature_params": ("exp", "sig", "oh", "oe", "_nc_ohc", "_nc_ht", "_nc_sid", "_nc_cat", "ccb", "stp"),
     # "Visa fler kommentarer", "Visa fler svar", "3 svar", "Visa 3 svar"
@@ -313,6 +313,9 @@ class FacebookAdapter:
             with page.expect_response(is_graphql, timeout=BEHAVIOUR["xhr_timeout_ms"]) as answer:
                 button.click(timeout=BEHAVIOUR["xhr_timeout_ms"])
             response = answer.value
+            if not response.ok:
+                # An error answer (5xx) is not read by the page, and Chromium may never report it finished.
+                return False
             response.finished()
             page.wait_for_function(
                 "sel => !document.querySelector(sel)", arg=BEHAVIOUR["busy"], timeout=BEHAVIOUR["xhr_timeout_ms"]

@@ -83,7 +83,7 @@ SCRIPT_JSON = re.compile(
 )
 SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
-THROTTLED = (429, 503)
+THROTTLED = (429, 500, 502, 503, 504)  # 5xx now and then, like a rate limit: wait, retry
 
 
 class InstagramAdapter:
@@ -373,6 +373,8 @@ class _Watcher:
         fresh = self._answers[self._read:]
         self._read = len(self._answers)
         for answer in fresh:
+            if answer.status >= 400:
+                continue  # an error answer is not read by the page; Chromium may never report it finished
             try:
                 answer.response.finished()
             except PlaywrightError:

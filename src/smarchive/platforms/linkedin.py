@@ -64,7 +64,7 @@ BEHAVIOUR: dict = {
         r"^(Läs in fler kommentarer|Visa fler kommentarer|Visa tidigare svar|Visa fler svar|(Visa )?\d+ svar"
         r"|Load more comments|See previous replies|\d+ repl(y|ies))$"
     ),
-    "throttled_statuses": ("429", "503"),
+    "throttled_statuses": ("429", "500", "502", "503", "504"),  # 5xx now and then: wait, retry
     "content_timeout_ms": 15_000,
     "xhr_timeout_ms": 15_000,
     "scroll_wait_ms": 3_000,

@@ -47,7 +47,7 @@ BEHAVIOUR: dict = {
     "settle_ms": 8_000,  # waiting for images and the network after the sweep
 }
 
-THROTTLED = (429, 503)
+THROTTLED = (429, 500, 502, 503, 504)  # 5xx now and then, like a rate limit: wait, retry
 
 
 class WebAdapter:

@@ -40,6 +40,15 @@ class SandboxConfig:
     edition: int = 0
     # Every n-th distinct page (or API call) is answered 429 once, with Retry-After: 1. 0 = never.
     throttle_every: int = 7
+    # Transient faults (sandbox/web.py Faults), once for every n-th distinct page or API answer; 0 = never.
+    fail_every: int = 0  # HTTP 500
+    hang_every: int = 0  # no answer for hang_seconds, then the answer
+    malformed_every: int = 0  # JSON/XML cut in half, status 200
+    hang_seconds: float = 35.0  # longer than a browser's 30 s navigation timeout
+    binary_every: int = 0  # bytes that are not UTF-8 where JSON or HTML is expected, status 200
+    # Hostile input (make_hostile): control characters, a 1 MB post, text that breaks HTML, a 50 MB
+    # image, and pages whose HTML is broken at the end. Off by default: the truth then changes.
+    hostile: bool = False
 
 
 @dataclass(frozen=True)
@@ -157,7 +166,64 @@ def build_world(config: SandboxConfig | None = None) -> World:
     world = World(config=config)
     for name, build in builders():
         build(world, random.Random(config.seed if name == "facebook" else f"{config.seed}-{name}"))
+    if config.hostile:
+        make_hostile(world)
     return world
+
+
+# Text no archive may change: C0 controls (NUL, BEL, ESC, VT, FF), DEL, a C1 control, bidi override,
+# a byte order mark, zero-width characters; tab and CRLF kept as written.
+CONTROL_TEXT = ("Kontrolltecken:\x00NUL \x07BEL \x1b[31mESC\x1b[0m \x0bVT\x0cFF \x7fDEL \x85NEL "
+                "\u202egnidnäv\u202c \ufeffBOM \u200bZWSP\u200d \ttab\r\nCRLF slut")
+# Text that closes or opens markup wherever it lands unescaped.
+MARKUP_TEXT = ('</script></textarea></div><!-- <script>alert("x")</script> <![CDATA[ ]]> '
+               "&amp;&lt;&#0;&#xD800; <p <b>fet</i> ]]> -->")
+HUGE_TEXT_CHARS = 1_000_000
+HUGE_MEDIA_BYTES = 50 * 1024 * 1024
+
+
+def make_hostile(world: World) -> None:
+    """The first account of each platform gets, in every year: a post of control characters (whose first
+    comment breaks markup), a post of 1 MB of text; Facebook's, in the middle year (2024), one 50 MB image
+    (a PNG with trailing bytes)."""
+    for platform, accounts in world.accounts.items():
+        if not accounts:
+            continue
+        posts = sorted(world.posts(platform, accounts[0].handle), key=lambda i: (i.published_at, i.id))
+        by_year: dict[int, list[WorldItem]] = {}
+        for post in posts:
+            by_year.setdefault(world.archive_year(post), []).append(post)
+        for year, year_posts in by_year.items():
+            if len(year_posts) >= 2:
+                _retext(world, year_posts[0], CONTROL_TEXT)
+                _retext(world, year_posts[1], _huge_text())
+                comments = world.children(year_posts[0].id)
+                if comments:
+                    _retext(world, comments[0], MARKUP_TEXT)
+            images = [m for p in year_posts for m in p.media if world.media[m].content_type == "image/png"]
+            # One huge file is enough (the sandbox keeps its world in memory): Facebook, the middle year.
+            if images and platform == "facebook" and year == world.config.years[len(world.config.years) // 2]:
+                _make_huge(world, images[0])
+
+
+def _make_huge(world: World, media_id: str) -> None:
+    big = world.media[media_id]
+    padding = random.Random(big.id).randbytes(HUGE_MEDIA_BYTES - len(big.data))
+    world.media[big.id] = replace(big, data=big.data + padding)  # bytes after IEND: still a valid PNG
+
+
+def _huge_text() -> str:
+    line = "Örebro kommun informerar: snöröjning, förskola, bibliotek och badplatser – läs mer på orebro.se. "
+    return (line * (HUGE_TEXT_CHARS // len(line) + 1))[:HUGE_TEXT_CHARS]
+
+
+def _retext(world: World, item: WorldItem, text: str) -> None:
+    changed = replace(item, text=text)
+    world.items[world.items.index(item)] = changed
+    world._by_id[item.id] = changed
+    if item.parent_id is not None:
+        siblings = world._children[item.parent_id]
+        siblings[siblings.index(item)] = changed
 
 
 # ---------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from smarchive.sandbox.content import SandboxConfig, World, build_world
 from smarchive.sandbox.platforms import handler
-from smarchive.sandbox.web import Request, Response, html_response, not_found
+from smarchive.sandbox.web import Faults, Request, Response, html_response, not_found
 
 MAX_BODY = 1 << 20
 
@@ -23,7 +23,17 @@ def dispatch(world: World, request: Request) -> Response:
     if request.path == "/favicon.ico":
         return Response(204, "image/x-icon", b"", [("Cache-Control", "public, max-age=86400")], compressible=False)
     renderer = handler(segment)
-    return renderer(world, request) if renderer else not_found()
+    return faults(world).apply(request, renderer(world, request)) if renderer else not_found()
+
+
+def faults(world: World) -> Faults:
+    """The world's fault injector, one per running world (its counters are state, not content)."""
+    found = world.runtime.get("faults")
+    if not isinstance(found, Faults):
+        c = world.config
+        found = world.runtime["faults"] = Faults(c.fail_every, c.hang_every, c.malformed_every, c.hang_seconds,
+                                                 c.binary_every, broken_html=c.hostile)
+    return found
 
 
 def _index(world: World) -> Response:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import parse_qs
 
@@ -111,6 +113,69 @@ class Throttle:
             self._throttled.add(key)
         return Response(429, "text/plain; charset=utf-8", b"Too Many Requests", [("Retry-After", "1")],
                         compressible=False)
+
+
+class Faults:
+    """Transient server faults, each given once to the first answer for every n-th distinct key.
+
+    Applied by the server to every page and API answer (HTML, JSON, XML with status 200) after the
+    platform rendered it, so every platform has them alike; media files are left alone. Deterministic:
+    the same keys fail in every run of the same world. A retry of the same request gets the real answer.
+    fail_every: HTTP 500. hang_every: the answer is held back for hang_seconds (longer than a client's
+    timeout), then sent. malformed_every: the JSON or XML is cut in half (a broken answer with status 200).
+    binary_every: an API answer's body is replaced by bytes that are not UTF-8. broken_html: every HTML page ends in
+    markup that never closes (always, not once: real pages are like that).
+    """
+
+    TEXT_TYPES = ("text/html", "application/json", "xml")
+
+    BROKEN_TAIL = b"\n<div><table><tr><td><p>ofullst\xc3\xa4ndig <b><i></div></td><script>var x = '<!--"
+
+    def __init__(self, fail_every: int = 0, hang_every: int = 0, malformed_every: int = 0,
+                 hang_seconds: float = 35.0, binary_every: int = 0, broken_html: bool = False,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.every = {"fail": fail_every, "hang": hang_every, "malformed": malformed_every, "binary": binary_every}
+        self.broken_html = broken_html
+        self.hang_seconds = hang_seconds
+        self._sleep = sleep
+        self._seen: dict[str, int] = {}
+        self._given: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def _due(self, kind: str, key: str) -> bool:
+        """True (once per key) when this key's answer gets the fault `kind`."""
+        every = self.every[kind]
+        if every <= 0:
+            return False
+        with self._lock:
+            index = self._seen.setdefault(key, len(self._seen))
+            if index % every != every - 1 or (kind, key) in self._given:
+                return False
+            self._given.add((kind, key))
+        return True
+
+    def apply(self, request: Request, response: Response) -> Response:
+        if self.broken_html and response.status == 200 and "text/html" in response.content_type:
+            response = replace(response, body=response.body + self.BROKEN_TAIL)
+        if not any(self.every.values()) or response.status != 200:
+            return response
+        if not any(t in response.content_type for t in self.TEXT_TYPES):
+            return response
+        if "login" in request.path:
+            return response  # logging in is not recorded and not retried (a refused login must not be repeated)
+        body = hashlib.sha1(request.body).hexdigest()
+        key = f"{request.method} {request.path}?{sorted(request.query.items())} {body}"
+        if self._due("fail", key):
+            return Response(500, "text/plain; charset=utf-8", b"Internal Server Error", [("Cache-Control", "no-store")],
+                            compressible=False)
+        if self._due("hang", key):
+            self._sleep(self.hang_seconds)
+        if self._due("malformed", key) and "html" not in response.content_type:
+            return replace(response, body=response.body[: len(response.body) // 2])
+        if self._due("binary", key) and "html" not in response.content_type:
+            noise = random.Random(key).randbytes(max(64, len(response.body)))
+            return replace(response, body=b"\xff\xfe\xc3\x28" + noise)  # never valid UTF-8 (nor JSON, nor HTML)
+        return response
 
 
 def session_token(secret: str, username: str) -> str:
