@@ -222,7 +222,6 @@ def test_luhn() -> None:
     assert luhn_ok("8112189876") is (luhn_digit("811218987") == "6")
 
 
-
 def test_pre_checks_agree_with_the_full_patterns(monkeypatch) -> None:
     """The cheap pre-checks (six digits, a year or dnr, a domain ending, a street ending and a number)
     must never hide a hit the full pattern finds: results with and without them are the same."""

@@ -480,8 +480,6 @@ def _json_documents(text: str) -> Iterator[object]:
                 continue
 
 
-
-
 def _str(value: object) -> str:
     if isinstance(value, bool) or value is None:
         return ""
@@ -500,8 +498,6 @@ def _epoch(value: object) -> int | None:
     if isinstance(value, int) and 0 <= value < LATEST_EPOCH:
         return value
     return None
-
-
 
 
 def _handle_of(page_node: dict) -> str:
@@ -609,7 +605,6 @@ def _raw_comment(node: dict, response: CapturedResponse) -> _Found | None:
         url=urljoin(response.url, url) if url else "", media=_media_urls(node.get("attachments"), response.url),
         response=response,
     )
-
 
 
 def _stockholm_year(epoch: int) -> int:

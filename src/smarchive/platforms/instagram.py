@@ -484,8 +484,6 @@ def _html_documents(text: str) -> Iterator[object]:
             continue
 
 
-
-
 def _str(value: object) -> str:
     if isinstance(value, bool) or value is None:
         return ""
@@ -500,8 +498,6 @@ def _epoch(value: object) -> int | None:
     elif isinstance(value, str) and value.isdigit():
         value = int(value)
     return value if isinstance(value, int) and 0 <= value < LATEST_EPOCH else None
-
-
 
 
 def _edges(connection: object) -> Iterator[dict]:

@@ -385,12 +385,8 @@ def _json_documents(text: str) -> Iterator[object]:
         return
 
 
-
-
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
-
-
 
 
 def _ms(value: object) -> int | None:
@@ -451,7 +447,6 @@ def _raw_comment(node: dict, response: CapturedResponse) -> _Found | None:
         text=_str(_dict(node.get("commentary")).get("text")), url=urljoin(response.url, url) if url else "",
         media=_image_urls(node.get("content"), response.url), response=response,
     )
-
 
 
 def _stockholm_year(ms: int) -> int:

@@ -424,10 +424,6 @@ def documents(response: CapturedResponse) -> Iterator[dict]:
         yield value
 
 
-
-
-
-
 def _list(value: object) -> list:
     return value if isinstance(value, list) else []
 
