@@ -91,6 +91,26 @@ def signature_problem(request: Request, secret: str, now: float | None = None) -
     return None
 
 
+class EveryNthKey:
+    """Which requests get a transient fault: the first answer, for every n-th distinct key (in the order
+    keys are first seen), once per kind of fault. Deterministic per server: the same keys in every run."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, int] = {}
+        self._given: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def due(self, key: str, every: int, kind: str = "") -> bool:
+        if every <= 0:
+            return False
+        with self._lock:
+            index = self._seen.setdefault(key, len(self._seen))
+            if index % every != every - 1 or (kind, key) in self._given:
+                return False
+            self._given.add((kind, key))
+        return True
+
+
 class Throttle:
     """Answers 429 (Retry-After: 1) to the first request for every `every`-th distinct key, once.
 
@@ -99,18 +119,11 @@ class Throttle:
 
     def __init__(self, every: int):
         self.every = every
-        self._seen: dict[str, int] = {}
-        self._throttled: set[str] = set()
-        self._lock = threading.Lock()
+        self._keys = EveryNthKey()
 
     def check(self, key: str) -> Response | None:
-        if self.every <= 0:
+        if not self._keys.due(key, self.every):
             return None
-        with self._lock:
-            index = self._seen.setdefault(key, len(self._seen))
-            if index % self.every != self.every - 1 or key in self._throttled:
-                return None
-            self._throttled.add(key)
         return Response(429, "text/plain; charset=utf-8", b"Too Many Requests", [("Retry-After", "1")],
                         compressible=False)
 
@@ -138,21 +151,11 @@ class Faults:
         self.broken_html = broken_html
         self.hang_seconds = hang_seconds
         self._sleep = sleep
-        self._seen: dict[str, int] = {}
-        self._given: set[tuple[str, str]] = set()
-        self._lock = threading.Lock()
+        self._keys = EveryNthKey()  # one count of keys for every kind: a key's index does not depend on the kind
 
     def _due(self, kind: str, key: str) -> bool:
         """True (once per key) when this key's answer gets the fault `kind`."""
-        every = self.every[kind]
-        if every <= 0:
-            return False
-        with self._lock:
-            index = self._seen.setdefault(key, len(self._seen))
-            if index % every != every - 1 or (kind, key) in self._given:
-                return False
-            self._given.add((kind, key))
-        return True
+        return self._keys.due(key, self.every[kind], kind)
 
     def apply(self, request: Request, response: Response) -> Response:
         if self.broken_html and response.status == 200 and "text/html" in response.content_type:
