@@ -293,10 +293,6 @@ def sidecar_path(items_file: Path, kind: str) -> Path:
     return Path(*parts[:index], kind, *parts[index + 1:])
 
 
-def terms_path(items_file: Path) -> Path:
-    return sidecar_path(items_file, "terms")
-
-
 # Built by DuckDB: splitting, de-duplicating and sorting millions of words is what it does fast, in two
 # threads, and within TERMS_MEMORY (it sorts on disk beyond that).
 TERMS_SQL = """
@@ -348,6 +344,12 @@ class Summary:
                                      "cull_eligible", "needs_review"], 0)
         self.last_captured = None
 
+    @classmethod
+    def of(cls, table: pa.Table) -> Summary:
+        summary = cls()
+        summary.add(table)
+        return summary
+
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
@@ -384,8 +386,7 @@ def _rows_with(lists: pa.ChunkedArray, value: str) -> pa.Array:
 def write_summary(items_file: Path, summary: Summary | None = None) -> Path:
     """Write (or rebuild) the summary of one items file; an empty file has none."""
     if summary is None:
-        summary = Summary()
-        summary.add(pq.read_table(items_file, columns=SUMMARY_COLUMNS, schema=ITEM_SCHEMA))
+        summary = Summary.of(pq.read_table(items_file, columns=SUMMARY_COLUMNS, schema=ITEM_SCHEMA))
     path = sidecar_path(items_file, "summaries")
     if summary.key is None:
         path.unlink(missing_ok=True)
@@ -396,11 +397,7 @@ def write_summary(items_file: Path, summary: Summary | None = None) -> Path:
 def write_sidecars(items_file: Path, items: pa.Table | None = None) -> None:
     """Rebuild what is derived from an items file (word index, summary) after it is written or rewritten."""
     write_terms(items_file)
-    summary = None
-    if items is not None:
-        summary = Summary()
-        summary.add(items)
-    write_summary(items_file, summary)
+    write_summary(items_file, Summary.of(items) if items is not None else None)
 
 
 def write_run(archive: Path, run: dict) -> Path:

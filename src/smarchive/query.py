@@ -39,17 +39,23 @@ def _read(paths: list[Path]) -> str:
     return f"read_parquet({_file_list(paths)}, hive_partitioning = false, union_by_name = true)"
 
 
+def partitions(files: list[Path]) -> list[list[Path]]:
+    """The items files grouped by partition (year, platform, account): one file per run that captured it."""
+    by_folder: dict[Path, list[Path]] = {}
+    for f in files:
+        by_folder.setdefault(f.parent, []).append(f)
+    return list(by_folder.values())
+
+
 def items_view_sql(files: list[Path]) -> str:
     """The latest capture of each item, cheaply.
 
     A partition (year, platform, account) captured by one run needs no de-duplication, so its file
     is read as it is; only partitions captured by several runs pay for the window function.
     """
-    by_partition: dict[Path, list[Path]] = {}
-    for f in files:
-        by_partition.setdefault(f.parent, []).append(f)
-    single = [fs[0] for fs in by_partition.values() if len(fs) == 1]
-    multi = [f for fs in by_partition.values() if len(fs) > 1 for f in fs]
+    groups = partitions(files)
+    single = [fs[0] for fs in groups if len(fs) == 1]
+    multi = [f for fs in groups if len(fs) > 1 for f in fs]
     parts = []
     if single:
         parts.append(f"SELECT * FROM {_read(single)}")
@@ -77,11 +83,8 @@ FROM ({source}) GROUP BY year, platform, account
 def summary_view_sql(files: list[Path]) -> str:
     """account_summary: a partition written by one run is summed from its summary file (counted when it was
     written); partitions with several runs, or without an up-to-date summary, are counted from the items."""
-    by_partition: dict[Path, list[Path]] = {}
-    for f in files:
-        by_partition.setdefault(f.parent, []).append(f)
     summaries, live = [], []
-    for fs in by_partition.values():
+    for fs in partitions(files):
         summary = sidecar_path(fs[0], "summaries")
         if len(fs) == 1 and summary.exists() and summary.stat().st_mtime_ns >= fs[0].stat().st_mtime_ns:
             summaries.append(summary)
