@@ -20,23 +20,9 @@ import pytest
 
 from smarchive.query import run_query
 from smarchive.warc import gunzip_ok
-from test_resume import PLATFORMS, check_archive, expected
+from test_resume import PLATFORMS, SMALL, check_archive, expected, one_account
 
 from conftest import run_capture, write_pipeline
-
-SMALL = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 3, "throttle_every": 0}
-
-
-def one_account(platform: str) -> str:
-    account_id, path, handle = PLATFORMS[platform]
-    return f'''
-[[account]]
-id = "{account_id}"
-platform = "{platform}"
-name = "{account_id}"
-url = "sandbox:{path}"
-handle = "{handle}"
-'''
 
 
 def run_warnings(archive: Path) -> list[str]:

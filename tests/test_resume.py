@@ -174,12 +174,10 @@ PLATFORMS = {
 }
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("platform", sorted(PLATFORMS))
-def test_fault_injection_soak(platform, tmp_path):
-    """20 seeded kill points over the whole length of a capture; after each, resume and compare with truth."""
+def one_account(platform: str) -> str:
+    """The [[account]] table of the platform's account in PLATFORMS."""
     account_id, path, handle = PLATFORMS[platform]
-    accounts = f'''
+    return f'''
 [[account]]
 id = "{account_id}"
 platform = "{platform}"
@@ -187,8 +185,15 @@ name = "{account_id}"
 url = "sandbox:{path}"
 handle = "{handle}"
 '''
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_fault_injection_soak(platform, tmp_path):
+    """20 seeded kill points over the whole length of a capture; after each, resume and compare with truth."""
+    handle = PLATFORMS[platform][2]
     settings = {**SMALL, "throttle_every": 7}
-    pipeline = write_pipeline(tmp_path, settings, accounts)
+    pipeline = write_pipeline(tmp_path, settings, one_account(platform))
     want = expected(settings, {handle}, platform)
     t0 = time.monotonic()
     baseline = run_capture(tmp_path / "baseline", pipeline, 2024)
