@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from smarchive.capture import JobInfo, capture_account  # noqa: E402
-from smarchive.extract import extract_items  # noqa: E402
-from smarchive.login import perform_login  # noqa: E402
+from smarchive.capture.account import JobInfo, capture_account  # noqa: E402
+from smarchive.capture.login import perform_login  # noqa: E402
+from smarchive.extract.reader import extract_items  # noqa: E402
 from smarchive.model import Account  # noqa: E402
 from smarchive.platforms import get_adapter  # noqa: E402
 from smarchive.sandbox.content import SandboxConfig  # noqa: E402

@@ -31,8 +31,8 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from smarchive.manifest import ITEM_SCHEMA, ItemFileWriter, item_files, write_terms  # noqa: E402
-from smarchive.query import PAGE, connect, execute, saved_query  # noqa: E402
+from smarchive.archive.manifest import ITEM_SCHEMA, ItemFileWriter, item_files, write_terms  # noqa: E402
+from smarchive.archive.query import PAGE, connect, execute, saved_query  # noqa: E402
 
 BATCH = 100_000
 ACCOUNTS = [("facebook", "facebook-orebrokommun"), ("facebook", "facebook-orebrokommun-teckensprak"),

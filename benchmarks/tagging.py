@@ -12,7 +12,7 @@ import json
 import time
 from pathlib import Path
 
-from smarchive.tag import RetentionEngine
+from smarchive.retention.tag import RetentionEngine
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "labelled_items.jsonl"
 

@@ -22,10 +22,10 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from smarchive import cull
+from smarchive.archive.query import connect
+from smarchive.archive.store import LocalStorage
 from smarchive.cli import cli
-from smarchive.query import connect
-from smarchive.store import LocalStorage
+from smarchive.retention import cull
 
 PROJECT = Path(__file__).resolve().parents[1]
 

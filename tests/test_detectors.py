@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from smarchive.detectors import (
+from smarchive.retention.detectors import (
     find_addresses,
     find_all,
     find_case_numbers,
@@ -227,7 +227,7 @@ def test_pre_checks_agree_with_the_full_patterns(monkeypatch) -> None:
     must never hide a hit the full pattern finds: results with and without them are the same."""
     import re
 
-    import smarchive.detectors as d
+    import smarchive.retention.detectors as d
 
     rng = random.Random(7)
     pieces = ["BN 2024-00123", "dnr 23/456", "KS 2023/45", "Hagagatan 14", "Västra Nobelgatan 3, 702 11 Örebro",

@@ -19,8 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from smarchive.browser import launch_options
-from smarchive.capture import NO_MEDIA_SOURCE, AccountSession, RetryBudget
+from smarchive.archive.warc import SNAPSHOT_SCHEME, iter_records
+from smarchive.capture.account import NO_MEDIA_SOURCE, AccountSession, RetryBudget
+from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.pipeline import SANDBOX_CREDENTIALS
@@ -30,7 +31,6 @@ from smarchive.sandbox import facebook as sandbox_facebook
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
-from smarchive.warc import SNAPSHOT_SCHEME, iter_records
 
 from conftest import pywb_replay, run_capture, write_pipeline
 
@@ -338,7 +338,7 @@ def pipeline_run(tmp_path_factory) -> Iterator[tuple[Path, dict]]:  # type: igno
 
 
 def _manifest(archive: Path) -> dict[str, dict]:
-    from smarchive.query import connect
+    from smarchive.archive.query import connect
 
     con = connect(archive)
     try:
@@ -369,7 +369,7 @@ def test_pipeline_recall_is_complete_for_both_accounts(pipeline_run) -> None:  #
 
 
 def test_pipeline_stores_whole_videos(pipeline_run) -> None:  # type: ignore[no-untyped-def]
-    from smarchive.store import LocalStorage
+    from smarchive.archive.store import LocalStorage
 
     archive, settings = pipeline_run
     world = build_world(SandboxConfig(**settings))

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from smarchive.query import run_query
-from smarchive.warc import gunzip_ok
+from smarchive.archive.query import run_query
+from smarchive.archive.warc import gunzip_ok
 from test_resume import PLATFORMS, SMALL, check_archive, expected, one_account
 
 from conftest import run_capture, write_pipeline
@@ -73,8 +73,8 @@ def test_page_that_does_not_answer_is_tried_again(platform: str, tmp_path: Path)
 
 def test_unreadable_answer_is_named_in_the_report(tmp_path: Path) -> None:
     """An answer that stays unreadable (recorded, never fetched readably again) is a warning naming its URL."""
-    from smarchive.extract import unreadable_answers
-    from smarchive.warc import WarcAssembler
+    from smarchive.archive.warc import WarcAssembler
+    from smarchive.extract.reader import unreadable_answers
 
     warc = tmp_path / "broken.warc.gz"
     out = WarcAssembler(warc)
@@ -182,9 +182,9 @@ MAX_RSS_KIB = 1_200_000  # the largest process of the capture (Python or one of 
 
 
 def test_hostile_content_is_stored_exactly_with_bounded_memory(tmp_path: Path) -> None:
+    from smarchive.archive.warc import iter_responses
     from smarchive.sandbox.content import CONTROL_TEXT, HUGE_MEDIA_BYTES, HUGE_TEXT_CHARS, MARKUP_TEXT
     from smarchive.sandbox.web import Faults
-    from smarchive.warc import iter_responses
 
     settings = {**SMALL, "hostile": "true", "binary_every": 4}
     pipeline = write_pipeline(tmp_path, settings, one_account("facebook"))

@@ -15,21 +15,21 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from smarchive.browser import launch_options
-from smarchive.capture import NO_MEDIA_SOURCE, AccountSession
+from smarchive.archive.query import connect
+from smarchive.archive.store import LocalStorage
+from smarchive.archive.warc import iter_records, read_record_at
+from smarchive.capture.account import NO_MEDIA_SOURCE, AccountSession
+from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.pipeline import SANDBOX_CREDENTIALS
 from smarchive.platforms.base import CapturedResponse
 from smarchive.platforms.instagram import BEHAVIOUR, InstagramAdapter, login_url, shortcode_of
-from smarchive.query import connect
 from smarchive.sandbox import instagram as sandbox_ig
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import session_token
-from smarchive.store import LocalStorage
-from smarchive.warc import iter_records, read_record_at
 
 from conftest import pywb_replay, run_capture, write_pipeline
 

@@ -20,20 +20,20 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from smarchive.browser import launch_options
+from smarchive.archive.query import connect
+from smarchive.archive.store import LocalStorage
+from smarchive.archive.warc import iter_responses
+from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.pipeline import SANDBOX_CREDENTIALS
 from smarchive.platforms.base import CapturedResponse
 from smarchive.platforms.linkedin import LinkedInAdapter, parse_guest_feed
-from smarchive.query import connect
 from smarchive.sandbox import linkedin as sandbox_linkedin
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import session_token, sign_path
-from smarchive.store import LocalStorage
-from smarchive.warc import iter_responses
 
 from conftest import pywb_replay, run_capture, write_pipeline
 

@@ -8,8 +8,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from smarchive.archive.manifest import ITEM_SCHEMA, SCHEMA_VERSION, item_files, validate_rows, write_items
 from smarchive.errors import SmarchiveError
-from smarchive.manifest import ITEM_SCHEMA, SCHEMA_VERSION, item_files, validate_rows, write_items
 
 
 def test_readable_by_pyarrow_duckdb_and_polars(sandbox_capture):

@@ -7,10 +7,10 @@ import hashlib
 import duckdb
 import pytest
 
-from smarchive.query import connect, run_query
+from smarchive.archive.query import connect, run_query
+from smarchive.archive.store import LocalStorage
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
-from smarchive.store import LocalStorage
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_media_byte_identical(sandbox_capture, expected, manifest_rows):
 
 
 def test_provenance_points_into_the_warc(sandbox_capture, manifest_rows):
-    from smarchive.warc import read_record_at
+    from smarchive.archive.warc import read_record_at
 
     archive = sandbox_capture.archive
     for row in manifest_rows.values():
@@ -127,7 +127,7 @@ def test_warc_is_valid_and_starts_with_warcinfo(sandbox_capture):
     import sys
     from pathlib import Path
 
-    from smarchive.warc import iter_records
+    from smarchive.archive.warc import iter_records
 
     warcs = sorted((sandbox_capture.archive / "warc" / "2024").glob("*.warc.gz"))
     assert [w.name.split("-2")[0] for w in warcs] == ["facebook-orebrokommun"]

@@ -10,7 +10,7 @@ import sys
 import boto3
 import pytest
 
-from smarchive.query import run_query
+from smarchive.archive.query import run_query
 
 from conftest import run_capture, write_pipeline
 from s3server import find_weed, start_weed

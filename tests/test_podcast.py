@@ -15,19 +15,19 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from smarchive.browser import launch_options
+from smarchive.archive.query import connect
+from smarchive.archive.store import LocalStorage
+from smarchive.archive.warc import iter_records, iter_responses
+from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.platforms.base import CapturedResponse
 from smarchive.platforms.podcast import PodcastAdapter, parse_feed, resolve_media
-from smarchive.query import connect
 from smarchive.sandbox import podcast as sandbox_podcast
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import Request
-from smarchive.store import LocalStorage
-from smarchive.warc import iter_records, iter_responses
 
 from conftest import pywb_replay, run_capture, write_pipeline
 

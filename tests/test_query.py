@@ -13,8 +13,8 @@ import sys
 import pyarrow.parquet as pq
 import pytest
 
-from smarchive.manifest import SORT_KEYS, item_files
-from smarchive.query import SUMMARY_SQL, run_query, saved_queries, saved_query
+from smarchive.archive.manifest import SORT_KEYS, item_files
+from smarchive.archive.query import SUMMARY_SQL, run_query, saved_queries, saved_query
 
 
 def smarchive(*args: str) -> subprocess.CompletedProcess:

@@ -13,10 +13,10 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
+from smarchive.archive.query import connect
+from smarchive.archive.warc import read_record_at
 from smarchive.cli import cli
-from smarchive.query import connect
-from smarchive.register import evidence_summary
-from smarchive.warc import read_record_at
+from smarchive.retention.register import evidence_summary
 
 PROJECT = Path(__file__).resolve().parents[1]
 

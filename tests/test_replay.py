@@ -8,7 +8,7 @@ import urllib.request
 
 import pytest
 
-from smarchive.query import run_query
+from smarchive.archive.query import run_query
 
 from conftest import pywb_replay
 

@@ -21,10 +21,10 @@ from urllib.parse import urlsplit
 import pyarrow.parquet as pq
 import pytest
 
-from smarchive.query import run_query
+from smarchive.archive.query import run_query
+from smarchive.archive.warc import SNAPSHOT_SCHEME, iter_headers
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
-from smarchive.warc import SNAPSHOT_SCHEME, iter_headers
 
 from conftest import run_capture, write_pipeline
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from smarchive.errors import ConfigError, SmarchiveError
-from smarchive.s3store import (
+from smarchive.archive.s3store import (
     MiB,
     RetryPolicy,
     S3Storage,
@@ -28,7 +27,8 @@ from smarchive.s3store import (
     fit_metadata,
     open_storage,
 )
-from smarchive.store import LocalStorage, sha256_hex
+from smarchive.archive.store import LocalStorage, sha256_hex
+from smarchive.errors import ConfigError, SmarchiveError
 
 from s3server import S3Server, find_weed, listening_addresses, start_weed
 

@@ -18,9 +18,9 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner
 
+from smarchive.cli.sandbox import sandbox
 from smarchive.pipeline import SANDBOX_CREDENTIALS
 from smarchive.sandbox import facebook
-from smarchive.sandbox.cli import sandbox
 from smarchive.sandbox.content import EDITED_SUFFIX, STOCKHOLM, SandboxConfig, build_world, facebook_pinned
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
@@ -394,7 +394,7 @@ def test_cli_serve_rejects_non_loopback_host() -> None:
 
 
 def test_cli_serve_until_sigterm() -> None:
-    code = "from smarchive.sandbox.cli import sandbox; sandbox()"
+    code = "from smarchive.cli.sandbox import sandbox; sandbox()"
     process = subprocess.Popen([sys.executable, "-c", code, "serve", "--posts-per-year", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from smarchive.query import run_query
+from smarchive.archive.query import run_query
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.web import SANDBOX_CREDENTIALS, session_token
 

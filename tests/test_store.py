@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smarchive.store import LocalStorage, StoredObject, atomic_write, media_key, sha256_hex
+from smarchive.archive.store import LocalStorage, StoredObject, atomic_write, media_key, sha256_hex
 
 META = {"original_url": "https://example.org/Örebro_slott.jpg", "captured_at": "2025-03-01T12:00:00Z",
         "account": "facebook-orebrokommun"}

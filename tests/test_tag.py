@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from smarchive.errors import ConfigError, SmarchiveError
-from smarchive.tag import (
+from smarchive.retention.tag import (
     ENGINE_VERSION,
     RetentionEngine,
     ThreadContext,

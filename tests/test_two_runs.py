@@ -6,7 +6,7 @@ from the first capture; `item_captures` keeps both versions of the edited one.
 
 from __future__ import annotations
 
-from smarchive.query import SUMMARY_SQL, run_query, saved_query
+from smarchive.archive.query import SUMMARY_SQL, run_query, saved_query
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
 

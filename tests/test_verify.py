@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from smarchive.store import LocalStorage
-from smarchive.verify import verify
+from smarchive.archive.store import LocalStorage
+from smarchive.archive.verify import verify
 
 
 @pytest.fixture()

@@ -12,13 +12,13 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from smarchive.browser import launch_options
+from smarchive.archive.warc import iter_records, iter_responses
+from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.platforms.web import WebAdapter
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
-from smarchive.warc import iter_records, iter_responses
 
 from conftest import pywb_replay, run_capture, write_pipeline
 

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from smarchive.browser import launch_options
+from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.platforms.base import CapturedResponse
@@ -113,7 +113,7 @@ def browser() -> Iterator[Browser]:
 
 
 def _warc_responses(archive: Path, account: Account) -> list[CapturedResponse]:
-    from smarchive.warc import iter_responses
+    from smarchive.archive.warc import iter_responses
 
     (warc,) = sorted((archive / "warc" / str(YEAR)).glob(f"{account.id}-2*.warc.gz"))
     return list(iter_responses(warc))
@@ -202,8 +202,8 @@ def pipeline_run(tmp_path_factory) -> Path:
 
 
 def test_pipeline_recall_is_complete(pipeline_run: Path) -> None:
-    from smarchive.query import connect
-    from smarchive.store import LocalStorage
+    from smarchive.archive.query import connect
+    from smarchive.archive.store import LocalStorage
 
     con = connect(pipeline_run)
     rows = con.sql("SELECT * FROM items WHERE platform = 'youtube'").to_arrow_table().to_pylist()
@@ -230,7 +230,7 @@ def test_pipeline_recall_is_complete(pipeline_run: Path) -> None:
 def test_replay_watch_page_and_comments_from_the_warc(pipeline_run: Path) -> None:
     """pywb, sandbox stopped: the watch page replays, and its comments are in the recorded `next` POST
     answers (pywb matches a POST by its body) and in the DOM snapshot."""
-    from smarchive.warc import iter_records
+    from smarchive.archive.warc import iter_records
 
     warcs = sorted((pipeline_run / "warc" / str(YEAR)).glob("youtube-orebrokommun-*.warc.gz"))
     assert len(warcs) == 1
@@ -322,7 +322,7 @@ def test_comments_only_arrive_through_next_continuations(pipeline_run: Path) -> 
 
 
 def test_consent_and_throttling_were_survived_without_warnings(pipeline_run: Path) -> None:
-    from smarchive.query import run_query
+    from smarchive.archive.query import run_query
 
     responses = _warc_responses(pipeline_run, MAIN) + _warc_responses(pipeline_run, SIGNS)
     assert any(r.status == 429 for r in responses), "the sandbox throttled and the capture went on"

@@ -1,6 +1,7 @@
 """smarchive: archive a municipality's social media as public records.
 
-Stages, one module each: capture -> extract -> store -> tag -> manifest.
+Stages, one package each: capture -> extract -> (store, tag) -> manifest. See docs/architecture.md:
+`capture/`, `platforms/`, `extract/`, `archive/`, `retention/`, `sandbox/`, `pipeline.py` (a run) and `cli/`.
 """
 
 __version__ = "0.1.0"

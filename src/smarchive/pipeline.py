@@ -18,20 +18,21 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from smarchive import __version__, dependency_version, wacz
-from smarchive.capture import AccountCaptureResult, JobInfo, capture_account
+from smarchive import __version__, dependency_version
+from smarchive.archive import wacz
+from smarchive.archive.manifest import write_items, write_run
+from smarchive.archive.s3store import open_storage
+from smarchive.archive.store import file_sha256
+from smarchive.capture.account import AccountCaptureResult, JobInfo, capture_account
+from smarchive.capture.journal import RunJournal
+from smarchive.capture.login import load_state, perform_login
 from smarchive.config import Pipeline
 from smarchive.errors import CaptureError, SmarchiveError
-from smarchive.extract import StoredMedia, extract_items, store_media, unreadable_answers
-from smarchive.journal import RunJournal
-from smarchive.login import load_state, perform_login
-from smarchive.manifest import write_items, write_run
+from smarchive.extract.reader import StoredMedia, extract_items, store_media, unreadable_answers
 from smarchive.model import Account, Item
 from smarchive.platforms import get_adapter
-from smarchive.s3store import open_storage
+from smarchive.retention.tag import RetentionEngine
 from smarchive.sandbox.web import SANDBOX_CREDENTIALS
-from smarchive.store import file_sha256
-from smarchive.tag import RetentionEngine
 
 SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition", "throttle_every", "fail_every",
                     "hang_every", "malformed_every", "hang_seconds", "binary_every", "hostile")

@@ -28,14 +28,21 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive import __version__, dependency_version
-from smarchive.browser import launch_options
+from smarchive.archive.warc import (
+    SCREENSHOT_SCHEME,
+    SNAPSHOT_SCHEME,
+    Snapshot,
+    WarcAssembler,
+    format_warcinfo,
+    warc_date,
+)
+from smarchive.archive.warc import salvage as salvage_warc
+from smarchive.capture.browser import launch_options
+from smarchive.capture.journal import PageJournal
+from smarchive.capture.recorder import Recorder
 from smarchive.errors import CaptureError, SmarchiveError
-from smarchive.journal import PageJournal
 from smarchive.model import Account
 from smarchive.platforms.base import Adapter
-from smarchive.recorder import Recorder
-from smarchive.warc import SCREENSHOT_SCHEME, SNAPSHOT_SCHEME, Snapshot, WarcAssembler, format_warcinfo, warc_date
-from smarchive.warc import salvage as salvage_warc
 
 VIEWPORT = {"width": 1280, "height": 900}
 MAX_SCREENSHOT_HEIGHT = 16_384  # Chromium's own texture limit; taller pages are cut (and said so)

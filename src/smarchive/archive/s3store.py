@@ -28,8 +28,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError, IncompleteReadError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from smarchive.archive.store import LocalStorage, Storage, StoredObject, media_key, sha256_hex
 from smarchive.errors import ConfigError, SmarchiveError
-from smarchive.store import LocalStorage, Storage, StoredObject, media_key, sha256_hex
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

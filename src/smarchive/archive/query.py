@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from smarchive.archive.manifest import ITEM_SCHEMA, RUN_SCHEMA, SUMMARY_SCHEMA, TERMS_SCHEMA, item_files, sidecar_path
 from smarchive.errors import SmarchiveError
-from smarchive.manifest import ITEM_SCHEMA, RUN_SCHEMA, SUMMARY_SCHEMA, TERMS_SCHEMA, item_files, sidecar_path
 
 PAGE = 1000  # rows of a page when no limit is asked for on the terminal
 LATE_MATERIALIZATION = 100_000  # up to this many rows ordered, DuckDB reads wide columns (text) only for the result

@@ -4,7 +4,7 @@ Instagram shows almost nothing and LinkedIn redirects to an auth wall when logge
 captures start from a stored browser state (cookies and local storage). The state is a secret:
 it is written with mode 0600 in a 0700 folder, never into the archive, and the login itself does
 not go through the recording proxy (a password must never land in a WARC). The cookies a capture
-then sends are removed from every WARC record (smarchive.warc).
+then sends are removed from every WARC record (smarchive.archive.warc).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Playwright
 
-from smarchive.browser import launch_options
+from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError, SmarchiveError
 
 STATE_DIR_ENV = "SMARCHIVE_STATE_DIR"

@@ -22,7 +22,7 @@ import warcprox.controller
 import warcprox.main
 import warcprox.warcproxy
 
-from smarchive.journal import fsync_dir
+from smarchive.capture.journal import fsync_dir
 
 
 class Recorder:

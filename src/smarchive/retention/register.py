@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter
 from datetime import UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import click
-
+from smarchive.archive.store import atomic_write
+from smarchive.archive.warc import iter_headers
 from smarchive.errors import SmarchiveError
-from smarchive.store import atomic_write
-from smarchive.warc import iter_headers
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 DETECTOR_EVIDENCE_SHOWN = 2  # characters of a detector hit (personnummer, phone...) shown in the summary
@@ -70,7 +67,7 @@ def replay_timestamp(warc_date_value: str) -> str:
 
 def register_rows(archive: Path, year: int, collection: str = "smarchive",
                   category_titles: dict[str, str] | None = None) -> list[dict]:
-    from smarchive.query import connect
+    from smarchive.archive.query import connect
 
     if not (archive / "manifest").is_dir():
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
@@ -114,39 +111,3 @@ def write_register(rows: list[dict], out: Path) -> Path:
     writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
     atomic_write(out, ("\ufeff" + buffer.getvalue()).encode("utf-8"))
     return out
-
-
-def _category_titles(pipeline_name: str) -> dict[str, str]:
-    from smarchive.config import load_pipeline
-    from smarchive.tag import RetentionEngine
-
-    pipeline = load_pipeline(pipeline_name)
-    engine = RetentionEngine.load(pipeline.retention_dir, profile=pipeline.retention_profile)
-    return {cid: c.title for cid, c in engine.categories.items()}
-
-
-@click.command("register")
-@click.option("--year", type=int, required=True, help="The archived year.")
-@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
-@click.option("--pipeline", "pipeline_name", default="sandbox", show_default=True,
-              help="Pipeline whose retention rules give the category titles.")
-@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="CSV to write (default: ARCHIVE/register/register-YEAR.csv).")
-@click.option("--collection", default="smarchive", show_default=True, help="pywb collection name in replay paths.")
-def register_command(year: int, archive: Path, pipeline_name: str, out_path: Path | None, collection: str) -> None:
-    """Write the registry worklist (diarieföring) of YEAR: every item the rules say must be registered."""
-    from smarchive.cli import check_year
-    from smarchive.report import format_table
-
-    check_year(year)
-    rows = register_rows(archive, year, collection, _category_titles(pipeline_name))
-    out = write_register(rows, out_path or archive / "register" / f"register-{year}.csv")
-    categories = Counter(r["category"] for r in rows)
-    actions = Counter(a for r in rows for a in r["actions"].split(", ") if a)
-    table = [["category", k, n] for k, n in sorted(categories.items())] + \
-            [["action", k, n] for k, n in sorted(actions.items())]
-    if table:
-        click.echo(format_table(["by", "value", "items"], table))
-    restricted = sum(1 for r in rows if r["restricted"])
-    click.echo(f"{len(rows)} item(s) of {year} to register, {restricted} with restricted access "
-               f"(personal or confidential data) -> {out}")

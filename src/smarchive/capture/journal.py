@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from smarchive.warc import Snapshot
+from smarchive.archive.warc import Snapshot
 
 
 @dataclass

@@ -16,8 +16,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from smarchive.archive.warc import SNAPSHOT_SCHEME, iter_headers
 from smarchive.errors import SmarchiveError
-from smarchive.warc import SNAPSHOT_SCHEME, iter_headers
 
 
 def wacz_path(archive: Path, year: int, account_id: str) -> Path:

@@ -1,31 +1,21 @@
-"""The `smarchive` command. Every user-facing error is one line on stderr and a non-zero exit."""
+"""The `smarchive` command. Every user-facing error is one line on stderr and a non-zero exit.
+
+This package is the top floor: it may import any stage. One module per command group (`retention`:
+register and cull; `sandbox`); `common` holds what commands share, `report` the run summary.
+"""
 
 from __future__ import annotations
 
 import csv
-import errno
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
 
 from smarchive import __version__
+from smarchive.cli.common import EXIT_FAILED, EXIT_USAGE, check_year, write_problem
 from smarchive.errors import SmarchiveError
-
-FIRST_YEAR = 2004  # the oldest social media platform archived here (Facebook) opened in 2004
-EXIT_FAILED = 1  # the run finished, but something failed (see the report)
-EXIT_USAGE = 2  # bad input, configuration or environment: nothing was done
-
-
-def check_year(year: int) -> int:
-    this_year = date.today().year
-    if year > this_year:
-        raise SmarchiveError(f"year {year} is in the future (this is {this_year})")
-    if year < FIRST_YEAR:
-        raise SmarchiveError(f"year {year} is before {FIRST_YEAR}, when the first of these platforms opened")
-    return year
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -43,10 +33,10 @@ def cli() -> None:
               help="Archive folder: WARCs, media, manifest, logs.")
 def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: Path) -> None:
     """Capture, store, tag and add to the manifest every item of YEAR."""
-    from smarchive.browser import find_chromium
+    from smarchive.capture.browser import find_chromium
+    from smarchive.cli.report import print_summary
     from smarchive.config import load_pipeline
     from smarchive.pipeline import run
-    from smarchive.report import print_summary
 
     check_year(year)
     pipeline = load_pipeline(pipeline_name)
@@ -88,7 +78,7 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
     shows the first 1000 rows (--limit, --offset page on; --limit 0 shows all); csv, json and parquet
     give every row unless --limit is given.
     """
-    from smarchive.query import PAGE, run_query, saved_query
+    from smarchive.archive.query import PAGE, run_query, saved_query
 
     params: dict = {"year": year}
     if saved:
@@ -120,7 +110,7 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
 def reindex(archive: Path) -> None:
     """Rebuild the word index and the summary of every manifest file (after a restore, or when this
     smarchive's index format is newer than the archive's). The items files are not changed."""
-    from smarchive.manifest import item_files, write_sidecars
+    from smarchive.archive.manifest import item_files, write_sidecars
 
     files = item_files(archive)
     if not files:
@@ -158,7 +148,7 @@ def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, t
         for row in rows:
             writer.writerow([row[c] for c in table.column_names])
     else:
-        from smarchive.report import format_table
+        from smarchive.cli.report import format_table
 
         out.write(format_table(table.column_names, [[row[c] for c in table.column_names] for row in rows]) + "\n")
 
@@ -170,9 +160,9 @@ def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, t
 @click.option("--deep", is_flag=True, help="Also check that every record offset in the manifest points at its record.")
 def verify(archive: Path, pipeline_name: str, deep: bool) -> None:
     """Re-hash every WARC and media file against the manifest; exit 1 if anything is missing or differs."""
+    from smarchive.archive.s3store import open_storage
+    from smarchive.archive.verify import verify as run_verify
     from smarchive.config import load_pipeline
-    from smarchive.s3store import open_storage
-    from smarchive.verify import verify as run_verify
 
     if not (archive / "manifest").is_dir():
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
@@ -198,7 +188,7 @@ def verify(archive: Path, pipeline_name: str, deep: bool) -> None:
 @click.option("--profile", default="orebro", show_default=True, help="Municipality profile in the rule folder.")
 def tag(in_path: Path, out_path: Path, retention_dir: Path | None, profile: str) -> None:
     """Tag items against the culling decision (handlings-id 1748), with rule ids and evidence."""
-    from smarchive.tag import RetentionEngine, tag_jsonl
+    from smarchive.retention.tag import RetentionEngine, tag_jsonl
 
     engine = RetentionEngine.load(retention_dir, profile=profile)
     count = tag_jsonl(in_path, out_path, engine)
@@ -209,9 +199,9 @@ def tag(in_path: Path, out_path: Path, retention_dir: Path | None, profile: str)
 @click.option("--pipeline", "pipeline_name", default="orebro", show_default=True)
 def accounts(pipeline_name: str) -> None:
     """List the account register of a pipeline (confirmed URLs, what is not archivable and why)."""
+    from smarchive.cli.report import format_table
     from smarchive.config import load_pipeline
     from smarchive.platforms import get_adapter
-    from smarchive.report import format_table
 
     pipeline = load_pipeline(pipeline_name)
     rows = []
@@ -239,9 +229,9 @@ def login(platform: str, pipeline_name: str, username: str | None) -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from smarchive.browser import find_chromium
+    from smarchive.capture.browser import find_chromium
+    from smarchive.capture.login import perform_login, save_state, state_path
     from smarchive.config import load_pipeline
-    from smarchive.login import perform_login, save_state, state_path
     from smarchive.pipeline import resolve_url, start_sandbox
     from smarchive.platforms import get_adapter
 
@@ -264,9 +254,8 @@ def login(platform: str, pipeline_name: str, username: str | None) -> None:
 
 
 def _register_optional_groups() -> None:
-    from smarchive.cull import cull_command
-    from smarchive.register import register_command
-    from smarchive.sandbox.cli import sandbox
+    from smarchive.cli.retention import cull_command, register_command
+    from smarchive.cli.sandbox import sandbox
 
     cli.add_command(sandbox)
     cli.add_command(register_command)
@@ -274,16 +263,6 @@ def _register_optional_groups() -> None:
 
 
 _register_optional_groups()
-
-
-def write_problem(error: OSError, archive: Path) -> str:
-    """What went wrong writing the archive, where, and what to do, in one line."""
-    what = {errno.ENOSPC: "disk full", errno.EDQUOT: "disk quota exceeded",
-            errno.EROFS: "read-only file system"}.get(error.errno or 0, "cannot write")
-    where = error.filename or archive.resolve()
-    return (f"{what} ({error.strerror or error}) writing {where}; the run stopped, accounts finished before "
-            f"it are kept. Free space (or make the folder writable), then run the same command again: "
-            f"it resumes where it stopped")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from smarchive.archive.manifest import item_files
+from smarchive.archive.store import Storage, file_sha256
+from smarchive.archive.warc import read_record_at
 from smarchive.errors import SmarchiveError
-from smarchive.manifest import item_files
-from smarchive.store import Storage, file_sha256
-from smarchive.warc import read_record_at
 
 
 @dataclass

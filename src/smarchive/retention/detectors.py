@@ -249,7 +249,7 @@ def find_sensitive_terms(text: str) -> list[Hit]:
 
 @lru_cache(maxsize=1)
 def _default_sensitive_matcher():  # noqa: ANN202 - import kept local to avoid a cycle with tag
-    from smarchive.tag import RetentionEngine
+    from smarchive.retention.tag import RetentionEngine
 
     engine = RetentionEngine.load()
     return engine.sub_matcher(("health", "social_services"))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from lxml import etree
 
+from smarchive.archive.store import Storage
+from smarchive.archive.warc import iter_responses
 from smarchive.model import Account, Item
 from smarchive.platforms.base import Adapter, CapturedResponse
-from smarchive.store import Storage
-from smarchive.warc import iter_responses
 
 
 @dataclass

@@ -13,7 +13,7 @@ fsynced and renamed, so a crash leaves every file either old or new, never half 
   1. warc      every WARC of the accounts concerned is rewritten without the culled content (records
                touched carry `WARC-Smarchive-Cull: <cull-id>`). The texts to find are read from the
                manifest, which still holds the culled rows: that is why this step comes first.
-  2. wacz      the WACZ of every account-year whose WARC changed is rebuilt (smarchive.wacz.package).
+  2. wacz      the WACZ of every account-year whose WARC changed is rebuilt (smarchive.archive.wacz.package).
   3. manifest  the culled rows (every capture) are removed from the item files, and the remaining
                rows of changed WARCs get the new `warc_sha256` and record offsets (looked up by
                record id in the new file, so it does not matter which WARCs the crashed attempt did).
@@ -26,7 +26,7 @@ Between steps 1 and 3 `smarchive verify` reports the rewritten WARCs as differen
 re-running `smarchive cull --apply` finishes the job and verify passes again.
 
 How content is removed from a WARC (the capture is evidence: remove what the decision allows, keep
-everything else byte-identical; what belongs to a culled item is decided in smarchive.redact):
+everything else byte-identical; what belongs to a culled item is decided in smarchive.retention.redact):
 - Responses whose decoded payload is culled media are replaced by a `metadata` record that refers to
   the original record id and says why.
 - HTML and JSON payloads are parsed with positions. Each JSON object and HTML element is *owned* by
@@ -63,19 +63,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import click
 import pyarrow as pa
 import pyarrow.parquet as pq
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
 from smarchive import __version__
-from smarchive.errors import SmarchiveError
-from smarchive.gallring import gallring_csv, gallring_html, local_time
-from smarchive.manifest import item_files, write_atomic, write_items_file
-from smarchive.redact import MARK, Culled, Redactor, redact_html, redact_payload
-from smarchive.store import Storage, atomic_write, file_sha256
-from smarchive.warc import (
+from smarchive.archive.manifest import item_files, write_atomic, write_items_file
+from smarchive.archive.store import Storage, atomic_write, file_sha256
+from smarchive.archive.warc import (
     SCREENSHOT_SCHEME,
     SNAPSHOT_SCHEME,
     build_record,
@@ -84,6 +80,9 @@ from smarchive.warc import (
     sha256_digest_header,
     warc_date,
 )
+from smarchive.errors import SmarchiveError
+from smarchive.retention.gallring import gallring_csv, gallring_html
+from smarchive.retention.redact import MARK, Culled, Redactor, redact_html, redact_payload
 
 CULL_HEADER = "WARC-Smarchive-Cull"
 NOTE_HEADER = "WARC-Smarchive-Cull-Note"
@@ -114,7 +113,7 @@ TOMBSTONE_SCHEMA = pa.schema([
 
 
 def _connect(archive: Path):
-    from smarchive.query import connect
+    from smarchive.archive.query import connect
 
     if not (archive / "manifest").is_dir():
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
@@ -251,11 +250,11 @@ class Renderer:
         if self._browser is None:
             from playwright.sync_api import sync_playwright
 
-            from smarchive.browser import launch_options
+            from smarchive.capture.browser import launch_options
 
             self._pw = sync_playwright().start()
             self._browser = self._pw.chromium.launch(**launch_options())
-        from smarchive.capture import VIEWPORT
+        from smarchive.capture.account import VIEWPORT
 
         context = self._browser.new_context(java_script_enabled=False, viewport=VIEWPORT, service_workers="block")
         try:
@@ -522,7 +521,7 @@ def _wacz_source(wacz_file: Path) -> tuple[str, str] | None:
 
 
 def step_wacz(archive: Path, plan: dict, say: Callable[[str], None]) -> list[str]:
-    from smarchive import wacz
+    from smarchive.archive import wacz
 
     done = []
     for key in sorted({(Path(rel).parent.name, WARC_NAME.match(Path(rel).name).group("account"))
@@ -667,83 +666,3 @@ def apply(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None
 
 
 # ------------------------------------------------------------------------------------------- command
-
-
-def _decision(pipeline) -> dict:
-    from smarchive.tag import RetentionEngine
-
-    engine = RetentionEngine.load(pipeline.retention_dir, profile=pipeline.retention_profile)
-    d = engine.ruleset["decision"]
-    return {"id": str(d["id"]), "title": str(d.get("title", "")), "text": " ".join(str(d.get("text", "")).split())}
-
-
-@click.command("cull")
-@click.option("--year", type=int, required=True, help="The archived year whose items to cull.")
-@click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
-@click.option("--pipeline", "pipeline_name", default="sandbox", show_default=True,
-              help="Pipeline: [storage] of the media, operator, retention rules (decision text).")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="Cull what may be culled on this date (default: today).")
-@click.option("--apply", "do_apply", is_flag=True, help="Cull: remove the items' content and media, keep tombstones, "
-              "write the gallringsdokument. Without it: a dry run that changes nothing.")
-def cull_command(year: int, archive: Path, pipeline_name: str, as_of: datetime | None, do_apply: bool) -> None:
-    """List (dry run) or cull (--apply) the items of YEAR that the culling decision allows to cull."""
-    from smarchive.cli import check_year
-    from smarchive.config import load_pipeline
-    from smarchive.report import format_table
-    from smarchive.s3store import open_storage
-
-    check_year(year)
-    archive = archive.resolve()
-    pipeline = load_pipeline(pipeline_name)
-    day = as_of.date() if as_of else date.today()
-    pending = pending_plan(archive) if (archive / "gallring").is_dir() else None
-    if pending and pending["year"] != year:
-        raise SmarchiveError(f"cull {pending['cull_id']} of {pending['year']} was interrupted: complete it first "
-                             f"with `smarchive cull --year {pending['year']} --apply`")
-    if pending and not do_apply:
-        click.echo(f"cull {pending['cull_id']} was interrupted ({len(pending['items'])} items, steps done: "
-                   f"{', '.join(pending['done_steps']) or 'none'}): `--apply` completes it")
-        return
-    if pending is None:
-        selection = select_items(archive, year, day)
-        rows = [[r["item_id"], r["item_type"], local_time(r["published_at"]), r["tag_category"],
-                 ", ".join(r["tag_rule_ids"] or []), r["tag_cull_from"], " ".join((r["text"] or "").split())[:40]]
-                for r in selection.due]
-        if rows:
-            click.echo(format_table(["item_id", "type", "published", "category", "rules", "cull_from", "text"], rows))
-        media = {m for r in selection.due for m in r["media_sha256"] or []}
-        click.echo(f"{len(selection.due)} item(s) of {year} may be culled as of {day} under decision "
-                   f"{_decision(pipeline)['id']} ({len(media)} media file(s)); "
-                   f"{selection.not_yet_due} cull-eligible later, {selection.needs_review} need review (kept)")
-        if not do_apply:
-            click.echo("dry run: nothing changed (add --apply to cull)")
-            return
-        if not selection.due:
-            click.echo("nothing to cull")
-            return
-        plan = make_plan(archive, year, day, selection, _decision(pipeline), pipeline.operator, pipeline.name)
-        save_plan(archive, plan)
-        resumed = False
-    else:
-        plan, resumed = pending, True
-    storage = open_storage(pipeline.storage, archive)
-    from smarchive.pipeline import Progress
-
-    log = Progress(archive / "logs" / f"cull-{plan['cull_id']}.log")
-    try:
-        log(f"cull {plan['cull_id']}{' (resumed)' if resumed else ''}: {len(plan['items'])} item(s) of "
-            f"{plan['year']}, decision {plan['decision']['id']}")
-        apply(archive, plan, storage, log)
-    finally:
-        log.close()
-    files = plan["result"]["files"]
-    click.echo(f"culled {len(plan['items'])} item(s) (cull {plan['cull_id']}): {len(files.get('warc', []))} WARC(s) "
-               f"rewritten, {len(files.get('manifest', []))} manifest file(s), "
-               f"{len(plan['result'].get('media_deleted', []))} media file(s) deleted, "
-               f"{len(files.get('wacz', []))} WACZ rebuilt")
-    click.echo(f"tombstones: {archive / files['tombstones'][0]}")
-    click.echo(f"gallringsdokument: {archive / files['gallringsdokument'][0]} (and .html): register it")
-    if plan["result"].get("ambiguous_left"):
-        click.echo(f"note: {plan['result']['ambiguous_left']} occurrence(s) of a culled text outside any item's "
-                   "node were left, because a preserved item has the same text")

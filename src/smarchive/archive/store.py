@@ -1,7 +1,7 @@
 """Media storage: every file once, content-addressed by SHA-256.
 
 Two backends share one small interface: a local folder (the default) and S3-compatible object
-storage (smarchive.s3store). Keys are `media/<sha256[:2]>/<sha256>`, so a file stored twice is
+storage (smarchive.archive.s3store). Keys are `media/<sha256[:2]>/<sha256>`, so a file stored twice is
 stored once, and a key alone proves what the bytes must hash to.
 """
 

@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from smarchive import detectors
 from smarchive.errors import ConfigError, SmarchiveError
-from smarchive.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
+from smarchive.retention import detectors
+from smarchive.retention.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
 
 ENGINE_VERSION = "1.1.0"
-DEFAULT_RETENTION_DIR = Path(__file__).resolve().parents[2] / "retention"
+DEFAULT_RETENTION_DIR = Path(__file__).resolve().parents[3] / "retention"
 
 Retention = Literal["preserve", "cull-eligible"]
 Access = Literal["open", "restricted"]

@@ -1,0 +1,7 @@
+"""The capture stage: a real Chromium, driven by a platform adapter, recorded by warcprox into a WARC.
+
+`browser` launches Debian's Chromium the way this machine needs it, `recorder` runs the recording proxy,
+`journal` lets a killed run resume (run journal and page journal), `login` keeps the logged-in browser
+states, and `account` captures one account (DOM snapshots, screenshots, the account's WARC). It imports
+the adapters (`smarchive.platforms`) and the WARC layer (`smarchive.archive`), never the stages after it.
+"""
