@@ -130,7 +130,7 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-SAVED_QUERIES = Path(__file__).parent / "data" / "saved_queries.toml"
+SAVED_QUERIES = Path(__file__).parents[1] / "data" / "saved_queries.toml"
 
 
 def saved_queries() -> dict[str, dict]:
