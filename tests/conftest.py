@@ -133,3 +133,23 @@ def pywb_replay(warcs: list[Path]) -> Iterator[str]:
             os.killpg(proc.pid, 15)
             proc.wait(timeout=20)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def demo_capture(tmp_path_factory) -> CaptureRun:
+    """What `make demo` makes: `smarchive capture --year 2024` with the embedded sandbox pipeline, every account.
+
+    Captured once per test session (about 2-3 minutes). Tests that change the archive work on a copy
+    (`copy_archive`), so the others see it as captured.
+    """
+    folder = tmp_path_factory.mktemp("demo")
+    archive = folder / "archive"
+    result = run_capture(archive, PROJECT / "pipelines" / "sandbox.toml", 2024)
+    assert result.returncode == 0, f"demo capture failed:\n{result.stdout}\n{result.stderr[-3000:]}"
+    return CaptureRun(archive, result, 2024, {})
+
+
+def copy_archive(archive: Path, dest: Path) -> Path:
+    """A copy of an archive folder to change in a test (media in local storage come along)."""
+    shutil.copytree(archive, dest, symlinks=True)
+    return dest
