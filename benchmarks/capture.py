@@ -115,7 +115,7 @@ def one_capture(pw, world, platform: str, base: str, record: bool, work: Path) -
     out = {"wall": wall, "pages": result.snapshot_count + 1, "peak": memory.peak,
            "warc": warc.stat().st_size if record else 0, "items": None}
     if record:
-        found = {i.id for i in extract_items(adapter, warc, account, 2024, warc.name)}
+        found = {i.id for i in extract_items(adapter, warc, account, 2024, warc.name).items}
         want = {t["id"] for t in truth(world, 2024, platform) if t["account"] == handle}
         out["items"] = f"{len(found & want)}/{len(want)}" + (f"+{len(found - want)}" if found - want else "")
     return out

@@ -116,7 +116,7 @@ def captured(server: SandboxServer, browser: Browser) -> Iterator[RecordingConte
 
 def test_capture_then_extract_finds_every_item_of_the_year(server: SandboxServer, captured: RecordingContext) -> None:
     expected = {row["id"]: row for row in own_truth(server.world, 2024)}
-    items = FacebookAdapter().extract(captured.responses, ACCOUNT, 2024)
+    items = FacebookAdapter().extract(captured.responses, ACCOUNT, 2024).items
     got = {item.id: item for item in items}
     assert len(items) == len(got), "duplicates in extract output"
     assert set(got) == set(expected)
@@ -137,7 +137,7 @@ def test_capture_then_extract_finds_every_item_of_the_year(server: SandboxServer
 
 
 def test_nothing_from_other_years_and_boundaries_kept(server: SandboxServer, captured: RecordingContext) -> None:
-    ids = {item.id for item in FacebookAdapter().extract(captured.responses, ACCOUNT, 2024)}
+    ids = {item.id for item in FacebookAdapter().extract(captured.responses, ACCOUNT, 2024).items}
     for other in (2023, 2025):
         assert ids.isdisjoint(row["id"] for row in truth(server.world, other))
     rows = own_truth(server.world, 2024)
@@ -165,12 +165,12 @@ def test_threads_were_expanded_through_the_api(server: SandboxServer, captured: 
     # without the expansion answers the year would be incomplete: the clicks are what made recall 100%
     without = [r for r in captured.responses
                if b"CommentsList" not in r.request_body and b"Depth1" not in r.request_body]
-    assert len(FacebookAdapter().extract(without, ACCOUNT, 2024)) < len(own_truth(server.world, 2024))
+    assert len(FacebookAdapter().extract(without, ACCOUNT, 2024).items) < len(own_truth(server.world, 2024))
 
 
 def test_extract_is_idempotent_over_repeated_responses(captured: RecordingContext) -> None:
-    once = FacebookAdapter().extract(captured.responses, ACCOUNT, 2024)
-    twice = FacebookAdapter().extract(captured.responses + captured.responses, ACCOUNT, 2024)
+    once = FacebookAdapter().extract(captured.responses, ACCOUNT, 2024).items
+    twice = FacebookAdapter().extract(captured.responses + captured.responses, ACCOUNT, 2024).items
     assert [i.id for i in once] == [i.id for i in twice]
 
 
@@ -239,12 +239,12 @@ def test_extract_skips_garbage() -> None:
         _response(b'"just a string"'),
         _response(("for (;;);" + json.dumps({"data": {"node": story}})).encode()),
     ]
-    items = FacebookAdapter().extract(garbage, ACCOUNT, 2024)
+    items = FacebookAdapter().extract(garbage, ACCOUNT, 2024).items
     assert [(i.id, i.text, i.permalink) for i in items] == [
         ("42", "Hej", "http://127.0.0.1:9/facebook/orebrokommun/posts/42")
     ]
     assert [m.url for m in items[0].media] == ["http://127.0.0.1:9/facebook/media/a.png"]
-    assert FacebookAdapter().extract(garbage, ACCOUNT, 2023) == []
+    assert FacebookAdapter().extract(garbage, ACCOUNT, 2023).items == []
 
 
 # --- the hard parts, one by one
@@ -264,7 +264,7 @@ def test_pinned_older_post_neither_stops_nor_joins_the_year(server: SandboxServe
     blob = first_page.body[first_page.body.index(b">", start) + 1:first_page.body.index(b"</script>", start)]
     first = json.loads(blob)["data"]["node"]["timeline_feed_units"]["edges"][0]["node"]
     assert first["is_pinned"] and first["creation_time"] < 1704063600  # pinned, from 2023
-    ids = {i.id for i in FacebookAdapter().extract(captured.responses, ACCOUNT, 2024)}
+    ids = {i.id for i in FacebookAdapter().extract(captured.responses, ACCOUNT, 2024).items}
     assert first["post_id"] not in ids
     assert any("6 posts of 2024 found" in m for m in captured.messages)
     posts = [("p", 100, "", True), ("a", 300, "", False), ("b", 200, "", False)]

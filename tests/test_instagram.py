@@ -361,8 +361,8 @@ def test_extract_skips_garbage() -> None:
                         "text/html")]
     account = Account(id="instagram-orebrokommun", platform="instagram", name="Örebro kommun", url="",
                       handle="orebrokommun")
-    items = InstagramAdapter().extract(garbage, account, 2024)
+    items = InstagramAdapter().extract(garbage, account, 2024).items
     assert [(i.id, i.text, i.permalink) for i in items] == [
         ("3300000000000000001", "Hej", f"http://127.0.0.1:9/instagram/p/{node['shortcode']}/")]
     assert [m.url for m in items[0].media] == ["http://127.0.0.1:9/instagram/media/a.png"]
-    assert InstagramAdapter().extract(garbage, account, 2023) == []
+    assert InstagramAdapter().extract(garbage, account, 2023).items == []

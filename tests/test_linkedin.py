@@ -159,8 +159,8 @@ def test_permalink_replays_from_the_warc_with_its_comments(run, expected) -> Non
     recorded = [CapturedResponse(url, 200, "text/html; charset=utf-8", page, "replay", "<urn:0>", 0)]
     recorded += [CapturedResponse(u, 200, "application/json", body, "replay", f"<urn:{n}>", n)
                  for n, (u, body) in enumerate(zip(api, answers, strict=True), start=1)]
-    items = LinkedInAdapter().extract(recorded, ACCOUNT, YEAR)
-    on_page = [i.id for i in LinkedInAdapter().extract(recorded[:1], ACCOUNT, YEAR) if i.item_type == "comment"]
+    items = LinkedInAdapter().extract(recorded, ACCOUNT, YEAR).items
+    on_page = [i.id for i in LinkedInAdapter().extract(recorded[:1], ACCOUNT, YEAR).items if i.item_type == "comment"]
     first = [r["id"] for r in expected.values() if r["parent_id"] == post["id"]][:2]
     assert on_page == first  # the page itself holds the first comments
     assert {i.id for i in items if i.item_type != "post"} == thread

@@ -257,7 +257,7 @@ def test_paused_show_from_its_show_page(server: SandboxServer, browser: Browser)
     for year in (2024, 2025):
         ctx = _capture(browser, server.base_url + "/podcast/chefspodden/", year)
         want = [t for t in truth(server.world, year, "podcast") if t["account"] == "chefspodden"]
-        items = PodcastAdapter().extract(ctx.responses, ctx.account, year)
+        items = PodcastAdapter().extract(ctx.responses, ctx.account, year).items
         assert [i.id for i in items] == [t["id"] for t in want] and ctx.warnings == []
         assert [i.text for i in items] == [t["text"] for t in want]
         assert set(ctx.snapshots) == {"show:chefspodden", *(t["id"] for t in want)}
@@ -286,7 +286,7 @@ def test_throttled_enclosure_fetch_is_retried(server: SandboxServer, browser: Br
 
     ctx = _capture(browser, server.base_url + "/podcast/chefspodden.rss", 2024, ("**/podcast/stats/**", once))
     assert answered and len(ctx.waits) == 1 and "enclosure" in ctx.waits[0] and ctx.warnings == []
-    items = PodcastAdapter().extract(ctx.responses, ctx.account, 2024)
+    items = PodcastAdapter().extract(ctx.responses, ctx.account, 2024).items
     want = [t for t in truth(server.world, 2024, "podcast") if t["account"] == "chefspodden"]
     assert [urlsplit(m.url).path for m in items[0].media] == [m["path"] for m in want[0]["media"]]
 
@@ -332,7 +332,7 @@ def test_extract_reads_feeds_as_hosts_write_them() -> None:
         _response("https://example.org/garbage", b"<rss><channel><item>\xff\xfe", 200, "text/xml"),
         _response("https://example.org/png", b"\x89PNG<rss", 200, "image/png"),
     ]
-    items = PodcastAdapter().extract(responses, account, 2024)
+    items = PodcastAdapter().extract(responses, account, 2024).items
     assert [(i.id, i.text) for i in items] == [
         ("https://example.org/podd/1", "HTML i beskrivningen\n\nFörsta stycket & mer.\n\nAndra\nraden"),
         ("https://example.org/2.m4a", "Utan guid, ISO-datum\n\nSammanfattning"),
@@ -342,7 +342,7 @@ def test_extract_reads_feeds_as_hosts_write_them() -> None:
     assert [(m.url, m.kind) for m in items[0].media] == [("https://track.example/r/media.example/1.mp3", "audio")]
     assert [(m.url, m.kind) for m in items[1].media] == [("https://cdn.example/2.m4a?sig=a", "audio"),
                                                          ("https://example.org/2.jpg", "image")]
-    assert [i.id for i in PodcastAdapter().extract(responses, account, 2023)] == ["x4"]
+    assert [i.id for i in PodcastAdapter().extract(responses, account, 2023).items] == ["x4"]
 
 
 def test_resolve_prefers_the_complete_recording() -> None:

@@ -138,8 +138,8 @@ def test_adapter_extracts_timed_posts_from_basic_html() -> None:
                                 content_type="text/html; charset=utf-8", body=text.encode("utf-8"),
                                 warc_file="w", record_id="<urn:x>", offset=0)
     account = Account(id="facebook-nintendo", platform="facebook", name="Nintendo", url="", handle="Nintendo")
-    items = sorted(FacebookAdapter().extract([response], account, 2021), key=lambda i: (i.published_at, i.id))
+    items = sorted(FacebookAdapter().extract([response], account, 2021).items, key=lambda i: (i.published_at, i.id))
     assert [(i.id, i.item_type, i.author, i.author_is_account) for i in items] == [
         ("4193752747375813", "post", "Nintendo", True), ("4194934713924283", "post", "Nintendo", True)]
     assert items[0].published_at.isoformat() == "2021-06-04T15:11:22+00:00"
-    assert FacebookAdapter().extract([response], account, 2020) == []
+    assert FacebookAdapter().extract([response], account, 2020).items == []

@@ -61,7 +61,7 @@ POSTS = [
 @pytest.mark.parametrize(("name", "url", "owner", "year", "caption", "kinds"), POSTS)
 def test_shared_data_post_pages(name: str, url: str, owner: str, year: int, caption: str, kinds: list[str]) -> None:
     media = _shortcode_media(name)
-    items = InstagramAdapter().extract([_response(name, url)], _account(owner, owner), year)
+    items = InstagramAdapter().extract([_response(name, url)], _account(owner, owner), year).items
     posts = [i for i in items if i.item_type == "post"]
     assert len(posts) == 1
     post = posts[0]
@@ -83,7 +83,7 @@ def test_shared_data_post_pages(name: str, url: str, owner: str, year: int, capt
 
 
 def test_comment_counts_and_fields_in_the_samples() -> None:
-    photo = InstagramAdapter().extract([_response(*POSTS[0][:2])], _account("salmahayek", "Salma Hayek"), 2019)
+    photo = InstagramAdapter().extract([_response(*POSTS[0][:2])], _account("salmahayek", "Salma Hayek"), 2019).items
     # 24 parent comments sent with the page (of 691); the 2 preview comments are among them
     assert sum(i.item_type == "comment" for i in photo) == 24
     assert {"17861023621592431", "18013189300254878"} <= {i.id for i in photo}
@@ -91,15 +91,16 @@ def test_comment_counts_and_fields_in_the_samples() -> None:
     assert (first.author, first.text) == ("maddiemay72", "Wow all stunning women. Great Gene's")
     assert not first.author_is_account
     assert first.published_at == datetime.fromtimestamp(1574039885, UTC)
-    tesla = InstagramAdapter().extract([_response(*POSTS[2][:2])], _account("teslamotors", "Tesla"), 2017)
+    tesla = InstagramAdapter().extract([_response(*POSTS[2][:2])], _account("teslamotors", "Tesla"), 2017).items
     assert sum(i.item_type == "reply" for i in tesla) == 4  # threaded replies shipped with the page
     # comments written in 2018 on a 2017 post stay in 2017 with their post (the year rule)
     assert any(i.item_type == "comment" and i.published_at.year == 2018 for i in tesla)
-    assert InstagramAdapter().extract([_response(*POSTS[2][:2])], _account("teslamotors", "Tesla"), 2018) == []
+    assert InstagramAdapter().extract([_response(*POSTS[2][:2])], _account("teslamotors", "Tesla"), 2018).items == []
 
 
 def test_other_accounts_posts_are_not_taken() -> None:
-    items = InstagramAdapter().extract([_response(*POSTS[0][:2])], _account("orebrokommun", "Örebro kommun"), 2019)
+    account = _account("orebrokommun", "Örebro kommun")
+    items = InstagramAdapter().extract([_response(*POSTS[0][:2])], account, 2019).items
     assert items == []
     assert len(read_response(_response(*POSTS[0][:2]))) > 1  # read, then left out as another account's
 
@@ -109,5 +110,5 @@ def test_app_shell_profile_has_no_posts_and_says_so() -> None:
     adapter = InstagramAdapter()
     response = _response(name, "https://www.instagram.com/plan.nacionalfiat11/")
     assert read_response(response) == []
-    assert adapter.extract([response], _account("plan.nacionalfiat11", "Plan Nacional Fiat"), 2023) == []
+    assert adapter.extract([response], _account("plan.nacionalfiat11", "Plan Nacional Fiat"), 2023).items == []
     assert adapter.notes and "no Instagram posts" in adapter.notes[0] and "without JavaScript" in adapter.notes[0]

@@ -80,13 +80,13 @@ def test_adapter_reads_a_recorded_guest_page(guest_posts) -> None:
                                 content_type="text/html; charset=utf-8", body=body, warc_file="w",
                                 record_id="<urn:x>", offset=0)
     account = Account(id="li-audiense", platform="linkedin", name="Audiense", url="", handle="audiense")
-    items = sorted(LinkedInAdapter().extract([response], account, 2024), key=lambda i: (i.published_at, i.id))
+    items = sorted(LinkedInAdapter().extract([response], account, 2024).items, key=lambda i: (i.published_at, i.id))
     # Only the company's own posts (the reposts of others' posts are not the account's).
     own = [p for p in guest_posts if p.author_url.split("?")[0].rstrip("/").endswith("/company/audiense")]
     assert own and [i.id for i in items] == sorted((p.activity_id for p in own),
                                                   key=lambda i: activity_time_ms(f"urn:li:activity:{i}"))
     assert all(i.author_is_account and i.item_type == "post" and i.published_at.year == 2024 for i in items)
-    assert LinkedInAdapter().extract([response], account, 2023) == []
+    assert LinkedInAdapter().extract([response], account, 2023).items == []
 
 
 def test_pulse_article_title_author_date() -> None:

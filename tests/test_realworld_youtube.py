@@ -155,7 +155,7 @@ def test_channel_home_browse_is_read_without_videos_as_items() -> None:
     response = recorded("youtubechannelextractor_gronkh__generated_mock_3.json")
     assert len([t for doc in documents(response) for t in read_grid(doc)]) == 30
     gronkh = Account(id="youtube-gronkh", platform="youtube", name="GronkhTV", url="x", handle="GronkhTV")
-    assert YouTubeAdapter().extract([response], gronkh, 2026) == []  # tiles have no dates: no items
+    assert YouTubeAdapter().extract([response], gronkh, 2026).items == []  # tiles have no dates: no items
 
 
 # --- pytube's pages
@@ -177,13 +177,13 @@ def test_watch_page_player_response_and_initial_data() -> None:
     assert any(t.startswith("Eg0SCzJsQWUxY3FDT1hv") for t in continuation_tokens(data))
 
     account = Account(id="youtube-youtube", platform="youtube", name="YouTube", url="x", handle="")
-    (item,) = YouTubeAdapter().extract([response], account, 2019)
+    (item,) = YouTubeAdapter().extract([response], account, 2019).items
     assert (item.id, item.item_type, item.author) == ("2lAe1cqCOXo", "post", "YouTube")
     assert item.text == f"{video.title}\n\n{video.description}"
     assert item.published_at.date().isoformat() == "2019-12-05"
     assert item.permalink == "https://www.youtube.com/watch?v=2lAe1cqCOXo"
     assert [m.kind for m in item.media] == ["video", "image"]
-    assert YouTubeAdapter().extract([response], account, 2020) == []
+    assert YouTubeAdapter().extract([response], account, 2020).items == []
 
 
 def test_login_required_video_is_reported_not_crashed_on() -> None:
@@ -196,7 +196,7 @@ def test_login_required_video_is_reported_not_crashed_on() -> None:
     info = read_player(json.loads((PYTUBE / "vid_info_irauhITDrsE.json").read_text(encoding="utf-8")))
     assert info is not None and info.playability == "LOGIN_REQUIRED"
     account = Account(id="x", platform="youtube", name="OfficialDuckStudios", url="x", handle="")
-    (item,) = YouTubeAdapter().extract([response], account, 2016)
+    (item,) = YouTubeAdapter().extract([response], account, 2016).items
     assert item.media[0].kind == "image" and len(item.media) == 1, "no film to keep, only its thumbnail"
 
 
@@ -221,4 +221,4 @@ def test_garbage_is_skipped() -> None:
             response(b"<html><script>var ytInitialData = {broken</script>", "text/html"),
             response(b"\x00\x00\x00\x18ftypisom", "video/mp4")]
     account = Account(id="x", platform="youtube", name="Örebro kommun", url="x", handle="orebrokommun")
-    assert YouTubeAdapter().extract(junk, account, 2024) == []
+    assert YouTubeAdapter().extract(junk, account, 2024).items == []

@@ -204,4 +204,4 @@ def test_real_world_pages(browser: Browser, sample: str) -> None:
 
     ctx = _capture(browser, "http://real.example/page", {"**/*": serve})
     assert len(ctx.snapshots) == 1 and len(ctx.snapshots[0]) > 1000
-    assert WebAdapter().extract([], Account(id="x", platform="web", name="x", url=""), 2024) == []
+    assert WebAdapter().extract([], Account(id="x", platform="web", name="x", url=""), 2024).items == []

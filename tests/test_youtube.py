@@ -269,7 +269,7 @@ def test_extract_from_the_warc_matches_truth_per_account(pipeline_run: Path) -> 
     for account in (MAIN, SIGNS):
         rows = [r for r in truth(world, YEAR, "youtube") if r["account"] == account.handle]
         assert {r["item_type"] for r in rows} == {"post", "comment", "reply"}
-        items = YouTubeAdapter().extract(_warc_responses(pipeline_run, account), account, YEAR)
+        items = YouTubeAdapter().extract(_warc_responses(pipeline_run, account), account, YEAR).items
         got = {item.id: item for item in items}
         assert len(items) == len(got), "duplicates in extract output"
         assert set(got) == {row["id"] for row in rows}
@@ -298,7 +298,7 @@ def test_media_fetched_whole_though_the_player_asked_for_a_range(pipeline_run: P
     bodies = {r.url: r.body for r in responses if r.status == 200}
     partial = [r for r in responses if r.status == 206 and "/videoplayback" in r.url]
     assert partial, "the player should have asked for a byte range of the progressive file"
-    items = YouTubeAdapter().extract(responses, MAIN, YEAR)
+    items = YouTubeAdapter().extract(responses, MAIN, YEAR).items
     for item in (i for i in items if i.item_type == "post"):
         want = sorted(world.media[m].sha256 for m in world.item(item.id).media)
         assert [m.kind for m in item.media] == ["video", "image"]

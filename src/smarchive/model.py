@@ -5,6 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
+
+# A post belongs to the calendar year it was published in, in Swedish time (the culling decision and the
+# archive count years so); its comments and replies go with it.
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 ItemType = Literal["post", "comment", "reply"]
 MediaKind = Literal["image", "video", "audio"]
@@ -19,6 +24,9 @@ class Account:
     name: str
     url: str  # may start with "sandbox:" and is then resolved against the running sandbox
     handle: str = ""  # the platform's own name for the account, e.g. "orebrokommun"
+    # The platform's stable id of the account: Facebook page id, YouTube channel id (UC…), Instagram user id,
+    # LinkedIn organization URN. Ownership is decided on it when known (names change, ids do not).
+    platform_id: str = ""
     confirmed: bool = False  # URL confirmed by the communications department
     archivable: bool = True
     reason: str = ""  # why not archivable
@@ -61,3 +69,31 @@ class Item:
     post_id: str = ""  # the post this item belongs to (itself for a post)
     # Platform facts without a column of their own, e.g. a podcast episode's duration and enclosure type.
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class CapturedResponse:
+    """One HTTP response read back from a WARC, body already de-chunked and decompressed."""
+
+    url: str
+    status: int
+    content_type: str
+    body: bytes
+    warc_file: str
+    record_id: str
+    offset: int
+    method: str = "GET"
+    request_body: bytes = b""  # e.g. the GraphQL variables of a POST
+    headers: dict[str, str] = field(default_factory=dict)  # response headers, lower-case names
+    date: str = ""  # WARC-Date: when it was recorded (what relative times like "2 år sedan" count from)
+
+
+def year_bounds(year: int) -> tuple[int, int]:
+    """Epoch seconds of 1 January 00:00 Swedish time of `year` and of the year after."""
+    return (int(datetime(year, 1, 1, tzinfo=STOCKHOLM).timestamp()),
+            int(datetime(year + 1, 1, 1, tzinfo=STOCKHOLM).timestamp()))
+
+
+def year_of(epoch: float) -> int:
+    """The calendar year, in Swedish time, of a moment given in epoch seconds."""
+    return datetime.fromtimestamp(epoch, STOCKHOLM).year

@@ -236,7 +236,8 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
         result = capture_account(pw, adapter, account, url, info, staging_folder(archive, info.run_id, account.id),
                                  archive / warc_rel, say, storage_state=state, keep_staging=True)
         say(f"{account.id}: WARC written, extracting items")
-        items = extract_items(adapter, result.warc_path, account, info.year, str(warc_rel))
+        extraction = extract_items(adapter, result.warc_path, account, info.year, str(warc_rel))
+        items = extraction.items
         captured_at = datetime.now(UTC)
         media, missing = store_media(items, result.warc_path, storage, account, captured_at.isoformat())
         wacz_file = wacz.package(archive, info.year, account.id, url, f"{account.name} {info.year}")
@@ -250,7 +251,7 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     counts: dict[str, int] = {}
     for item in items:
         counts[item.item_type] = counts.get(item.item_type, 0) + 1
-    warnings = result.warnings + missing + unreadable_answers(result.warc_path)
+    warnings = result.warnings + extraction.notes + missing + unreadable_answers(result.warc_path)
     if not items and getattr(adapter, "yields_items", True):
         warnings.append(f"no items of {info.year} found: check the capture (login or consent wall, "
                         "changed page layout, or truly nothing published?)")

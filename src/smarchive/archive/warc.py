@@ -29,7 +29,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
-from smarchive.platforms.base import CapturedResponse
+from smarchive.model import CapturedResponse
 
 SECRET_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token", "csrf-token"}
 SNAPSHOT_SCHEME = "urn:smarchive:snapshot:"

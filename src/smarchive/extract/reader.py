@@ -11,7 +11,7 @@ from lxml import etree
 from smarchive.archive.store import Storage
 from smarchive.archive.warc import iter_responses
 from smarchive.model import Account, Item
-from smarchive.platforms.base import Adapter, CapturedResponse
+from smarchive.platforms.base import Adapter, CapturedResponse, Extraction
 
 
 @dataclass
@@ -24,10 +24,12 @@ class StoredMedia:
     location: str
 
 
-def extract_items(adapter: Adapter, warc_path: Path, account: Account, year: int, warc_name: str) -> list[Item]:
-    """The account's items of `year` in time order (adapters may return them in any order)."""
-    items = adapter.extract(iter_responses(warc_path, warc_name), account, year)
-    return sorted(items, key=lambda i: (i.published_at, i.id))
+def extract_items(adapter: Adapter, warc_path: Path, account: Account, year: int, warc_name: str) -> Extraction:
+    """The account's items of `year` in time order (adapters may return them in any order), with the counts
+    the platform showed and the account's identity as the platform gave it."""
+    found = adapter.extract(iter_responses(warc_path, warc_name), account, year)
+    found.items.sort(key=lambda i: (i.published_at, i.id))
+    return found
 
 
 def store_media(items: list[Item], warc_path: Path, storage: Storage, account: Account,

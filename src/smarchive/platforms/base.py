@@ -13,24 +13,47 @@ from typing import Protocol
 
 from playwright.sync_api import BrowserContext, Page, Response
 
-from smarchive.model import Account, Item
+from smarchive.model import Account, CapturedResponse, Item, SourceRecord
+
+__all__ = ["Adapter", "CaptureContext", "CapturedResponse", "Extraction", "Owner", "Reported"]
 
 
 @dataclass
-class CapturedResponse:
-    """One HTTP response read back from a WARC, body already de-chunked and decompressed."""
+class Reported:
+    """A count the platform itself showed for something the capture recorded (read, never fetched again).
 
-    url: str
-    status: int
-    content_type: str
-    body: bytes
-    warc_file: str
-    record_id: str
-    offset: int
-    method: str = "GET"
-    request_body: bytes = b""  # e.g. the GraphQL variables of a POST
-    headers: dict[str, str] = field(default_factory=dict)  # response headers, lower-case names
-    date: str = ""  # WARC-Date: when it was recorded (what relative times like "2 år sedan" count from)
+    The extract stage compares it with what was extracted: a shortfall is reported, never silent.
+    """
+
+    kind: str  # "comments": top-level comments of a post; "thread": comments + replies of a post, where the
+    #            platform shows one total; "replies": replies of one comment ("Visa 12 svar");
+    #            "posts": posts/videos/episodes an account or feed says it has
+    count: int
+    post_id: str = ""  # the post, video or episode the count is about ("" for kind="posts")
+    comment_id: str = ""  # for kind="replies": the comment whose replies are counted
+    year: int | None = None  # for kind="posts": the year the count covers, if the platform says so
+    source: SourceRecord = field(default_factory=SourceRecord)  # the answer the count was read from
+    note: str = ""  # what the platform said about it, e.g. "comments turned off"
+
+
+@dataclass
+class Owner:
+    """An account as the platform identifies it, resolved from the recorded answers."""
+
+    platform_id: str  # Facebook page id, YouTube channel id UC…, Instagram user id, LinkedIn organization URN
+    handle: str = ""
+    name: str = ""
+    source: SourceRecord = field(default_factory=SourceRecord)
+
+
+@dataclass
+class Extraction:
+    """What an adapter read from an account's recorded responses."""
+
+    items: list[Item]
+    reported: list[Reported] = field(default_factory=list)  # the platform's own counts, for coverage
+    owners: list[Owner] = field(default_factory=list)  # the account's identity as the platform gave it
+    notes: list[str] = field(default_factory=list)  # answers seen but not usable, in words (run warnings)
 
 
 class CaptureContext(Protocol):
@@ -80,5 +103,6 @@ class Adapter(Protocol):
     def capture(self, ctx: CaptureContext) -> None:
         """Capture the account's items of ctx.year. Raise CaptureError if a wall cannot be passed."""
 
-    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> list[Item]:
-        """Parse the items of `year` from recorded responses; set Item.source from the response."""
+    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
+        """Parse the items of `year` from recorded responses (set Item.source from the response), with the
+        counts the platform showed for them and the account's identity as the platform gave it."""

@@ -36,7 +36,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms import facebook_html
-from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.jsondata import walk as _walk
@@ -371,7 +371,7 @@ class FacebookAdapter:
 
     # ----------------------------------------------------------------------------- extract
 
-    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> list[Item]:
+    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: list[_Found] = []
         pages: dict[str, str] = {}  # page id -> handle, from every Page node seen
         recorded = _RecordedMedia()
@@ -386,7 +386,7 @@ class FacebookAdapter:
         items = _merge(found)
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
         kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, account, pages)]
-        return [_to_item(raw, account, pages, recorded) for raw in kept]
+        return Extraction([_to_item(raw, account, pages, recorded) for raw in kept])
 
 
 # --------------------------------------------------------------------------------- helpers

@@ -38,7 +38,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
-from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
 
@@ -288,7 +288,7 @@ class InstagramAdapter:
 
     # ----------------------------------------------------------------------------- extract
 
-    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> list[Item]:
+    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         self.notes = []
         found: list[_Found] = []
         recorded: dict[str, str] = {}  # media path -> a URL the capture recorded it under
@@ -307,7 +307,7 @@ class InstagramAdapter:
             self.notes.append(f"no Instagram posts in {pages} recorded page(s) and their JSON: an app shell "
                               "without its data (fetched without JavaScript), a login wall, or nothing published")
         kept = [raw for raw in items.values() if _belongs(raw, items, posts, account, year)]
-        return [_to_item(raw, items, account, recorded) for raw in kept]
+        return Extraction([_to_item(raw, items, account, recorded) for raw in kept], notes=list(self.notes))
 
 
 # --------------------------------------------------------------------------------- capture helpers

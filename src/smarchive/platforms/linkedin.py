@@ -40,7 +40,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
-from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.jsondata import walk as _walk
@@ -265,7 +265,7 @@ class LinkedInAdapter:
 
     # ----------------------------------------------------------------------------- extract
 
-    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> list[Item]:
+    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: list[_Found] = []
         fetched: dict[str, str] = {}  # media path -> the signed URL the browser fetched it from
         for response in responses:
@@ -280,7 +280,7 @@ class LinkedInAdapter:
         items = _merge(found)
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
         kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, account)]
-        return [_to_item(raw, account, fetched) for raw in kept]
+        return Extraction([_to_item(raw, account, fetched) for raw in kept])
 
 
 # --------------------------------------------------------------------------------- capture helpers

@@ -35,7 +35,7 @@ from playwright.sync_api import Page, Request, Response
 
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
-from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
 from smarchive.platforms.web import PageWatch, grow_to_bottom, open_page, settle, sweep
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -217,7 +217,7 @@ class PodcastAdapter:
 
     # ----------------------------------------------------------------------------- extract
 
-    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> list[Item]:
+    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: dict[str, tuple[Episode, Feed, CapturedResponse]] = {}
         by_url: dict[str, list[CapturedResponse]] = {}
         for response in responses:
@@ -229,7 +229,7 @@ class PodcastAdapter:
                 if _of_year(episode, year) and episode.guid not in found:
                     found[episode.guid] = (episode, feed, response)
         items = [_to_item(episode, feed, response, account, by_url) for episode, feed, response in found.values()]
-        return sorted(items, key=lambda item: (item.published_at, item.id))
+        return Extraction(sorted(items, key=lambda item: (item.published_at, item.id)))
 
 
 # --------------------------------------------------------------------------------- feed parsing

@@ -20,8 +20,8 @@ from playwright.sync_api import Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item
-from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.model import Account
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
 
 BEHAVIOUR: dict = {
     # Consent banners seen on Swedish public-sector sites: Cookiebot, OneTrust, CookieYes, Sitevision's own
@@ -74,10 +74,10 @@ class WebAdapter:
         finally:
             page.close()
 
-    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> list[Item]:
+    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         for _ in responses:  # nothing to parse, but the WARC is read to its end like for any adapter
             pass
-        return []
+        return Extraction([])
 
 
 def open_page(page: Page, ctx: CaptureContext, url: str) -> Response:

@@ -39,7 +39,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
-from smarchive.platforms.base import CaptureContext, CapturedResponse
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
 
@@ -302,7 +302,7 @@ class YouTubeAdapter:
 
     # ----------------------------------------------------------------------------- extract
 
-    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> list[Item]:
+    def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         recorded = list(responses)
         complete = {r.url for r in recorded if r.status == 200}
         videos: dict[str, VideoInfo] = {}
@@ -319,7 +319,7 @@ class YouTubeAdapter:
             video = by_video.get(comment.video_id)
             if video is not None:
                 items.append(_comment_item(comment, video, account))
-        return items
+        return Extraction(items)
 
 
 # --------------------------------------------------------------------------------- reading JSON
