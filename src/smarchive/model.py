@@ -69,6 +69,10 @@ class Item:
     post_id: str = ""  # the post this item belongs to (itself for a post)
     # Platform facts without a column of their own, e.g. a podcast episode's duration and enclosure type.
     extra: dict[str, str] = field(default_factory=dict)
+    # How precisely the platform gave published_at: "second" (an exact timestamp), "minute", "day" (a date
+    # without a time: placed at the start of that day in Swedish time), or "relative" (e.g. "för 2 veckor
+    # sedan", counted back from the answer's WARC-Date). Anything but "second"/"minute" is an estimate.
+    time_precision: str = "second"
 
 
 @dataclass
