@@ -24,6 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from smarchive.archive.query import connect
 from smarchive.archive.store import LocalStorage
+from smarchive.capture.render import SnapshotRenderer
 from smarchive.cli import cli
 from smarchive.retention import cull
 
@@ -250,7 +251,8 @@ def test_interrupted_cull_is_completed(sandbox_capture, tmp_path):
     decision = {"id": "1748", "title": "t", "text": "x"}
     plan = cull.make_plan(archive, 2024, date.today(), selection, decision, "test", "test")
     cull.save_plan(archive, plan)
-    cull.step_warc(archive, plan, lambda _m: None)  # ... and the power goes out after the WARCs were rewritten
+    with SnapshotRenderer() as renderer:  # ... and the power goes out after the WARCs were rewritten:
+        cull.step_warc(archive, plan, lambda _m: None, renderer.render)
     half = smarchive("verify", "--archive", str(archive), "--pipeline", pipeline)
     assert half.returncode == 1 and "WARC differs" in half.stdout
     dry = smarchive("cull", "--year", "2024", "--archive", str(archive), "--pipeline", pipeline)

@@ -14,10 +14,10 @@ from smarchive.retention.detectors import (
     find_emails,
     find_personnummer,
     find_phone_numbers,
-    find_sensitive_terms,
     find_urls,
     luhn_ok,
 )
+from smarchive.retention.tag import find_sensitive_terms
 
 REF = date(2025, 6, 1)
 

@@ -112,13 +112,15 @@ def cull_command(year: int, archive: Path, pipeline_name: str, as_of: datetime |
     else:
         plan, resumed = pending, True
     storage = open_storage(pipeline.storage, archive)
+    from smarchive.capture.render import SnapshotRenderer
     from smarchive.pipeline import Progress
 
     log = Progress(archive / "logs" / f"cull-{plan['cull_id']}.log")
     try:
         log(f"cull {plan['cull_id']}{' (resumed)' if resumed else ''}: {len(plan['items'])} item(s) of "
             f"{plan['year']}, decision {plan['decision']['id']}")
-        apply(archive, plan, storage, log)
+        with SnapshotRenderer() as renderer:
+            apply(archive, plan, storage, log, renderer.render)
     finally:
         log.close()
     files = plan["result"]["files"]

@@ -50,7 +50,6 @@ import csv
 import getpass
 import gzip
 import hashlib
-import html
 import io
 import json
 import os
@@ -239,48 +238,9 @@ class WarcChange:
     screenshots: int = 0
 
 
-class Renderer:
-    """Chromium, started on first use: re-renders a redacted snapshot offline for a new screenshot."""
-
-    def __init__(self) -> None:
-        self._pw = None
-        self._browser = None
-
-    def render(self, snapshot_html: str, page_url: str, resources: dict[str, tuple[str, bytes]]) -> bytes:
-        if self._browser is None:
-            from playwright.sync_api import sync_playwright
-
-            from smarchive.capture.browser import launch_options
-
-            self._pw = sync_playwright().start()
-            self._browser = self._pw.chromium.launch(**launch_options())
-        from smarchive.capture.account import VIEWPORT
-
-        context = self._browser.new_context(java_script_enabled=False, viewport=VIEWPORT, service_workers="block")
-        try:
-            page = context.new_page()
-
-            def route(r) -> None:
-                found = resources.get(r.request.url.split("#")[0])
-                if found is None:
-                    r.abort()
-                else:
-                    r.fulfill(status=200, headers={"Content-Type": found[0]}, body=found[1])
-
-            page.route("**/*", route)
-            base = f'<base href="{html.escape(page_url, quote=True)}">'
-            head = re.search(r"<head[^>]*>", snapshot_html, re.I)
-            doc = (snapshot_html[:head.end()] + base + snapshot_html[head.end():]) if head else base + snapshot_html
-            page.set_content(doc, wait_until="load", timeout=60_000)
-            return page.screenshot(full_page=True)
-        finally:
-            context.close()
-
-    def close(self) -> None:
-        if self._browser is not None:
-            self._browser.close()
-            self._pw.stop()
-            self._browser = self._pw = None
+# Draws a redacted DOM snapshot again as a PNG: (snapshot html, page url, resources by url) -> PNG.
+# Passed in (smarchive.capture.render.SnapshotRenderer.render): culling does not start browsers itself.
+Render = Callable[[str, str, dict[str, tuple[str, bytes]]], bytes]
 
 
 def _strip_digests(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -334,7 +294,7 @@ def _media_member(rec_headers: dict[str, str], sha: str, content_type: str, cull
 
 
 def rewrite_warc(path: Path, redactor: Redactor, media: dict[str, list[str]], culled_posts: set[str], cull_id: str,
-                 decision: str, renderer: Renderer) -> WarcChange | None:
+                 decision: str, render: Render) -> WarcChange | None:
     """Rewrite one WARC without culled content; untouched records are copied byte for byte."""
     change = WarcChange()
     offsets: list[int] = []
@@ -395,7 +355,7 @@ def rewrite_warc(path: Path, redactor: Redactor, media: dict[str, list[str]], cu
         snap = snapshots.get(rec.get("WARC-Concurrent-To", ""))
         if snap is None or not snap[2] or rec.get(CULL_HEADER) == cull_id:
             continue
-        png = renderer.render(snap[0], snap[1], resources)
+        png = render(snap[0], snap[1], resources)
         replaced[index] = _resource_member(
             rec_list, png, cull_id,
             "screenshot re-rendered offline (scripts and network off) from the redacted DOM snapshot: "
@@ -464,7 +424,7 @@ def _redactor(archive: Path, plan: dict) -> tuple[Redactor, set[str]]:
     return Redactor(culled, known, preserved), posts
 
 
-def step_warc(archive: Path, plan: dict, say: Callable[[str], None]) -> None:
+def step_warc(archive: Path, plan: dict, say: Callable[[str], None], render: Render) -> None:
     redactor, posts = _redactor(archive, plan)
     media: dict[str, list[str]] = {}
     for item in plan["items"]:
@@ -472,19 +432,15 @@ def step_warc(archive: Path, plan: dict, say: Callable[[str], None]) -> None:
             media.setdefault(sha, []).append(item["item_id"])
     remaining = _remaining_media(archive, plan)
     media = {sha: ids for sha, ids in media.items() if sha not in remaining}
-    renderer = Renderer()
-    try:
-        for rel in sorted(plan["warcs"]):
-            path = archive / rel
-            if not path.is_file():
-                continue
-            path.with_name(f".{path.name}.part").unlink(missing_ok=True)
-            change = rewrite_warc(path, redactor, media, posts, plan["cull_id"], plan["decision"]["id"], renderer)
-            if change:
-                say(f"{rel}: {change.rewritten} record(s) redacted, {change.media_replaced} media response(s) "
-                    f"replaced, {change.screenshots} screenshot(s) re-rendered")
-    finally:
-        renderer.close()
+    for rel in sorted(plan["warcs"]):
+        path = archive / rel
+        if not path.is_file():
+            continue
+        path.with_name(f".{path.name}.part").unlink(missing_ok=True)
+        change = rewrite_warc(path, redactor, media, posts, plan["cull_id"], plan["decision"]["id"], render)
+        if change:
+            say(f"{rel}: {change.rewritten} record(s) redacted, {change.media_replaced} media response(s) "
+                f"replaced, {change.screenshots} screenshot(s) re-rendered")
     result = plan["result"]
     result["replacements"] = result.get("replacements", 0) + redactor.replaced
     result["ambiguous_left"] = result.get("ambiguous_left", 0) + redactor.left_ambiguous
@@ -633,7 +589,7 @@ def step_record(archive: Path, plan: dict) -> list[str]:
                                                          folder / "gallringsdokument.html")]
 
 
-def apply(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None]) -> dict:
+def apply(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None], render: Render) -> dict:
     """Run the steps of a plan not done yet (see the module docstring); returns the finished plan."""
     done = plan["done_steps"]
     result = plan["result"]
@@ -643,7 +599,7 @@ def apply(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None
             continue
         say(f"cull {plan['cull_id']}: step {step}")
         if step == "warc":
-            step_warc(archive, plan, say)
+            step_warc(archive, plan, say, render)
             files["warc"] = changed_warcs(archive, plan)
             files["warc_sha256"] = {rel: [plan["warcs"][rel], file_sha256(archive / rel)] for rel in files["warc"]}
         elif step == "wacz":

@@ -14,7 +14,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,22 +236,6 @@ def find_addresses(text: str) -> list[Hit]:
         return []
     return [Hit("address", m.group(0), m.start(), m.end(), " ".join(m.group(0).split()))
             for m in _ADDRESS_RE.finditer(text)]
-
-
-# --- sensitive terms (lexicon-backed) --------------------------------------------------------------
-
-def find_sensitive_terms(text: str) -> list[Hit]:
-    """Health and social-services terms from the default profile's lexicons (retention/lexicons)."""
-    matcher = _default_sensitive_matcher()
-    return [Hit(h.lexicon, h.text, h.start, h.end, h.term) for h in matcher.find(text)]
-
-
-@lru_cache(maxsize=1)
-def _default_sensitive_matcher():  # noqa: ANN202 - import kept local to avoid a cycle with tag
-    from smarchive.retention.tag import RetentionEngine
-
-    engine = RetentionEngine.load()
-    return engine.sub_matcher(("health", "social_services"))
 
 
 # --- all detectors ---------------------------------------------------------------------------------

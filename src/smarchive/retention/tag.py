@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -296,7 +297,7 @@ class RetentionEngine:
         return loader.build(profile)
 
     def sub_matcher(self, names: Iterable[str]) -> LexiconMatcher:
-        """A matcher over some of this engine's lexicons (used by detectors.find_sensitive_terms)."""
+        """A matcher over some of this engine's lexicons (used by find_sensitive_terms)."""
         fuzzy = int(self.ruleset.get("engine", {}).get("fuzzy_min_length", 7))
         return LexiconMatcher({n: self.lexicons.get(n, []) for n in names}, fuzzy)
 
@@ -727,3 +728,16 @@ def tag_jsonl(in_path: Path, out_path: Path, engine: RetentionEngine) -> int:
             fh.write(json.dumps({**item, "tag": tag.to_dict()}, ensure_ascii=False, default=str) + "\n")
     os.replace(tmp, out_path)  # a half-written file never carries the final name
     return len(items)
+
+
+def find_sensitive_terms(text: str) -> list[detectors.Hit]:
+    """Health and social-services terms from the default profile's lexicons (retention/lexicons).
+
+    Here rather than in detectors: it needs the engine's lexicons, and detectors sits below the engine."""
+    matcher = _default_sensitive_matcher()
+    return [detectors.Hit(h.lexicon, h.text, h.start, h.end, h.term) for h in matcher.find(text)]
+
+
+@lru_cache(maxsize=1)
+def _default_sensitive_matcher() -> LexiconMatcher:
+    return RetentionEngine.load().sub_matcher(("health", "social_services"))

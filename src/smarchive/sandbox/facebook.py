@@ -43,6 +43,7 @@ from urllib.parse import quote, urlsplit
 from smarchive.sandbox.content import MediaFile, World, WorldAccount, WorldItem, build_facebook, facebook_pinned
 from smarchive.sandbox.truth import facebook_permalink as permalink
 from smarchive.sandbox.web import (
+    SANDBOX_CREDENTIALS,
     Request,
     Response,
     Throttle,
@@ -366,8 +367,6 @@ def login(world: World, request: Request) -> Response:
     target = target if _is_local(target) else "/facebook/"
     if request.method != "POST":
         return html_response(_login_html(target, "", _consented(request)))
-    from smarchive.pipeline import SANDBOX_CREDENTIALS  # the sandbox's public test account
-
     username, password = form.get("email", ""), form.get("pass", "")
     if (username, password) != SANDBOX_CREDENTIALS:
         return html_response(_login_html(target, username, _consented(request), failed=True))

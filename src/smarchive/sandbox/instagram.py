@@ -43,6 +43,7 @@ from smarchive.sandbox.content import (
     make_png,
 )
 from smarchive.sandbox.web import (
+    SANDBOX_CREDENTIALS,
     Request,
     Response,
     Throttle,
@@ -431,8 +432,6 @@ def accounts(world: World, request: Request, rest: list[str]) -> Response:
 
 def login_ajax(world: World, request: Request) -> Response:
     """Like the real endpoint: HTTP 200 either way, `authenticated` says whether it worked."""
-    from smarchive.pipeline import SANDBOX_CREDENTIALS  # the sandbox's one public test account
-
     form = request.form()
     username = form.get("username", "").strip()
     # "#PWD_INSTAGRAM_BROWSER:0:<time>:<password>", the real site's (unencrypted) form

@@ -55,6 +55,7 @@ from smarchive.sandbox.content import (
     make_png,
 )
 from smarchive.sandbox.web import (
+    SANDBOX_CREDENTIALS,
     Request,
     Response,
     Throttle,
@@ -367,8 +368,6 @@ def _logged_in(world: World, request: Request) -> bool:
 
 
 def _credentials() -> tuple[str, str]:
-    from smarchive.pipeline import SANDBOX_CREDENTIALS  # late: the pipeline pulls in heavy modules
-
     return SANDBOX_CREDENTIALS
 
 
