@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from smarchive.errors import ConfigError
-from smarchive.model import Account
+from smarchive.model import PLATFORMS, UNCAPTURED, Account
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PLATFORMS = {"facebook", "instagram", "linkedin", "youtube", "podcast", "web", "snapchat"}
 JOB_KEYS = {"name", "description", "operator", "accounts_file", "accounts", "sandbox", "retention",
             "retention_profile", "year_timezone"}
 ACCOUNT_KEYS = {"id", "platform", "name", "url", "handle", "confirmed", "archivable", "reason", "notes"}
@@ -102,7 +101,7 @@ def parse_account(table: Any, where: str) -> Account:
     where = f"{where} account {table['id']!r}"
     if table["platform"] not in PLATFORMS:
         raise ConfigError(f"{where}: unknown platform {table['platform']!r} (known: {', '.join(sorted(PLATFORMS))})")
-    archivable = table.get("archivable", table["platform"] != "snapchat")
+    archivable = table.get("archivable", table["platform"] not in UNCAPTURED)
     if not isinstance(archivable, bool):
         raise ConfigError(f"{where}: 'archivable' must be true or false")
     if archivable and not isinstance(table.get("url"), str):

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 # A post belongs to the calendar year it was published in, in Swedish time (the culling decision and the
 # archive count years so); its comments and replies go with it.
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
+# The one list of the platforms an account may be on. The adapters (smarchive.platforms.ADAPTERS) and the
+# sandbox's imitations (smarchive.sandbox.platforms.MODULES) are tables keyed by it, checked on import by
+# platform_table; the order is the sandbox's build order (its world depends on it).
+PLATFORMS = ("facebook", "linkedin", "instagram", "youtube", "podcast", "web", "snapchat")
+# On the list so the register can name them, but not captured (advertising only, content gone in 24 hours).
+UNCAPTURED = ("snapchat",)
+
+T = TypeVar("T")
 ItemType = Literal["post", "comment", "reply"]
 MediaKind = Literal["image", "video", "audio"]
 
@@ -101,3 +109,13 @@ def year_bounds(year: int) -> tuple[int, int]:
 def year_of(epoch: float) -> int:
     """The calendar year, in Swedish time, of a moment given in epoch seconds."""
     return datetime.fromtimestamp(epoch, STOCKHOLM).year
+
+
+def platform_table(table: dict[str, T], name: str) -> dict[str, T]:
+    """`table`, after checking it has one entry per captured platform, in PLATFORMS order.
+
+    A platform added to one table but not to PLATFORMS (or the other way round) fails on import, naming both."""
+    expected = [p for p in PLATFORMS if p not in UNCAPTURED]
+    if list(table) != expected:
+        raise RuntimeError(f"{name} is keyed {list(table)}, but smarchive.model.PLATFORMS says {expected}")
+    return table

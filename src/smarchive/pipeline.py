@@ -32,10 +32,8 @@ from smarchive.extract.reader import StoredMedia, extract_items, store_media, un
 from smarchive.model import Account, Item
 from smarchive.platforms import get_adapter
 from smarchive.retention.tag import RetentionEngine
-from smarchive.sandbox.web import SANDBOX_CREDENTIALS
-
-SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition", "throttle_every", "fail_every",
-                    "hang_every", "malformed_every", "hang_seconds", "binary_every", "hostile")
+from smarchive.sandbox import launch as sandbox_launch
+from smarchive.sandbox.launch import SANDBOX_CREDENTIALS
 
 
 @dataclass
@@ -120,25 +118,20 @@ def resolve_url(url: str, sandbox_base: str | None) -> str:
 
 def sandbox_auto_login(pipeline: Pipeline) -> bool:
     """The sandbox pipeline logs in by itself (with the sandbox's public test account) unless told not to."""
-    return pipeline.sandbox is not None and pipeline.sandbox.get("login", "auto") == "auto"
+    return sandbox_launch.auto_login(pipeline.sandbox)
 
 
 def start_sandbox(pipeline: Pipeline, stack: ExitStack) -> str | None:
     if pipeline.sandbox is None:
         return None
-    from smarchive.sandbox.content import SandboxConfig
-    from smarchive.sandbox.server import SandboxServer
-
-    settings = {k: v for k, v in pipeline.sandbox.items() if k in SANDBOX_SETTINGS}
-    server = SandboxServer(SandboxConfig(**settings))
-    base = server.start()
-    stack.callback(server.stop)
-    return base
+    return sandbox_launch.start(pipeline.sandbox, stack, f"{pipeline.path} [sandbox]")
 
 
 def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Path,
         progress: Callable[[str], None] | None = None) -> RunReport:
     archive = archive.resolve()
+    if pipeline.sandbox is not None:  # a wrong [sandbox] key fails before anything is written
+        sandbox_launch.sandbox_config(pipeline.sandbox, f"{pipeline.path} [sandbox]")
     check_archive_writable(archive)
     accounts = pipeline.select(account_ids)
     now = datetime.now(UTC)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from smarchive.model import platform_table
 from smarchive.platforms.base import Adapter
 
 # platform name -> "module:Class"; imported on first use so a run loads only what it needs.
-ADAPTERS = {
+ADAPTERS = platform_table({
     "facebook": "smarchive.platforms.facebook:FacebookAdapter",
     "linkedin": "smarchive.platforms.linkedin:LinkedInAdapter",
     "instagram": "smarchive.platforms.instagram:InstagramAdapter",
     "youtube": "smarchive.platforms.youtube:YouTubeAdapter",
     "podcast": "smarchive.platforms.podcast:PodcastAdapter",
     "web": "smarchive.platforms.web:WebAdapter",
-}
+}, "smarchive.platforms.ADAPTERS")
 
 
 def get_adapter(platform: str) -> Adapter | None:

@@ -12,15 +12,17 @@ from collections.abc import Callable, Iterator
 from importlib import import_module
 from types import ModuleType
 
-# URL prefix -> module. Order is build order.
-MODULES = {
+from smarchive.model import platform_table
+
+# URL prefix (a platform of smarchive.model.PLATFORMS) -> module. Order is build order.
+MODULES = platform_table({
     "facebook": "smarchive.sandbox.facebook",
     "linkedin": "smarchive.sandbox.linkedin",
     "instagram": "smarchive.sandbox.instagram",
     "youtube": "smarchive.sandbox.youtube",
     "podcast": "smarchive.sandbox.podcast",
     "web": "smarchive.sandbox.web_pages",
-}
+}, "smarchive.sandbox.platforms.MODULES")
 
 
 def module(platform: str) -> ModuleType:
