@@ -252,15 +252,15 @@ def test_interrupted_cull_is_completed(sandbox_capture, tmp_path):
     plan = cull.make_plan(archive, 2024, date.today(), selection, decision, "test", "test")
     cull.save_plan(archive, plan)
     with SnapshotRenderer() as renderer:  # ... and the power goes out after the WARCs were rewritten:
-        cull.step_warc(archive, plan, lambda _m: None, renderer.render)
+        cull.step_warc(plan, cull.Cull(archive, LocalStorage(archive), lambda _m: None, renderer.render))
     half = smarchive("verify", "--archive", str(archive), "--pipeline", pipeline)
     assert half.returncode == 1 and "WARC differs" in half.stdout
     dry = smarchive("cull", "--year", "2024", "--archive", str(archive), "--pipeline", pipeline)
     assert "was interrupted" in dry.stdout
     done = smarchive("cull", "--year", "2024", "--archive", str(archive), "--pipeline", pipeline, "--apply")
-    assert done.returncode == 0 and plan["cull_id"] in done.stdout, done.stderr
+    assert done.returncode == 0 and plan.cull_id in done.stdout, done.stderr
     check = smarchive("verify", "--deep", "--archive", str(archive), "--pipeline", pipeline)
     assert check.returncode == 0, check.stdout
-    assert (archive / "gallring" / plan["cull_id"] / "gallringsdokument.html").is_file()
-    tomb = pq.read_table(cull.tombstone_path(archive, plan["cull_id"])).to_pylist()
+    assert (archive / "gallring" / plan.cull_id / "gallringsdokument.html").is_file()
+    tomb = pq.read_table(cull.tombstone_path(archive, plan.cull_id)).to_pylist()
     assert {r["item_id"] for r in tomb} == {r["item_id"] for r in selection.due}

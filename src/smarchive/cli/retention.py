@@ -14,7 +14,7 @@ import click
 
 from smarchive.cli.common import check_year
 from smarchive.errors import SmarchiveError
-from smarchive.retention.cull import apply, make_plan, pending_plan, save_plan, select_items
+from smarchive.retention.cull import Cull, apply, make_plan, pending_plan, save_plan, select_items
 from smarchive.retention.gallring import local_time
 from smarchive.retention.register import register_rows, write_register
 
@@ -82,12 +82,12 @@ def cull_command(year: int, archive: Path, pipeline_name: str, as_of: datetime |
     pipeline = load_pipeline(pipeline_name)
     day = as_of.date() if as_of else date.today()
     pending = pending_plan(archive) if (archive / "gallring").is_dir() else None
-    if pending and pending["year"] != year:
-        raise SmarchiveError(f"cull {pending['cull_id']} of {pending['year']} was interrupted: complete it first "
-                             f"with `smarchive cull --year {pending['year']} --apply`")
+    if pending and pending.year != year:
+        raise SmarchiveError(f"cull {pending.cull_id} of {pending.year} was interrupted: complete it first "
+                             f"with `smarchive cull --year {pending.year} --apply`")
     if pending and not do_apply:
-        click.echo(f"cull {pending['cull_id']} was interrupted ({len(pending['items'])} items, steps done: "
-                   f"{', '.join(pending['done_steps']) or 'none'}): `--apply` completes it")
+        click.echo(f"cull {pending.cull_id} was interrupted ({len(pending.items)} items, steps done: "
+                   f"{', '.join(pending.done_steps) or 'none'}): `--apply` completes it")
         return
     if pending is None:
         selection = select_items(archive, year, day)
@@ -115,21 +115,21 @@ def cull_command(year: int, archive: Path, pipeline_name: str, as_of: datetime |
     from smarchive.capture.render import SnapshotRenderer
     from smarchive.pipeline import Progress
 
-    log = Progress(archive / "logs" / f"cull-{plan['cull_id']}.log")
+    log = Progress(archive / "logs" / f"cull-{plan.cull_id}.log")
     try:
-        log(f"cull {plan['cull_id']}{' (resumed)' if resumed else ''}: {len(plan['items'])} item(s) of "
-            f"{plan['year']}, decision {plan['decision']['id']}")
+        log(f"cull {plan.cull_id}{' (resumed)' if resumed else ''}: {len(plan.items)} item(s) of "
+            f"{plan.year}, decision {plan.decision['id']}")
         with SnapshotRenderer() as renderer:
-            apply(archive, plan, storage, log, renderer.render)
+            apply(plan, Cull(archive, storage, log, renderer.render))
     finally:
         log.close()
-    files = plan["result"]["files"]
-    click.echo(f"culled {len(plan['items'])} item(s) (cull {plan['cull_id']}): {len(files.get('warc', []))} WARC(s) "
+    files = plan.files
+    click.echo(f"culled {len(plan.items)} item(s) (cull {plan.cull_id}): {len(files.get('warc', []))} WARC(s) "
                f"rewritten, {len(files.get('manifest', []))} manifest file(s), "
-               f"{len(plan['result'].get('media_deleted', []))} media file(s) deleted, "
+               f"{len(plan.result.get('media_deleted', []))} media file(s) deleted, "
                f"{len(files.get('wacz', []))} WACZ rebuilt")
     click.echo(f"tombstones: {archive / files['tombstones'][0]}")
     click.echo(f"gallringsdokument: {archive / files['gallringsdokument'][0]} (and .html): register it")
-    if plan["result"].get("ambiguous_left"):
-        click.echo(f"note: {plan['result']['ambiguous_left']} occurrence(s) of a culled text outside any item's "
+    if plan.result.get("ambiguous_left"):
+        click.echo(f"note: {plan.result['ambiguous_left']} occurrence(s) of a culled text outside any item's "
                    "node were left, because a preserved item has the same text")

@@ -48,46 +48,47 @@ from __future__ import annotations
 
 import csv
 import getpass
-import gzip
 import hashlib
 import io
 import json
-import os
 import re
 import secrets
 import socket
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
 
 from smarchive import __version__
+from smarchive.archive import wacz
 from smarchive.archive.manifest import item_files, write_atomic, write_items_file
-from smarchive.archive.store import Storage, atomic_write, file_sha256
-from smarchive.archive.warc import (
-    SCREENSHOT_SCHEME,
-    SNAPSHOT_SCHEME,
-    build_record,
-    iter_headers,
-    new_record_id,
-    sha256_digest_header,
-    warc_date,
+from smarchive.archive.rewrite import (
+    Headers,
+    RecordView,
+    WarcSplice,
+    metadata_member,
+    resource_member,
+    response_member,
 )
+from smarchive.archive.store import Storage, atomic_write, file_sha256
+from smarchive.archive.warc import SCREENSHOT_SCHEME, SNAPSHOT_SCHEME, iter_headers
 from smarchive.errors import SmarchiveError
 from smarchive.retention.gallring import gallring_csv, gallring_html
 from smarchive.retention.redact import MARK, Culled, Redactor, redact_html, redact_payload
 
 CULL_HEADER = "WARC-Smarchive-Cull"
 NOTE_HEADER = "WARC-Smarchive-Cull-Note"
-STEPS = ("warc", "wacz", "manifest", "media", "register", "record")
 WARC_NAME = re.compile(r"^(?P<account>.+)-(?P<run>\d{8}T\d{6}Z-[0-9a-f]+)\.warc\.gz$")
 RENDER_RESOURCE_LIMIT = 200 * 1024 * 1024
+
+# Draws a redacted DOM snapshot again as a PNG: (snapshot html, page url, resources by url) -> PNG.
+# Passed in (smarchive.capture.render.SnapshotRenderer.render): culling does not start browsers itself.
+Render = Callable[[str, str, dict[str, tuple[str, bytes]]], bytes]
 
 TOMBSTONE_SCHEMA = pa.schema([
     ("cull_id", pa.string()),
@@ -150,6 +151,63 @@ def text_sha256(text: str | None) -> str:
 # ------------------------------------------------------------------------------------------- the plan
 
 
+@dataclass
+class PlannedItem:
+    """One item to cull, as the plan records it: ids, hashes and rules, never its text."""
+
+    item_id: str
+    platform: str
+    account: str
+    year: int
+    item_type: str
+    post_id: str | None
+    published_at: str  # ISO 8601, UTC
+    text_sha256: str
+    media_sha256: list[str]
+    category: str | None
+    rule_ids: list[str]
+    decision: str
+    cull_from: str | None  # ISO date
+
+
+@dataclass
+class Plan:
+    """A cull, from before anything changes to done: saved as `gallring/<cull-id>/plan.json` after every step.
+
+    `result` is the record of what the steps did (the files they changed, the media they deleted,
+    counts), read back by the gallringsdokument; its keys appear as the steps run."""
+
+    cull_id: str
+    year: int
+    as_of: str  # ISO date
+    started_at: str
+    decision: dict[str, str]  # id, title, text of the culling decision
+    operator: str
+    user: str
+    host: str
+    pipeline: str
+    software: str
+    items: list[PlannedItem]
+    warcs: dict[str, str]  # WARC (relative to the archive) -> its SHA-256 before the cull
+    media: list[str]  # SHA-256 of the culled items' media (deleted unless a kept row still uses it)
+    status: str = "pending"  # pending | done
+    finished_at: str | None = None
+    done_steps: list[str] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        return cls(**{**data, "items": [PlannedItem(**i) for i in data["items"]]})
+
+    @property
+    def files(self) -> dict[str, Any]:
+        """What each step changed, by step (`result.files`)."""
+        return self.result.setdefault("files", {})
+
+
 def new_cull_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
@@ -158,17 +216,17 @@ def plan_path(archive: Path, cull_id: str) -> Path:
     return archive / "gallring" / cull_id / "plan.json"
 
 
-def save_plan(archive: Path, plan: dict) -> None:
-    atomic_write(plan_path(archive, plan["cull_id"]),
-                 json.dumps(plan, ensure_ascii=False, indent=1, default=str).encode("utf-8"))
+def save_plan(archive: Path, plan: Plan) -> None:
+    atomic_write(plan_path(archive, plan.cull_id),
+                 json.dumps(plan.to_dict(), ensure_ascii=False, indent=1, default=str).encode("utf-8"))
 
 
-def pending_plan(archive: Path) -> dict | None:
+def pending_plan(archive: Path) -> Plan | None:
     """An unfinished cull (interrupted): it must be completed before another one starts."""
     for path in sorted((archive / "gallring").glob("*/plan.json")):
         plan = json.loads(path.read_text("utf-8"))
         if plan.get("status") != "done":
-            return plan
+            return Plan.from_dict(plan)
     return None
 
 
@@ -182,9 +240,8 @@ def account_warcs_all_years(archive: Path, account: str) -> list[Path]:
 
 
 def make_plan(archive: Path, year: int, as_of: date, selection: Selection, decision: dict, operator: str,
-              pipeline_name: str) -> dict:
+              pipeline_name: str) -> Plan:
     now = datetime.now(UTC)
-    cull_id = new_cull_id(now)
     keys = {(r["platform"], r["item_id"]) for r in selection.due}
     con = _connect(archive)
     try:
@@ -197,28 +254,27 @@ def make_plan(archive: Path, year: int, as_of: date, selection: Selection, decis
     for row in captures:
         if (row["platform"], row["account"]) in accounts and row["warc_file"]:
             warcs.setdefault(row["warc_file"], row["warc_sha256"])
-    for _, account in accounts:
+    for _, account in accounts:  # every year's WARC of the account: a later capture may show an old post
         for path in account_warcs_all_years(archive, account):
             rel = path.relative_to(archive).as_posix()
             if rel not in warcs:
                 warcs[rel] = file_sha256(path)
     media = sorted({m for row in captures if (row["platform"], row["item_id"]) in keys
                     for m in row["media_sha256"] or []})
-    items = [{
-        "item_id": r["item_id"], "platform": r["platform"], "account": r["account"], "year": r["year"],
-        "item_type": r["item_type"], "post_id": r["post_id"], "published_at": r["published_at"].isoformat(),
-        "text_sha256": text_sha256(r["text"]), "media_sha256": list(r["media_sha256"] or []),
-        "category": r["tag_category"], "rule_ids": list(r["tag_rule_ids"] or []),
-        "decision": r["tag_decision"] or decision["id"],
-        "cull_from": r["tag_cull_from"].isoformat() if r["tag_cull_from"] else None,
-    } for r in selection.due]
-    return {
-        "cull_id": cull_id, "status": "pending", "year": year, "as_of": as_of.isoformat(),
-        "started_at": now.isoformat(), "finished_at": None, "decision": decision, "operator": operator,
-        "user": _user(), "host": socket.gethostname(), "pipeline": pipeline_name,
-        "software": f"smarchive/{__version__}", "items": items, "warcs": warcs, "media": media,
-        "done_steps": [], "result": {},
-    }
+    return Plan(cull_id=new_cull_id(now), year=year, as_of=as_of.isoformat(), started_at=now.isoformat(),
+                decision=decision, operator=operator, user=_user(), host=socket.gethostname(),
+                pipeline=pipeline_name, software=f"smarchive/{__version__}",
+                items=[_planned(r, decision) for r in selection.due], warcs=warcs, media=media)
+
+
+def _planned(row: dict, decision: dict) -> PlannedItem:
+    return PlannedItem(
+        item_id=row["item_id"], platform=row["platform"], account=row["account"], year=row["year"],
+        item_type=row["item_type"], post_id=row["post_id"], published_at=row["published_at"].isoformat(),
+        text_sha256=text_sha256(row["text"]), media_sha256=list(row["media_sha256"] or []),
+        category=row["tag_category"], rule_ids=list(row["tag_rule_ids"] or []),
+        decision=row["tag_decision"] or decision["id"],
+        cull_from=row["tag_cull_from"].isoformat() if row["tag_cull_from"] else None)
 
 
 def _user() -> str:
@@ -228,7 +284,23 @@ def _user() -> str:
         return ""
 
 
-# ------------------------------------------------------------------------------------------- WARC rewrite
+# ------------------------------------------------------------------------------------------- the steps
+
+
+@dataclass
+class Cull:
+    """What every step works with besides the plan: the archive, the media storage, progress lines and the
+    snapshot re-renderer (passed in: culling does not start browsers itself)."""
+
+    archive: Path
+    storage: Storage
+    say: Callable[[str], None]
+    render: Render
+
+
+# The one contract of a step: read the plan, change the archive, note what was done in plan.result. Each is
+# idempotent (a crashed attempt is simply run again) and writes every file atomically.
+Step = Callable[[Plan, Cull], None]
 
 
 @dataclass
@@ -238,167 +310,104 @@ class WarcChange:
     screenshots: int = 0
 
 
-# Draws a redacted DOM snapshot again as a PNG: (snapshot html, page url, resources by url) -> PNG.
-# Passed in (smarchive.capture.render.SnapshotRenderer.render): culling does not start browsers itself.
-Render = Callable[[str, str, dict[str, tuple[str, bytes]]], bytes]
+class _WarcCull:
+    """One pass over one WARC: decides, record by record, what to replace (see the module docstring)."""
 
+    def __init__(self, splice: WarcSplice, redactor: Redactor, media: dict[str, list[str]], culled_posts: set[str],
+                 cull_id: str, decision: str) -> None:
+        self.splice, self.redactor, self.media, self.culled_posts = splice, redactor, media, culled_posts
+        self.cull_id, self.decision = cull_id, decision
+        self.change = WarcChange()
+        self.snapshots: dict[str, tuple[str, str, bool]] = {}  # record id -> (html, page url, needs re-render)
+        self.screenshots: list[RecordView] = []
+        self.resources: dict[str, tuple[str, bytes]] = {}  # style sheets, images, fonts for the re-renderer
+        self._resource_bytes = 0
 
-def _strip_digests(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    drop = {"content-length", "warc-block-digest", "warc-payload-digest"}  # marks of earlier culls are kept
-    return [(n, v) for n, v in headers if n.lower() not in drop]
+    def mark(self, note: str) -> Headers:
+        return [(CULL_HEADER, self.cull_id), (NOTE_HEADER, note)]
 
+    def record(self, view: RecordView) -> None:
+        if view.rec_type == "response" and view.http is not None:
+            self.response(view)
+        elif view.rec_type == "resource" and view.uri.startswith(SNAPSHOT_SCHEME):
+            self.snapshot(view)
+        elif view.rec_type == "resource" and view.uri.startswith(SCREENSHOT_SCHEME):
+            self.screenshots.append(view)
 
-def _member(headers: list[tuple[str, str]], block: bytes) -> bytes:
-    return gzip.compress(build_record(headers, block), compresslevel=6)
+    def response(self, view: RecordView) -> None:
+        payload = view.payload()
+        ct = view.http.get_header("Content-Type") or ""
+        sha = hashlib.sha256(payload).hexdigest()
+        if sha in self.media:
+            self.splice.replace(view.index, metadata_member(view, self.media_fields(view, sha, ct),
+                                                            [(CULL_HEADER, self.cull_id)]))
+            self.change.media_replaced += 1
+            return
+        new = redact_payload(payload, ct, self.redactor)
+        if new is not None:
+            note = f"content of items culled under decision {self.decision} replaced by {MARK}; payload stored decoded"
+            self.splice.replace(view.index, response_member(view.headers, view.http, new, self.mark(note)))
+            self.change.rewritten += 1
+            payload = new
+        self.keep_resource(view, ct, payload)
 
+    def media_fields(self, view: RecordView, sha: str, content_type: str) -> Headers:
+        return [("culled-by", f"smarchive cull {self.cull_id}"), ("decision", self.decision),
+                ("reason", f"media of item(s) culled under the culling decision {self.decision} (gallring)"),
+                ("items", " ".join(self.media[sha])), ("original-record-type", view.header("WARC-Type")),
+                ("original-content-type", content_type), ("payload-sha256", sha)]
 
-def _resource_member(rec_headers: list[tuple[str, str]], block: bytes, cull_id: str, note: str) -> bytes:
-    headers = _strip_digests(rec_headers)
-    headers += [(CULL_HEADER, cull_id), (NOTE_HEADER, note), ("WARC-Payload-Digest", sha256_digest_header(block)),
-                ("WARC-Block-Digest", sha256_digest_header(block))]
-    return _member(headers, block)
+    def keep_resource(self, view: RecordView, content_type: str, payload: bytes) -> None:
+        """Keep what a re-rendered screenshot may need (up to RENDER_RESOURCE_LIMIT bytes in all)."""
+        if (view.http.get_statuscode() or "") != "200" or self._resource_bytes >= RENDER_RESOURCE_LIMIT:
+            return
+        if any(k in content_type.lower() for k in ("css", "image", "font")):
+            self.resources.setdefault(view.uri, (content_type, payload))
+            self._resource_bytes += len(payload)
 
+    def snapshot(self, view: RecordView) -> None:
+        text = view.payload().decode("utf-8", errors="replace")
+        new = redact_html(text, self.redactor)
+        changed = new != text
+        if changed:
+            note = f"DOM snapshot: content of items culled under decision {self.decision} replaced by {MARK}"
+            self.splice.replace(view.index, resource_member(view.headers, new.encode("utf-8"), self.mark(note)))
+            self.change.rewritten += 1
+        shows_culled_post = view.header("WARC-Smarchive-Item") in self.culled_posts
+        self.snapshots[view.header("WARC-Record-ID")] = (new, view.uri.removeprefix(SNAPSHOT_SCHEME),
+                                                         changed or shows_culled_post)
 
-def _response_member(rec_headers: list[tuple[str, str]], http: StatusAndHeaders, payload: bytes,
-                     cull_id: str, decision: str) -> bytes:
-    drop = {"content-encoding", "transfer-encoding", "content-length"}
-    kept = [(n, v) for n, v in http.headers if n.lower() not in drop] + [("Content-Length", str(len(payload)))]
-    block = StatusAndHeaders(http.statusline, kept, protocol=http.protocol).to_bytes() + payload
-    headers = _strip_digests(rec_headers)
-    headers += [(CULL_HEADER, cull_id),
-                (NOTE_HEADER, f"content of items culled under decision {decision} replaced by {MARK}; "
-                              "payload stored decoded"),
-                ("WARC-Payload-Digest", sha256_digest_header(payload)),
-                ("WARC-Block-Digest", sha256_digest_header(block))]
-    return _member(headers, block)
-
-
-def _media_member(rec_headers: dict[str, str], sha: str, content_type: str, cull_id: str, decision: str,
-                  items: list[str]) -> bytes:
-    body = "".join(f"{k}: {v}\r\n" for k, v in [
-        ("culled-by", f"smarchive cull {cull_id}"),
-        ("decision", decision),
-        ("reason", f"media of item(s) culled under the culling decision {decision} (gallring)"),
-        ("items", " ".join(items)),
-        ("original-record-type", rec_headers.get("WARC-Type", "")),
-        ("original-content-type", content_type),
-        ("payload-sha256", sha),
-    ]).encode("utf-8")
-    headers = [("WARC-Type", "metadata"), ("WARC-Record-ID", new_record_id()), ("WARC-Date", warc_date()),
-               ("WARC-Target-URI", rec_headers.get("WARC-Target-URI", "")),
-               ("WARC-Refers-To", rec_headers.get("WARC-Record-ID", "")),
-               ("WARC-Refers-To-Target-URI", rec_headers.get("WARC-Target-URI", "")),
-               (CULL_HEADER, cull_id), ("Content-Type", "application/warc-fields"),
-               ("WARC-Block-Digest", sha256_digest_header(body))]
-    return _member(headers, body)
+    def rerender(self, render: Render) -> None:
+        """Screenshots of pages that showed culled content, drawn again from the redacted snapshot."""
+        for view in self.screenshots:
+            snap = self.snapshots.get(view.header("WARC-Concurrent-To"))
+            if snap is None or not snap[2] or view.header(CULL_HEADER) == self.cull_id:
+                continue
+            png = render(snap[0], snap[1], self.resources)
+            note = ("screenshot re-rendered offline (scripts and network off) from the redacted DOM snapshot: "
+                    "not as captured")
+            self.splice.replace(view.index, resource_member(view.headers, png, self.mark(note)))
+            self.change.screenshots += 1
 
 
 def rewrite_warc(path: Path, redactor: Redactor, media: dict[str, list[str]], culled_posts: set[str], cull_id: str,
                  decision: str, render: Render) -> WarcChange | None:
     """Rewrite one WARC without culled content; untouched records are copied byte for byte."""
-    change = WarcChange()
-    offsets: list[int] = []
-    replaced: dict[int, bytes] = {}
-    snapshots: dict[str, tuple[str, str, bool]] = {}  # record id -> (html, page url, changed)
-    screenshots: list[tuple[int, list[tuple[str, str]]]] = []
-    resources: dict[str, tuple[str, bytes]] = {}
-    resource_bytes = 0
-    with open(path, "rb") as raw:
-        iterator = ArchiveIterator(raw, no_record_parse=False)
-        for index, record in enumerate(iterator):
-            try:
-                headers = record.rec_headers
-                rec_list = list(headers.headers)
-                rec_dict = dict(rec_list)
-                uri = headers.get_header("WARC-Target-URI") or ""
-                if record.rec_type == "response" and record.http_headers is not None:
-                    payload = record.content_stream().read()
-                    http = record.http_headers
-                    ct = http.get_header("Content-Type") or ""
-                    sha = hashlib.sha256(payload).hexdigest()
-                    if sha in media:
-                        replaced[index] = _media_member(rec_dict, sha, ct, cull_id, decision, media[sha])
-                        change.media_replaced += 1
-                        continue
-                    new = redact_payload(payload, ct, redactor)
-                    if new is not None:
-                        replaced[index] = _response_member(rec_list, http, new, cull_id, decision)
-                        change.rewritten += 1
-                        payload = new
-                    status = http.get_statuscode() or ""
-                    if status == "200" and resource_bytes < RENDER_RESOURCE_LIMIT and \
-                            any(k in ct.lower() for k in ("css", "image", "font")):
-                        resources.setdefault(uri, (ct, payload))
-                        resource_bytes += len(payload)
-                elif record.rec_type == "resource" and uri.startswith(SNAPSHOT_SCHEME):
-                    block = record.content_stream().read()
-                    text = block.decode("utf-8", errors="replace")
-                    new = redact_html(text, redactor)
-                    snap_post = rec_dict.get("WARC-Smarchive-Item", "")
-                    changed = new != text
-                    if changed:
-                        replaced[index] = _resource_member(
-                            rec_list, new.encode("utf-8"), cull_id,
-                            f"DOM snapshot: content of items culled under decision {decision} replaced by {MARK}")
-                        change.rewritten += 1
-                    snapshots[rec_dict.get("WARC-Record-ID", "")] = (new, uri.removeprefix(SNAPSHOT_SCHEME),
-                                                                     changed or snap_post in culled_posts)
-                elif record.rec_type == "resource" and uri.startswith(SCREENSHOT_SCHEME):
-                    record.content_stream().read()
-                    screenshots.append((index, rec_list))
-                else:
-                    record.raw_stream.read()
-            finally:  # warcio must read a record to its end before it tells where the record began
-                offsets.append(iterator.get_record_offset())
-    for index, rec_list in screenshots:
-        rec = dict(rec_list)
-        snap = snapshots.get(rec.get("WARC-Concurrent-To", ""))
-        if snap is None or not snap[2] or rec.get(CULL_HEADER) == cull_id:
-            continue
-        png = render(snap[0], snap[1], resources)
-        replaced[index] = _resource_member(
-            rec_list, png, cull_id,
-            "screenshot re-rendered offline (scripts and network off) from the redacted DOM snapshot: "
-            "not as captured")
-        change.screenshots += 1
-    if not replaced:
-        return None
-    offsets.append(path.stat().st_size)
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        with open(path, "rb") as src, open(tmp, "wb") as out:
-            for index in range(len(offsets) - 1):
-                if index in replaced:
-                    out.write(replaced[index])
-                else:
-                    src.seek(offsets[index])
-                    out.write(src.read(offsets[index + 1] - offsets[index]))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return change
+    splice = WarcSplice(path)
+    work = _WarcCull(splice, redactor, media, culled_posts, cull_id, decision)
+    for view in splice.records():
+        work.record(view)
+    work.rerender(render)
+    return work.change if splice.commit() else None
 
 
 def warc_marked(path: Path, cull_id: str) -> bool:
     return any(h.get(CULL_HEADER) == cull_id for _, h in iter_headers(path))
 
 
-# ------------------------------------------------------------------------------------------- apply
-
-
-@dataclass
-class CullResult:
-    plan: dict
-    resumed: bool
-    files: dict[str, list[str]] = field(default_factory=dict)
-
-
-def _redactor(archive: Path, plan: dict) -> tuple[Redactor, set[str]]:
-    keys = {(i["platform"], i["item_id"]) for i in plan["items"]}
-    platforms = {i["platform"] for i in plan["items"]}
+def _redactor(archive: Path, plan: Plan) -> tuple[Redactor, set[str]]:
+    keys = {(i.platform, i.item_id) for i in plan.items}
+    platforms = {i.platform for i in plan.items}
     con = _connect(archive)
     try:
         rows = con.sql("SELECT platform, item_id, text, author, author_is_account, post_id "
@@ -419,36 +428,39 @@ def _redactor(archive: Path, plan: dict) -> tuple[Redactor, set[str]]:
                                             tuple(dict.fromkeys(authors)))
         else:
             preserved += [row["text"] or "", row["author"] or ""]
-    posts = {i["post_id"] for i in plan["items"] if i["post_id"]} | {i["item_id"] for i in plan["items"]
-                                                                    if i["item_type"] == "post"}
+    posts = {i.post_id for i in plan.items if i.post_id} | {i.item_id for i in plan.items if i.item_type == "post"}
     return Redactor(culled, known, preserved), posts
 
 
-def step_warc(archive: Path, plan: dict, say: Callable[[str], None], render: Render) -> None:
-    redactor, posts = _redactor(archive, plan)
+def step_warc(plan: Plan, cull: Cull) -> None:
+    """1. Every WARC of the accounts concerned, rewritten without the culled content."""
+    redactor, posts = _redactor(cull.archive, plan)
     media: dict[str, list[str]] = {}
-    for item in plan["items"]:
-        for sha in item["media_sha256"]:
-            media.setdefault(sha, []).append(item["item_id"])
-    remaining = _remaining_media(archive, plan)
+    for item in plan.items:
+        for sha in item.media_sha256:
+            media.setdefault(sha, []).append(item.item_id)
+    remaining = _remaining_media(cull.archive, plan)
     media = {sha: ids for sha, ids in media.items() if sha not in remaining}
-    for rel in sorted(plan["warcs"]):
-        path = archive / rel
+    for rel in sorted(plan.warcs):
+        path = cull.archive / rel
         if not path.is_file():
             continue
         path.with_name(f".{path.name}.part").unlink(missing_ok=True)
-        change = rewrite_warc(path, redactor, media, posts, plan["cull_id"], plan["decision"]["id"], render)
+        change = rewrite_warc(path, redactor, media, posts, plan.cull_id, plan.decision["id"], cull.render)
         if change:
-            say(f"{rel}: {change.rewritten} record(s) redacted, {change.media_replaced} media response(s) "
-                f"replaced, {change.screenshots} screenshot(s) re-rendered")
-    result = plan["result"]
+            cull.say(f"{rel}: {change.rewritten} record(s) redacted, {change.media_replaced} media response(s) "
+                     f"replaced, {change.screenshots} screenshot(s) re-rendered")
+    result = plan.result
     result["replacements"] = result.get("replacements", 0) + redactor.replaced
     result["ambiguous_left"] = result.get("ambiguous_left", 0) + redactor.left_ambiguous
+    plan.files["warc"] = changed_warcs(cull.archive, plan)
+    plan.files["warc_sha256"] = {rel: [plan.warcs[rel], file_sha256(cull.archive / rel)]
+                                 for rel in plan.files["warc"]}
 
 
-def _remaining_media(archive: Path, plan: dict) -> set[str]:
+def _remaining_media(archive: Path, plan: Plan) -> set[str]:
     """Media still referenced by a row that is not culled."""
-    keys = {(i["platform"], i["item_id"]) for i in plan["items"]}
+    keys = {(i.platform, i.item_id) for i in plan.items}
     table = pa.concat_tables([pq.read_table(f, columns=["platform", "item_id", "media_sha256"])
                               for f in item_files(archive)]) if item_files(archive) else None
     if table is None:
@@ -457,9 +469,9 @@ def _remaining_media(archive: Path, plan: dict) -> set[str]:
             for m in row["media_sha256"] or []}
 
 
-def changed_warcs(archive: Path, plan: dict) -> list[str]:
-    return [rel for rel in sorted(plan["warcs"]) if (archive / rel).is_file()
-            and warc_marked(archive / rel, plan["cull_id"])]
+def changed_warcs(archive: Path, plan: Plan) -> list[str]:
+    return [rel for rel in sorted(plan.warcs) if (archive / rel).is_file()
+            and warc_marked(archive / rel, plan.cull_id)]
 
 
 def _wacz_source(wacz_file: Path) -> tuple[str, str] | None:
@@ -476,46 +488,54 @@ def _wacz_source(wacz_file: Path) -> tuple[str, str] | None:
     return None
 
 
-def step_wacz(archive: Path, plan: dict, say: Callable[[str], None]) -> list[str]:
-    from smarchive.archive import wacz
-
+def step_wacz(plan: Plan, cull: Cull) -> None:
+    """2. The WACZ of every account-year whose WARC changed, rebuilt."""
     done = []
     for key in sorted({(Path(rel).parent.name, WARC_NAME.match(Path(rel).name).group("account"))
-                       for rel in changed_warcs(archive, plan) if WARC_NAME.match(Path(rel).name)}):
+                       for rel in changed_warcs(cull.archive, plan) if WARC_NAME.match(Path(rel).name)}):
         year, account = int(key[0]), key[1]
-        target = wacz.wacz_path(archive, year, account)
+        target = wacz.wacz_path(cull.archive, year, account)
         source = _wacz_source(target) if target.is_file() else None
         if source is None:
             continue
-        wacz.package(archive, year, account, source[0], source[1])
-        done.append(target.relative_to(archive).as_posix())
-        say(f"{done[-1]}: rebuilt")
-    return done
+        wacz.package(cull.archive, year, account, source[0], source[1])
+        done.append(target.relative_to(cull.archive).as_posix())
+        cull.say(f"{done[-1]}: rebuilt")
+    plan.files["wacz"] = done
 
 
-def step_manifest(archive: Path, plan: dict, say: Callable[[str], None]) -> list[str]:
-    keys = {(i["platform"], i["item_id"]) for i in plan["items"]}
-    new_state: dict[str, tuple[str, dict[str, int]]] = {}
+def _new_warc_state(archive: Path, plan: Plan) -> dict[str, tuple[str, dict[str, int]]]:
+    """Changed WARC -> (its new SHA-256, record id -> offset)."""
+    state = {}
     for rel in changed_warcs(archive, plan):
         path = archive / rel
-        index = {h.get("WARC-Record-ID", ""): off for off, h in iter_headers(path)}
-        new_state[rel] = (file_sha256(path), index)
+        state[rel] = (file_sha256(path), {h.get("WARC-Record-ID", ""): off for off, h in iter_headers(path)})
+    return state
+
+
+def _moved(row: dict, state: tuple[str, dict[str, int]]) -> dict:
+    """The columns of a kept row that change with its rewritten WARC."""
+    sha, index = state
+    update: dict = {"warc_sha256": sha}
+    for off, rid in (("warc_offset", "warc_record_id"), ("snapshot_offset", "snapshot_record_id"),
+                     ("screenshot_offset", "screenshot_record_id")):
+        if row.get(rid):
+            update[off] = index.get(row[rid])
+    return update
+
+
+def step_manifest(plan: Plan, cull: Cull) -> None:
+    """3. Culled rows removed from the item files; kept rows of changed WARCs get the new hashes and offsets."""
+    keys = {(i.platform, i.item_id) for i in plan.items}
+    new_state = _new_warc_state(cull.archive, plan)
     changed = []
-    for path in item_files(archive):
+    for path in item_files(cull.archive):
         table = pq.read_table(path)
         rows = table.to_pylist()
         keep = [r for r in rows if (r["platform"], r["item_id"]) not in keys]
         dirty = len(keep) != len(rows)
         for row in keep:
-            state = new_state.get(row["warc_file"])
-            if state is None:
-                continue
-            sha, index = state
-            update = {"warc_sha256": sha}
-            for off, rid in (("warc_offset", "warc_record_id"), ("snapshot_offset", "snapshot_record_id"),
-                             ("screenshot_offset", "screenshot_record_id")):
-                if row.get(rid):
-                    update[off] = index.get(row[rid])
+            update = _moved(row, new_state[row["warc_file"]]) if row["warc_file"] in new_state else {}
             if any(row.get(k) != v for k, v in update.items()):
                 row.update(update)
                 dirty = True
@@ -523,33 +543,34 @@ def step_manifest(archive: Path, plan: dict, say: Callable[[str], None]) -> list
             continue
         meta = dict(table.schema.metadata or {})
         culls = [c for c in meta.get(b"smarchive.culls", b"").decode().split() if c]
-        meta[b"smarchive.culls"] = " ".join(dict.fromkeys(culls + [plan["cull_id"]])).encode()
+        meta[b"smarchive.culls"] = " ".join(dict.fromkeys(culls + [plan.cull_id])).encode()
         schema = table.schema.with_metadata(meta)
         # The word index and summary are rebuilt with it: they must forget the culled texts too.
         write_items_file(pa.Table.from_pylist(keep, schema=schema), path)
-        changed.append(path.relative_to(archive).as_posix())
-        say(f"{changed[-1]}: {len(rows) - len(keep)} row(s) removed, {len(keep)} kept")
-    return changed
+        changed.append(path.relative_to(cull.archive).as_posix())
+        cull.say(f"{changed[-1]}: {len(rows) - len(keep)} row(s) removed, {len(keep)} kept")
+    plan.files["manifest"] = changed
 
 
-def step_media(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None]) -> list[str]:
-    remaining = _remaining_media(archive, plan)
+def step_media(plan: Plan, cull: Cull) -> None:
+    """4. Media of the culled items that no kept row references, deleted from storage."""
+    remaining = _remaining_media(cull.archive, plan)
     deleted = []
-    for sha in plan["media"]:
+    for sha in plan.media:
         if sha in remaining:
             continue
-        deleted.append(storage.location(sha))  # also when a crashed attempt already deleted it
-        if storage.exists(sha):
-            storage.delete(sha)
-            say(f"media deleted: {deleted[-1]}")
-    return deleted
+        deleted.append(cull.storage.location(sha))  # also when a crashed attempt already deleted it
+        if cull.storage.exists(sha):
+            cull.storage.delete(sha)
+            cull.say(f"media deleted: {deleted[-1]}")
+    plan.result["media_deleted"] = deleted
 
 
-def step_register(archive: Path, plan: dict, say: Callable[[str], None]) -> list[str]:
-    """Earlier registry worklists must not keep a culled item's text either."""
-    ids = {i["item_id"] for i in plan["items"]}
+def step_register(plan: Plan, cull: Cull) -> None:
+    """5. Earlier registry worklists must not keep a culled item's text either."""
+    ids = {i.item_id for i in plan.items}
     changed = []
-    for path in sorted((archive / "register").glob("*.csv")):
+    for path in sorted((cull.archive / "register").glob("*.csv")):
         raw = path.read_bytes()
         text = raw.decode("utf-8-sig")
         delimiter = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
@@ -563,62 +584,58 @@ def step_register(archive: Path, plan: dict, say: Callable[[str], None]) -> list
         out = io.StringIO(newline="")
         csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(keep)
         atomic_write(path, ("\ufeff" if raw.startswith(b"\xef\xbb\xbf") else "").encode() + out.getvalue().encode())
-        changed.append(path.relative_to(archive).as_posix())
-        say(f"{changed[-1]}: {len(rows) - len(keep)} culled row(s) removed")
-    return changed
+        changed.append(path.relative_to(cull.archive).as_posix())
+        cull.say(f"{changed[-1]}: {len(rows) - len(keep)} culled row(s) removed")
+    plan.files["register"] = changed
 
 
 def tombstone_path(archive: Path, cull_id: str) -> Path:
     return archive / "manifest" / "tombstones" / f"cull-{cull_id}.parquet"
 
 
-def step_record(archive: Path, plan: dict) -> list[str]:
-    culled_at = datetime.fromisoformat(plan["result"]["culled_at"])
-    rows = [{**{k: i[k] for k in ("item_id", "platform", "account", "year", "item_type", "post_id", "text_sha256",
-                                  "media_sha256", "category", "rule_ids", "decision")},
-             "cull_id": plan["cull_id"], "published_at": datetime.fromisoformat(i["published_at"]),
-             "cull_from": date.fromisoformat(i["cull_from"]) if i["cull_from"] else None, "culled_at": culled_at}
-            for i in plan["items"]]
-    tomb = write_atomic(pa.Table.from_pylist(rows, schema=TOMBSTONE_SCHEMA), tombstone_path(archive, plan["cull_id"]))
-    folder = archive / "gallring" / plan["cull_id"]
-    files = plan["result"]["files"]
-    files["tombstones"] = [tomb.relative_to(archive).as_posix()]
-    atomic_write(folder / "gallringsdokument.csv", gallring_csv(plan).encode("utf-8"))
-    atomic_write(folder / "gallringsdokument.html", gallring_html(plan).encode("utf-8"))
-    return [p.relative_to(archive).as_posix() for p in (folder / "gallringsdokument.csv",
-                                                         folder / "gallringsdokument.html")]
+def step_record(plan: Plan, cull: Cull) -> None:
+    """6. Tombstones and the gallringsdokument (CSV and HTML)."""
+    plan.result.setdefault("culled_at", datetime.now(UTC).isoformat())
+    culled_at = datetime.fromisoformat(plan.result["culled_at"])
+    rows = [{**{k: getattr(i, k) for k in ("item_id", "platform", "account", "year", "item_type", "post_id",
+                                           "text_sha256", "media_sha256", "category", "rule_ids", "decision")},
+             "cull_id": plan.cull_id, "published_at": datetime.fromisoformat(i.published_at),
+             "cull_from": date.fromisoformat(i.cull_from) if i.cull_from else None, "culled_at": culled_at}
+            for i in plan.items]
+    tomb = write_atomic(pa.Table.from_pylist(rows, schema=TOMBSTONE_SCHEMA), tombstone_path(cull.archive, plan.cull_id))
+    folder = cull.archive / "gallring" / plan.cull_id
+    plan.files["tombstones"] = [tomb.relative_to(cull.archive).as_posix()]
+    as_dict = plan.to_dict()
+    atomic_write(folder / "gallringsdokument.csv", gallring_csv(as_dict).encode("utf-8"))
+    atomic_write(folder / "gallringsdokument.html", gallring_html(as_dict).encode("utf-8"))
+    plan.files["gallringsdokument"] = [p.relative_to(cull.archive).as_posix() for p in
+                                       (folder / "gallringsdokument.csv", folder / "gallringsdokument.html")]
 
 
-def apply(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None], render: Render) -> dict:
-    """Run the steps of a plan not done yet (see the module docstring); returns the finished plan."""
-    done = plan["done_steps"]
-    result = plan["result"]
-    files = result.setdefault("files", {})
-    for step in STEPS:
-        if step in done:
+# The chain, in order (see the module docstring for why this order). The names are what plan.json records
+# in done_steps: keep them stable, an interrupted cull of an older version resumes by them.
+CHAIN: tuple[tuple[str, Step], ...] = (
+    ("warc", step_warc),
+    ("wacz", step_wacz),
+    ("manifest", step_manifest),
+    ("media", step_media),
+    ("register", step_register),
+    ("record", step_record),
+)
+STEPS = tuple(name for name, _ in CHAIN)
+
+
+def apply(plan: Plan, cull: Cull) -> Plan:
+    """Run the steps of a plan not done yet, saving the plan after each; returns the finished plan."""
+    plan.result.setdefault("files", {})  # the command reads it, even if every step was done before a crash
+    for name, step in CHAIN:
+        if name in plan.done_steps:
             continue
-        say(f"cull {plan['cull_id']}: step {step}")
-        if step == "warc":
-            step_warc(archive, plan, say, render)
-            files["warc"] = changed_warcs(archive, plan)
-            files["warc_sha256"] = {rel: [plan["warcs"][rel], file_sha256(archive / rel)] for rel in files["warc"]}
-        elif step == "wacz":
-            files["wacz"] = step_wacz(archive, plan, say)
-        elif step == "manifest":
-            files["manifest"] = step_manifest(archive, plan, say)
-        elif step == "media":
-            result["media_deleted"] = step_media(archive, plan, storage, say)
-        elif step == "register":
-            files["register"] = step_register(archive, plan, say)
-        elif step == "record":
-            result.setdefault("culled_at", datetime.now(UTC).isoformat())
-            files["gallringsdokument"] = step_record(archive, plan)
-        done.append(step)
-        save_plan(archive, plan)
-    plan["status"] = "done"
-    plan["finished_at"] = datetime.now(UTC).isoformat()
-    save_plan(archive, plan)
+        cull.say(f"cull {plan.cull_id}: step {name}")
+        step(plan, cull)
+        plan.done_steps.append(name)
+        save_plan(cull.archive, plan)
+    plan.status = "done"
+    plan.finished_at = datetime.now(UTC).isoformat()
+    save_plan(cull.archive, plan)
     return plan
-
-
-# ------------------------------------------------------------------------------------------- command

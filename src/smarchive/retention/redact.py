@@ -261,67 +261,86 @@ URL_ATTRS = {"href", "src", "srcset", "poster", "action", "data-progressive"}
 
 def redact_html(text: str, redactor: Redactor) -> str:
     """The HTML with every culled text node, attribute and embedded JSON string replaced."""
-    edits: list[tuple[int, int, str]] = []
-    stack: list[tuple[str, str | None]] = []
-    pos = 0
+    return _HtmlRedaction(text, redactor).run()
 
-    def data(start: int, end: int, owner: str | None) -> None:
-        raw = text[start:end]
+
+class _HtmlRedaction:
+    """One pass over an HTML document with positions: a stack of open elements and their owners."""
+
+    def __init__(self, text: str, redactor: Redactor) -> None:
+        self.text, self.redactor = text, redactor
+        self.edits: list[tuple[int, int, str]] = []
+        self.stack: list[tuple[str, str | None]] = []  # (element name, owning item id)
+        self.pos = 0
+
+    def run(self) -> str:
+        while True:
+            m = _H_TAG.search(self.text, self.pos)
+            until = m.start() if m else len(self.text)
+            if until > self.pos:
+                self.data(self.pos, until, self.stack[-1][1] if self.stack else None)
+            if not m:
+                return apply_edits(self.text, self.edits)
+            self.pos = m.end()
+            if m.group("end"):
+                self.end_tag(m.group("end").lower())
+            elif m.group("start"):
+                self.start_tag(m)
+
+    def data(self, start: int, end: int, owner: str | None) -> None:
+        raw = self.text[start:end]
         if not raw.strip():
             return
-        new = redactor.value(html.unescape(raw), owner, loose=True)
+        new = self.redactor.value(html.unescape(raw), owner, loose=True)
         if new is not None:
-            edits.append((start, end, html.escape(new, quote=False)))
+            self.edits.append((start, end, html.escape(new, quote=False)))
 
-    while True:
-        m = _H_TAG.search(text, pos)
-        current = stack[-1][1] if stack else None
-        if (m.start() if m else len(text)) > pos:
-            data(pos, m.start() if m else len(text), current)
-        if not m:
-            break
-        pos = m.end()
-        if m.group("end"):
-            name = m.group("end").lower()
-            for n in range(len(stack) - 1, -1, -1):
-                if stack[n][0] == name:
-                    del stack[n:]
-                    break
-            continue
-        if not m.group("start"):
-            continue
+    def end_tag(self, name: str) -> None:
+        """Close the innermost open element of that name (and whatever was left open inside it)."""
+        for n in range(len(self.stack) - 1, -1, -1):
+            if self.stack[n][0] == name:
+                del self.stack[n:]
+                return
+
+    def start_tag(self, m: re.Match) -> None:
         name = m.group("start").lower()
-        attrs = []
-        base = m.start("attrs")
-        for a in _H_ATTR.finditer(m.group("attrs")):
-            if a.group(2) is None:
-                continue
-            quoted = a.group(2)
-            value = html.unescape(quoted[1:-1] if quoted[:1] in "\"'" else quoted)
-            attrs.append((a.group(1).lower(), value, base + a.start(2), base + a.end(2)))
-        mine = redactor.owner([(n, v) for n, v, _, _ in attrs]) or current
+        attrs = _attributes(m)
+        mine = self.redactor.owner([(n, v) for n, v, _, _ in attrs]) or (self.stack[-1][1] if self.stack else None)
         for attr_name, value, start, end in attrs:
-            if attr_name in URL_ATTRS:
-                continue
-            new = redactor.value(value, mine)
+            new = None if attr_name in URL_ATTRS else self.redactor.value(value, mine)
             if new is not None:
-                edits.append((start, end, '"' + html.escape(new, quote=True) + '"'))
+                self.edits.append((start, end, '"' + html.escape(new, quote=True) + '"'))
         self_closing = m.group("attrs").rstrip().endswith("/")
         if name in RAW_TEXT and not self_closing:
-            close = re.compile(rf"</{name}\s*>", re.I).search(text, pos)
-            content_end = close.start() if close else len(text)
-            if name == "script":
-                kind = next((v for n, v, _, _ in attrs if n == "type"), "").lower()
-                if "json" in kind:
-                    docs = parse_json_documents(text, pos, content_end)
-                    if docs is not None:
-                        redact_json(text, docs, redactor, mine, in_script=True, edits=edits)
-            elif name != "style":
-                data(pos, content_end, mine)
-            pos = close.end() if close else len(text)
+            self.raw_text(name, attrs, mine)
         elif name not in VOID and not self_closing:
-            stack.append((name, mine))
-    return apply_edits(text, edits)
+            self.stack.append((name, mine))
+
+    def raw_text(self, name: str, attrs: list[tuple[str, str, int, int]], owner: str | None) -> None:
+        """Script, style, textarea, title: their content is not HTML. JSON in a script is redacted as JSON."""
+        close = re.compile(rf"</{name}\s*>", re.I).search(self.text, self.pos)
+        content_end = close.start() if close else len(self.text)
+        if name == "script":
+            kind = next((v for n, v, _, _ in attrs if n == "type"), "").lower()
+            docs = parse_json_documents(self.text, self.pos, content_end) if "json" in kind else None
+            if docs is not None:
+                redact_json(self.text, docs, self.redactor, owner, in_script=True, edits=self.edits)
+        elif name != "style":
+            self.data(self.pos, content_end, owner)
+        self.pos = close.end() if close else len(self.text)
+
+
+def _attributes(m: re.Match) -> list[tuple[str, str, int, int]]:
+    """(name, unescaped value, start, end of the quoted value) of each attribute with a value."""
+    attrs = []
+    base = m.start("attrs")
+    for a in _H_ATTR.finditer(m.group("attrs")):
+        if a.group(2) is None:
+            continue
+        quoted = a.group(2)
+        value = html.unescape(quoted[1:-1] if quoted[:1] in "\"'" else quoted)
+        attrs.append((a.group(1).lower(), value, base + a.start(2), base + a.end(2)))
+    return attrs
 
 
 def redact_payload(payload: bytes, content_type: str, redactor: Redactor) -> bytes | None:
