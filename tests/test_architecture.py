@@ -19,7 +19,8 @@ ROOT = "smarchive"
 
 # Lowest first. Packages in one row are siblings: they may not import each other.
 LAYERS: list[tuple[str, ...]] = [
-    ("smarchive", "errors", "model"),  # `smarchive` = the root __init__ (version, dependency_version)
+    # `smarchive` = the root __init__ (version, dependency_version); `resources` = package data lookup
+    ("smarchive", "errors", "model", "resources"),
     ("config",),
     ("platforms",),
     ("archive",),

@@ -1,4 +1,12 @@
-"""One adapter per platform, all with the small interface in base.py."""
+"""The platforms: one adapter per platform, all with the small interface in `base.py`.
+
+An adapter knows one platform: how to drive its pages in a recorded browser (`capture`) and how to read
+its recorded answers back into items (`extract`). `toolkit` and `jsondata` are what adapters share
+(JSON documents in pages, relative times, the year rule). `ADAPTERS` maps every captured platform of
+`smarchive.model.PLATFORMS` to its adapter (checked on import). This package imports only the bottom
+layer (`smarchive.model`, `smarchive.errors`, `smarchive.config`) and Playwright's types; the stages
+(capture, extract) import it, never the other way round.
+"""
 
 from __future__ import annotations
 

@@ -5,6 +5,10 @@ tests), so the capture is developed and tested against this sandbox. It imitates
 real capture hard: consent walls, infinite scroll fed by background GraphQL, collapsed comment
 threads, relative times in the page and exact data only in JSON.
 
-Modules: content (the deterministic world), truth (what a perfect capture must find), server
-(the HTTP server), facebook (the Facebook imitation's pages and API), cli (`smarchive sandbox`).
+Modules: `launch` (the one seam the pipeline and the command use: start, credentials, settings checked
+against `SandboxConfig`), `content` (the deterministic world), `truth` (what a perfect capture must
+find), `server` (the HTTP server), `web` (request/response helpers, sessions, faults), `platforms` (the
+table of imitations, keyed by `smarchive.model.PLATFORMS`) and one module per imitated platform. It
+imports only the bottom layer (`smarchive.model`, `smarchive.errors`): the sandbox knows nothing of the
+archive it is captured into.
 """
