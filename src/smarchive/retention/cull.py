@@ -112,12 +112,17 @@ TOMBSTONE_SCHEMA = pa.schema([
 # ------------------------------------------------------------------------------------------- selection
 
 
-def _connect(archive: Path):
+def _rows(archive: Path, sql: str) -> list[dict]:
+    """The rows of a query over the archive's manifest views (see smarchive.archive.query)."""
     from smarchive.archive.query import connect
 
     if not (archive / "manifest").is_dir():
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
-    return connect(archive)
+    con = connect(archive)
+    try:
+        return con.sql(sql).to_arrow_table().to_pylist()
+    finally:
+        con.close()
 
 
 @dataclass
@@ -129,15 +134,10 @@ class Selection:
 
 def select_items(archive: Path, year: int, as_of: date) -> Selection:
     """The latest capture of every cull-eligible item of `year`, split into due / not due / to review."""
-    con = _connect(archive)
-    try:
-        rows = con.sql(
-            "SELECT item_id, platform, account, year, item_type, post_id, published_at, text, author, media_sha256, "
-            "tag_category, tag_rule_ids, tag_cull_from, tag_decision, tag_needs_review FROM items "
-            f"WHERE year = {int(year)} AND tag_retention = 'cull-eligible' "
-            "ORDER BY published_at, platform, item_id").to_arrow_table().to_pylist()
-    finally:
-        con.close()
+    rows = _rows(archive, "SELECT item_id, platform, account, year, item_type, post_id, published_at, text, author, "
+                          "media_sha256, tag_category, tag_rule_ids, tag_cull_from, tag_decision, tag_needs_review "
+                          f"FROM items WHERE year = {int(year)} AND tag_retention = 'cull-eligible' "
+                          "ORDER BY published_at, platform, item_id")
     due = [r for r in rows if not r["tag_needs_review"] and r["tag_cull_from"] is not None
            and r["tag_cull_from"] <= as_of]
     review = sum(1 for r in rows if r["tag_needs_review"])
@@ -243,12 +243,8 @@ def make_plan(archive: Path, year: int, as_of: date, selection: Selection, decis
               pipeline_name: str) -> Plan:
     now = datetime.now(UTC)
     keys = {(r["platform"], r["item_id"]) for r in selection.due}
-    con = _connect(archive)
-    try:
-        captures = con.sql("SELECT platform, item_id, account, warc_file, warc_sha256, media_sha256 "
-                           "FROM item_captures").to_arrow_table().to_pylist()
-    finally:
-        con.close()
+    captures = _rows(archive, "SELECT platform, item_id, account, warc_file, warc_sha256, media_sha256 "
+                              "FROM item_captures")
     accounts = {(r["platform"], r["account"]) for r in selection.due}
     warcs: dict[str, str] = {}
     for row in captures:
@@ -408,12 +404,7 @@ def warc_marked(path: Path, cull_id: str) -> bool:
 def _redactor(archive: Path, plan: Plan) -> tuple[Redactor, set[str]]:
     keys = {(i.platform, i.item_id) for i in plan.items}
     platforms = {i.platform for i in plan.items}
-    con = _connect(archive)
-    try:
-        rows = con.sql("SELECT platform, item_id, text, author, author_is_account, post_id "
-                       "FROM item_captures").to_arrow_table().to_pylist()
-    finally:
-        con.close()
+    rows = _rows(archive, "SELECT platform, item_id, text, author, author_is_account, post_id FROM item_captures")
     culled: dict[str, Culled] = {}
     known: set[str] = set()
     preserved: list[str] = []

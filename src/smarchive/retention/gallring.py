@@ -9,9 +9,8 @@ import io
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from smarchive.model import STOCKHOLM
 
 
 def local_time(moment: datetime | None) -> str:

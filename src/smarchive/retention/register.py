@@ -16,13 +16,12 @@ import csv
 import io
 from datetime import UTC
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from smarchive.archive.store import atomic_write
 from smarchive.archive.warc import iter_headers
 from smarchive.errors import SmarchiveError
+from smarchive.model import STOCKHOLM
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 DETECTOR_EVIDENCE_SHOWN = 2  # characters of a detector hit (personnummer, phone...) shown in the summary
 RESTRICTED_NOTE = "BEGRÄNSAD: personuppgifter/sekretess, lämnas inte ut utan prövning"
 

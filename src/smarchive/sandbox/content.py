@@ -20,9 +20,8 @@ import struct
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+from smarchive.model import STOCKHOLM  # the sandbox's pages show Swedish time, like the real platforms
 
 MUNICIPALITY = "Örebro kommun"
 
