@@ -69,6 +69,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
 from smarchive import __version__
+from smarchive.archive import ledger
 from smarchive.archive.manifest import item_files, write_atomic, write_items_file
 from smarchive.archive.store import Storage, atomic_write, file_sha256
 from smarchive.archive.warc import (
@@ -419,6 +420,7 @@ def rewrite_warc(path: Path, redactor: Redactor, media: dict[str, list[str]], cu
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    ledger.written(path)  # the rewrite's new hash; the captured one stays in the ledger's history
     return change
 
 
