@@ -4,14 +4,17 @@ names the deletions and size changes."""
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from smarchive.archive.ledger import archive_files
+from smarchive.archive.ledger import archive_files, recording
 from smarchive.archive.query import connect
+from smarchive.archive.store import atomic_write
 
 from conftest import copy_archive
 
@@ -122,3 +125,36 @@ def test_plain_verify_names_deletions_size_changes_and_strays(damaged):
     missed += [rel for rel in what["resized"] if f"size differs: {rel} " not in out]
     missed += [rel for rel in what["strays"] if f"not in the ledger: {rel} " not in out]
     assert not missed, f"not named: {missed}\n{out}"
+
+
+def _write_in_own_process(archive: str, run_id: str, name: str) -> None:
+    with recording(Path(archive), run_id):
+        atomic_write(Path(archive) / "register" / name, name.encode())
+
+
+def test_parallel_writers_keep_their_own_ledger_files(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_in_own_process, args=(str(archive), "run-1", f"{n}.csv"))
+               for n in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(60)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    assert len(list((archive / "ledger" / "run-1").glob("*.jsonl"))) == 3
+    assert set(ledger_state(archive)) == {f"register/{n}.csv" for n in range(3)}
+
+
+def test_only_writes_inside_the_recorded_archive_are_recorded(tmp_path):
+    archive, outside = tmp_path / "archive", tmp_path / "elsewhere.csv"
+    atomic_write(archive / "register" / "before.csv", b"not recording yet")
+    with recording(archive, "run-1"):
+        atomic_write(outside, b"a file of the user's")
+        atomic_write(archive / "register" / "inside.csv", b"recorded")
+        atomic_write(archive / "logs" / "x.log", b"the run's own folder")
+    state = ledger_state(archive)
+    assert set(state) == {"register/inside.csv"}
+    assert state["register/inside.csv"]["sha256"] == hashlib.sha256(b"recorded").hexdigest()
+    assert set(archive_files(archive)) - set(state) == {"register/before.csv"}

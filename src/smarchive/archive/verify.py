@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,5 +176,5 @@ def wacz_problems(path: Path) -> list[str]:
                 elif algorithm == "sha256" and hashlib.sha256(data).hexdigest() != digest:
                     problems.append(f"{resource['path']} does not match its datapackage.json sha256")
             return problems
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as e:
         return [f"unreadable ({type(e).__name__}: {e})"]
