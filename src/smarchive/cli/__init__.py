@@ -99,7 +99,10 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
     more = bool(page) and table.num_rows > page
     if more:
         table = table.slice(0, page)
-    write_result(table, fmt, out_path)
+    from smarchive.archive.ledger import new_session_id, recording
+
+    with recording(archive, new_session_id("query")):  # an --out FILE inside the archive goes into its ledger
+        write_result(table, fmt, out_path)
     if more:
         click.echo(f"rows {offset + 1}-{offset + page} shown, more follow: --offset {offset + page} for the next "
                    "page, --limit 0 for all, or --format csv --out FILE", err=True)
@@ -124,17 +127,21 @@ def reindex(archive: Path) -> None:
 
 
 def write_result(table, fmt: str, out_path: Path | None) -> None:  # noqa: ANN001 (pyarrow Table)
+    from smarchive.archive.ledger import written
+
     if fmt == "parquet":
         if out_path is None:
             raise SmarchiveError("--format parquet needs --out FILE")
         import pyarrow.parquet as pq
 
         pq.write_table(table, out_path, compression="zstd")
+        written(out_path)
         click.echo(f"{table.num_rows} rows -> {out_path}", err=True)
         return
     if out_path is not None:
         with open(out_path, "w", encoding="utf-8", newline="") as f:
             print_table(table, fmt, f)
+        written(out_path)
         click.echo(f"{table.num_rows} rows -> {out_path}", err=True)
     else:
         print_table(table, fmt, sys.stdout)
