@@ -197,7 +197,11 @@ def seal_run(archive: Path, pipeline: Pipeline, reason: str, say: Callable[[str]
     capture is done and recorded; `smarchive seal` seals again)."""
     from smarchive.archive.seal import seal
 
-    result = seal(archive, pipeline.seal, reason)
+    try:
+        result = seal(archive, pipeline.seal, reason)
+    except (OSError, ValueError, SmarchiveError) as e:  # e.g. a ledger line that no longer parses
+        say(f"seal: warning: not sealed: {e} (run `smarchive verify`, then `smarchive seal`)")
+        return
     say(f"sealed: {result.summary()}")
     for warning in result.warnings:
         say(f"seal: warning: {warning}")
