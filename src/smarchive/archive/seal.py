@@ -76,7 +76,10 @@ def seal(archive: Path, settings: dict[str, Any] | None, reason: str) -> SealRes
     """Seal the ledger's current state; sign and time-stamp it as configured ([seal] of the pipeline)."""
     settings = settings or {}
     archive = Path(archive).resolve()
-    files, entries = sealed_ledger(archive)
+    try:
+        files, entries = sealed_ledger(archive)
+    except ValueError as e:
+        raise SmarchiveError(f"the fixity ledger cannot be sealed: {e}") from None
     state = current_state(entries)
     now = datetime.now(UTC)
     seal_id = now.strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
