@@ -107,7 +107,7 @@ def check_archive_writable(archive: Path) -> None:
                                  "captured (make it writable, then run again)") from None
 
 
-WRITTEN_FOLDERS = ("manifest", "warc", "media", "wacz", "logs", "staging", "runs-in-progress")
+WRITTEN_FOLDERS = ("manifest", "warc", "media", "wacz", "logs", "staging", "runs-in-progress", "ledger", "seals")
 
 
 def resolve_url(url: str, sandbox_base: str | None) -> str:
