@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from smarchive.archive.ledger import recording
+from smarchive.archive.store import atomic_write
 from tsa import Pki, make_pki, running_tsa
 
 from conftest import PROJECT, copy_archive, run_capture, write_pipeline
@@ -144,3 +146,33 @@ def test_token_is_checked_against_the_configured_tsa_certificate(sealed_demo, tm
     assert check.returncode == 1
     assert "time-stamp token does not verify against the TSA certificate" in check.stdout
     assert "signature does not verify" in check.stdout  # signed by a key the other CA never certified
+
+
+@pytest.mark.parametrize(("table", "words"), [
+    ('tsa_urll = "http://127.0.0.1:1/"', ["[seal]", "unknown key tsa_urll"]),
+    ('key = "signer.key"', ["signing needs both 'key' and 'cert'"]),
+    ('key = "signer.key"\ncert = "nowhere.pem"', ["cert", "nowhere.pem not found"]),
+    ('tsa_url = "ftp://tsa.example/"', ["tsa_url", "http://"]),
+])
+def test_a_wrong_seal_table_is_one_line(pki, tmp_path, table, words):
+    for name in ("signer.key", "signer.pem"):
+        shutil.copy(pki.folder / name, tmp_path / name)
+    pipeline = sandbox_pipeline(tmp_path, f"\n[seal]\n{table}\n")
+    result = smarchive("seal", "--archive", str(tmp_path / "archive"), "--pipeline", str(pipeline))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("smarchive: error: ") and all(w in line for w in words), line
+
+
+def test_a_tsa_that_does_not_answer_leaves_a_signed_seal_and_exit_1(pki, tmp_path):
+    archive = tmp_path / "archive"
+    with recording(archive, "run-1"):
+        atomic_write(archive / "register" / "register-2024.csv", b"item_id\r\n")
+    with running_tsa(pki) as (url, _):
+        pass  # started and stopped: nothing listens on its port any more
+    pipeline = sandbox_pipeline(tmp_path, seal_table(pki, url))
+    result = smarchive("seal", "--archive", str(archive), "--pipeline", str(pipeline))
+    assert result.returncode == 1 and "not time-stamped: the TSA at" in result.stderr
+    assert "signed" in result.stdout
+    newest = seal_folders(archive)[-1]
+    assert not (newest / "seal.tsr").exists() and (newest / "seal.p7s").exists()
