@@ -5,9 +5,11 @@ names the deletions and size changes."""
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ import pytest
 from smarchive.archive.ledger import archive_files, recording
 from smarchive.archive.query import connect
 from smarchive.archive.store import atomic_write
+from smarchive.archive.verify import wacz_problems
 
 from conftest import copy_archive
 
@@ -158,3 +161,30 @@ def test_only_writes_inside_the_recorded_archive_are_recorded(tmp_path):
     assert set(state) == {"register/inside.csv"}
     assert state["register/inside.csv"]["sha256"] == hashlib.sha256(b"recorded").hexdigest()
     assert set(archive_files(archive)) - set(state) == {"register/before.csv"}
+
+
+def repack(original: Path, out: Path, fix_datapackage: bool) -> Path:
+    """The WACZ rebuilt with its pages list changed (valid CRCs); its datapackage.json mended or not."""
+    changed = b""
+    with zipfile.ZipFile(original) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "pages/pages.jsonl":
+                data = changed = data.replace(b"Kontots sida", b"Kontots sidA")
+            elif info.filename == "datapackage.json" and fix_datapackage:
+                package = json.loads(data)
+                for resource in package["resources"]:
+                    if resource["path"] == "pages/pages.jsonl":
+                        resource["hash"] = "sha256:" + hashlib.sha256(changed).hexdigest()
+                data = json.dumps(package).encode()
+            dst.writestr(info, data)
+    return out
+
+
+def test_a_repacked_wacz_fails_its_datapackage_digests(demo_capture, tmp_path):
+    original = sorted((demo_capture.archive / "wacz").rglob("*.wacz"))[0]
+    assert wacz_problems(original) == []
+    assert wacz_problems(repack(original, tmp_path / "a.wacz", False)) == \
+        ["pages/pages.jsonl does not match its datapackage.json sha256"]
+    assert wacz_problems(repack(original, tmp_path / "b.wacz", True)) == \
+        ["datapackage.json does not match datapackage-digest.json"]

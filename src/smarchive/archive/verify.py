@@ -159,14 +159,20 @@ def _check_ledger_file(archive: Path, rel: str, entry: ledger.Entry, deep: bool,
 
 
 def wacz_problems(path: Path) -> list[str]:
-    """A WACZ's own checks: every member's CRC-32, and every resource against datapackage.json."""
+    """A WACZ's own checks: every member's CRC-32, every resource against datapackage.json, and
+    datapackage.json against datapackage-digest.json."""
     try:
         with zipfile.ZipFile(path) as z:
             bad = z.testzip()
             if bad is not None:
                 return [f"bad CRC-32 in {bad}"]
-            package = json.loads(z.read("datapackage.json"))
+            raw = z.read("datapackage.json")
+            package = json.loads(raw)
             problems = []
+            if "datapackage-digest.json" in z.namelist():  # the package's own digest of datapackage.json
+                algorithm, _, digest = str(json.loads(z.read("datapackage-digest.json")).get("hash", "")).partition(":")
+                if algorithm == "sha256" and hashlib.sha256(raw).hexdigest() != digest:
+                    problems.append("datapackage.json does not match datapackage-digest.json")
             for resource in package.get("resources", []):
                 data = z.read(resource["path"])
                 algorithm, _, digest = str(resource.get("hash", "")).partition(":")
