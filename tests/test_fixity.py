@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -188,3 +189,22 @@ def test_a_repacked_wacz_fails_its_datapackage_digests(demo_capture, tmp_path):
         ["pages/pages.jsonl does not match its datapackage.json sha256"]
     assert wacz_problems(repack(original, tmp_path / "b.wacz", True)) == \
         ["datapackage.json does not match datapackage-digest.json"]
+
+
+def test_an_archive_without_a_ledger_is_adopted(demo_capture, tmp_path):
+    """An archive from before the ledger: verify notes it; `seal --adopt` records it as it is, and the state
+    it records is the very state the capture's own seal sealed."""
+    archive = copy_archive(demo_capture.archive, tmp_path / "archive")
+    [run_seal] = sorted((archive / "seals").glob("*/seal.json"))
+    sealed_state = json.loads(run_seal.read_text())["state_sha256"]
+    shutil.rmtree(archive / "ledger")
+    shutil.rmtree(archive / "seals")
+    before = smarchive("verify", "--archive", str(archive))
+    assert before.returncode == 0 and "note: no fixity ledger" in before.stdout
+    adopted = smarchive("seal", "--adopt", "--archive", str(archive))
+    assert adopted.returncode == 0, adopted.stderr
+    assert f"adopted {len(list(archive_files(archive)))} file(s)" in adopted.stdout
+    [adopt_seal] = sorted((archive / "seals").glob("*/seal.json"))
+    assert json.loads(adopt_seal.read_text())["state_sha256"] == sealed_state
+    after = smarchive("verify", "--deep", "--archive", str(archive))
+    assert after.returncode == 0 and "note:" not in after.stdout, after.stdout

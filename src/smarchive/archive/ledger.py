@@ -267,3 +267,15 @@ def stop(started: tuple[Ledger, object]) -> None:
     ledger, token = started
     _active.reset(token)
     ledger.close()
+
+
+def adopt(archive: Path, run_id: str) -> list[str]:
+    """Record every file of the archive the ledger does not know, as it is now (an archive written before
+    smarchive kept a ledger). Adopting trusts those files: verify them against the manifest first."""
+    archive = Path(archive)
+    known = set(current_state(read_entries(archive))) if ledger_files(archive) else set()
+    unknown = sorted(set(archive_files(archive)) - known)
+    with recording(archive, run_id):
+        for rel in unknown:
+            written(archive / rel)
+    return unknown
