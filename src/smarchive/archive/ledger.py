@@ -72,6 +72,7 @@ class Ledger:
         self.path = self.archive / LEDGER_DIR / run_id / f"{self.writer}.jsonl"
         self._seq = 0
         self._file = None
+        self._last: dict[str, tuple] = {}  # what this writer last recorded per path: the same twice is one line
 
     def relative(self, path: Path) -> str | None:
         """The path relative to the archive, or None if it lies outside it or is not tracked."""
@@ -89,9 +90,13 @@ class Ledger:
         self._seq += 1
         line = {"seq": self._seq, "recorded_at": datetime.now(UTC).isoformat(timespec="microseconds"),
                 "run_id": self.run_id, "writer": self.writer, **entry}
+        self._last[entry["path"]] = (entry["event"], entry["sha256"], entry["size"])
         self._file.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())  # the record is on disk before the write counts as done
+
+    def last(self, rel: str) -> tuple | None:
+        return self._last.get(rel)
 
     def _lines_already(self) -> int:
         with open(self.path, encoding="utf-8") as f:
@@ -142,6 +147,8 @@ def written(path: Path, sha256: str | None = None, size: int | None = None) -> N
         return
     if sha256 is None or size is None:
         sha256, size = file_digest(Path(path))
+    if ledger.last(rel) == ("written", sha256, size):
+        return
     ledger.append({"event": "written", "path": rel, "sha256": sha256, "size": size, "role": role_of(rel)})
 
 

@@ -648,6 +648,8 @@ def apply(archive: Path, plan: dict, storage: Storage, say: Callable[[str], None
             step_warc(archive, plan, say)
             files["warc"] = changed_warcs(archive, plan)
             files["warc_sha256"] = {rel: [plan["warcs"][rel], file_sha256(archive / rel)] for rel in files["warc"]}
+            for rel in files["warc"]:  # also those rewritten before an interruption, not recorded then
+                ledger.written(archive / rel, files["warc_sha256"][rel][1], (archive / rel).stat().st_size)
         elif step == "wacz":
             files["wacz"] = step_wacz(archive, plan, say)
         elif step == "manifest":
