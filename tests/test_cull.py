@@ -264,3 +264,19 @@ def test_interrupted_cull_is_completed(sandbox_capture, tmp_path):
     assert (archive / "gallring" / plan.cull_id / "gallringsdokument.html").is_file()
     tomb = pq.read_table(cull.tombstone_path(archive, plan.cull_id)).to_pylist()
     assert {r["item_id"] for r in tomb} == {r["item_id"] for r in selection.due}
+
+
+def test_cull_is_in_the_fixity_ledger_and_sealed(culled):
+    archive, _, _, result, _ = culled
+    cull_id = re.search(r"\(cull (\S+)\)", result.stdout).group(1)
+    rewritten = query(archive, "SELECT path, list(sha256 ORDER BY recorded_at) AS hashes FROM ledger WHERE "
+                               f"role = 'warc' GROUP BY path HAVING list_contains(list(run_id), 'cull-{cull_id}')")
+    assert rewritten, "the cull rewrote WARCs: their new hashes are in the ledger"
+    for row in rewritten:  # the captured hash stays in the history, the new one is the current state
+        assert len(set(row["hashes"])) == 2
+        assert hashlib.sha256((archive / row["path"]).read_bytes()).hexdigest() == row["hashes"][-1]
+    removed = {r["path"] for r in query(archive, "SELECT path FROM ledger WHERE event = 'removed'")}
+    assert removed and not removed & {r["path"] for r in query(archive, "SELECT path FROM ledger_state")}
+    assert all(not (archive / p).exists() for p in removed)
+    seals = sorted((archive / "seals").glob("*/seal.json"))
+    assert json.loads(seals[-1].read_text())["reason"] == f"cull {cull_id}"

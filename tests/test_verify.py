@@ -37,10 +37,14 @@ def test_tampering_is_found(archive_copy):
         f.write(b"\0")
     report = verify(archive_copy, LocalStorage(archive_copy))
     text = "\n".join(report.problems)
-    assert len(report.problems) == 3, text
+    # Each found twice: against the manifest's hashes and against the fixity ledger.
+    assert len(report.problems) == 6, text
     assert altered.name in text and "differs" in text
     assert removed.name in text and "missing media" in text
     assert "WARC differs" in text and warc.name in text
+    rel = lambda path: path.relative_to(archive_copy).as_posix()  # noqa: E731
+    assert f"size differs: {rel(altered)} (media)" in text and f"missing: {rel(removed)} (media" in text
+    assert f"size differs: {rel(warc)} (warc)" in text
 
 
 def test_cli_exit_codes(archive_copy):

@@ -20,7 +20,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 JOB_KEYS = {"name", "description", "operator", "accounts_file", "accounts", "sandbox", "retention",
             "retention_profile", "year_timezone"}
 ACCOUNT_KEYS = {"id", "platform", "name", "url", "handle", "confirmed", "archivable", "reason", "notes"}
-TOP_KEYS = {"job", "account", "storage", "sandbox"}
+TOP_KEYS = {"job", "account", "storage", "sandbox", "seal"}
+SEAL_FILES = {"key", "cert", "ca", "tsa_ca", "tsa_cert"}  # [seal] keys naming files
+SEAL_KEYS = SEAL_FILES | {"key_password_env", "tsa_url", "tsa_timeout"}
 
 
 @dataclass
@@ -34,6 +36,7 @@ class Pipeline:
     storage: dict[str, Any] = field(default_factory=dict)
     retention_dir: Path = PROJECT_ROOT / "retention"
     retention_profile: str = "orebro"
+    seal: dict[str, Any] = field(default_factory=dict)  # [seal]: signing key and TSA (docs/fixity.md), files resolved
 
     def select(self, account_ids: tuple[str, ...]) -> list[Account]:
         """The accounts to run: all of them, or those named (unknown names are an error)."""
@@ -135,6 +138,28 @@ def _relative(base: Path, value: str, where: str) -> Path:
     return path
 
 
+def parse_seal(table: Any, path: Path) -> dict[str, Any]:
+    """[seal]: files relative to the pipeline, or absolute (a signing key usually lives in a protected folder)."""
+    where = f"{path} [seal]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    _check_keys(table, SEAL_KEYS, where)
+    seal = dict(table)
+    for key in SEAL_FILES & set(table):
+        value = table[key]
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{where} {key}: must be a path (a non-empty string)")
+        file = (path.parent / value).resolve()
+        if not file.is_file():
+            raise ConfigError(f"{where} {key}: {value} not found (looked at {file})")
+        seal[key] = file
+    if ("key" in seal) != ("cert" in seal):
+        raise ConfigError(f"{where}: signing needs both 'key' and 'cert'")
+    if "tsa_url" in seal and not str(seal["tsa_url"]).startswith(("http://", "https://")):
+        raise ConfigError(f"{where} tsa_url: must be an http:// or https:// URL")
+    return seal
+
+
 def load_pipeline(name_or_path: str) -> Pipeline:
     path = resolve_pipeline(name_or_path)
     data = read_toml(path)
@@ -168,4 +193,5 @@ def load_pipeline(name_or_path: str) -> Pipeline:
         storage=dict(data.get("storage", {})),
         retention_dir=retention_dir,
         retention_profile=str(job.get("retention_profile", "orebro")),
+        seal=parse_seal(data.get("seal", {}), path),
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from smarchive import __version__, dependency_version
-from smarchive.archive import wacz
+from smarchive.archive import ledger, wacz
 from smarchive.archive.manifest import write_items, write_run
 from smarchive.archive.s3store import open_storage
 from smarchive.archive.store import file_sha256
@@ -105,7 +105,7 @@ def check_archive_writable(archive: Path) -> None:
                                  "captured (make it writable, then run again)") from None
 
 
-WRITTEN_FOLDERS = ("manifest", "warc", "media", "wacz", "logs", "staging", "runs-in-progress")
+WRITTEN_FOLDERS = ("manifest", "warc", "media", "wacz", "logs", "staging", "runs-in-progress", "ledger", "seals")
 
 
 def resolve_url(url: str, sandbox_base: str | None) -> str:
@@ -147,6 +147,7 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
         say(f"resuming run {report.run_id}, interrupted before it finished: {len(journal.accounts)} of "
             f"{len(accounts)} account(s) already done (to start afresh instead, delete {journal.path})")
     say(f"run {report.run_id}: pipeline {pipeline.name}, year {year}, {len(accounts)} account(s), archive {archive}")
+    recording = ledger.start(archive, report.run_id)  # every file written from here is in the fixity ledger
     try:
         with ExitStack() as stack:
             sandbox_base = start_sandbox(pipeline, stack)
@@ -176,10 +177,27 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
         write_run(archive, run_row(report, pipeline))
         journal.finish()
         shutil.rmtree(archive / "staging" / report.run_id, ignore_errors=True)
+        seal_run(archive, pipeline, f"run {report.run_id}", say)
     finally:
+        ledger.stop(recording)
         if progress is None:
             log.close()
     return report
+
+
+def seal_run(archive: Path, pipeline: Pipeline, reason: str, say: Callable[[str], None]) -> None:
+    """Seal the ledger's state; a seal that could not be signed or time-stamped is said, not fatal (the
+    capture is done and recorded; `smarchive seal` seals again)."""
+    from smarchive.archive.seal import seal
+
+    try:
+        result = seal(archive, pipeline.seal, reason)
+    except (OSError, ValueError, SmarchiveError) as e:  # e.g. a ledger line that no longer parses
+        say(f"seal: warning: not sealed: {e} (run `smarchive verify`, then `smarchive seal`)")
+        return
+    say(f"sealed: {result.summary()}")
+    for warning in result.warnings:
+        say(f"seal: warning: {warning}")
 
 
 def staging_folder(archive: Path, run_id: str, account_id: str) -> Path:

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from smarchive.archive import ledger
 from smarchive.errors import SmarchiveError
 
 SCHEMA_VERSION = "1.0"
@@ -189,6 +190,7 @@ def write_atomic(table: pa.Table, path: Path, **options) -> Path:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    ledger.written(path)
     return path
 
 
@@ -269,6 +271,7 @@ class ItemFileWriter:
         with open(self._tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(self._tmp, self.path)
+        ledger.written(self.path)
         write_summary(self.path, self._summary)
         return self.path
 
@@ -326,6 +329,7 @@ def write_terms(items_file: Path) -> Path:
         con.execute(TERMS_SQL.format(separators=TOKEN_SEPARATORS, items=quote(items_file), out=quote(tmp),
                                      version=SCHEMA_VERSION))
         os.replace(tmp, path)
+        ledger.written(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -389,7 +393,9 @@ def write_summary(items_file: Path, summary: Summary | None = None) -> Path:
         summary = Summary.of(pq.read_table(items_file, columns=SUMMARY_COLUMNS, schema=ITEM_SCHEMA))
     path = sidecar_path(items_file, "summaries")
     if summary.key is None:
-        path.unlink(missing_ok=True)
+        if path.exists():
+            path.unlink()
+            ledger.removed(path)
         return path
     return write_atomic(summary.table(), path)
 

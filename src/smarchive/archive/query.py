@@ -6,6 +6,8 @@ Views:
     runs             one row per run
     terms            the word index (term, platform, item_id, year, published_at, run_id)
     account_summary  per year, platform and account: counts of the items view (from the files' summaries)
+    ledger           the fixity ledger's history: every file written (or removed), its SHA-256, size, role, run
+    ledger_state     the fixity ledger now: the last recorded hash and size of every file the archive holds
 
 A result is read a page at a time (`limit`/`offset`), so the first page of a worklist over ten million
 items comes back without reading every text.
@@ -20,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from smarchive.archive.ledger import ledger_views_sql
 from smarchive.archive.manifest import ITEM_SCHEMA, RUN_SCHEMA, SUMMARY_SCHEMA, TERMS_SCHEMA, item_files, sidecar_path
 from smarchive.errors import SmarchiveError
 
@@ -127,6 +130,8 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     else:
         con.register("_empty_runs", RUN_SCHEMA.empty_table())
         con.execute("CREATE VIEW runs AS SELECT * FROM _empty_runs")
+    for statement in ledger_views_sql(archive):
+        con.execute(statement)
     return con
 
 

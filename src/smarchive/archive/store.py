@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from smarchive.archive import ledger
 from smarchive.errors import SmarchiveError
 
 
@@ -72,6 +73,7 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    ledger.written(path, sha256_hex(data), len(data))
 
 
 class LocalStorage:
@@ -108,5 +110,6 @@ class LocalStorage:
         return data
 
     def delete(self, sha256: str) -> None:
-        self._path(sha256).unlink(missing_ok=True)
-        self._path(sha256).with_suffix(".json").unlink(missing_ok=True)
+        for path in (self._path(sha256), self._path(sha256).with_suffix(".json")):
+            path.unlink(missing_ok=True)
+            ledger.removed(path)

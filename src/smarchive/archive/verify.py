@@ -1,20 +1,31 @@
-"""`smarchive verify`: re-hash every WARC and every stored media file against the manifest.
+"""`smarchive verify`: the archive against its fixity ledger and seals, and against the manifest.
 
 An archive is only as good as the proof that nothing changed. Every item row names its WARC
 file with that file's SHA-256, and its media by SHA-256; verify recomputes them all and reports
 what is missing or differs. With deep=True it also checks that each row's record offsets still
 point at the record ids the row names.
+
+The fixity ledger (smarchive.archive.ledger) lists every file the archive wrote: verify checks each
+exists with its size (deep: its SHA-256, and a WACZ's inner CRCs and datapackage digests), reports files
+the ledger does not know, and checks the seals (smarchive.archive.seal).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 
+from smarchive.archive import ledger
 from smarchive.archive.manifest import item_files
+from smarchive.archive.seal import check_seals
 from smarchive.archive.store import Storage, file_sha256
 from smarchive.archive.warc import read_record_at
 from smarchive.errors import SmarchiveError
@@ -27,7 +38,10 @@ class VerifyReport:
     warc_files: int = 0
     media_files: int = 0
     records_checked: int = 0
+    ledger_files: int = 0  # files the ledger says the archive holds, checked
+    seals: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth knowing, not a failure
 
     @property
     def ok(self) -> bool:
@@ -35,8 +49,12 @@ class VerifyReport:
 
 
 def verify(archive: Path, storage: Storage, deep: bool = False,
-           progress: Callable[[str], None] = lambda _m: None) -> VerifyReport:
+           progress: Callable[[str], None] = lambda _m: None, seal: dict[str, Any] | None = None) -> VerifyReport:
     report = VerifyReport()
+    check_ledger(archive, deep, report, progress)
+    sealed = check_seals(archive, seal)
+    report.seals, report.problems, report.notes = sealed.seals, report.problems + sealed.problems, \
+        report.notes + sealed.notes
     warcs: dict[str, set[str]] = {}  # warc file -> the SHA-256 values rows claim for it
     media: set[str] = set()
     offsets: list[tuple[str, int, str]] = []
@@ -99,3 +117,70 @@ def _check_record(path: Path, offset: int, record_id: str, report: VerifyReport)
     if headers.get("WARC-Record-ID") != record_id:
         report.problems.append(f"record at {path.name}@{offset} is {headers.get('WARC-Record-ID')}, "
                                f"manifest says {record_id}")
+
+
+def check_ledger(archive: Path, deep: bool, report: VerifyReport, progress: Callable[[str], None]) -> None:
+    """Every file of the ledger's state is there with its size (deep: its hash); nothing else is."""
+    try:
+        entries = ledger.read_entries(archive)
+    except (OSError, ValueError) as e:
+        report.problems.append(f"fixity ledger unreadable: {e}")
+        return
+    if not entries:
+        report.notes.append("no fixity ledger: this archive was written before smarchive kept one; only the "
+                            "manifest's hashes are checked")
+        return
+    state = ledger.current_state(entries)
+    progress(f"verify: {len(state)} files in the fixity ledger{' (re-hashing each)' if deep else ''}")
+    for rel, entry in sorted(state.items()):
+        report.ledger_files += 1
+        _check_ledger_file(archive, rel, entry, deep, report)
+    for rel in sorted(set(ledger.archive_files(archive)) - set(state)):
+        report.problems.append(f"not in the ledger: {rel} (a file the archive did not write, or written "
+                               "without recording)")
+
+
+def _check_ledger_file(archive: Path, rel: str, entry: ledger.Entry, deep: bool, report: VerifyReport) -> None:
+    path = archive / rel
+    if not path.is_file():
+        report.problems.append(f"missing: {rel} ({entry.role}, in the ledger since run {entry.run_id})")
+        return
+    size = path.stat().st_size
+    if size != entry.size:
+        report.problems.append(f"size differs: {rel} ({entry.role}): {size} bytes, ledger {entry.size}")
+        return
+    if not deep:
+        return
+    actual, _ = ledger.file_digest(path)
+    if actual != entry.sha256:
+        report.problems.append(f"content differs: {rel} ({entry.role}): sha256 {actual}, ledger {entry.sha256}")
+    if rel.endswith(".wacz"):
+        report.problems += [f"WACZ damaged: {rel}: {p}" for p in wacz_problems(path)]
+
+
+def wacz_problems(path: Path) -> list[str]:
+    """A WACZ's own checks: every member's CRC-32, every resource against datapackage.json, and
+    datapackage.json against datapackage-digest.json."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+            if bad is not None:
+                return [f"bad CRC-32 in {bad}"]
+            raw = z.read("datapackage.json")
+            package = json.loads(raw)
+            problems = []
+            if "datapackage-digest.json" in z.namelist():  # the package's own digest of datapackage.json
+                algorithm, _, digest = str(json.loads(z.read("datapackage-digest.json")).get("hash", "")).partition(":")
+                if algorithm == "sha256" and hashlib.sha256(raw).hexdigest() != digest:
+                    problems.append("datapackage.json does not match datapackage-digest.json")
+            for resource in package.get("resources", []):
+                data = z.read(resource["path"])
+                algorithm, _, digest = str(resource.get("hash", "")).partition(":")
+                if resource.get("bytes") is not None and len(data) != resource["bytes"]:
+                    problems.append(f"{resource['path']} is {len(data)} bytes, datapackage.json says "
+                                    f"{resource['bytes']}")
+                elif algorithm == "sha256" and hashlib.sha256(data).hexdigest() != digest:
+                    problems.append(f"{resource['path']} does not match its datapackage.json sha256")
+            return problems
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as e:
+        return [f"unreadable ({type(e).__name__}: {e})"]

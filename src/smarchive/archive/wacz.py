@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+from smarchive.archive import ledger
 from smarchive.archive.warc import SNAPSHOT_SCHEME, iter_headers
 from smarchive.errors import SmarchiveError
 
@@ -67,4 +68,5 @@ def package(archive: Path, year: int, account_id: str, account_url: str, title: 
         detail = (result.stderr or result.stdout).strip().splitlines()
         raise SmarchiveError(f"WACZ packaging of {account_id} {year} failed: {detail[-1] if detail else 'no output'}")
     os.replace(tmp, out)
+    ledger.written(out)
     return out

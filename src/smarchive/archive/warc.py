@@ -29,6 +29,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
+from smarchive.archive import ledger
 from smarchive.model import CapturedResponse
 
 SECRET_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization", "x-csrf-token", "csrf-token"}
@@ -138,6 +139,7 @@ class WarcAssembler:
         os.fsync(self._out.fileno())
         self._out.close()
         os.replace(self.tmp_path, self.path)
+        ledger.written(self.path)
         return self.path
 
     def abort(self) -> None:
@@ -269,6 +271,7 @@ def salvage(raw: Path, out: Path, limit: int) -> int:
         dst.flush()
         os.fsync(dst.fileno())
     os.replace(tmp, out)
+    ledger.written(out)
     return keep
 
 

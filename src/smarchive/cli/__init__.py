@@ -99,7 +99,10 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
     more = bool(page) and table.num_rows > page
     if more:
         table = table.slice(0, page)
-    write_result(table, fmt, out_path)
+    from smarchive.archive.ledger import new_session_id, recording
+
+    with recording(archive, new_session_id("query")):  # an --out FILE inside the archive goes into its ledger
+        write_result(table, fmt, out_path)
     if more:
         click.echo(f"rows {offset + 1}-{offset + page} shown, more follow: --offset {offset + page} for the next "
                    "page, --limit 0 for all, or --format csv --out FILE", err=True)
@@ -115,23 +118,30 @@ def reindex(archive: Path) -> None:
     files = item_files(archive)
     if not files:
         raise SmarchiveError(f"no manifest files in {archive}")
-    for n, path in enumerate(files, 1):
-        write_sidecars(path)
-        click.echo(f"[{n}/{len(files)}] {path.relative_to(archive)}", err=True)
+    from smarchive.archive.ledger import new_session_id, recording
+
+    with recording(archive, new_session_id("reindex")):
+        for n, path in enumerate(files, 1):
+            write_sidecars(path)
+            click.echo(f"[{n}/{len(files)}] {path.relative_to(archive)}", err=True)
 
 
 def write_result(table, fmt: str, out_path: Path | None) -> None:  # noqa: ANN001 (pyarrow Table)
+    from smarchive.archive.ledger import written
+
     if fmt == "parquet":
         if out_path is None:
             raise SmarchiveError("--format parquet needs --out FILE")
         import pyarrow.parquet as pq
 
         pq.write_table(table, out_path, compression="zstd")
+        written(out_path)
         click.echo(f"{table.num_rows} rows -> {out_path}", err=True)
         return
     if out_path is not None:
         with open(out_path, "w", encoding="utf-8", newline="") as f:
             print_table(table, fmt, f)
+        written(out_path)
         click.echo(f"{table.num_rows} rows -> {out_path}", err=True)
     else:
         print_table(table, fmt, sys.stdout)
@@ -157,19 +167,25 @@ def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, t
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
 @click.option("--pipeline", "pipeline_name", default="sandbox", show_default=True,
               help="Pipeline whose [storage] holds the media (local folder or S3).")
-@click.option("--deep", is_flag=True, help="Also check that every record offset in the manifest points at its record.")
+@click.option("--deep", is_flag=True, help="Also re-hash every file of the fixity ledger, check the WACZs' inner "
+              "digests and every record offset in the manifest.")
 def verify(archive: Path, pipeline_name: str, deep: bool) -> None:
-    """Re-hash every WARC and media file against the manifest; exit 1 if anything is missing or differs."""
+    """Check the archive against its fixity ledger, seals and manifest; exit 1 if anything is missing or differs."""
     from smarchive.archive.s3store import open_storage
     from smarchive.archive.verify import verify as run_verify
     from smarchive.config import load_pipeline
 
     if not (archive / "manifest").is_dir():
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
-    storage = open_storage(load_pipeline(pipeline_name).storage, archive.resolve())
-    report = run_verify(archive, storage, deep=deep, progress=lambda m: click.echo(m, err=True))
+    pipeline = load_pipeline(pipeline_name)
+    storage = open_storage(pipeline.storage, archive.resolve())
+    report = run_verify(archive, storage, deep=deep, progress=lambda m: click.echo(m, err=True), seal=pipeline.seal)
     click.echo(f"checked {report.manifest_files} manifest files, {report.rows} rows, {report.warc_files} WARC files, "
-               f"{report.media_files} media files" + (f", {report.records_checked} record offsets" if deep else ""))
+               f"{report.media_files} media files" + (f", {report.records_checked} record offsets" if deep else "")
+               + f"; {report.ledger_files} files of the fixity ledger"
+               + (" re-hashed" if deep else " (size)") + f", {report.seals} seal(s)")
+    for note in report.notes:
+        click.echo(f"note: {note}")
     for problem in report.problems:
         click.echo(f"PROBLEM: {problem}")
     if report.ok:
@@ -254,12 +270,14 @@ def login(platform: str, pipeline_name: str, username: str | None) -> None:
 
 
 def _register_optional_groups() -> None:
+    from smarchive.cli.fixity import seal_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
 
     cli.add_command(sandbox)
     cli.add_command(register_command)
     cli.add_command(cull_command)
+    cli.add_command(seal_command)
 
 
 _register_optional_groups()

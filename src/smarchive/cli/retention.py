@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from smarchive.archive.ledger import new_session_id, recording
 from smarchive.cli.common import check_year
 from smarchive.errors import SmarchiveError
 from smarchive.retention.cull import Cull, apply, make_plan, pending_plan, save_plan, select_items
@@ -42,7 +43,8 @@ def register_command(year: int, archive: Path, pipeline_name: str, out_path: Pat
 
     check_year(year)
     rows = register_rows(archive, year, collection, _category_titles(pipeline_name))
-    out = write_register(rows, out_path or archive / "register" / f"register-{year}.csv")
+    with recording(archive, new_session_id("register")):  # recorded in the fixity ledger if inside the archive
+        out = write_register(rows, out_path or archive / "register" / f"register-{year}.csv")
     categories = Counter(r["category"] for r in rows)
     actions = Counter(a for r in rows for a in r["actions"].split(", ") if a)
     table = [["category", k, n] for k, n in sorted(categories.items())] + \
@@ -107,20 +109,22 @@ def cull_command(year: int, archive: Path, pipeline_name: str, as_of: datetime |
             click.echo("nothing to cull")
             return
         plan = make_plan(archive, year, day, selection, _decision(pipeline), pipeline.operator, pipeline.name)
-        save_plan(archive, plan)
+        with recording(archive, f"cull-{plan.cull_id}"):
+            save_plan(archive, plan)
         resumed = False
     else:
         plan, resumed = pending, True
     storage = open_storage(pipeline.storage, archive)
     from smarchive.capture.render import SnapshotRenderer
-    from smarchive.pipeline import Progress
+    from smarchive.pipeline import Progress, seal_run
 
     log = Progress(archive / "logs" / f"cull-{plan.cull_id}.log")
     try:
         log(f"cull {plan.cull_id}{' (resumed)' if resumed else ''}: {len(plan.items)} item(s) of "
             f"{plan.year}, decision {plan.decision['id']}")
-        with SnapshotRenderer() as renderer:
-            apply(plan, Cull(archive, storage, log, renderer.render))
+        with recording(archive, f"cull-{plan.cull_id}"), SnapshotRenderer() as renderer:
+            apply(plan, Cull(archive, storage, log, renderer.render))  # rewrites get new hashes in the ledger
+        seal_run(archive, pipeline, f"cull {plan.cull_id}", log)
     finally:
         log.close()
     files = plan.files

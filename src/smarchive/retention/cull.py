@@ -65,7 +65,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from smarchive import __version__
-from smarchive.archive import wacz
+from smarchive.archive import ledger, wacz
 from smarchive.archive.manifest import item_files, write_atomic, write_items_file
 from smarchive.archive.rewrite import (
     Headers,
@@ -394,7 +394,10 @@ def rewrite_warc(path: Path, redactor: Redactor, media: dict[str, list[str]], cu
     for view in splice.records():
         work.record(view)
     work.rerender(render)
-    return work.change if splice.commit() else None
+    if not splice.commit():
+        return None
+    ledger.written(path)  # the rewrite's new hash; the captured one stays in the ledger's history
+    return work.change
 
 
 def warc_marked(path: Path, cull_id: str) -> bool:
@@ -447,6 +450,8 @@ def step_warc(plan: Plan, cull: Cull) -> None:
     plan.files["warc"] = changed_warcs(cull.archive, plan)
     plan.files["warc_sha256"] = {rel: [plan.warcs[rel], file_sha256(cull.archive / rel)]
                                  for rel in plan.files["warc"]}
+    for rel in plan.files["warc"]:  # also those rewritten before an interruption, not recorded then
+        ledger.written(cull.archive / rel, plan.files["warc_sha256"][rel][1], (cull.archive / rel).stat().st_size)
 
 
 def _remaining_media(archive: Path, plan: Plan) -> set[str]:
