@@ -235,12 +235,30 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
         taken *= 4  # some hits were an item's second word, an older capture's, or failed the phrase
 
 
+def check_select(sql: str) -> None:
+    """Refuse anything but one SELECT (WITH ... SELECT) statement, in one line, before it is run.
+
+    The manifest is read-only to queries: DuckDB's own parser says what the statement is, so a
+    `DELETE`, a `COPY ... TO` (which would write files) or a second statement is named, not executed.
+    """
+    allowed = "only SELECT/WITH queries are allowed (one statement)"
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise SmarchiveError(f"query failed: {str(e).splitlines()[0]}") from None
+    kinds = [s.type.name for s in statements]
+    if kinds != ["SELECT"]:
+        found = ", ".join(kinds) if kinds else "nothing"
+        raise SmarchiveError(f"{allowed}; this is {found}")
+
+
 def run_query(archive: Path, sql: str, params: dict | None = None, limit: int | None = None,
               offset: int = 0) -> pa.Table:
     """Run SQL over the manifest views; `limit` rows from `offset` when a page is asked for.
     A `text` parameter makes it the saved search (see `search`)."""
     if not (archive / "manifest").is_dir():
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
+    check_select(sql)
     con = connect(archive)
     try:
         return execute(con, sql, params, limit, offset)
