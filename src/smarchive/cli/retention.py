@@ -14,9 +14,9 @@ import click
 
 from smarchive.cli.common import check_year
 from smarchive.errors import SmarchiveError
-from smarchive.retention.cull import apply, make_plan, pending_plan, save_plan, select_items
-from smarchive.retention.gallring import local_time
-from smarchive.retention.register import register_rows, write_register
+
+# The retention modules (and pyarrow, DuckDB behind them) are imported inside the commands, so that
+# `smarchive --help` and `--version` start at once.
 
 
 def _category_titles(pipeline_name: str) -> dict[str, str]:
@@ -39,6 +39,7 @@ def _category_titles(pipeline_name: str) -> dict[str, str]:
 def register_command(year: int, archive: Path, pipeline_name: str, out_path: Path | None, collection: str) -> None:
     """Write the registry worklist (diarieföring) of YEAR: every item the rules say must be registered."""
     from smarchive.cli.report import format_table
+    from smarchive.retention.register import register_rows, write_register
 
     check_year(year)
     rows = register_rows(archive, year, collection, _category_titles(pipeline_name))
@@ -76,6 +77,8 @@ def cull_command(year: int, archive: Path, pipeline_name: str, as_of: datetime |
     from smarchive.archive.s3store import open_storage
     from smarchive.cli.report import format_table
     from smarchive.config import load_pipeline
+    from smarchive.retention.cull import apply, make_plan, pending_plan, save_plan, select_items
+    from smarchive.retention.gallring import local_time
 
     check_year(year)
     archive = archive.resolve()
