@@ -86,3 +86,10 @@ def test_sandbox_truth_reads_the_pipelines_scale(tmp_path):
 def test_sandbox_truth_refuses_a_pipeline_without_sandbox():
     r = smarchive("sandbox", "truth", "--year", "2024", "--pipeline", "orebro")
     assert r.returncode == 2 and "does not run on the sandbox" in r.stderr
+
+
+def test_progress_counts_agree_in_number():
+    from smarchive.platforms.toolkit import counted
+
+    assert [counted(n, "click") for n in (0, 1, 2)] == ["0 clicks", "1 click", "2 clicks"]
+    assert counted(1, "reply", "replies") == "1 reply" and counted(3, "reply", "replies") == "3 replies"
