@@ -6,6 +6,7 @@ options, prints what was done and turns it into exit codes.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -45,7 +46,7 @@ def register_command(year: int, archive: Path, pipeline_name: str, out_path: Pat
     rows = register_rows(archive, year, collection, _category_titles(pipeline_name))
     out = write_register(rows, out_path or archive / "register" / f"register-{year}.csv")
     categories = Counter(r["category"] for r in rows)
-    actions = Counter(a for r in rows for a in r["actions"].split(", ") if a)
+    actions = Counter(a for r in rows for a in json.loads(r["actions"]))
     table = [["category", k, n] for k, n in sorted(categories.items())] + \
             [["action", k, n] for k, n in sorted(actions.items())]
     if table:
