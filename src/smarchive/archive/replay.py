@@ -61,3 +61,12 @@ def stable_permalink(url: str | None, sandbox_base: str | None) -> str | None:
     if url and sandbox_base and url.startswith(sandbox_base + "/"):
         return "sandbox:" + url.removeprefix(sandbox_base)
     return url
+
+
+SNAPSHOT_PREFIX = "urn:smarchive:snapshot:"
+
+
+def page_url(replay_target: str | None) -> str:
+    """The URL of the recorded page a replay target shows (the snapshot's page, as fetched during the capture)."""
+    uri = (replay_target or "").partition("/")[2]
+    return uri.removeprefix(SNAPSHOT_PREFIX)
