@@ -138,8 +138,8 @@ def write_result(table, fmt: str, out_path: Path | None) -> None:  # noqa: ANN00
 
 
 def csv_cell(value: object) -> object:
-    """A list (or struct, map) in a CSV cell is a JSON array (object), never Python's repr: the same in every
-    CSV smarchive writes, and readable by any JSON parser."""
+    """A list (or struct, map) in a CSV cell or a table on the terminal is a JSON array (object), never Python's
+    repr: the same in every CSV smarchive writes, and readable by any JSON parser."""
     if isinstance(value, list | tuple | dict):
         return json.dumps(value, ensure_ascii=False, default=str)
     return value
@@ -158,7 +158,8 @@ def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, t
     else:
         from smarchive.cli.report import format_table
 
-        out.write(format_table(table.column_names, [[row[c] for c in table.column_names] for row in rows]) + "\n")
+        out.write(format_table(table.column_names, [[csv_cell(row[c]) for c in table.column_names] for row in rows])
+                  + "\n")
 
 
 @cli.command()
