@@ -22,13 +22,13 @@ from smarchive.errors import SmarchiveError
 STOCKHOLM_ZONE = "Europe/Stockholm"
 
 
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def _rows(con, sql: str, params: dict) -> list[dict]:  # noqa: ANN001 (DuckDB connection)
+    return con.sql(sql, params=params).to_arrow_table().to_pylist()
 
 
 def find_item(con, item_id: str, platform: str | None) -> dict:  # noqa: ANN001 (DuckDB connection)
-    where = f"item_id = {_sql_text(item_id)}" + (f" AND platform = {_sql_text(platform)}" if platform else "")
-    rows = con.sql(f"SELECT * FROM items WHERE {where}").to_arrow_table().to_pylist()
+    rows = _rows(con, "SELECT * FROM items WHERE item_id = $id AND ($platform IS NULL OR platform = $platform)",
+                 {"id": item_id, "platform": platform})
     if not rows:
         raise SmarchiveError(f"no item {item_id}" + (f" on {platform}" if platform else "") + " in the archive")
     if len(rows) > 1:
@@ -40,10 +40,10 @@ def find_item(con, item_id: str, platform: str | None) -> dict:  # noqa: ANN001 
 def thread_of(con, item: dict) -> list[dict]:  # noqa: ANN001 (DuckDB connection)
     """The post and every comment and reply of it, in time order (the latest capture of each)."""
     post = item["post_id"] or item["item_id"]
-    sql = (f"SELECT item_id, parent_id, item_type, author, published_at, text FROM items "
-           f"WHERE platform = {_sql_text(item['platform'])} AND (post_id = {_sql_text(post)} "
-           f"OR item_id = {_sql_text(post)}) ORDER BY item_type <> 'post', published_at, item_id")
-    return con.sql(sql).to_arrow_table().to_pylist()
+    return _rows(con, "SELECT item_id, parent_id, item_type, author, published_at, text FROM items "
+                      "WHERE platform = $platform AND (post_id = $post OR item_id = $post) "
+                      "ORDER BY item_type <> 'post', published_at, item_id",
+                 {"platform": item["platform"], "post": post})
 
 
 def manifest_file(archive: Path, item: dict) -> Path:
@@ -187,10 +187,10 @@ def show_command(item_id: str, archive: Path, platform: str | None, screenshot: 
     try:
         item = find_item(con, item_id, platform)
         thread = thread_of(con, item)
-        runs = con.sql(f"SELECT job, operator FROM runs WHERE run_id = {_sql_text(item['run_id'])}").to_arrow_table()
+        runs = _rows(con, "SELECT job, operator FROM runs WHERE run_id = $run", {"run": item["run_id"]})
     finally:
         con.close()
-    info = describe(archive, item, thread, (runs.to_pylist() or [None])[0])
+    info = describe(archive, item, thread, (runs or [None])[0])
     for kind, out in (("screenshot", screenshot), ("snapshot", snapshot)):
         if out is not None:
             write_out(archive, item, kind, out)
