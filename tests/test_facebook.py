@@ -382,23 +382,26 @@ def test_pipeline_stores_whole_videos(pipeline_run) -> None:  # type: ignore[no-
 
 
 def test_pipeline_permalink_replays_with_its_comments(pipeline_run) -> None:  # type: ignore[no-untyped-def]
+    from smarchive.archive.replay import page_url
+
     archive, _ = pipeline_run
     rows = _manifest(archive).values()
     counts = Counter(r["post_id"] for r in rows if r["item_type"] == "comment")
     post = max((r for r in rows if r["item_type"] == "post"), key=lambda r: counts[r["item_id"]])
     comments = [r for r in rows if r["post_id"] == post["item_id"] and r["item_type"] == "comment"]
     assert len(comments) > sandbox_facebook.FIRST_COMMENTS
+    url = page_url(post["replay_target"])  # the post page as recorded (the permalink is `sandbox:/…`)
     with pytest.raises(OSError):  # the sandbox is gone: what follows comes from the WARC only
-        urllib.request.urlopen(post["permalink"], timeout=5)
+        urllib.request.urlopen(url, timeout=5)
     warcs = sorted((archive / "warc").rglob("*.warc.gz"))
     with pywb_replay(warcs) as pywb:
-        with urllib.request.urlopen(f"{pywb}/2id_/{post['permalink']}", timeout=30) as response:
+        with urllib.request.urlopen(f"{pywb}/2id_/{url}", timeout=30) as response:
             page = response.read().decode("utf-8")
     # the first comments are in the page's own JSON; the rest came by XHR POST, kept in the snapshot
     in_page = [c for c in comments if json.dumps(c["text"], ensure_ascii=False)[1:-1] in page]
     assert len(in_page) >= sandbox_facebook.FIRST_COMMENTS
     snapshot = next(body for warc in warcs for _, headers, body in iter_records(warc)
-                    if headers.get("WARC-Target-URI") == SNAPSHOT_SCHEME + post["permalink"])
+                    if headers.get("WARC-Target-URI") == SNAPSHOT_SCHEME + url)
     import html as html_module
 
     text = html_module.unescape(snapshot.decode("utf-8"))

@@ -141,7 +141,9 @@ def test_post_permalink_replays_offline_with_its_comments(run, expected, rows) -
     archive = run[0]
     post_id = max((r for r in expected.values() if r["item_type"] == "post"),
                   key=lambda r: sum(1 for c in expected.values() if c["parent_id"] == r["id"]))["id"]
-    url = rows[post_id]["permalink"]
+    from smarchive.archive.replay import page_url
+
+    url = page_url(rows[post_id]["replay_target"])  # the post page as recorded (the permalink is `sandbox:/…`)
     comments = [r for r in expected.values() if r["parent_id"] == post_id]
     recorded_json = [h["WARC-Target-URI"] for warc in (archive / "warc").rglob("*.warc.gz")
                      for _, h, _ in iter_records(warc) if h.get("WARC-Type") == "response"

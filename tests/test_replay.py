@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from smarchive.archive.query import run_query
+from smarchive.archive.replay import page_url
 
 from conftest import pywb_replay
 
@@ -27,13 +28,14 @@ def fetch(url: str) -> bytes:
 def test_post_text_and_image_replay(sandbox_capture, pywb):
     post = run_query(
         sandbox_capture.archive,
-        "SELECT permalink, text, media FROM items WHERE item_type = 'post' AND len(media) > 0 "
+        "SELECT replay_target, text, media FROM items WHERE item_type = 'post' AND len(media) > 0 "
         "ORDER BY published_at LIMIT 1",
     ).to_pylist()[0]
+    url = page_url(post["replay_target"])  # the post page as recorded
     # The sandbox that served the capture is gone: nothing below can come from it.
     with pytest.raises(OSError):
-        fetch(post["permalink"])
-    page = fetch(f"{pywb}/2id_/{post['permalink']}").decode("utf-8")
+        fetch(url)
+    page = fetch(f"{pywb}/2id_/{url}").decode("utf-8")
     first_line = post["text"].splitlines()[0]
     assert first_line in page or json.dumps(first_line)[1:-1] in page or _html(first_line) in page
     media = post["media"][0]

@@ -21,6 +21,7 @@ from playwright.sync_api import sync_playwright
 from smarchive import __version__, dependency_version
 from smarchive.archive import ledger, wacz
 from smarchive.archive.manifest import write_items, write_run
+from smarchive.archive.replay import add_replay_targets, stable_permalink
 from smarchive.archive.s3store import open_storage
 from smarchive.archive.store import file_sha256
 from smarchive.capture.account import AccountCaptureResult, JobInfo, capture_account
@@ -259,6 +260,9 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     warc_sha = file_sha256(result.warc_path)
     rows = [manifest_row(i, t, result, media, info, str(warc_rel), warc_sha, captured_at)
             for i, t in zip(items, tags, strict=True)]
+    add_replay_targets(rows, result.warc_path)  # links that open in replay (#13)
+    for row in rows:
+        row["permalink"] = stable_permalink(row["permalink"], sandbox_base)
     counts: dict[str, int] = {}
     for item in items:
         counts[item.item_type] = counts.get(item.item_type, 0) + 1

@@ -89,6 +89,7 @@ ITEM_SCHEMA = pa.schema([
     ("run_id", pa.string()),
     ("captured_at", UTC_TS),
     ("software", pa.string()),
+    ("replay_target", pa.string()),  # <WARC-Date digits>/<URI> of the recorded page showing it (archive/replay.py)
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 RUN_SCHEMA = pa.schema([
@@ -136,7 +137,7 @@ FILTERED = ["item_id", "platform", "account", "year", "item_type", "parent_id", 
 # Columns with a value (nearly) per row: a dictionary would only be built to be thrown away.
 UNIQUE_VALUED = {"item_id", "parent_id", "post_id", "author", "published_at", "text", "permalink", "warc_record_id",
                  "warc_offset", "source_url", "snapshot_record_id", "snapshot_offset", "screenshot_record_id",
-                 "screenshot_offset", "media", "media_sha256", "tag_evidence", "extra"}
+                 "screenshot_offset", "media", "media_sha256", "tag_evidence", "extra", "replay_target"}
 TOKEN_SEPARATORS = r"[^\p{L}\p{N}]+"  # letters and digits of any script make words; all else separates
 
 ALLOWED = {

@@ -1,6 +1,6 @@
 """`smarchive query`: DuckDB over the manifest, through views archivists can rely on.
 
-Views:
+Views (and one macro, `stockholm(ts)`: a UTC time in Swedish time with its zone, as a string):
     item_captures    every row of every run (an item captured twice appears twice)
     items            the latest capture of each item (per platform and item_id)
     runs             one row per run
@@ -102,15 +102,30 @@ def summary_view_sql(files: list[Path]) -> str:
     return " UNION ALL BY NAME ".join(parts)
 
 
+# stockholm(ts): a UTC time as a person in Sweden reads it, with the zone shown: `2024-07-01 14:00 CEST`.
+# The data stays UTC; saved queries show this beside it. Independent of the session's TimeZone setting.
+STOCKHOLM_MACRO = """
+CREATE MACRO stockholm(ts) AS CASE WHEN ts IS NULL THEN NULL ELSE
+    strftime(timezone('Europe/Stockholm', ts), '%Y-%m-%d %H:%M')
+    || CASE WHEN date_diff('minute', timezone('UTC', ts), timezone('Europe/Stockholm', ts)) = 120
+            THEN ' CEST' ELSE ' CET' END END
+"""
+
+
 def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the manifest views defined (empty views if nothing is captured yet)."""
     con = duckdb.connect(":memory:")
     con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
     con.execute("SET parquet_metadata_cache = true")  # the footers read to define the views serve the query too
+    con.execute(STOCKHOLM_MACRO)
     files = item_files(archive)
     if files:
-        con.execute(f"CREATE VIEW item_captures AS SELECT * FROM {_read(files)}")
-        con.execute(f"CREATE VIEW items AS {items_view_sql(files)}")
+        # archives written before `replay_target` existed show it empty (the register finds it in the WARCs)
+        added = "" if "replay_target" in con.sql(f"SELECT * FROM {_read(files)} LIMIT 0").columns \
+            else ", NULL::VARCHAR AS replay_target"
+        con.execute(f"CREATE VIEW item_captures AS SELECT *{added} FROM {_read(files)}")
+        items_sql = items_view_sql(files)
+        con.execute(f"CREATE VIEW items AS {f'SELECT *{added} FROM ({items_sql})' if added else items_sql}")
         con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files)}")
     else:
         con.register("_empty_items", ITEM_SCHEMA.empty_table())
@@ -240,12 +255,30 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
         taken *= 4  # some hits were an item's second word, an older capture's, or failed the phrase
 
 
+def check_select(sql: str) -> None:
+    """Refuse anything but one SELECT (WITH ... SELECT) statement, in one line, before it is run.
+
+    The manifest is read-only to queries: DuckDB's own parser says what the statement is, so a
+    `DELETE`, a `COPY ... TO` (which would write files) or a second statement is named, not executed.
+    """
+    allowed = "only SELECT/WITH queries are allowed (one statement)"
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise SmarchiveError(f"query failed: {str(e).splitlines()[0]}") from None
+    kinds = [s.type.name for s in statements]
+    if kinds != ["SELECT"]:
+        found = ", ".join(kinds) if kinds else "nothing"
+        raise SmarchiveError(f"{allowed}; this is {found}")
+
+
 def run_query(archive: Path, sql: str, params: dict | None = None, limit: int | None = None,
               offset: int = 0) -> pa.Table:
     """Run SQL over the manifest views; `limit` rows from `offset` when a page is asked for.
     A `text` parameter makes it the saved search (see `search`)."""
     if not (archive / "manifest").is_dir():
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
+    check_select(sql)
     con = connect(archive)
     try:
         return execute(con, sql, params, limit, offset)

@@ -147,6 +147,14 @@ def write_result(table, fmt: str, out_path: Path | None) -> None:  # noqa: ANN00
         print_table(table, fmt, sys.stdout)
 
 
+def csv_cell(value: object) -> object:
+    """A list (or struct, map) in a CSV cell or a table on the terminal is a JSON array (object), never Python's
+    repr: the same in every CSV smarchive writes, and readable by any JSON parser."""
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
+
+
 def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, text stream)
     rows = table.to_pylist()
     if fmt == "json":
@@ -156,11 +164,12 @@ def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, t
         writer = csv.writer(out)
         writer.writerow(table.column_names)
         for row in rows:
-            writer.writerow([row[c] for c in table.column_names])
+            writer.writerow([csv_cell(row[c]) for c in table.column_names])
     else:
         from smarchive.cli.report import format_table
 
-        out.write(format_table(table.column_names, [[row[c] for c in table.column_names] for row in rows]) + "\n")
+        out.write(format_table(table.column_names, [[csv_cell(row[c]) for c in table.column_names] for row in rows])
+                  + "\n")
 
 
 @cli.command()
@@ -273,8 +282,10 @@ def _register_optional_groups() -> None:
     from smarchive.cli.fixity import seal_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
+    from smarchive.cli.show import show_command
 
     cli.add_command(sandbox)
+    cli.add_command(show_command)
     cli.add_command(register_command)
     cli.add_command(cull_command)
     cli.add_command(seal_command)

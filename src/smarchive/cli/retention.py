@@ -6,6 +6,7 @@ options, prints what was done and turns it into exit codes.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -15,9 +16,9 @@ import click
 from smarchive.archive.ledger import new_session_id, recording
 from smarchive.cli.common import check_year
 from smarchive.errors import SmarchiveError
-from smarchive.retention.cull import Cull, apply, make_plan, pending_plan, save_plan, select_items
-from smarchive.retention.gallring import local_time
-from smarchive.retention.register import register_rows, write_register
+
+# The retention modules (and pyarrow, DuckDB behind them) are imported inside the commands, so that
+# `smarchive --help` and `--version` start at once.
 
 
 def _category_titles(pipeline_name: str) -> dict[str, str]:
@@ -40,13 +41,14 @@ def _category_titles(pipeline_name: str) -> dict[str, str]:
 def register_command(year: int, archive: Path, pipeline_name: str, out_path: Path | None, collection: str) -> None:
     """Write the registry worklist (diarieföring) of YEAR: every item the rules say must be registered."""
     from smarchive.cli.report import format_table
+    from smarchive.retention.register import register_rows, write_register
 
     check_year(year)
     rows = register_rows(archive, year, collection, _category_titles(pipeline_name))
     with recording(archive, new_session_id("register")):  # recorded in the fixity ledger if inside the archive
         out = write_register(rows, out_path or archive / "register" / f"register-{year}.csv")
     categories = Counter(r["category"] for r in rows)
-    actions = Counter(a for r in rows for a in r["actions"].split(", ") if a)
+    actions = Counter(a for r in rows for a in json.loads(r["actions"]))
     table = [["category", k, n] for k, n in sorted(categories.items())] + \
             [["action", k, n] for k, n in sorted(actions.items())]
     if table:
@@ -78,6 +80,8 @@ def cull_command(year: int, archive: Path, pipeline_name: str, as_of: datetime |
     from smarchive.archive.s3store import open_storage
     from smarchive.cli.report import format_table
     from smarchive.config import load_pipeline
+    from smarchive.retention.cull import Cull, apply, make_plan, pending_plan, save_plan, select_items
+    from smarchive.retention.gallring import local_time
 
     check_year(year)
     archive = archive.resolve()

@@ -40,6 +40,7 @@ from smarchive.platforms.base import CaptureContext, CapturedResponse, Extractio
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.jsondata import walk as _walk
+from smarchive.platforms.toolkit import counted
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -123,7 +124,7 @@ class FacebookAdapter:
             permalinks = self._collect_posts(page, ctx, start, end)
         finally:
             page.close()
-        ctx.progress(f"{len(permalinks)} posts of {ctx.year} found on the timeline")
+        ctx.progress(f"{counted(len(permalinks), 'post')} of {ctx.year} found on the timeline")
         page = self._new_page(ctx)
         try:
             for number, (post_id, url) in enumerate(permalinks, start=1):
@@ -139,8 +140,8 @@ class FacebookAdapter:
                 self._show_whole_texts(page)
                 videos = self._fetch_videos(page, ctx, post_id)
                 ctx.snapshot(page, post_id)
-                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {clicks} threads expanded"
-                             + (f", {videos} video(s) recorded" if videos else ""))
+                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {counted(clicks, 'thread')} expanded"
+                             + (f", {counted(videos, 'video')} recorded" if videos else ""))
         finally:
             page.close()
 
@@ -263,7 +264,7 @@ class FacebookAdapter:
                     f"before reaching {ctx.year - 1}"
                 )
             if grew:
-                ctx.progress(f"timeline: {len(self._visible_posts(page))} posts loaded")
+                ctx.progress(f"timeline: {counted(len(self._visible_posts(page)), 'post')} loaded")
         raise CaptureError(f"timeline of {ctx.account_url} not exhausted after {BEHAVIOUR['max_scrolls']} scrolls")
 
     def _wait_for_more(self, page: Page, count: int) -> bool:
@@ -301,7 +302,7 @@ class FacebookAdapter:
             if failures >= BEHAVIOUR["max_failed_expansions"]:
                 ctx.warn(f"post {post_id}: comments could not all be expanded ({page.url})")
                 return clicks
-        ctx.warn(f"post {post_id}: stopped expanding after {clicks} clicks ({page.url})")
+        ctx.warn(f"post {post_id}: stopped expanding after {counted(clicks, 'click')} ({page.url})")
         return clicks
 
     def _click_and_wait(self, page: Page, button) -> bool:  # type: ignore[no-untyped-def]

@@ -41,6 +41,7 @@ from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
+from smarchive.platforms.toolkit import counted
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -145,7 +146,7 @@ class InstagramAdapter:
         finally:
             page.close()
         chosen = timeline.of_year(start, end)
-        ctx.progress(f"{len(chosen)} posts of {ctx.year} found in the grid")
+        ctx.progress(f"{counted(len(chosen), 'post')} of {ctx.year} found in the grid")
         page = ctx.context.new_page()
         try:
             watcher = _Watcher(page)
@@ -157,7 +158,7 @@ class InstagramAdapter:
                 clicks = self._expand(ctx, page, watcher, post_id)
                 self._keep_videos(ctx, page, post_id)
                 ctx.snapshot(page, post_id)
-                ctx.progress(f"post {number}/{len(chosen)} {post_id}: {clicks} clicks to expand it")
+                ctx.progress(f"post {number}/{len(chosen)} {post_id}: {counted(clicks, 'click')} to expand it")
         finally:
             page.close()
 
@@ -225,7 +226,7 @@ class InstagramAdapter:
                 raise CaptureError(f"instagram: grid of {ctx.account_url} stopped loading after {seen} posts "
                                    f"before reaching {ctx.year - 1}")
             if grew:
-                ctx.progress(f"grid: {seen} posts loaded")
+                ctx.progress(f"grid: {counted(seen, 'post')} loaded")
             # up a little, then to the bottom: a scroll event even when already at the bottom
             page.evaluate("window.scrollBy(0, -300); window.scrollTo(0, document.body.scrollHeight)")
             watcher.wait_for_answer(page, BEHAVIOUR["scroll_wait_ms"])
@@ -253,7 +254,7 @@ class InstagramAdapter:
             if failures >= BEHAVIOUR["max_failed_expansions"]:
                 ctx.warn(f"post {post_id}: could not expand everything ('{label}' failed) on {page.url}")
                 return clicks
-        ctx.warn(f"post {post_id}: stopped expanding after {clicks} clicks ({page.url})")
+        ctx.warn(f"post {post_id}: stopped expanding after {counted(clicks, 'click')} ({page.url})")
         return clicks
 
     @staticmethod

@@ -44,6 +44,7 @@ from smarchive.platforms.base import CaptureContext, CapturedResponse, Extractio
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.jsondata import walk as _walk
+from smarchive.platforms.toolkit import counted
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -116,7 +117,7 @@ class LinkedInAdapter:
             permalinks = self._collect_posts(page, ctx, start, end)
         finally:
             page.close()
-        ctx.progress(f"{len(permalinks)} posts of {ctx.year} found in the feed")
+        ctx.progress(f"{counted(len(permalinks), 'post')} of {ctx.year} found in the feed")
         page = ctx.context.new_page()
         try:
             for number, (post_id, url) in enumerate(permalinks, start=1):
@@ -128,7 +129,7 @@ class LinkedInAdapter:
                 clicks = self._expand(page, ctx, post_id)
                 self._see_more(page)
                 ctx.snapshot(page, post_id)
-                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {clicks} threads expanded")
+                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {counted(clicks, 'thread')} expanded")
         finally:
             page.close()
 
@@ -236,7 +237,7 @@ class LinkedInAdapter:
                     return clicks
             else:
                 failures = 0
-        ctx.warn(f"post {post_id}: stopped expanding after {clicks} clicks ({page.url})")
+        ctx.warn(f"post {post_id}: stopped expanding after {counted(clicks, 'click')} ({page.url})")
         return clicks
 
     @staticmethod

@@ -36,6 +36,7 @@ from playwright.sync_api import Page, Request, Response
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
+from smarchive.platforms.toolkit import counted
 from smarchive.platforms.web import PageWatch, grow_to_bottom, open_page, settle, sweep
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -104,7 +105,8 @@ class PodcastAdapter:
             undated = [e.guid for feed in feeds for e in feed.episodes if e.published is None]
             if undated:
                 ctx.warn(f"{len(undated)} episode(s) without a readable pubDate, not archived: {undated[:5]}")
-            ctx.progress(f"{feeds[0].title}: {len(episodes)} episode(s) of {ctx.year} in {len(feeds)} feed page(s)")
+            ctx.progress(f"{feeds[0].title}: {counted(len(episodes), 'episode')} of {ctx.year} "
+                         f"in {counted(len(feeds), 'feed page')}")
             if feeds[0].link and not ctx.already_captured(_show_id(ctx)):
                 self._show_page(page, ctx, feeds[0].link)
             for number, episode in enumerate(episodes, start=1):

@@ -118,3 +118,9 @@ def local_day(day: date, zone=STOCKHOLM) -> Estimate:  # noqa: ANN001 (a tzinfo)
     """A date the platform gave without a time, placed at noon of that day in the platform's own zone (so that
     it falls in the right calendar year), with day precision."""
     return Estimate(datetime(day.year, day.month, day.day, 12, tzinfo=zone), "day")
+
+
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """`1 click`, `2 clicks`, `0 replies`: a count with its noun in the right number, for progress lines
+    a person reads (English plural: `word + "s"` unless given)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"

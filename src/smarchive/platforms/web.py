@@ -22,6 +22,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
+from smarchive.platforms.toolkit import counted
 
 BEHAVIOUR: dict = {
     # Consent banners seen on Swedish public-sector sites: Cookiebot, OneTrust, CookieYes, Sitevision's own
@@ -70,7 +71,7 @@ class WebAdapter:
             if missing:
                 ctx.warn(f"{missing} lazy image(s) on {page.url} never loaded")
             ctx.snapshot(page, ctx.account_url)
-            ctx.progress(f"{page.url}: recorded after {scrolls} scroll(s)")
+            ctx.progress(f"{page.url}: recorded after {counted(scrolls, 'scroll')}")
         finally:
             page.close()
 

@@ -42,6 +42,7 @@ from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
+from smarchive.platforms.toolkit import counted
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
@@ -104,7 +105,7 @@ class YouTubeAdapter:
         try:
             self._open(ctx, page, ctx.account_url)
             candidates = self._collect_videos(ctx, page, start, end, failed)
-            ctx.progress(f"{len(candidates)} videos on the channel may be of {ctx.year}")
+            ctx.progress(f"{counted(len(candidates), 'video')} on the channel may be of {ctx.year}")
             done = 0
             for video_id, url in candidates:
                 if ctx.already_captured(video_id):  # of the year, or it would not have been captured
@@ -115,7 +116,7 @@ class YouTubeAdapter:
                 if verdict == "older":
                     break  # the tab is newest first: everything after is older still
                 done += verdict == "captured"
-            ctx.progress(f"{done} videos of {ctx.year} captured")
+            ctx.progress(f"{counted(done, 'video')} of {ctx.year} captured")
         finally:
             page.close()
 
@@ -162,7 +163,7 @@ class YouTubeAdapter:
             failures = 0 if self._load(ctx, page, sentinel, failed) else failures + 1
             if failures >= BEHAVIOUR["max_failed_loads"]:
                 raise CaptureError(f"the Videos tab of {ctx.account_url} stopped loading after {len(tiles)} videos")
-            ctx.progress(f"Videos tab: {len(self._tiles(page))} videos loaded")
+            ctx.progress(f"Videos tab: {counted(len(self._tiles(page)), 'video')} loaded")
         chosen: dict[str, str] = {}
         for video_id, href, relative in self._tiles(page):
             low, high = _published_range(relative, now)

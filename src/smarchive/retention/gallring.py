@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
@@ -14,7 +15,8 @@ from smarchive.model import STOCKHOLM
 
 
 def local_time(moment: datetime | None) -> str:
-    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if moment else ""
+    """Swedish time with the zone shown (CET or CEST): what a person reads."""
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
 
 
 def _counts(plan: dict) -> tuple[Counter, Counter, Counter]:
@@ -28,10 +30,14 @@ ITEM_HEADINGS = ["Objekt-id", "Plattform", "Konto", "År", "Typ", "Publicerad (s
                  "Gallringsbar från", "Textens SHA-256", "Mediefilernas SHA-256"]
 
 
-def _item_cells(i: dict) -> list[str]:
+def _item_cells(i: dict, csv_lists: bool = False) -> list[str]:
+    """One culled item's cells; list cells are JSON arrays in the CSV (as in every CSV smarchive writes),
+    joined for a person in the HTML."""
+    rules = json.dumps(i["rule_ids"]) if csv_lists else ", ".join(i["rule_ids"])
+    media = json.dumps(i["media_sha256"]) if csv_lists else " ".join(i["media_sha256"])
     return [i["item_id"], i["platform"], i["account"], str(i["year"]), i["item_type"],
-            local_time(datetime.fromisoformat(i["published_at"])), i["category"], ", ".join(i["rule_ids"]),
-            i["cull_from"] or "", i["text_sha256"], " ".join(i["media_sha256"])]
+            local_time(datetime.fromisoformat(i["published_at"])), i["category"], rules,
+            i["cull_from"] or "", i["text_sha256"], media]
 
 
 def _facts(plan: dict) -> list[tuple[str, str]]:
@@ -83,7 +89,7 @@ def gallring_csv(plan: dict) -> str:
     w.writerows([("Typ", k, n) for k, n in sorted(types.items())])
     w.writerow([])
     w.writerow(ITEM_HEADINGS)
-    w.writerows(_item_cells(i) for i in plan["items"])
+    w.writerows(_item_cells(i, csv_lists=True) for i in plan["items"])
     w.writerow([])
     w.writerow(["Ändrad fil", "Sökväg", "Kontrollsumma"])
     w.writerows(_changed_files(plan))

@@ -3,7 +3,10 @@
 Every item whose tag asks for `register` (the latest capture of each item, the `items` view), oldest
 first: what it is, who wrote it, why it must be registered (category, actions, rules and the words that
 matched), whether access must be restricted, and where the capture is (WARC file and record, the DOM
-snapshot, and a pywb replay path `<collection>/<14-digit timestamp>/<permalink>`).
+snapshot, and a pywb replay path `<collection>/<14-digit timestamp>/urn:smarchive:snapshot:<page URL>`: the
+recorded page the item was captured on, see smarchive.archive.replay). Times a person reads are Swedish time
+with the zone shown (`2024-01-05 13:00 CET`), beside the UTC time; list columns (`actions`, `rule_ids`) are
+JSON arrays, as in every CSV smarchive writes.
 
 The CSV is UTF-8 with a byte order mark and semicolons, so Swedish Excel opens it with a double click;
 DuckDB, pandas and Python's csv read it as well (`delimiter=';'`, `encoding='utf-8-sig'`). It is
@@ -14,9 +17,11 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC
 from pathlib import Path
 
+from smarchive.archive.replay import replay_path, target
 from smarchive.archive.store import atomic_write
 from smarchive.archive.warc import iter_headers
 from smarchive.errors import SmarchiveError
@@ -47,21 +52,27 @@ def evidence_summary(evidence: list[dict] | None) -> str:
     return " | ".join(parts)
 
 
-def _record_dates(archive: Path, warc_files: set[str]) -> dict[tuple[str, str], str]:
-    """(warc file, record id) -> WARC-Date, for the replay timestamps."""
-    dates: dict[tuple[str, str], str] = {}
+def _record_targets(archive: Path, warc_files: set[str]) -> dict[tuple[str, str], str]:
+    """(warc file, record id) -> replay target (WARC-Date and URI) of every record: works for archives
+    written before the manifest had `replay_target`, and after a cull rewrote the WARCs."""
+    targets: dict[tuple[str, str], str] = {}
     for rel in warc_files:
         path = archive / rel
         if not path.is_file():
             continue
         for _, h in iter_headers(path):
-            dates[(rel, h.get("WARC-Record-ID", ""))] = h.get("WARC-Date", "")
-    return dates
+            targets[(rel, h.get("WARC-Record-ID", ""))] = target(h.get("WARC-Date", ""), h.get("WARC-Target-URI", ""))
+    return targets
 
 
-def replay_timestamp(warc_date_value: str) -> str:
-    digits = "".join(c for c in warc_date_value if c.isdigit())
-    return digits[:14].ljust(14, "0") if digits else ""
+def local_time(moment) -> str:  # noqa: ANN001 (datetime or None)
+    """Swedish time with the zone shown (CET or CEST), for a person to read."""
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
+
+
+def json_list(values: list | None) -> str:
+    """A list column in a CSV: a JSON array (`["ORE-022", "ORE-026"]`), the same in every CSV smarchive writes."""
+    return json.dumps(list(values or []), ensure_ascii=False)
 
 
 def register_rows(archive: Path, year: int, collection: str = "smarchive",
@@ -77,27 +88,28 @@ def register_rows(archive: Path, year: int, collection: str = "smarchive",
             "ORDER BY published_at, platform, item_id").to_arrow_table().to_pylist()
     finally:
         con.close()
-    dates = _record_dates(archive, {r["warc_file"] for r in rows if r["warc_file"]})
+    targets = _record_targets(archive, {r["warc_file"] for r in rows if r["warc_file"]})
     out = []
     for r in rows:
         published = r["published_at"]
+        # the page the item was captured on (its snapshot), else the answer it was parsed from
         record = r["snapshot_record_id"] or r["warc_record_id"]
-        stamp = replay_timestamp(dates.get((r["warc_file"], record), ""))
+        link = replay_path(targets.get((r["warc_file"], record)) or r.get("replay_target"), collection)
         restricted = r["tag_access"] == "restricted"
         out.append({
             "item_id": r["item_id"], "platform": r["platform"], "account": r["account"],
             "account_name": r["account_name"], "item_type": r["item_type"],
-            "published_local": published.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M") if published else "",
+            "published_local": local_time(published),
             "published_utc": published.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if published else "",
             "author": r["author"], "text": r["text"], "category": r["tag_category"],
             "category_title": (category_titles or {}).get(r["tag_category"], ""),
-            "actions": ", ".join(r["tag_actions"] or []), "access": r["tag_access"],
+            "actions": json_list(r["tag_actions"]), "access": r["tag_access"],
             "restricted": RESTRICTED_NOTE if restricted else "",
             "needs_review": "ja" if r["tag_needs_review"] else "",
-            "rule_ids": ", ".join(r["tag_rule_ids"] or []), "evidence": evidence_summary(r["tag_evidence"]),
+            "rule_ids": json_list(r["tag_rule_ids"]), "evidence": evidence_summary(r["tag_evidence"]),
             "permalink": r["permalink"], "warc_file": r["warc_file"], "warc_record_id": r["warc_record_id"],
             "warc_offset": r["warc_offset"], "snapshot_record_id": r["snapshot_record_id"] or "",
-            "replay_path": f"{collection}/{stamp}/{r['permalink']}" if stamp and r["permalink"] else "",
+            "replay_path": link,
             "run_id": r["run_id"],
         })
     return out
