@@ -6,6 +6,8 @@ Views:
     runs             one row per run
     terms            the word index (term, platform, item_id, year, published_at, run_id)
     account_summary  per year, platform and account: counts of the items view (from the files' summaries)
+    coverage         per run and account: the platform's counts against what was extracted
+    unrecognised     per run and account: answers that should carry items but gave none, item-like JSON not read
 
 A result is read a page at a time (`limit`/`offset`), so the first page of a worklist over ten million
 items comes back without reading every text.
@@ -20,7 +22,16 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from smarchive.archive.manifest import ITEM_SCHEMA, RUN_SCHEMA, SUMMARY_SCHEMA, TERMS_SCHEMA, item_files, sidecar_path
+from smarchive.archive.manifest import (
+    ITEM_SCHEMA,
+    RUN_SCHEMA,
+    SUMMARY_SCHEMA,
+    TABLE_SCHEMAS,
+    TERMS_SCHEMA,
+    account_table_files,
+    item_files,
+    sidecar_path,
+)
 from smarchive.errors import SmarchiveError
 
 PAGE = 1000  # rows of a page when no limit is asked for on the terminal
@@ -121,6 +132,14 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     else:
         con.register("_empty_terms", TERMS_SCHEMA.empty_table())
         con.execute("CREATE VIEW terms AS SELECT * FROM _empty_terms")
+    for name, schema in TABLE_SCHEMAS.items():  # coverage, unrecognised: every run's rows
+        found = account_table_files(archive, name)
+        if found:
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_file_list(found)}, "
+                        "union_by_name = true, hive_partitioning = false)")
+        else:
+            con.register(f"_empty_{name}", schema.empty_table())
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM _empty_{name}")
     runs = sorted(archive.glob("manifest/runs/*.parquet"))
     if runs:
         con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet({_file_list(runs)}, union_by_name = true)")
