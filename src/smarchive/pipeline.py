@@ -29,7 +29,7 @@ from smarchive.capture.login import load_state, perform_login
 from smarchive.config import Pipeline
 from smarchive.errors import CaptureError, SmarchiveError
 from smarchive.extract.coverage import Coverage, coverage
-from smarchive.extract.reader import StoredMedia, extract_items, store_media, unreadable_answers
+from smarchive.extract.reader import StoredMedia, read_account
 from smarchive.model import Account, Item
 from smarchive.platforms import get_adapter
 from smarchive.retention.tag import RetentionEngine
@@ -255,10 +255,11 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
         result = capture_account(pw, adapter, account, url, info, staging_folder(archive, info.run_id, account.id),
                                  archive / warc_rel, say, storage_state=state, keep_staging=True)
         say(f"{account.id}: WARC written, extracting items")
-        extraction = extract_items(adapter, result.warc_path, account, info.year, str(warc_rel))
-        items = extraction.items
         captured_at = datetime.now(UTC)
-        media, missing = store_media(items, result.warc_path, storage, account, captured_at.isoformat())
+        # One pass over the WARC: items, counts, media and answer checks (see extract/reader.py).
+        read = read_account(adapter, result.warc_path, account, info.year, str(warc_rel), storage,
+                            captured_at.isoformat())
+        extraction, items, media = read.extraction, read.extraction.items, read.media
         wacz_file = wacz.package(archive, info.year, account.id, url, f"{account.name} {info.year}")
         say(f"{account.id}: WACZ {wacz_file.relative_to(archive)}")
     except SmarchiveError as e:
@@ -270,7 +271,7 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     counts: dict[str, int] = {}
     for item in items:
         counts[item.item_type] = counts.get(item.item_type, 0) + 1
-    warnings = result.warnings + extraction.notes + missing + unreadable_answers(result.warc_path)
+    warnings = result.warnings + extraction.notes + read.warnings
     if not items and getattr(adapter, "yields_items", True):
         warnings.append(f"no items of {info.year} found: check the capture (login or consent wall, "
                         "changed page layout, or truly nothing published?)")
