@@ -36,7 +36,8 @@ from smarchive.retention.tag import RetentionEngine
 from smarchive.sandbox.web import SANDBOX_CREDENTIALS
 
 SANDBOX_SETTINGS = ("seed", "posts_per_year", "comments_per_post", "edition", "throttle_every", "fail_every",
-                    "hang_every", "malformed_every", "hang_seconds", "binary_every", "hostile")
+                    "hang_every", "malformed_every", "hang_seconds", "binary_every", "hostile",
+                    "broken_reply_buttons")
 
 
 @dataclass
