@@ -278,7 +278,8 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
                         "changed page layout, or truly nothing published?)")
     covered = coverage(extraction, account.id, account.platform, info.year, tolerance)
     outcome = AccountOutcome(account, "captured", items=counts, media=len(media), warc_file=str(warc_rel),
-                             warnings=warnings, tables={"coverage": [r.to_dict() for r in covered.rows]})
+                             warnings=warnings, tables={"coverage": [r.to_dict() for r in covered.rows],
+                                                        "unrecognised": read.unrecognised})
     judge_coverage(outcome, covered, info.year, say)
     return outcome, rows
 

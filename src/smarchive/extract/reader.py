@@ -16,6 +16,7 @@ from lxml import etree
 
 from smarchive.archive.store import Storage
 from smarchive.archive.warc import iter_responses, read_responses, response_at
+from smarchive.extract import unrecognised
 from smarchive.model import Account, Item
 from smarchive.platforms.base import Adapter, CapturedResponse, Extraction
 
@@ -43,13 +44,15 @@ class AccountRead:
 class Watch:
     """Notes what the checks need of every response while the adapter reads it (bodies are not kept)."""
 
-    def __init__(self) -> None:
+    def __init__(self, adapter: Adapter, year: int) -> None:
         self.answers = AnswerCheck()
+        self.unrecognised = unrecognised.UnrecognisedCheck.for_adapter(adapter, year)
         self.offsets: dict[str, int] = {}  # URL -> offset of its first answer with status 200
 
     def tap(self, responses: Iterable[CapturedResponse]) -> Iterator[CapturedResponse]:
         for response in responses:
             self.answers.note(response)
+            self.unrecognised.note(response)
             if response.status == 200:
                 self.offsets.setdefault(response.url, response.offset)
             yield response
@@ -58,7 +61,7 @@ class Watch:
 def scan(adapter: Adapter, responses: Iterable[CapturedResponse], account: Account, year: int) -> tuple[
         Extraction, Watch]:
     """The adapter's extraction and the checks of every answer, from one reading of `responses`."""
-    watch = Watch()
+    watch = Watch(adapter, year)
     tapped = watch.tap(responses)
     found = adapter.extract(tapped, account, year)
     for _ in tapped:  # an adapter that stopped early: the checks still see every answer
@@ -74,7 +77,8 @@ def read_account(adapter: Adapter, warc_path: Path, account: Account, year: int,
         extraction, watch = scan(adapter, read_responses(raw, warc_name), account, year)
         media, missing = store_recorded_media(extraction.items, raw, watch.offsets, warc_name, storage, account,
                                               captured_at)
-    return AccountRead(extraction, media, missing + watch.answers.warnings())
+    rows = watch.unrecognised.rows(extraction.items)
+    return AccountRead(extraction, media, missing + watch.answers.warnings() + unrecognised.warnings(rows), rows)
 
 
 def store_recorded_media(items: list[Item], raw, offsets: dict[str, int], warc_name: str,  # noqa: ANN001

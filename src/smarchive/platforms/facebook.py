@@ -371,6 +371,9 @@ class FacebookAdapter:
 
     # ----------------------------------------------------------------------------- extract
 
+    # Answers that carry items (regular expressions on the URL): one that gives none is flagged (extract stage).
+    item_url_patterns = (r"/api/graphql/?$",)
+
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: list[_Found] = []
         pages: dict[str, str] = {}  # page id -> handle, from every Page node seen
