@@ -254,10 +254,12 @@ def login(platform: str, pipeline_name: str, username: str | None) -> None:
 
 
 def _register_optional_groups() -> None:
+    from smarchive.cli.extract import extract_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
 
     cli.add_command(sandbox)
+    cli.add_command(extract_command)
     cli.add_command(register_command)
     cli.add_command(cull_command)
 
