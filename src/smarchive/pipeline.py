@@ -289,6 +289,8 @@ def judge_coverage(outcome: AccountOutcome, covered: Coverage, year: int, say: C
     (not done: the next run of the year captures it again, and what this run has is kept in the archive)."""
     if covered.rows or covered.posts_shown:
         outcome.coverage = covered.summary()
+    elif covered.items:  # said, so that nobody takes silence for completeness
+        outcome.coverage = "not checked: the adapter reports none of the platform's counts"
     worst = covered.worst()
     for line in worst:
         say(f"{outcome.account.id}: short: {line}")
