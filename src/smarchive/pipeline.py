@@ -191,7 +191,7 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
                 say(f"{account.id}: {outcome.status}"
                     + (f": {outcome.message}" if outcome.message else f", {sum(outcome.items.values())} items"))
                 if outcome.coverage:
-                    say(f"{account.id}: {outcome.coverage}")
+                    say(f"{account.id}: coverage: {outcome.coverage}")
         report.finished_at = datetime.now(UTC)
         write_run(archive, run_row(report, pipeline))
         journal.finish()
