@@ -20,7 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 JOB_KEYS = {"name", "description", "operator", "accounts_file", "accounts", "sandbox", "retention",
             "retention_profile", "year_timezone"}
 ACCOUNT_KEYS = {"id", "platform", "name", "url", "handle", "confirmed", "archivable", "reason", "notes"}
-TOP_KEYS = {"job", "account", "storage", "sandbox", "seal"}
+TOP_KEYS = {"job", "account", "storage", "sandbox", "seal", "coverage"}
 SEAL_FILES = {"key", "cert", "ca", "tsa_ca", "tsa_cert"}  # [seal] keys naming files
 SEAL_KEYS = SEAL_FILES | {"key_password_env", "tsa_url", "tsa_timeout"}
 
@@ -37,6 +37,15 @@ class Pipeline:
     retention_dir: Path = PROJECT_ROOT / "retention"
     retention_profile: str = "orebro"
     seal: dict[str, Any] = field(default_factory=dict)  # [seal]: signing key and TSA (docs/fixity.md), files resolved
+    # [coverage]: per platform (or "default"), the fraction of the platform's own count of comments and replies
+    # that may be missing before an account is incomplete (see smarchive.extract.coverage).
+    coverage: dict[str, float] = field(default_factory=dict)
+
+    def tolerance(self, platform: str) -> float:
+        """The coverage tolerance of a platform: [coverage] PLATFORM, else [coverage] default, else 0 on the
+        sandbox (its counts are exact) and 2 % on the real platforms."""
+        fallback = 0.0 if self.sandbox is not None else 0.02
+        return self.coverage.get(platform, self.coverage.get("default", fallback))
 
     def select(self, account_ids: tuple[str, ...]) -> list[Account]:
         """The accounts to run: all of them, or those named (unknown names are an error)."""
@@ -183,6 +192,7 @@ def load_pipeline(name_or_path: str) -> Pipeline:
     sandbox = data.get("sandbox") if job.get("sandbox", False) else None
     retention = job.get("retention")
     retention_dir = _relative(path, retention, f"{path} [job] retention") if retention else PROJECT_ROOT / "retention"
+    coverage = parse_coverage(data.get("coverage", {}), f"{path} [coverage]")
     return Pipeline(
         name=str(job.get("name", path.stem)),
         path=path,
@@ -194,4 +204,16 @@ def load_pipeline(name_or_path: str) -> Pipeline:
         retention_dir=retention_dir,
         retention_profile=str(job.get("retention_profile", "orebro")),
         seal=parse_seal(data.get("seal", {}), path),
+        coverage=coverage,
     )
+
+
+def parse_coverage(table: Any, where: str) -> dict[str, float]:
+    """[coverage] default = 0.02, facebook = 0.05, ...: fractions between 0 and 1, per platform."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    _check_keys(table, PLATFORMS | {"default"}, where)
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ConfigError(f"{where}: {key} must be a fraction between 0 and 1 (0.02 = 2 %), not {value!r}")
+    return {k: float(v) for k, v in table.items()}

@@ -20,7 +20,7 @@ from playwright.sync_api import sync_playwright
 
 from smarchive import __version__, dependency_version
 from smarchive.archive import ledger, wacz
-from smarchive.archive.manifest import write_items, write_run
+from smarchive.archive.manifest import write_account_table, write_items, write_run
 from smarchive.archive.replay import add_replay_targets, stable_permalink
 from smarchive.archive.s3store import open_storage
 from smarchive.archive.store import file_sha256
@@ -29,7 +29,8 @@ from smarchive.capture.journal import RunJournal
 from smarchive.capture.login import load_state, perform_login
 from smarchive.config import Pipeline
 from smarchive.errors import CaptureError, SmarchiveError
-from smarchive.extract.reader import StoredMedia, extract_items, store_media, unreadable_answers
+from smarchive.extract.coverage import Coverage, coverage
+from smarchive.extract.reader import StoredMedia, read_account
 from smarchive.model import Account, Item
 from smarchive.platforms import get_adapter
 from smarchive.retention.tag import RetentionEngine
@@ -40,12 +41,14 @@ from smarchive.sandbox.launch import SANDBOX_CREDENTIALS
 @dataclass
 class AccountOutcome:
     account: Account
-    status: str  # captured | failed | skipped
+    status: str  # captured | incomplete (short of the platform's counts beyond tolerance) | failed | skipped
     message: str = ""
     items: dict[str, int] = field(default_factory=dict)
     media: int = 0
     warc_file: str = ""
     warnings: list[str] = field(default_factory=list)
+    coverage: str = ""  # "captured N of M comments and replies (platform's count), K post(s) short"
+    tables: dict[str, list[dict]] = field(default_factory=dict)  # coverage, unrecognised rows (not journalled)
 
 
 @dataclass
@@ -63,6 +66,11 @@ class RunReport:
     @property
     def failed(self) -> list[AccountOutcome]:
         return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def incomplete(self) -> list[AccountOutcome]:
+        """Accounts short of the platform's own counts beyond tolerance: not done, the run exits 1."""
+        return [o for o in self.outcomes if o.status == "incomplete"]
 
 
 class Progress:
@@ -164,16 +172,20 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
                     continue
                 say(f"account {n}/{len(accounts)}: {account.id} ({account.platform})")
                 outcome, rows = run_account(pw, account, info, archive, storage, engine, sandbox_base, say,
-                                            sandbox_auto_login(pipeline), logins)
+                                            sandbox_auto_login(pipeline), logins,
+                                            tolerance=pipeline.tolerance(account.platform))
                 # The account's manifest files are written before it counts as done: a crash in between
                 # only means it is captured again, and its files (fixed names for this run) replaced.
                 report.manifest_files += write_items(archive, rows, report.run_id) if rows else []
+                report.manifest_files += write_tables(archive, outcome, report.run_id, year)
                 journal.record(account.id, outcome_to_dict(outcome))
                 # Kept until now: a kill before the account is done resumes from its page journal.
                 shutil.rmtree(staging_folder(archive, report.run_id, account.id), ignore_errors=True)
                 report.outcomes.append(outcome)
                 say(f"{account.id}: {outcome.status}"
                     + (f": {outcome.message}" if outcome.message else f", {sum(outcome.items.values())} items"))
+                if outcome.coverage:
+                    say(f"{account.id}: coverage: {outcome.coverage}")
         report.finished_at = datetime.now(UTC)
         write_run(archive, run_row(report, pipeline))
         journal.finish()
@@ -206,14 +218,21 @@ def staging_folder(archive: Path, run_id: str, account_id: str) -> Path:
     return archive / "staging" / run_id / account_id
 
 
+def write_tables(archive: Path, outcome: AccountOutcome, run_id: str, year: int) -> list[Path]:
+    """The account's coverage and unrecognised rows of this run (fixed names: a resumed run replaces them)."""
+    account = outcome.account
+    return [write_account_table(archive, name, rows, run_id, year, account.platform, account.id)
+            for name, rows in outcome.tables.items()]
+
+
 def outcome_to_dict(outcome: AccountOutcome) -> dict:
     return {"status": outcome.status, "message": outcome.message, "items": outcome.items, "media": outcome.media,
-            "warc_file": outcome.warc_file, "warnings": outcome.warnings}
+            "warc_file": outcome.warc_file, "warnings": outcome.warnings, "coverage": outcome.coverage}
 
 
 def outcome_from_dict(account: Account, data: dict) -> AccountOutcome:
     return AccountOutcome(account, data["status"], data["message"], dict(data["items"]), data["media"],
-                          data["warc_file"], list(data["warnings"]))
+                          data["warc_file"], list(data["warnings"]), data.get("coverage", ""))
 
 
 def browser_state(pw, adapter, account: Account, url: str, pipeline: str, sandbox_login: bool,
@@ -235,7 +254,7 @@ def browser_state(pw, adapter, account: Account, url: str, pipeline: str, sandbo
 
 def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, engine, sandbox_base: str | None,
                 say: Callable[[str], None], sandbox_login: bool = False,
-                logins: dict[str, dict] | None = None) -> tuple[AccountOutcome, list[dict]]:
+                logins: dict[str, dict] | None = None, tolerance: float = 0.0) -> tuple[AccountOutcome, list[dict]]:
     if not account.archivable:
         return AccountOutcome(account, "skipped", f"not archivable: {account.reason}"), []
     adapter = get_adapter(account.platform)
@@ -248,10 +267,11 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
         result = capture_account(pw, adapter, account, url, info, staging_folder(archive, info.run_id, account.id),
                                  archive / warc_rel, say, storage_state=state, keep_staging=True)
         say(f"{account.id}: WARC written, extracting items")
-        extraction = extract_items(adapter, result.warc_path, account, info.year, str(warc_rel))
-        items = extraction.items
         captured_at = datetime.now(UTC)
-        media, missing = store_media(items, result.warc_path, storage, account, captured_at.isoformat())
+        # One pass over the WARC: items, counts, media and answer checks (see extract/reader.py).
+        read = read_account(adapter, result.warc_path, account, info.year, str(warc_rel), storage,
+                            captured_at.isoformat())
+        extraction, items, media = read.extraction, read.extraction.items, read.media
         wacz_file = wacz.package(archive, info.year, account.id, url, f"{account.name} {info.year}")
         say(f"{account.id}: WACZ {wacz_file.relative_to(archive)}")
     except SmarchiveError as e:
@@ -266,13 +286,38 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     counts: dict[str, int] = {}
     for item in items:
         counts[item.item_type] = counts.get(item.item_type, 0) + 1
-    warnings = result.warnings + extraction.notes + missing + unreadable_answers(result.warc_path)
+    warnings = result.warnings + extraction.notes + read.warnings
     if not items and getattr(adapter, "yields_items", True):
         warnings.append(f"no items of {info.year} found: check the capture (login or consent wall, "
                         "changed page layout, or truly nothing published?)")
+    covered = coverage(extraction, account.id, account.platform, info.year, tolerance)
     outcome = AccountOutcome(account, "captured", items=counts, media=len(media), warc_file=str(warc_rel),
-                             warnings=warnings)
+                             warnings=warnings, tables={"coverage": [r.to_dict() for r in covered.rows],
+                                                        "unrecognised": read.unrecognised})
+    judge_coverage(outcome, covered, info.year, say)
     return outcome, rows
+
+
+def judge_coverage(outcome: AccountOutcome, covered: Coverage, year: int, say: Callable[[str], None]) -> None:
+    """Say what the platform counted against what was captured; beyond tolerance the account is incomplete
+    (not done: the next run of the year captures it again, and what this run has is kept in the archive)."""
+    if covered.rows or covered.posts_shown:
+        outcome.coverage = covered.summary()
+    elif covered.items:  # said, so that nobody takes silence for completeness
+        outcome.coverage = "not checked: the adapter reports none of the platform's counts"
+    worst = covered.worst()
+    for line in worst:
+        say(f"{outcome.account.id}: short: {line}")
+    if not covered.incomplete:
+        return
+    outcome.status = "incomplete"
+    if covered.posts_shown and not covered.items:
+        outcome.message = (f"the platform shows {covered.posts_shown} post(s) but no item of {year} was extracted "
+                           "(a changed answer format, or a wall?); run the year again after checking the capture")
+    else:
+        outcome.message = (f"{outcome.coverage}, beyond the tolerance of {covered.tolerance:.0%}; run the year "
+                           "again to fetch the short posts (what was captured is kept)")
+    outcome.warnings += [f"short post: {line}" for line in worst]
 
 
 def item_for_tagging(item: Item) -> dict:
@@ -320,9 +365,10 @@ def run_row(report: RunReport, pipeline: Pipeline) -> dict:
         "accounts": [o.account.id for o in report.outcomes],
         "accounts_failed": [o.account.id for o in report.outcomes if o.status == "failed"],
         "accounts_skipped": [o.account.id for o in report.outcomes if o.status == "skipped"],
+        "accounts_incomplete": [o.account.id for o in report.outcomes if o.status == "incomplete"],
         "items": sum(sum(o.items.values()) for o in report.outcomes), "media": sum(o.media for o in report.outcomes),
         "warc_files": [o.warc_file for o in report.outcomes if o.warc_file],
         "warnings": [f"{o.account.id}: {w}" for o in report.outcomes for w in o.warnings],
-        "errors": [f"{o.account.id}: {o.message}" for o in report.outcomes if o.status == "failed"],
+        "errors": [f"{o.account.id}: {o.message}" for o in report.outcomes if o.status in ("failed", "incomplete")],
         "software": software_string(), "operator": pipeline.operator,
     }

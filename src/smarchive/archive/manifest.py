@@ -109,6 +109,7 @@ RUN_SCHEMA = pa.schema([
     ("errors", pa.list_(pa.string())),
     ("software", pa.string()),
     ("operator", pa.string()),
+    ("accounts_incomplete", pa.list_(pa.string())),  # short of the platform's counts beyond tolerance
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 # The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word, so a
@@ -405,6 +406,39 @@ def write_sidecars(items_file: Path, items: pa.Table | None = None) -> None:
     """Rebuild what is derived from an items file (word index, summary) after it is written or rewritten."""
     write_terms(items_file)
     write_summary(items_file, Summary.of(items) if items is not None else None)
+
+
+# What the platform said exists against what was extracted: one row per count it showed (a post's comments, a
+# comment's replies, an account's posts of the year), written for every account a run extracts.
+COVERAGE_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("account", pa.string()), ("platform", pa.string()), ("year", pa.int32()),
+    ("post_id", pa.string()), ("permalink", pa.string()), ("kind", pa.string()), ("comment_id", pa.string()),
+    ("reported", pa.int64()), ("captured", pa.int64()), ("shortfall", pa.int64()), ("reason", pa.string()),
+    ("source_url", pa.string()), ("source_record_id", pa.string()),
+], metadata={"smarchive.schema_version": SCHEMA_VERSION})
+
+# Recorded answers that should carry items but gave none, and JSON objects that look like items nobody read.
+UNRECOGNISED_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("account", pa.string()), ("platform", pa.string()), ("year", pa.int32()),
+    ("problem", pa.string()), ("url", pa.string()), ("warc_record_id", pa.string()), ("shape", pa.string()),
+], metadata={"smarchive.schema_version": SCHEMA_VERSION})
+
+TABLE_SCHEMAS = {"coverage": COVERAGE_SCHEMA, "unrecognised": UNRECOGNISED_SCHEMA}
+
+
+def write_account_table(archive: Path, table_name: str, rows: list[dict], run_id: str, year: int, platform: str,
+                        account: str) -> Path:
+    """One account's rows of a run for `coverage` or `unrecognised` (an empty file too: it says the account was
+    checked in that run, so older runs' rows no longer count as the latest)."""
+    schema = TABLE_SCHEMAS[table_name]
+    rows = [{**row, "run_id": run_id, "year": year, "platform": platform, "account": account} for row in rows]
+    path = (archive / "manifest" / table_name / f"year={year}" / f"platform={platform}" / f"account={account}"
+            / f"run-{run_id}.parquet")
+    return write_atomic(pa.Table.from_pylist(rows, schema=schema), path)
+
+
+def account_table_files(archive: Path, table_name: str) -> list[Path]:
+    return sorted((archive / "manifest" / table_name).glob("year=*/platform=*/account=*/*.parquet"))
 
 
 def write_run(archive: Path, run: dict) -> Path:

@@ -8,6 +8,8 @@ Views (and one macro, `stockholm(ts)`: a UTC time in Swedish time with its zone,
     account_summary  per year, platform and account: counts of the items view (from the files' summaries)
     ledger           the fixity ledger's history: every file written (or removed), its SHA-256, size, role, run
     ledger_state     the fixity ledger now: the last recorded hash and size of every file the archive holds
+    coverage         per run and account: the platform's counts against what was extracted
+    unrecognised     per run and account: answers that should carry items but gave none, item-like JSON not read
 
 A result is read a page at a time (`limit`/`offset`), so the first page of a worklist over ten million
 items comes back without reading every text.
@@ -23,7 +25,16 @@ import duckdb
 import pyarrow as pa
 
 from smarchive.archive.ledger import ledger_views_sql
-from smarchive.archive.manifest import ITEM_SCHEMA, RUN_SCHEMA, SUMMARY_SCHEMA, TERMS_SCHEMA, item_files, sidecar_path
+from smarchive.archive.manifest import (
+    ITEM_SCHEMA,
+    RUN_SCHEMA,
+    SUMMARY_SCHEMA,
+    TABLE_SCHEMAS,
+    TERMS_SCHEMA,
+    account_table_files,
+    item_files,
+    sidecar_path,
+)
 from smarchive.errors import SmarchiveError
 
 PAGE = 1000  # rows of a page when no limit is asked for on the terminal
@@ -139,6 +150,14 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     else:
         con.register("_empty_terms", TERMS_SCHEMA.empty_table())
         con.execute("CREATE VIEW terms AS SELECT * FROM _empty_terms")
+    for name, schema in TABLE_SCHEMAS.items():  # coverage, unrecognised: every run's rows
+        found = account_table_files(archive, name)
+        if found:
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_file_list(found)}, "
+                        "union_by_name = true, hive_partitioning = false)")
+        else:
+            con.register(f"_empty_{name}", schema.empty_table())
+            con.execute(f"CREATE VIEW {name} AS SELECT * FROM _empty_{name}")
     runs = sorted(archive.glob("manifest/runs/*.parquet"))
     if runs:
         con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet({_file_list(runs)}, union_by_name = true)")

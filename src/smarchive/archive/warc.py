@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -171,39 +172,56 @@ def _redacted(rec_headers: StatusAndHeaders, http: StatusAndHeaders, payload: by
 
 def iter_responses(warc_path: Path, name: str | None = None) -> Iterator[CapturedResponse]:
     """Every HTTP response in a WARC with its decoded body, paired with its request's method and body."""
-    name = name or Path(warc_path).name
+    with open(warc_path, "rb") as raw:
+        yield from read_responses(raw, name or Path(warc_path).name)
+
+
+def read_responses(raw: BinaryIO, name: str) -> Iterator[CapturedResponse]:
+    """iter_responses over a WARC already open (a file, or a member of a WACZ): one pass, in record order."""
     pending: CapturedResponse | None = None
     pending_id = ""
-    with open(warc_path, "rb") as raw:
-        iterator = ArchiveIterator(raw)
-        for record in iterator:
-            if record.rec_type == "response" and record.http_headers is not None:
-                if pending is not None:
-                    yield pending
-                body = record.content_stream().read()
-                pending_id = record.rec_headers.get_header("WARC-Record-ID")
-                pending = CapturedResponse(
-                    url=record.rec_headers.get_header("WARC-Target-URI"),
-                    status=int(record.http_headers.get_statuscode() or 0),
-                    content_type=record.http_headers.get_header("Content-Type") or "",
-                    body=body,
-                    warc_file=name,
-                    record_id=pending_id,
-                    offset=iterator.get_record_offset(),
-                    headers={name.lower(): value for name, value in record.http_headers.headers
-                             if name.lower() not in SECRET_HEADERS},
-                    date=record.rec_headers.get_header("WARC-Date") or "",
-                )
-            elif record.rec_type == "request" and pending is not None and \
-                    record.rec_headers.get_header("WARC-Concurrent-To") == pending_id:
-                pending.method = (record.http_headers.protocol or "GET") if record.http_headers else "GET"
-                pending.request_body = record.content_stream().read()
+    iterator = ArchiveIterator(raw)
+    for record in iterator:
+        if record.rec_type == "response" and record.http_headers is not None:
+            if pending is not None:
                 yield pending
-                pending = None
-            else:
-                record.raw_stream.read()
+            pending_id = record.rec_headers.get_header("WARC-Record-ID")
+            body = record.content_stream().read()  # before the offset: asking it first reads the record to its end
+            pending = _response(record, name, iterator.get_record_offset(), body)
+        elif record.rec_type == "request" and pending is not None and \
+                record.rec_headers.get_header("WARC-Concurrent-To") == pending_id:
+            pending.method = (record.http_headers.protocol or "GET") if record.http_headers else "GET"
+            pending.request_body = record.content_stream().read()
+            yield pending
+            pending = None
+        else:
+            record.raw_stream.read()
     if pending is not None:
         yield pending
+
+
+def response_at(raw: BinaryIO, offset: int, name: str) -> CapturedResponse | None:
+    """The response record at a byte offset of a WARC already open (without its request's method and body)."""
+    raw.seek(offset)
+    record = next(iter(ArchiveIterator(raw)), None)
+    if record is None or record.rec_type != "response" or record.http_headers is None:
+        return None
+    return _response(record, name, offset, record.content_stream().read())
+
+
+def _response(record, name: str, offset: int, body: bytes) -> CapturedResponse:  # noqa: ANN001 (warcio record)
+    return CapturedResponse(
+        url=record.rec_headers.get_header("WARC-Target-URI"),
+        status=int(record.http_headers.get_statuscode() or 0),
+        content_type=record.http_headers.get_header("Content-Type") or "",
+        body=body,
+        warc_file=name,
+        record_id=record.rec_headers.get_header("WARC-Record-ID"),
+        offset=offset,
+        headers={key.lower(): value for key, value in record.http_headers.headers
+                 if key.lower() not in SECRET_HEADERS},
+        date=record.rec_headers.get_header("WARC-Date") or "",
+    )
 
 
 def iter_records(warc_path: Path) -> Iterator[tuple[int, dict[str, str], bytes]]:

@@ -51,7 +51,7 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
         click.echo(f"smarchive: error: {write_problem(e, archive)}", err=True)
         sys.exit(EXIT_FAILED)
     print_summary(report)
-    if report.failed:
+    if report.failed or report.incomplete:  # incomplete: short of the platform's own counts, not done
         sys.exit(EXIT_FAILED)
 
 
@@ -63,7 +63,7 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the result to this file instead of stdout (required for parquet).")
 @click.option("--saved", help="Run a saved query instead of SQL: " + ", ".join(
-    ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review"]) + ".")
+    ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review", "coverage"]) + ".")
 @click.option("--year", type=int, help="With --saved: only this year.")
 @click.option("--limit", type=click.IntRange(min=0),
               help="At most this many rows (0: all). Default: 1000 for a table on the terminal, else all.")
@@ -279,6 +279,7 @@ def login(platform: str, pipeline_name: str, username: str | None) -> None:
 
 
 def _register_optional_groups() -> None:
+    from smarchive.cli.extract import extract_command
     from smarchive.cli.fixity import seal_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
@@ -286,6 +287,7 @@ def _register_optional_groups() -> None:
 
     cli.add_command(sandbox)
     cli.add_command(show_command)
+    cli.add_command(extract_command)
     cli.add_command(register_command)
     cli.add_command(cull_command)
     cli.add_command(seal_command)

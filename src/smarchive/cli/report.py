@@ -23,6 +23,13 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[object]], max_wi
     return "\n".join(lines + [f"({len(rows)} row{'s' if len(rows) != 1 else ''})"])
 
 
+def coverage_lines(report: RunReport) -> list[str]:
+    """Per account, the platform's own counts against what was captured."""
+    lines = [f"  {o.account.id}: {o.coverage}" + (" (INCOMPLETE)" if o.status == "incomplete" else "")
+             for o in report.outcomes if o.coverage]
+    return ["coverage:"] + lines if lines else []
+
+
 def print_summary(report: RunReport) -> None:
     secs = (report.finished_at - report.started_at).total_seconds() if report.finished_at else 0
     rows = []
@@ -38,11 +45,12 @@ def print_summary(report: RunReport) -> None:
         format_table(["account", "platform", "status", "items", "media", "warnings", "note"], rows),
         "",
         f"accounts: {len(report.outcomes)} ({sum(o.status == 'captured' for o in report.outcomes)} captured, "
-        f"{len(report.failed)} failed, {sum(o.status == 'skipped' for o in report.outcomes)} skipped)",
+        f"{len(report.failed)} failed, {len(report.incomplete)} incomplete, "
+        f"{sum(o.status == 'skipped' for o in report.outcomes)} skipped)",
         f"items:    {total_items}",
         f"media:    {total_media} files",
-        f"warnings: {len(warnings)}",
     ]
+    out += coverage_lines(report) + [f"warnings: {len(warnings)}"]
     out += [f"  - {w}" for w in warnings[:20]]
     if len(warnings) > 20:
         out.append(f"  ... and {len(warnings) - 20} more (see the log)")
@@ -57,4 +65,5 @@ def print_summary(report: RunReport) -> None:
         f"FROM items GROUP BY ALL\"",
     ]
     out += [f"FAILED: {o.account.id}: {o.message}" for o in report.failed]
+    out += [f"INCOMPLETE: {o.account.id}: {o.message}" for o in report.incomplete]
     click.echo("\n".join(out))

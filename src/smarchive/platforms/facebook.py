@@ -36,7 +36,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, SourceRecord
 from smarchive.platforms import facebook_html
-from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Reported
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.jsondata import walk as _walk
@@ -372,22 +372,27 @@ class FacebookAdapter:
 
     # ----------------------------------------------------------------------------- extract
 
+    # Answers that carry items (regular expressions on the URL): one that gives none is flagged (extract stage).
+    item_url_patterns = (r"/api/graphql/?$",)
+
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: list[_Found] = []
         pages: dict[str, str] = {}  # page id -> handle, from every Page node seen
         recorded = _RecordedMedia()
+        reported: list[Reported] = []
         for response in responses:
             recorded.note(response)
             for payload in _payloads(response):
                 for node in _walk(payload):
                     _remember_page(node, pages)
+                    reported += _counts(node, response)
                     raw = _raw_item(node, response)
                     if raw is not None:
                         found.append(raw)
         items = _merge(found)
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
         kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, account, pages)]
-        return Extraction([_to_item(raw, account, pages, recorded) for raw in kept])
+        return Extraction([_to_item(raw, account, pages, recorded) for raw in kept], reported)
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -606,6 +611,20 @@ def _raw_comment(node: dict, response: CapturedResponse) -> _Found | None:
         url=urljoin(response.url, url) if url else "", media=_media_urls(node.get("attachments"), response.url),
         response=response,
     )
+
+
+def _counts(node: dict, response: CapturedResponse) -> list[Reported]:
+    """The counts a Story (its comments) or a top-level Comment (its "N svar") shows, for coverage."""
+    feedback, source = _dict(node.get("feedback")), SourceRecord(response.warc_file, response.record_id,
+                                                                  response.offset, response.url)
+    if node.get("__typename") == "Story" and isinstance(_dict(feedback.get("comment_count")).get("total_count"), int):
+        return [Reported("comments", feedback["comment_count"]["total_count"], _str(node.get("post_id")),
+                         source=source)]
+    total = _dict(feedback.get("replies_fields")).get("total_count")
+    if node.get("__typename") == "Comment" and not node.get("depth") and isinstance(total, int):
+        post_id = _str(_dict(node.get("parent_feedback")).get("share_fbid"))
+        return [Reported("replies", total, post_id, _str(node.get("legacy_fbid")), source=source)]
+    return []
 
 
 def _stockholm_year(epoch: int) -> int:

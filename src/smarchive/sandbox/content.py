@@ -48,6 +48,14 @@ class SandboxConfig:
     # Hostile input (make_hostile): control characters, a 1 MB post, text that breaks HTML, a 50 MB
     # image, and pages whose HTML is broken at the end. Off by default: the truth then changes.
     hostile: bool = False
+    # Facebook posts (by post id) whose "N svar" buttons are broken: the click is answered, but with no reply,
+    # while each comment still shows its reply count. A capture then misses those replies, as when a real
+    # platform hides them; coverage must report exactly these posts short. Empty: every button works.
+    broken_reply_buttons: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # From TOML this is a list of ids (strings or numbers); kept as a tuple of strings (hashable, comparable).
+        object.__setattr__(self, "broken_reply_buttons", tuple(str(p) for p in self.broken_reply_buttons))
 
 
 @dataclass(frozen=True)

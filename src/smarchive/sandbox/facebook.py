@@ -348,6 +348,8 @@ def _resolve_replies(view: View, node_id: str, cursor: object, count: int) -> di
         return None
     node = _comment_node(view, comment)
     node["feedback"]["replies_connection"] = _replies(view, comment, offset, count)
+    if comment.post_id in view.world.config.broken_reply_buttons:  # answered, but with nothing (see SandboxConfig)
+        node["feedback"]["replies_connection"] = _connection([], comment.id, offset, offset)
     return node
 
 
