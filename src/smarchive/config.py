@@ -212,7 +212,7 @@ def parse_coverage(table: Any, where: str) -> dict[str, float]:
     """[coverage] default = 0.02, facebook = 0.05, ...: fractions between 0 and 1, per platform."""
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
-    _check_keys(table, PLATFORMS | {"default"}, where)
+    _check_keys(table, set(PLATFORMS) | {"default"}, where)
     for key, value in table.items():
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise ConfigError(f"{where}: {key} must be a fraction between 0 and 1 (0.02 = 2 %), not {value!r}")
