@@ -342,7 +342,10 @@ def read_basic_page(text: str, response: CapturedResponse, reading: Reading) -> 
     main_post = context.get("top_level_post_id") or post_id_of_url(response.url)
     handle = handle_from_url(response.url)
     page_url = f"https://www.facebook.com/{handle}" if handle else ""
+    album_post = _album_post(response.url)
     for post in page.posts:
+        if album_post and post.id == post_id_of_url(response.url):
+            continue  # one photo of a multi-photo post: not a post of its own
         if not post.page_id and post.id == main_post:
             post.page_id = context.get("page_id") or context.get("content_owner_id_new", "")
         if post.publish_time is None and post.id == main_post and context.get("publish_time"):
@@ -356,7 +359,6 @@ def read_basic_page(text: str, response: CapturedResponse, reading: Reading) -> 
         if post.page_id and (post.id == main_post or not main_post):
             reading.owners.append(Owner(post.page_id, handle=handle, name=post.author, source=source_of(response)))
     main_post = main_post or (page.posts[0].id if len(page.posts) == 1 else "")
-    album_post = _album_post(response.url)
     for comment in page.comments:
         post_id = comment.post_id or main_post
         if album_post and post_id == post_id_of_url(response.url):
