@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -329,3 +330,48 @@ def test_renamed_class_warns_and_shows_the_shortfall() -> None:
     assert len(noted) == 1 and "/Nintendo/posts/4194934713924283" in noted[0]
     thread = next(r for r in extraction.reported if r.kind == "thread" and r.post_id == "4194934713924283")
     assert thread.count == 34
+
+
+def _graphql(document: dict, name: str) -> CapturedResponse:
+    return CapturedResponse(url="https://www.facebook.com/api/graphql/", status=200, content_type="application/json",
+                            body=json.dumps(document).encode("utf-8"), warc_file="w", record_id="<urn:uuid:gql>",
+                            offset=0, method="POST", request_body=f"fb_api_req_friendly_name={name}".encode())
+
+
+def test_comet_reply_list_with_time_on_action_links_and_counts() -> None:
+    """A depth-1 reply list as later Comet answers shape it: `created_time` only under comment_action_links,
+    the reply count under feedback.replies_fields. (No recorded Comet answer is in the real-world folders: this
+    is the documented shape, written by hand.)"""
+    reply = {"__typename": "Comment", "legacy_fbid": "902", "depth": 1, "body": {"text": "Tack!"},
+             "author": {"__typename": "User", "id": "100001", "name": "Anna"},
+             "comment_action_links": [{"__typename": "CommentActionLink", "comment": {"created_time": 1704103200}}],
+             "parent_feedback": {"share_fbid": "700"}, "comment_parent": {"legacy_fbid": "901"},
+             "feedback": {"replies_fields": {"total_count": 0}}}
+    parent = {"__typename": "Comment", "legacy_fbid": "901", "depth": 0, "created_time": 1704100000,
+              "body": {"text": "Fråga"}, "author": {"__typename": "User", "id": "100002", "name": "Bo"},
+              "parent_feedback": {"share_fbid": "700"}, "comment_parent": None,
+              "feedback": {"replies_fields": {"total_count": 2},
+                           "replies_connection": {"edges": [{"node": reply}]}}}
+    answer = _graphql({"data": {"node": parent}}, "Depth1CommentsListPaginationQuery")
+    extraction = FacebookAdapter().extract([answer], _page_account(platform_id="555"), 2024)
+    items = {i.id: i for i in extraction.items}
+    assert (items["902"].item_type, items["902"].parent_id, items["902"].post_id) == ("reply", "901", "700")
+    assert items["902"].published_at == datetime.fromtimestamp(1704103200, UTC)
+    assert {r.comment_id: r.count for r in extraction.reported if r.kind == "replies"} == {"901": 2, "902": 0}
+    assert extraction.notes == []  # 2 replies shown, 1 read: the shortfall is for coverage to report
+
+    del reply["comment_action_links"]  # a renamed time: the reply is lost, and the answer is named
+    extraction = FacebookAdapter().extract([_graphql({"data": {"node": parent}}, "Depth1CommentsListPaginationQuery")],
+                                           _page_account(platform_id="555"), 2024)
+    assert [i.id for i in extraction.items] == ["901"]
+    assert len(extraction.notes) == 1 and "1 Comment/Story nodes" in extraction.notes[0]
+    assert "data.node" in extraction.notes[0]
+
+
+def test_graphql_answer_of_an_item_query_without_items_is_a_note() -> None:
+    answer = _graphql({"data": {"node": {"__typename": "Feedback", "comment_list_v2": {"edges": []}}}},
+                      "CommentsListComponentsPaginationQuery")
+    extraction = FacebookAdapter().extract([answer], _page_account(platform_id="555"), 2024)
+    assert extraction.items == [] and len(extraction.notes) == 1 and "gave no item" in extraction.notes[0]
+    other = _graphql({"data": {"viewer": {"notifications": []}}}, "CometNotificationsDropdownQuery")
+    assert FacebookAdapter().extract([other], _page_account(platform_id="555"), 2024).notes == []
