@@ -375,3 +375,26 @@ def test_graphql_answer_of_an_item_query_without_items_is_a_note() -> None:
     assert extraction.items == [] and len(extraction.notes) == 1 and "gave no item" in extraction.notes[0]
     other = _graphql({"data": {"viewer": {"notifications": []}}}, "CometNotificationsDropdownQuery")
     assert FacebookAdapter().extract([other], _page_account(platform_id="555"), 2024).notes == []
+
+
+def test_comet_feed_unit_with_time_and_text_in_comet_sections() -> None:
+    """A www timeline feed unit keeps creation_time and message under comet_sections (hand-written, as
+    documented in docs/facebook.md); the post's shown comment total counts the replies too."""
+    unit = {"__typename": "Story", "post_id": "800", "actors": [{"__typename": "Page", "id": "555",
+                                                                 "name": "Kommunen", "url": "https://www.facebook.com/kommunen"}],
+            "comet_sections": {
+                "content": {"story": {"message": {"text": "Välkommen till biblioteket"}}},
+                "context_layout": {"story": {"comet_sections": {"metadata": [
+                    {"story": {"creation_time": 1717236000, "url": "https://www.facebook.com/kommunen/posts/800"}}]}}},
+                "feedback": {"story": {"feedback_context": {}}}},
+            "feedback": {"comment_rendering_instance": {"comments": {"total_count": 7}}}}
+    answer = _graphql({"data": {"node": {"timeline_list_feed_units": {"edges": [{"node": unit}]}}}},
+                      "ProfileCometTimelineFeedRefetchQuery")
+    extraction = FacebookAdapter().extract([answer], _page_account(url="https://www.facebook.com/kommunen"), 2024)
+    [post] = extraction.items
+    assert (post.id, post.text, post.author_is_account) == ("800", "Välkommen till biblioteket", True)
+    assert post.published_at == datetime.fromtimestamp(1717236000, UTC)
+    assert post.permalink == "https://www.facebook.com/kommunen/posts/800"
+    assert [(r.kind, r.count) for r in extraction.reported] == [("thread", 7)]
+    assert [(o.platform_id, o.handle) for o in extraction.owners] == [("555", "kommunen")]
+    assert extraction.notes == []

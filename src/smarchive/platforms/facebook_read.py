@@ -201,17 +201,30 @@ def _raw_item(node: dict, response: CapturedResponse) -> Found | None:
 
 def _raw_post(node: dict, response: CapturedResponse) -> Found | None:
     post_id = _str(node.get("post_id"))
+    # Timeline feed units of the www site keep the time and the text in their `comet_sections` only.
+    sections = node.get("comet_sections")
     epoch = _epoch(node.get("creation_time"))
+    if epoch is None:
+        epoch = _epoch(_first(sections, "creation_time"))
     actors = node.get("actors")
     actor = _dict(actors[0]) if isinstance(actors, list) and actors else {}
     if not post_id or epoch is None or not actor:
         return None
-    url = _str(node.get("url"))
+    url = _str(node.get("url")) or _str(node.get("permalink_url")) or _str(_first(sections, "url"))
+    text = _str(_dict(node.get("message")).get("text")) or _str(_dict(_first(sections, "message")).get("text"))
     return Found(
         id=post_id, item_type="post", parent_id=None, post_id=post_id, author=actor, epoch=epoch,
-        text=_str(_dict(node.get("message")).get("text")), url=urljoin(response.url, url) if url else "",
+        text=text, url=urljoin(response.url, url) if url else "",
         media=_media_urls(node.get("attachments"), response.url), response=response,
     )
+
+
+def _first(value: object, key: str) -> object:
+    """The first value of `key` in a JSON value, depth first (None if absent)."""
+    for node in _walk(value):
+        if node.get(key) is not None:
+            return node[key]
+    return None
 
 
 def _comment_time(node: dict) -> int | None:
