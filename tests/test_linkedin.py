@@ -56,9 +56,19 @@ handle = "{ACCOUNT.handle}"
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> dict:
-    """`smarchive capture --year 2024` of the LinkedIn account; the sandbox is stopped when it returns."""
-    folder = tmp_path_factory.mktemp("linkedin")
-    pipeline = write_pipeline(folder, SETTINGS, ACCOUNTS_TOML)
+    """`smarchive capture --year 2024` of the LinkedIn account (the sandbox serving today's "dash" answers:
+    normalized, replies known only from their parent's SocialDetail); the sandbox is stopped when it returns."""
+    return _capture(tmp_path_factory.mktemp("linkedin"), SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def nested_run(tmp_path_factory) -> dict:
+    """The same capture with the sandbox serving the older generation (entities nested, parentCommentUrn)."""
+    return _capture(tmp_path_factory.mktemp("linkedin-nested"), {**SETTINGS, "linkedin_generation": '"nested"'})
+
+
+def _capture(folder, settings: dict) -> dict:  # noqa: ANN001 (a pytest temporary Path)
+    pipeline = write_pipeline(folder, settings, ACCOUNTS_TOML)
     archive = folder / "archive"
     with pytest.MonkeyPatch.context() as patch:  # no stored login of the user's may leak in
         patch.setenv("SMARCHIVE_STATE_DIR", str(folder / "state"))
@@ -95,6 +105,24 @@ def test_recall_is_complete_for_the_year(run, expected) -> None:
         assert got["snapshot_record_id"], "every item links to its post's snapshot"
     # untruncated: the long employer-branding post is far longer than what the page shows before "…se mer"
     assert max(len(r["text"]) for r in expected.values() if r["item_type"] == "post") > 400
+
+
+def test_recall_is_complete_for_the_older_generation(nested_run, expected) -> None:
+    rows = nested_run["rows"]
+    assert set(rows) == set(expected), (f"missing {set(expected) - set(rows)}, extra {set(rows) - set(expected)}")
+    for item_id, want in expected.items():
+        for name in ("item_type", "parent_id", "post_id", "text", "author", "author_is_account"):
+            assert rows[item_id][name] == want[name], (item_id, name)
+
+
+def test_the_default_generation_is_normalized(run) -> None:
+    """The default capture recorded dash answers: `included[]` entities, and replies without parentCommentUrn."""
+    answers = [r for warc in run["warcs"] for r in iter_responses(warc) if "/voyager/api/feed/comments" in r.url
+               and r.status == 200]
+    assert answers
+    documents = [json.loads(r.body) for r in answers]
+    assert all("included" in d and "*elements" in d["data"] for d in documents)
+    assert not any("parentCommentUrn" in entity for d in documents for entity in d["included"])
 
 
 def test_year_boundaries(run, expected) -> None:
@@ -231,15 +259,16 @@ def test_api_needs_session_and_csrf_and_a_valid_cursor(server: SandboxServer) ->
     assert _get(server, query)[0] == 401
     assert _get(server, query, _session(server))[0] == 403  # no csrf-token header
     status, _, body = _get(server, query, _session(server), {"csrf-token": "ajax:1"})
-    page = json.loads(body)
-    assert status == 200 and len(page["elements"]) == 3 and page["paging"]["total"] == 15
-    update = page["elements"][0]
+    answer = json.loads(body)  # normalized (the default "dash" generation): the updates are in `included`
+    page = answer["data"]
+    assert status == 200 and len(page["*elements"]) == 3 and page["paging"]["total"] == 15
+    update = next(e for e in answer["included"] if e["entityUrn"] == page["*elements"][0])
     assert update["updateMetadata"]["urn"].startswith("urn:li:activity:") and update["createdAt"] > 1.6e12
     token = page["metadata"]["paginationToken"]
     nxt = "/linkedin/voyager/api/feed/updates?" + urlencode({"companyId": "15190", "start": 3, "count": 3})
     assert _get(server, nxt, _session(server), {"csrf-token": "ajax:1"})[0] == 400  # no token
     status, _, body = _get(server, nxt + f"&paginationToken={token}", _session(server), {"csrf-token": "ajax:1"})
-    assert status == 200 and json.loads(body)["paging"]["start"] == 3
+    assert status == 200 and json.loads(body)["data"]["paging"]["start"] == 3
 
 
 def test_media_needs_a_valid_unexpired_signature(server: SandboxServer) -> None:

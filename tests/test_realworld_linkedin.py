@@ -7,6 +7,8 @@ LinkedIn's export files is rewritten by a later issue against ../shared/real-wor
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -20,6 +22,10 @@ SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "real-world"
 PAGES = SAMPLES / "li-html-pages"
 COMPANY_PAGE = PAGES / "metascraper__linkedin_company_audiense_10529043.html"
 PULSE = PAGES / "metascraper__linkedin_pulse_article.html"
+VOYAGER = SAMPLES / "li-voyager-comments-2025-scraping-learn"
+COMMENTS_URL = ("https://www.linkedin.com/voyager/api/graphql?includeWebMetadata=true"
+                "&variables=(count:10,start:0)&queryId=voyagerSocialDashComments.0d1b1a1b")
+POST = "7320724072932298753"
 
 
 def _need(path: Path) -> Path:
@@ -86,6 +92,112 @@ def test_adapter_reads_a_recorded_guest_page(guest_posts) -> None:
                                                   key=lambda i: activity_time_ms(f"urn:li:activity:{i}"))
     assert all(i.author_is_account and i.item_type == "post" and i.published_at.year == 2024 for i in items)
     assert LinkedInAdapter().extract([response], account, 2023).items == []
+
+
+VOYAGER_TYPE = "application/vnd.linkedin.normalized+json+2.1"
+
+
+def _answer(body: bytes, url: str, content_type: str = VOYAGER_TYPE) -> CapturedResponse:
+    return CapturedResponse(url=url, status=200, content_type=content_type, body=body, warc_file="w.warc.gz",
+                            record_id="<urn:uuid:li-1>", offset=0, date="2025-04-26T10:00:00Z")
+
+
+def _comments_answer(mutate=None) -> CapturedResponse:  # noqa: ANN001 (a function changing the document)
+    document = json.loads(_need(VOYAGER / "social-dash-comments-included.json").read_text(encoding="utf-8"))
+    if mutate is not None:
+        mutate(document)
+    return _answer(json.dumps(document).encode("utf-8"), COMMENTS_URL)
+
+
+ORG = Account(id="li-org", platform="linkedin", name="Some Company", url="", handle="some-company")
+
+
+def test_dash_comment_answer_hand_counts_and_fields() -> None:
+    """SOURCES.md: 0 posts, 35 comments = 12 top-level + 23 replies, reply totals per parent 2,1,4,1,2,2,1,6,1,3."""
+    extraction = LinkedInAdapter().extract([_comments_answer()], ORG, 2025)
+    items = {item.id: item for item in extraction.items}
+    assert Counter(item.item_type for item in items.values()) == {"comment": 12, "reply": 23}
+    assert all(item.post_id == POST for item in items.values())
+    top = items["7320733641888751616"]
+    assert (top.item_type, top.author, top.text, top.parent_id) == (
+        "comment", "Amirhossein Khabbaz", "Thanks for sharing, Theodore", POST)
+    assert Counter(i.parent_id for i in items.values() if i.item_type == "reply")["7320733641888751616"] == 4
+    assert items["7320844698028232705"].author == "Manikandan Rajan"
+    reply = items["7320738147615584256"]
+    assert (reply.item_type, reply.parent_id, reply.author, reply.text) == (
+        "reply", "7320733641888751616", "Theodore L.", "Amirhossein Khabbaz Awesome! Tell me how it went :)")
+    assert reply.published_at == datetime.fromtimestamp(1745399987129 / 1000, UTC)
+    assert reply.time_precision == "second"
+    assert "replyUrn=urn%3Ali%3Acomment%3A%28activity%3A7320724072932298753%2C7320738147615584256" in reply.permalink
+    assert items["7320752695852638208"].parent_id == "7320750839340441600"
+    assert items["7320752695852638208"].author == "Padrig Guillard"
+    assert items["7320770434310750208"].parent_id == "7320731516802625536"
+    assert items["7320770434310750208"].text.startswith("Vishal Vadher you can have a div inside it.")
+    assert not any(item.author_is_account for item in items.values())  # all commenters are members
+    assert extraction.notes == []
+
+
+def test_dash_comment_answer_reports_reply_counts() -> None:
+    extraction = LinkedInAdapter().extract([_comments_answer()], ORG, 2025)
+    replies = {r.comment_id: r.count for r in extraction.reported if r.kind == "replies" and r.count}
+    assert sorted(replies.values()) == sorted([2, 1, 4, 1, 2, 2, 1, 6, 1, 3])
+    assert replies["7320731516802625536"] == 6 and replies["7320733641888751616"] == 4
+    extracted = Counter(i.parent_id for i in extraction.items if i.item_type == "reply")
+    assert {cid: extracted[cid] for cid in replies} == replies  # nothing short
+    assert all(r.post_id == POST and r.source.record_id == "<urn:uuid:li-1>" for r in extraction.reported)
+
+
+def test_renamed_key_warns_and_shows_the_shortfall() -> None:
+    """LinkedIn renames `createdAt` in one reply: the reply is lost, the run says so, and the parent's count
+    (6 replies) against what was read (5) shows the shortfall."""
+    def rename(document: dict) -> None:
+        for entity in document["included"]:
+            if entity.get("entityUrn", "").startswith("urn:li:fsd_comment:(7320770434310750208,"):
+                entity["createdTime"] = entity.pop("createdAt")
+
+    extraction = LinkedInAdapter().extract([_comments_answer(rename)], ORG, 2025)
+    assert len(extraction.items) == 34
+    assert len(extraction.notes) == 1
+    assert COMMENTS_URL in extraction.notes[0] and "<urn:uuid:li-1>" in extraction.notes[0]
+    assert "included" in extraction.notes[0]  # the shape, by its key paths
+    reported = next(r.count for r in extraction.reported if r.comment_id == "7320731516802625536")
+    read = sum(1 for i in extraction.items if i.parent_id == "7320731516802625536")
+    assert (reported, read) == (6, 5)
+
+
+def test_item_answer_that_yields_nothing_is_a_note() -> None:
+    """An answer of the comments endpoint whose entities are all renamed gives no item and a warning."""
+    def retype(document: dict) -> None:
+        for entity in document["included"]:
+            entity["$type"] = entity["$type"].replace("social.Comment", "social.CommentV2")
+
+    extraction = LinkedInAdapter().extract([_comments_answer(retype)], ORG, 2025)
+    assert extraction.items == []
+    assert len(extraction.notes) == 1 and "gave no item" in extraction.notes[0]
+    assert sum(r.count for r in extraction.reported if r.kind == "replies") == 23  # shortfall: 23 of 0
+
+
+def test_reactions_answer_is_not_an_item_answer() -> None:
+    body = _need(VOYAGER / "social-dash-reactions.json").read_bytes()
+    url = "https://www.linkedin.com/voyager/api/graphql?queryId=voyagerSocialDashReactions.41ebf31a4f4c"
+    extraction = LinkedInAdapter().extract([_answer(body, url)], ORG, 2025)
+    assert extraction.items == [] and extraction.notes == []
+
+
+@pytest.mark.parametrize("account", [
+    Account(id="li-audiense", platform="linkedin", name="", url="", platform_id="urn:li:organization:10529043"),
+    Account(id="li-audiense", platform="linkedin", name="", url="https://www.linkedin.com/company/audiense/"),
+], ids=["organization-urn-only", "url-only"])
+def test_guest_page_owner_by_id_or_url_not_name(account: Account) -> None:
+    """No handle, no name: the organization urn (or the URL) is enough, and the urn is resolved from the page."""
+    response = _answer(_need(COMPANY_PAGE).read_bytes(), "https://uk.linkedin.com/company/audiense",
+                       "text/html; charset=utf-8")
+    extraction = LinkedInAdapter().extract([response], account, 2024)
+    assert len(extraction.items) == 4 and all(i.author == "Audiense" for i in extraction.items)
+    assert [(o.platform_id, o.handle) for o in extraction.owners] == [("urn:li:organization:10529043", "audiense")]
+    # The page shows comment counts but no comment (logged out): 9 comments reported, none readable.
+    threads = [r for r in extraction.reported if r.kind == "thread"]
+    assert len(threads) == 10 and sum(r.count for r in threads) == 9
 
 
 def test_pulse_article_title_author_date() -> None:

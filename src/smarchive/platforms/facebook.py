@@ -20,71 +20,27 @@ replies belong to their post's year, even when written later (a thread is archiv
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item, MediaRef, SourceRecord
-from smarchive.platforms import facebook_html
-from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Reported
-from smarchive.platforms.jsondata import as_dict as _dict
+from smarchive.model import Account, Item, MediaRef, SourceRecord, year_bounds, year_of
+from smarchive.platforms.answer_shape import key_paths
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
+from smarchive.platforms.behaviour import load_behaviour
+from smarchive.platforms.facebook_read import Found, Reading, handle_from_url, handle_of, read_response
 from smarchive.platforms.jsondata import most_complete as _merge
-from smarchive.platforms.jsondata import walk as _walk
-from smarchive.platforms.toolkit import counted
+from smarchive.platforms.toolkit import counted, json_documents, response_text
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-
-# How the capture behaves, as data: what to look for, what to click, how long to wait.
-BEHAVIOUR: dict = {
-    "consent_dialog": "[role=dialog][aria-modal=true], #consent",
-    # Tried in this order; either answer lifts the wall on the real site.
-    "consent_buttons": ("Tillåt alla cookies", "Allow all cookies", "Avvisa valfria cookies",
-                        "Decline optional cookies"),
-    "post": "article[data-post-id]",
-    "post_id_attribute": "data-post-id",
-    "post_time_attribute": "data-utime",
-    "post_link": "a.permalink",
-    # A pinned post is shown first whatever its age: it must not end the timeline scroll.
-    "pinned": "[data-pinned=true]",
-    "feed_end": ".feed-end",
-    "busy": "[aria-busy=true]",
-    "see_more": re.compile(r"^(Visa mer|See more)$"),
-    "login_prompt": re.compile(r"Logga in för att se fler kommentarer|Log in to see more comments"),
-    "video": "video",
-    "login_path": "../login/",  # relative to the account URL: https://www.facebook.com/login/
-    "login_ready": "form#login_form, form[action*='login']",
-    "login_fields": {"username": "input[name=email]", "password": "input[name=pass]"},
-    "login_submit": "button[name=login], [type=submit]",
-    "login_error": "#error_box, [role=alert]",
-    "throttled_status": (429, 500, 502, 503, 504),  # 5xx now and then, like a rate limit: wait, retry
-    # Query parameters that only sign a media URL: two URLs differing in these are the same file.
-    "signature_params": ("exp", "sig", "oh", "oe", "_nc_ohc", "_nc_ht", "_nc_sid", "_nc_cat", "ccb", "stp"),
-    # "Visa fler kommentarer", "Visa fler svar", "3 svar", "Visa 3 svar"
-    "expand_button": re.compile(r"^(Visa fler kommentarer|Visa fler svar|Visa tidigare kommentarer|(Visa )?\d+ svar)$"),
-    "graphql_path": "/api/graphql/",
-    "navigation_timeout_ms": 30_000,
-    "content_timeout_ms": 15_000,
-    "xhr_timeout_ms": 15_000,
-    "scroll_wait_ms": 3_000,
-    "max_idle_scrolls": 5,  # scrolls in a row that load nothing before giving up
-    "max_scrolls": 1_000,
-    "max_expansions_per_post": 1_000,
-    "max_failed_expansions": 3,
-    "max_see_more": 200,
-}
-
-JSON_PREFIX = "for (;;);"  # Facebook's anti-hijacking prefix on some JSON bodies
-LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
+# How the capture behaves, as data (facebook.toml): what to look for, what to click, how long to wait.
+BEHAVIOUR: dict = load_behaviour("facebook")
 
 
 class FacebookAdapter:
@@ -376,166 +332,125 @@ class FacebookAdapter:
     item_url_patterns = (r"/api/graphql/?$",)
 
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
-        found: list[_Found] = []
-        pages: dict[str, str] = {}  # page id -> handle, from every Page node seen
-        recorded = _RecordedMedia()
+        found: list[Found] = []
         reported: list[Reported] = []
+        owners: list[Owner] = []
+        notes: list[str] = []
+        recorded = _RecordedMedia()
         for response in responses:
             recorded.note(response)
-            for payload in _payloads(response):
-                for node in _walk(payload):
-                    _remember_page(node, pages)
-                    reported += _counts(node, response)
-                    raw = _raw_item(node, response)
-                    if raw is not None:
-                        found.append(raw)
+            reading = read_response(response)
+            found += reading.found
+            reported += reading.reported
+            owners += reading.owners
+            notes += _notes(response, reading)
         items = _merge(found)
+        keys = _AccountKeys.of(account, owners)
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
-        kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, account, pages)]
-        return Extraction([_to_item(raw, account, pages, recorded) for raw in kept], reported)
+        kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, keys)]
+        return Extraction([_to_item(raw, account, keys, recorded) for raw in kept],
+                          reported=_deduplicated(reported), owners=keys.owners(owners), notes=notes)
 
 
 # --------------------------------------------------------------------------------- helpers
 
 
+@dataclass
+class _AccountKeys:
+    """What identifies the account: its page id(s) and handle(s), from the register and from the answers (a
+    Page the answers name with the register's handle gives its id, and the other way round). Never its display
+    name: names are not unique and change."""
+
+    ids: set[str] = field(default_factory=set)
+    handles: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, account: Account, owners: list[Owner]) -> _AccountKeys:
+        keys = cls({account.platform_id} - {""},
+                   {h.lower() for h in (account.handle, handle_from_url(account.url)) if h})
+        for owner in owners:
+            if owner.platform_id in keys.ids or owner.handle.lower() in keys.handles:
+                keys.ids.add(owner.platform_id)
+                if owner.handle:
+                    keys.handles.add(owner.handle.lower())
+        return keys
+
+    def matches(self, author: dict) -> bool:
+        if author.get("__typename") not in (None, "Page"):
+            return False  # a User is never the account
+        author_id = str(author.get("id") or "")
+        if author_id and author_id in self.ids:
+            return True
+        handle = handle_of(author).lower()
+        return bool(handle) and handle in self.handles
+
+    def owners(self, owners: list[Owner]) -> list[Owner]:
+        """The account's identity as the answers gave it, once per page id."""
+        chosen: dict[str, Owner] = {}
+        for owner in owners:
+            if owner.platform_id in self.ids and (owner.platform_id not in chosen or
+                                                  (not chosen[owner.platform_id].name and owner.name)):
+                chosen[owner.platform_id] = owner
+        return list(chosen.values())
+
+
 def _year_bounds(year: int) -> tuple[int, int]:
     """Epoch seconds of 1 January 00:00 Stockholm time of the year and of the next."""
-    start = datetime(year, 1, 1, tzinfo=STOCKHOLM)
-    end = datetime(year + 1, 1, 1, tzinfo=STOCKHOLM)
-    return int(start.timestamp()), int(end.timestamp())
+    return year_bounds(year)
 
 
-@dataclass
-class _Found:
-    """An item as read from one response, before merging duplicates."""
-
-    id: str
-    item_type: str
-    parent_id: str | None
-    post_id: str
-    author: dict
-    epoch: int
-    text: str
-    url: str
-    media: list[tuple[str, str]]  # (url, kind)
-    response: CapturedResponse
-
-    def completeness(self) -> tuple[int, int, int]:
-        return (len(self.text), len(self.media), 1 if self.url else 0)
+def _in_year(raw: Found, posts: dict[str, Found], year: int) -> bool:
+    # A thread's year is its post's; without the post recorded, the item's own time is the best evidence.
+    post = posts.get(raw.post_id, raw)
+    return year_of(post.epoch) == year
 
 
-def _payloads(response: CapturedResponse) -> Iterator[object]:
-    """Every JSON document in a response: an HTML page's JSON blobs, or a (GraphQL) JSON body."""
-    content_type = (response.content_type or "").lower()
-    if content_type.startswith(("image/", "video/", "audio/", "font/")) or not response.body:
-        return
-    try:
-        text = response.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return
-    stripped = text.lstrip()
-    if "html" in content_type or stripped.startswith("<"):
-        blobs = list(_html_blobs(text))
-        yield from blobs
-        if not blobs and facebook_html.looks_like_basic_html(text):
-            yield from _basic_html_posts(text, response.url)  # mbasic/m. pages carry no JSON
-    elif "json" in content_type or "javascript" in content_type or stripped.startswith(("{", "[", JSON_PREFIX)):
-        yield from _json_documents(stripped)
-        if stripped.startswith(JSON_PREFIX) and "data-ft" in stripped:
-            yield from _basic_html_posts(stripped, response.url)  # an m. "more" page: HTML inside JSON
+def _of_account(raw: Found, posts: dict[str, Found], keys: _AccountKeys) -> bool:
+    post = posts.get(raw.post_id)
+    if post is None:
+        return raw.item_type != "post"  # an orphan comment was recorded on the account's pages
+    return keys.matches(post.author)
 
 
-SCRIPT_JSON = re.compile(
-    r"<script\b(?=[^>]*\btype\s*=\s*[\"']application/json[\"'])[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
-)
+def _deduplicated(reported: list[Reported]) -> list[Reported]:
+    """One count per (kind, post, comment): the same count is shown in several answers; the largest wins (a
+    later answer may count comments written since)."""
+    best: dict[tuple[str, str, str], Reported] = {}
+    for count in reported:
+        key = (count.kind, count.post_id, count.comment_id)
+        if key not in best or count.count > best[key].count:
+            best[key] = count
+    return list(best.values())
 
 
-def _basic_html_posts(text: str, url: str) -> Iterator[dict]:
-    """Story-shaped nodes for the posts of an mbasic/m. page that carry an exact publish time."""
-    parts = urlsplit(url)
-    first = parts.path.strip("/").split("/", 1)[0]
-    page_url = f"{parts.scheme}://{parts.netloc}/{first}" if first and "." not in first and first not in (
-        "page_content_list_view", "story", "permalink", "groups", "photo", "watch") else ""
-    for post in facebook_html.posts_with_time(text, url):
-        actor = {"__typename": "Page", "id": post.page_id, "name": post.author, "url": page_url}
-        yield {"__typename": "Story", "post_id": post.id, "creation_time": post.publish_time,
-               "message": {"text": post.text}, "actors": [actor], "url": f"{page_url}/posts/{post.id}" if page_url
-               else ""}
+def _carries_items(response: CapturedResponse) -> bool:
+    if any(pattern.search(response.url) for pattern in BEHAVIOUR["item_url_patterns"]):
+        return True
+    if BEHAVIOUR["graphql_path"] not in response.url:
+        return False
+    body = response.request_body.decode("utf-8", "replace")
+    return any(name in body for name in BEHAVIOUR["item_graphql_names"])
 
 
-def _html_blobs(text: str) -> Iterator[object]:
-    # A regex instead of an HTML parser: a blob's body is raw text up to "</script" by the HTML rules.
-    for match in SCRIPT_JSON.finditer(text):
-        yield from _json_documents(match.group(1).strip())
+def _notes(response: CapturedResponse, reading: Reading) -> list[str]:
+    """Warnings for answers the reader did not understand: Comment/Story nodes that could not be read (a
+    renamed key), or an item-carrying answer that gave nothing."""
+    where = f"{response.url} (record {response.record_id})"
+    missed = reading.item_shaped - reading.item_read
+    if missed > 0:
+        return [f"facebook: {missed} Comment/Story nodes in {where} could not be read (shape: {_shape(response)})"]
+    if response.status == 200 and not reading.found and _carries_items(response):
+        return [f"facebook: answer of an item-carrying URL gave no item: {where} (shape: {_shape(response)})"]
+    return []
 
 
-def _json_documents(text: str) -> Iterator[object]:
-    """One document, or several on separate lines (streamed GraphQL answers)."""
-    text = text.removeprefix(JSON_PREFIX)
-    try:
-        yield json.loads(text)
-        return
-    except (json.JSONDecodeError, RecursionError):
-        pass
-    for line in text.splitlines():
-        line = line.strip().removeprefix(JSON_PREFIX)
-        if line.startswith(("{", "[")):
-            try:
-                yield json.loads(line)
-            except (json.JSONDecodeError, RecursionError):
-                continue
-
-
-def _str(value: object) -> str:
-    if isinstance(value, bool) or value is None:
-        return ""
-    if isinstance(value, int | str):
-        return str(value)
-    return ""
-
-
-def _epoch(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and math.isfinite(value):
-        value = int(value)
-    elif isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, int) and 0 <= value < LATEST_EPOCH:
-        return value
-    return None
-
-
-def _handle_of(page_node: dict) -> str:
-    username = _str(page_node.get("username"))
-    if username:
-        return username
-    path = urlsplit(_str(page_node.get("url"))).path.rstrip("/")
-    return path.rsplit("/", 1)[-1] if path else ""
-
-
-def _remember_page(node: dict, pages: dict[str, str]) -> None:
-    if node.get("__typename") == "Page" and _str(node.get("id")):
-        handle = _handle_of(node)
-        if handle:
-            pages[_str(node["id"])] = handle
-
-
-VIDEO_URL_FIELDS = ("playable_url", "browser_native_sd_url", "browser_native_hd_url", "playable_url_quality_hd")
-
-
-def _media_urls(attachments: object, base: str) -> list[tuple[str, str]]:
-    """(url, kind) of every photo, and of every video's poster image and progressive file."""
-    urls: list[tuple[str, str]] = []
-    for attachment in attachments if isinstance(attachments, list) else []:
-        media = _dict(_dict(attachment).get("media"))
-        uri = _str(_dict(media.get("image")).get("uri"))
-        if uri:
-            urls.append((urljoin(base, uri), "image"))
-        video = next((_str(media.get(name)) for name in VIDEO_URL_FIELDS if _str(media.get(name))), "")
-        if video:
-            urls.append((urljoin(base, video), "video"))
-    return urls
+def _shape(response: CapturedResponse) -> str:
+    text = response_text(response) or ""
+    documents = list(json_documents(text))
+    if documents:
+        return key_paths(documents[0])
+    title = re.search(r"<title[^>]*>(.*?)</title", text, re.IGNORECASE | re.DOTALL)
+    return f"HTML titled {' '.join(title.group(1).split())!r}" if title else "not JSON"
 
 
 class _RecordedMedia:
@@ -572,88 +487,7 @@ def _unsigned(url: str) -> str:
     return parts._replace(query=urlencode(sorted(kept)), fragment="").geturl()
 
 
-def _raw_item(node: dict, response: CapturedResponse) -> _Found | None:
-    kind = node.get("__typename")
-    if kind == "Story":
-        return _raw_post(node, response)
-    if kind == "Comment":
-        return _raw_comment(node, response)
-    return None
-
-
-def _raw_post(node: dict, response: CapturedResponse) -> _Found | None:
-    post_id = _str(node.get("post_id"))
-    epoch = _epoch(node.get("creation_time"))
-    actors = node.get("actors")
-    actor = _dict(actors[0]) if isinstance(actors, list) and actors else {}
-    if not post_id or epoch is None or not actor:
-        return None
-    url = _str(node.get("url"))
-    return _Found(
-        id=post_id, item_type="post", parent_id=None, post_id=post_id, author=actor, epoch=epoch,
-        text=_str(_dict(node.get("message")).get("text")), url=urljoin(response.url, url) if url else "",
-        media=_media_urls(node.get("attachments"), response.url), response=response,
-    )
-
-
-def _raw_comment(node: dict, response: CapturedResponse) -> _Found | None:
-    comment_id = _str(node.get("legacy_fbid"))
-    post_id = _str(_dict(node.get("parent_feedback")).get("share_fbid"))
-    epoch = _epoch(node.get("created_time"))
-    author = _dict(node.get("author"))
-    if not comment_id or not post_id or epoch is None or not author:
-        return None
-    parent = _str(_dict(node.get("comment_parent")).get("legacy_fbid"))
-    url = _str(node.get("url"))
-    return _Found(
-        id=comment_id, item_type="reply" if parent else "comment", parent_id=parent or post_id, post_id=post_id,
-        author=author, epoch=epoch, text=_str(_dict(node.get("body")).get("text")),
-        url=urljoin(response.url, url) if url else "", media=_media_urls(node.get("attachments"), response.url),
-        response=response,
-    )
-
-
-def _counts(node: dict, response: CapturedResponse) -> list[Reported]:
-    """The counts a Story (its comments) or a top-level Comment (its "N svar") shows, for coverage."""
-    feedback, source = _dict(node.get("feedback")), SourceRecord(response.warc_file, response.record_id,
-                                                                  response.offset, response.url)
-    if node.get("__typename") == "Story" and isinstance(_dict(feedback.get("comment_count")).get("total_count"), int):
-        return [Reported("comments", feedback["comment_count"]["total_count"], _str(node.get("post_id")),
-                         source=source)]
-    total = _dict(feedback.get("replies_fields")).get("total_count")
-    if node.get("__typename") == "Comment" and not node.get("depth") and isinstance(total, int):
-        post_id = _str(_dict(node.get("parent_feedback")).get("share_fbid"))
-        return [Reported("replies", total, post_id, _str(node.get("legacy_fbid")), source=source)]
-    return []
-
-
-def _stockholm_year(epoch: int) -> int:
-    return datetime.fromtimestamp(epoch, STOCKHOLM).year
-
-
-def _in_year(raw: _Found, posts: dict[str, _Found], year: int) -> bool:
-    # A thread's year is its post's; without the post recorded, the item's own time is the best evidence.
-    post = posts.get(raw.post_id, raw)
-    return _stockholm_year(post.epoch) == year
-
-
-def _of_account(raw: _Found, posts: dict[str, _Found], account: Account, pages: dict[str, str]) -> bool:
-    post = posts.get(raw.post_id)
-    if post is None:
-        return raw.item_type != "post"  # an orphan comment was recorded on the account's pages
-    return _is_account(post.author, account, pages)
-
-
-def _is_account(author: dict, account: Account, pages: dict[str, str]) -> bool:
-    if author.get("__typename") not in (None, "Page"):
-        return False
-    handle = pages.get(_str(author.get("id"))) or _handle_of(author)
-    if account.handle:
-        return handle.lower() == account.handle.lower()
-    return _str(author.get("name")) == account.name
-
-
-def _to_item(raw: _Found, account: Account, pages: dict[str, str], recorded: _RecordedMedia) -> Item:
+def _to_item(raw: Found, account: Account, keys: _AccountKeys, recorded: _RecordedMedia) -> Item:
     response = raw.response
     return Item(
         id=raw.id,
@@ -661,8 +495,8 @@ def _to_item(raw: _Found, account: Account, pages: dict[str, str], recorded: _Re
         platform="facebook",
         account=account.id,
         item_type=raw.item_type,  # type: ignore[arg-type]
-        author=_str(raw.author.get("name")),
-        author_is_account=_is_account(raw.author, account, pages),
+        author=str(raw.author.get("name") or ""),
+        author_is_account=keys.matches(raw.author),
         published_at=datetime.fromtimestamp(raw.epoch, UTC),
         text=raw.text,
         permalink=raw.url,
@@ -670,4 +504,5 @@ def _to_item(raw: _Found, account: Account, pages: dict[str, str], recorded: _Re
         source=SourceRecord(warc_file=response.warc_file, record_id=response.record_id, offset=response.offset,
                             url=response.url),
         post_id=raw.post_id,
+        time_precision=raw.precision,
     )

@@ -42,6 +42,9 @@ class HtmlComment:
     time_text: str  # as shown: "Dec 24, 2014", "6 hrs"
     parent_id: str = ""  # the comment replied to, on a replies page
     replies_url: str = ""  # the "N replies" link, when the thread continues on its own page
+    post_id: str = ""  # the post commented on, where the markup says (m.: data-commentid="<post>_<comment>")
+    reply_count: int | None = None  # "2 replies", "Kiprono Dennis replied · 2 replies", "3 svar"
+    author_url: str = ""  # the author's profile link, as shown
 
 
 @dataclass
@@ -52,6 +55,7 @@ class HtmlPost:
     page_id: str = ""
     publish_time: int | None = None  # epoch seconds, when data-ft carries it
     time_text: str = ""
+    comment_count: int | None = None  # "10 Comments", "19 comments", "3 kommentarer" under the post
 
 
 @dataclass
@@ -167,7 +171,21 @@ def _post(element: lxml.html.HtmlElement) -> HtmlPost | None:
     times = element.xpath(".//abbr")
     return HtmlPost(id=str(data["top_level_post_id"]), author=author, text=text,
                     page_id=str(data.get("page_id") or data.get("content_owner_id_new") or ""),
-                    publish_time=_publish_time(data), time_text=_clean(times[0].text_content()) if times else "")
+                    publish_time=_publish_time(data), time_text=_clean(times[0].text_content()) if times else "",
+                    comment_count=_shown_count(element, COMMENT_COUNT))
+
+
+COMMENT_COUNT = re.compile(r"^(\d[\d,]*) (comments?|kommentarer|kommentar)$", re.IGNORECASE)
+REPLY_COUNT = re.compile(r"(?:^|·\s*)(\d[\d,]*) (repl(?:y|ies)|svar)$", re.IGNORECASE)
+
+
+def _shown_count(element: lxml.html.HtmlElement, pattern: re.Pattern) -> int | None:
+    """A count the page shows in a link or label under an element ("10 Comments", "· 2 replies")."""
+    for node in element.xpath(".//a | .//span | .//div[not(*)]"):
+        match = pattern.search(_clean(" ".join(node.text_content().split())))
+        if match:
+            return int(match.group(1).replace(",", ""))
+    return None
 
 
 PHOTO_URL = re.compile(r"/photos/[^/]+/(\d+)")
@@ -220,9 +238,11 @@ def _basic_comment(element: lxml.html.HtmlElement, url: str) -> HtmlComment | No
     head = heads[0]
     body = head.getnext()
     times = element.xpath("./div/div//abbr")
+    links = head.xpath(".//a[@href]")
     return HtmlComment(id=comment_id, author=_clean(head.text_content()), text=_text(body) if body is not None else "",
                        time_text=_clean(times[-1].text_content()) if times else "",
-                       replies_url=_replies_url(element, url))
+                       replies_url=_replies_url(element, url), reply_count=_reply_count(element),
+                       author_url=urljoin(url, links[0].get("href")) if links else "")
 
 
 def _m_comment(element: lxml.html.HtmlElement, url: str) -> HtmlComment | None:
@@ -234,10 +254,28 @@ def _m_comment(element: lxml.html.HtmlElement, url: str) -> HtmlComment | None:
     if not comment_id or not authors:
         return None
     times = element.xpath(".//abbr")
+    token = bodies[0].get("data-commentid", "") if bodies else ""
+    links = authors[0].xpath("ancestor-or-self::a[@href] | .//a[@href]")
     return HtmlComment(id=comment_id, author=_clean(authors[0].text_content()),
                        text=_text(bodies[0]) if bodies else "",
                        time_text=_clean(times[0].text_content()) if times else "",
-                       replies_url=_replies_url(element, url))
+                       replies_url=_replies_url(element, url), reply_count=_reply_count(element),
+                       post_id=token.split("_", 1)[0] if "_" in token else "",
+                       author_url=urljoin(url, links[0].get("href")) if links else "")
+
+
+def _reply_count(element: lxml.html.HtmlElement) -> int | None:
+    """The reply count a comment shows on its replies link (mbasic) or "replies-see-more" (m.)."""
+    own = element.get("id", "")
+    links = f".//a[contains(@href,'{REPLIES_LINK}')] | .//*[contains(@data-sigil,'replies-see-more')]"
+    for link in element.xpath(links):
+        token = (parse_qs(urlsplit(link.get("href", "")).query).get("ctoken") or [""])[0]
+        if token and not token.endswith("_" + own):
+            continue  # a nested comment's link
+        match = REPLY_COUNT.search(_clean(" ".join(link.text_content().split())))
+        if match:
+            return int(match.group(1).replace(",", ""))
+    return None
 
 
 def _replies_url(element: lxml.html.HtmlElement, url: str) -> str:

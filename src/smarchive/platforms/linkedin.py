@@ -22,64 +22,43 @@ replies belong to their post's year, even when written later.
 
 from __future__ import annotations
 
-import html
-import json
-import math
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urljoin, urlsplit
-from zoneinfo import ZoneInfo
+from urllib.parse import urlsplit
 
-import lxml.html
-from lxml import etree
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item, MediaRef, SourceRecord
-from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
-from smarchive.platforms.jsondata import as_dict as _dict
+from smarchive.model import Account, Item, MediaRef, SourceRecord, year_bounds, year_of
+from smarchive.platforms.answer_shape import key_paths
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
+from smarchive.platforms.behaviour import load_behaviour
 from smarchive.platforms.jsondata import most_complete as _merge
-from smarchive.platforms.jsondata import walk as _walk
-from smarchive.platforms.toolkit import counted
+from smarchive.platforms.linkedin_read import (
+    ACTIVITY,
+    Found,
+    GuestPost,
+    Reading,
+    activity_time_ms,
+    company_handle,
+    organization_id,
+    parse_guest_feed,
+    parse_pulse_article,
+    read_response,
+)
+from smarchive.platforms.toolkit import counted, json_documents, response_text
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+__all__ = ["BEHAVIOUR", "GuestPost", "LinkedInAdapter", "activity_time_ms", "company_handle", "parse_guest_feed",
+           "parse_pulse_article"]
 
-# How the capture behaves, as data: what to look for, what to click, how long to wait.
-BEHAVIOUR: dict = {
-    "post": "article[data-activity-urn]",
-    "post_urn_attribute": "data-activity-urn",
-    "post_link": "a.update-permalink",
-    "feed_end": ".feed-end",
-    "feed_retry": "button.feed-retry",
-    "busy": "[aria-busy=true]",
-    # Where LinkedIn sends a browser that is not logged in.
-    "auth_wall_paths": ("/authwall", "/login", "/uas/login", "/checkpoint", "/signup"),
-    # The guest (logged-out) company page: a sign-in modal over ~10 posts.
-    "guest_page": ".contextual-sign-in-modal, body[data-logged-in=false]",
-    "see_more": "button.see-more",
-    "expand_button": re.compile(
-        r"^(Läs in fler kommentarer|Visa fler kommentarer|Visa tidigare svar|Visa fler svar|(Visa )?\d+ svar"
-        r"|Load more comments|See previous replies|\d+ repl(y|ies))$"
-    ),
-    "throttled_statuses": ("429", "500", "502", "503", "504"),  # 5xx now and then: wait, retry
-    "content_timeout_ms": 15_000,
-    "xhr_timeout_ms": 15_000,
-    "scroll_wait_ms": 3_000,
-    "max_idle_scrolls": 5,
-    "max_scrolls": 1_000,
-    "max_expansions_per_post": 1_000,
-    "max_failed_expansions": 3,
-}
+# How the capture behaves, as data (linkedin.toml): what to look for, what to click, how long to wait.
+BEHAVIOUR: dict = load_behaviour("linkedin")
 
 # A scroll event too: scrolling to where the page already is fires none, and the feed loads on scroll.
 SCROLL_DOWN = "window.scrollTo(0, document.body.scrollHeight); window.dispatchEvent(new Event('scroll'))"
-LATEST_MS = 4_102_444_800_000  # 2100-01-01: anything later is not a timestamp
-ACTIVITY = re.compile(r"urn:li:activity:(\d+)")
-COMMENT = re.compile(r"urn:li:comment:\((?:activity|ugcPost):(\d+),(\d+)\)")
 
 
 class LinkedInAdapter:
@@ -267,7 +246,10 @@ class LinkedInAdapter:
     # ----------------------------------------------------------------------------- extract
 
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
-        found: list[_Found] = []
+        found: list[Found] = []
+        reported: list[Reported] = []
+        owners: list[Owner] = []
+        notes: list[str] = []
         fetched: dict[str, str] = {}  # media path -> the signed URL the browser fetched it from
         for response in responses:
             content_type = (response.content_type or "").lower()
@@ -277,11 +259,17 @@ class LinkedInAdapter:
                 continue
             if response.status != 200 or not response.body:
                 continue
-            found += _read_response(response, content_type)
+            reading = read_response(response, content_type)
+            found += reading.found
+            reported += reading.reported
+            owners += reading.owners
+            notes += _notes(response, reading)
         items = _merge(found)
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
-        kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, account)]
-        return Extraction([_to_item(raw, account, fetched) for raw in kept])
+        keys = _AccountKeys.of(account, owners)
+        kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, keys)]
+        return Extraction([_to_item(raw, keys, account, fetched) for raw in kept], reported=_deduplicated(reported),
+                          owners=keys.owners(owners), notes=notes)
 
 
 # --------------------------------------------------------------------------------- capture helpers
@@ -294,19 +282,9 @@ def login_url(account_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{prefix}/login"
 
 
-def activity_time_ms(urn: str) -> int | None:
-    """Epoch ms a LinkedIn activity id carries in its bits 22 and up."""
-    match = ACTIVITY.search(urn or "")
-    if not match:
-        return None
-    ms = int(match.group(1)) >> 22
-    return ms if 0 < ms < LATEST_MS else None
-
-
 def _year_bounds_ms(year: int) -> tuple[int, int]:
-    start = datetime(year, 1, 1, tzinfo=STOCKHOLM)
-    end = datetime(year + 1, 1, 1, tzinfo=STOCKHOLM)
-    return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+    start, end = year_bounds(year)
+    return start * 1000, end * 1000
 
 
 def _of_year(posts: list[tuple[str, str]], start: int, end: int) -> list[tuple[str, str]]:
@@ -319,169 +297,109 @@ def _of_year(posts: list[tuple[str, str]], start: int, end: int) -> list[tuple[s
     return list(chosen.items())
 
 
+
 # --------------------------------------------------------------------------------- extract helpers
 
 
-@dataclass
-class _Found:
-    """An item as read from one response, before merging duplicates."""
-
-    id: str
-    item_type: str
-    parent_id: str | None
-    post_id: str
-    author: str
-    author_url: str
-    author_urn: str
-    ms: int
-    text: str
-    url: str
-    media: list[str]
-    response: CapturedResponse
-    rank: int = 1  # 1: from JSON; 0: from a guest page's HTML (times from ids, no comments)
-
-    def completeness(self) -> tuple[int, int, int, int]:
-        return (self.rank, len(self.text), len(self.media), 1 if self.url else 0)
-
-
-def _read_response(response: CapturedResponse, content_type: str) -> list[_Found]:
-    try:
-        text = response.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return []
-    found = []
-    stripped = text.lstrip()
-    is_html = "html" in content_type or stripped.startswith("<")
-    documents = _html_blobs(text) if is_html else _json_documents(stripped)
-    for document in documents:
-        for node in _walk(document):
-            raw = _raw_item(node, response)
-            if raw is not None:
-                found.append(raw)
-    if is_html and "main-feed-activity-card" in text:
-        found += [_guest_found(post, response) for post in parse_guest_feed(text, response.url)]
-    return found
-
-
-CODE_BLOB = re.compile(r"<code\b[^>]*\bid=[\"']bpr-guid-[^\"']*[\"'][^>]*>(.*?)</code\s*>", re.IGNORECASE | re.DOTALL)
-SCRIPT_JSON = re.compile(
-    r"<script\b(?=[^>]*\btype\s*=\s*[\"']application/json[\"'])[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
-)
-
-
-def _html_blobs(text: str) -> Iterator[object]:
-    """LinkedIn's rehydration blobs: HTML-escaped JSON in hidden <code> elements; also JSON scripts."""
-    for match in CODE_BLOB.finditer(text):
-        yield from _json_documents(html.unescape(match.group(1)).strip())
-    for match in SCRIPT_JSON.finditer(text):
-        yield from _json_documents(match.group(1).strip())
-
-
-def _json_documents(text: str) -> Iterator[object]:
-    if not text.startswith(("{", "[")):
-        return
-    try:
-        yield json.loads(text)
-    except (json.JSONDecodeError, RecursionError):
-        return
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _ms(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and math.isfinite(value):
-        value = int(value)
-    if isinstance(value, int) and 0 <= value < LATEST_MS:
-        return value
-    return None
-
-
-def _image_urls(content: object, base: str) -> list[str]:
-    images = _dict(content).get("images")
-    urls = [_str(_dict(image).get("url")) for image in images] if isinstance(images, list) else []
-    return [urljoin(base, url) for url in urls if url]
-
-
-def _raw_item(node: dict, response: CapturedResponse) -> _Found | None:
-    kind = _str(node.get("$type"))
-    if kind.endswith(".Update"):
-        return _raw_post(node, response)
-    if kind.endswith(".Comment"):
-        return _raw_comment(node, response)
-    return None
-
-
-def _raw_post(node: dict, response: CapturedResponse) -> _Found | None:
-    match = ACTIVITY.fullmatch(_str(_dict(node.get("updateMetadata")).get("urn")))
-    ms = _ms(node.get("createdAt"))
-    actor = _dict(node.get("actor"))
-    if not match or ms is None or not actor:
-        return None
-    url = _str(node.get("permalink"))
-    return _Found(
-        id=match.group(1), item_type="post", parent_id=None, post_id=match.group(1),
-        author=_str(_dict(actor.get("name")).get("text")), author_url=_str(actor.get("navigationUrl")),
-        author_urn=_str(actor.get("urn")), ms=ms,
-        text=_str(_dict(_dict(node.get("commentary")).get("text")).get("text")),
-        url=urljoin(response.url, url) if url else "", media=_image_urls(node.get("content"), response.url),
-        response=response,
-    )
-
-
-def _raw_comment(node: dict, response: CapturedResponse) -> _Found | None:
-    match = COMMENT.fullmatch(_str(node.get("urn")))
-    ms = _ms(node.get("createdAt"))
-    commenter = _dict(node.get("commenter"))
-    if not match or ms is None or not commenter:
-        return None
-    post_id, comment_id = match.groups()
-    parent = COMMENT.fullmatch(_str(node.get("parentCommentUrn")))
-    url = _str(node.get("permalink"))
-    return _Found(
-        id=comment_id, item_type="reply" if parent else "comment", parent_id=parent.group(2) if parent else post_id,
-        post_id=post_id, author=_str(_dict(commenter.get("title")).get("text")),
-        author_url=_str(commenter.get("navigationUrl")), author_urn=_str(commenter.get("actorUrn")), ms=ms,
-        text=_str(_dict(node.get("commentary")).get("text")), url=urljoin(response.url, url) if url else "",
-        media=_image_urls(node.get("content"), response.url), response=response,
-    )
-
-
-def _stockholm_year(ms: int) -> int:
-    return datetime.fromtimestamp(ms / 1000, STOCKHOLM).year
-
-
-def _in_year(raw: _Found, posts: dict[str, _Found], year: int) -> bool:
+def _in_year(raw: Found, posts: dict[str, Found], year: int) -> bool:
     post = posts.get(raw.post_id, raw)  # without its post recorded, the item's own time is the best evidence
-    return _stockholm_year(post.ms) == year
+    return year_of(post.ms / 1000) == year
 
 
-def company_handle(url: str) -> str:
-    """`orebro-kommun` from …/company/orebro-kommun/…, else ""."""
-    parts = [p for p in urlsplit(url).path.split("/") if p]
-    return parts[parts.index("company") + 1] if "company" in parts[:-1] else ""
+@dataclass
+class _AccountKeys:
+    """What identifies the account: its organization urn(s) and handle(s), from the register and from the
+    answers (a company the answers name with the register's handle gives its urn, and the other way round).
+    Never its display name: names are not unique and change."""
+
+    ids: set[str] = field(default_factory=set)
+    handles: set[str] = field(default_factory=set)
+
+    @classmethod
+    def of(cls, account: Account, owners: list[Owner]) -> _AccountKeys:
+        keys = cls({organization_id(account.platform_id)} - {""},
+                   {h.lower() for h in (account.handle, company_handle(account.url)) if h})
+        for owner in owners:
+            if owner.platform_id in keys.ids or owner.handle.lower() in keys.handles:
+                keys.ids.add(owner.platform_id)
+                if owner.handle:
+                    keys.handles.add(owner.handle.lower())
+        return keys
+
+    def matches(self, author_urn: str, author_url: str) -> bool:
+        org = organization_id(author_urn)
+        if org:
+            return org in self.ids or (not self.ids and company_handle(author_url).lower() in self.handles)
+        handle = company_handle(author_url).lower()
+        return bool(handle) and handle in self.handles
+
+    def owners(self, owners: list[Owner]) -> list[Owner]:
+        """The account's identity as the answers gave it, once per organization urn."""
+        chosen: dict[str, Owner] = {}
+        for owner in owners:
+            if owner.platform_id in self.ids:
+                current = chosen.get(owner.platform_id)
+                if current is None or (not current.name and owner.name):
+                    chosen[owner.platform_id] = owner
+        return list(chosen.values())
 
 
-def _is_account(raw: _Found, account: Account) -> bool:
-    handle = company_handle(raw.author_url)
-    if account.handle and handle:
-        return handle.lower() == account.handle.lower()
-    if raw.author_urn and not raw.author_urn.startswith(("urn:li:company:", "urn:li:organization:")):
-        return False
-    return raw.author == account.name
-
-
-def _of_account(raw: _Found, posts: dict[str, _Found], account: Account) -> bool:
+def _of_account(raw: Found, posts: dict[str, Found], keys: _AccountKeys) -> bool:
     post = posts.get(raw.post_id)
     if post is None:
         return raw.item_type != "post"  # an orphan comment was recorded on the account's pages
-    return _is_account(post, account)
+    return keys.matches(post.author_urn, post.author_url)
 
 
-def _to_item(raw: _Found, account: Account, fetched: dict[str, str]) -> Item:
+def _deduplicated(reported: list[Reported]) -> list[Reported]:
+    """One count per (kind, post, comment): the same count is shown in several answers; the largest wins (a
+    later answer may count comments written since)."""
+    best: dict[tuple[str, str, str], Reported] = {}
+    for count in reported:
+        key = (count.kind, count.post_id, count.comment_id)
+        if key not in best or count.count > best[key].count:
+            best[key] = count
+    return list(best.values())
+
+
+def _notes(response: CapturedResponse, reading: Reading) -> list[str]:
+    """Warnings for answers the reader did not understand: an item-carrying answer that gave nothing, or item
+    entities (Comment, Update) that could not be read (a renamed key)."""
+    where = f"{response.url} (record {response.record_id})"
+    missed = reading.item_shaped - len([f for f in reading.found if f.rank == 1])
+    if missed > 0:
+        return [f"linkedin: {missed} Comment/Update entities in {where} could not be read "
+                f"(shape: {_shape(response)})"]
+    carries_items = any(p.search(response.url) for p in BEHAVIOUR["item_url_patterns"])
+    if carries_items and not reading.found and not _empty_listing(response):
+        return [f"linkedin: answer of an item-carrying URL gave no item: {where} (shape: {_shape(response)})"]
+    return []
+
+
+def _documents(response: CapturedResponse) -> list[object]:
+    text = response_text(response)
+    return list(json_documents(text)) if text else []
+
+
+def _shape(response: CapturedResponse) -> str:
+    documents = _documents(response)
+    return key_paths(documents[0]) if documents else "not JSON"
+
+
+def _empty_listing(response: CapturedResponse) -> bool:
+    """An answer that says there is nothing (a collection with no elements) is understood, not a warning."""
+    for document in _documents(response):
+        data = document.get("data") if isinstance(document, dict) else None
+        paging = data.get("paging") if isinstance(data, dict) else None
+        elements = (data or {}).get("elements") if isinstance(data, dict) else None
+        if isinstance(document, dict) and isinstance(document.get("elements"), list):
+            elements, paging = document["elements"], document.get("paging")
+        if elements == [] or (isinstance(paging, dict) and paging.get("total") == 0):
+            return True
+    return False
+
+
+def _to_item(raw: Found, keys: _AccountKeys, account: Account, fetched: dict[str, str]) -> Item:
     response = raw.response
     # Signed media URLs differ per answer (new expiry); name the file by the URL the browser really fetched.
     media = [MediaRef(url=fetched.get(urlsplit(url).path, url), kind="image") for url in raw.media]
@@ -492,7 +410,7 @@ def _to_item(raw: _Found, account: Account, fetched: dict[str, str]) -> Item:
         account=account.id,
         item_type=raw.item_type,  # type: ignore[arg-type]
         author=raw.author,
-        author_is_account=_is_account(raw, account),
+        author_is_account=keys.matches(raw.author_urn, raw.author_url),
         published_at=datetime.fromtimestamp(raw.ms / 1000, UTC),
         text=raw.text,
         permalink=raw.url,
@@ -501,116 +419,3 @@ def _to_item(raw: _Found, account: Account, fetched: dict[str, str]) -> Item:
                             url=response.url),
         post_id=raw.post_id,
     )
-
-
-# --------------------------------------------------------------------------------- saved pages
-
-
-@dataclass
-class GuestPost:
-    """A post as LinkedIn's logged-out company page shows it."""
-
-    urn: str
-    activity_id: str
-    published_at: datetime | None  # from the activity id; the page itself shows only relative_time
-    relative_time: str  # "18h", "1w", "18 tim", "2 v"
-    edited: bool
-    author: str
-    author_url: str
-    header: str  # e.g. "Audiense reposted this"
-    text: str
-    reactions: int
-    comments: int
-    images: list[str] = field(default_factory=list)
-    permalink: str = ""
-
-
-def _html_root(text: str) -> etree._Element | None:
-    try:
-        return lxml.html.fromstring(text)
-    except (etree.ParserError, ValueError):
-        return None
-
-
-def _attr_int(nodes: list, name: str) -> int:
-    value = nodes[0].get(name, "") if nodes else ""
-    return int(value) if value.strip().isdigit() else 0
-
-
-def parse_guest_feed(text: str, base_url: str = "") -> list[GuestPost]:
-    """The posts of a logged-out company page (`article.main-feed-activity-card`), in page order."""
-    root = _html_root(text)
-    if root is None:
-        return []
-    posts = []
-    for card in root.xpath('//article[@data-activity-urn][contains(@class, "main-feed-activity-card")]'):
-        urn = card.get("data-activity-urn", "")
-        match = ACTIVITY.fullmatch(urn)
-        if match:
-            posts.append(_guest_post(card, urn, match.group(1), base_url))
-    return posts
-
-
-def _guest_post(card: etree._Element, urn: str, activity_id: str, base_url: str) -> GuestPost:
-    commentary = card.xpath('.//*[@data-test-id="main-feed-activity-card__commentary"]')
-    time_node = card.xpath(".//time")
-    time_text = time_node[0].text_content() if time_node else ""
-    lockup = card.xpath('.//*[@data-test-id="main-feed-activity-card__entity-lockup"]//a')
-    actor = next((a for a in lockup if a.text_content().strip()), None)
-    header = card.xpath('.//*[contains(@class, "main-feed-activity-card__header")]')
-    images = card.xpath('.//*[@data-test-id="feed-images-content"]//img')
-    link = card.xpath('preceding-sibling::a[contains(@class, "main-feed-card__overlay-link")]/@href')
-    ms = activity_time_ms(urn)
-    return GuestPost(
-        urn=urn, activity_id=activity_id,
-        published_at=datetime.fromtimestamp(ms / 1000, UTC) if ms is not None else None,
-        relative_time=(time_node[0].text or "").strip() if time_node else "",
-        edited=bool(re.search(r"\b(Edited|Redigerat)\b", time_text)),
-        author=" ".join(actor.text_content().split()) if actor is not None else "",
-        author_url=urljoin(base_url, actor.get("href", "")) if actor is not None else "",
-        header=" ".join(header[0].text_content().split()) if header else "",
-        text=commentary[0].text_content().strip() if commentary else "",
-        reactions=_attr_int(card.xpath('.//*[@data-test-id="social-actions__reactions"]'), "data-num-reactions"),
-        comments=_attr_int(card.xpath('.//*[@data-test-id="social-actions__comments"]'), "data-num-comments"),
-        images=[urljoin(base_url, img.get("src") or img.get("data-delayed-url") or "") for img in images],
-        permalink=urljoin(base_url, link[0]) if link else "",
-    )
-
-
-def _guest_found(post: GuestPost, response: CapturedResponse) -> _Found:
-    return _Found(
-        id=post.activity_id, item_type="post", parent_id=None, post_id=post.activity_id, author=post.author,
-        author_url=post.author_url, author_urn="", ms=activity_time_ms(post.urn) or 0, text=post.text,
-        url=post.permalink, media=post.images, response=response, rank=0,
-    )
-
-
-def parse_pulse_article(text: str) -> dict:
-    """Title, author, publication time and URL of a LinkedIn (Pulse) article page."""
-    root = _html_root(text)
-    if root is None:
-        return {}
-
-    def first(xpath: str) -> str:
-        found = root.xpath(xpath)
-        value = found[0] if found else ""
-        value = value if isinstance(value, str) else value.text_content()
-        return " ".join(value.split())
-
-    published = first('//time[@itemprop="datePublished"]/@datetime') or first(
-        '//meta[@property="article:published_time"]/@content')
-    return {
-        "title": first('//h1[@itemprop="headline"]') or first('//meta[@property="og:title"]/@content'),
-        "author": first('//*[@rel="author"][@itemprop="author"]') or first('//*[@rel="author"]'),
-        "published_at": _iso_datetime(published),
-        "url": first('//meta[@property="og:url"]/@content'),
-        "description": first('//meta[@property="og:description"]/@content'),
-    }
-
-
-def _iso_datetime(value: str) -> datetime | None:
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

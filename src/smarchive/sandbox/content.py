@@ -48,6 +48,10 @@ class SandboxConfig:
     # Hostile input (make_hostile): control characters, a 1 MB post, text that breaks HTML, a 50 MB
     # image, and pages whose HTML is broken at the end. Off by default: the truth then changes.
     hostile: bool = False
+    # Which generation of its data each platform serves: the current one by default, older ones on request.
+    # LinkedIn: "dash" (2023+: normalized answers, entities side by side in `included[]`, replies known only
+    # from their parent's SocialDetail) or "nested" (entities inside each other, replies with parentCommentUrn).
+    linkedin_generation: str = "dash"
     # Facebook posts (by post id) whose "N svar" buttons are broken: the click is answered, but with no reply,
     # while each comment still shows its reply count. A capture then misses those replies, as when a real
     # platform hides them; coverage must report exactly these posts short. Empty: every button works.

@@ -533,8 +533,57 @@ def api(world: World, request: Request, endpoint: str) -> Response:
         return _problem(400, "Invalid paginationToken")
     base = request.base_url
     if endpoint == "updates":
-        return json_response(_listing(world, owner, rows, start, count, lambda p: _update_json(world, p, base, 0)))
-    return json_response(_listing(world, owner, rows, start, count, lambda c: _comment_json(world, c, base)))
+        listing = _listing(world, owner, rows, start, count, lambda p: _update_json(world, p, base, 0))
+    else:
+        listing = _listing(world, owner, rows, start, count, lambda c: _comment_json(world, c, base))
+    if world.config.linkedin_generation != "dash":
+        return json_response(listing)
+    answer = normalized(listing)
+    if q == "replies":
+        answer["included"].append(_replies_detail(owner, listing))
+    return json_response(answer)
+
+
+# ---------------------------------------------------------------------------------------------
+# The "dash" generation (2023+): normalized answers
+
+
+def normalized(value: dict) -> dict:
+    """The answer as LinkedIn's normalized JSON sends it: every entity (a dict with an entityUrn) below the top
+    moved into `included[]`, referred to by its urn under the key with a `*` in front. Replies lose
+    `parentCommentUrn`: the real dash Comment does not carry it."""
+    included: list[dict] = []
+    return {"data": _refer(value, included), "included": included}
+
+
+def _refer(value: object, included: list[dict]) -> object:
+    if isinstance(value, list):
+        return [_refer(v, included) for v in value]
+    if not isinstance(value, dict):
+        return value
+    node = {}
+    for key, child in value.items():
+        if key == "parentCommentUrn":
+            continue
+        if isinstance(child, dict) and child.get("entityUrn"):
+            included.append(_refer(child, included))
+            node["*" + key] = child["entityUrn"]
+        elif isinstance(child, list) and child and all(isinstance(c, dict) and c.get("entityUrn") for c in child):
+            included.extend(_refer(c, included) for c in child)
+            node["*" + key] = [c["entityUrn"] for c in child]
+        else:
+            node[key] = _refer(child, included)
+    return node
+
+
+def _replies_detail(comment_urn: str, listing: dict) -> dict:
+    """The parent's SocialDetail, which alone says which comments are its replies (as on the real site)."""
+    return {
+        "$type": "com.linkedin.voyager.dash.social.SocialDetail",
+        "entityUrn": f"urn:li:fsd_socialDetail:({comment_urn},{comment_urn},urn:li:highlightedReply:-)",
+        "threadUrn": comment_urn,
+        "comments": {"*elements": [c["entityUrn"] for c in listing["elements"]], "paging": listing["paging"]},
+    }
 
 
 def _feed_rows(world: World, request: Request) -> tuple[str, list | None]:
@@ -670,7 +719,8 @@ def permalink_page(world: World, request: Request, urn: str) -> Response:
         target = request.path + ("?" + urlencode(request.query, doseq=True) if request.query else "")
         wall = urlencode({"trk": "public_post", "sessionRedirect": request.base_url + target})
         return _redirect(f"/linkedin/authwall?{wall}")
-    data = {"data": _update_json(world, post, request.base_url, FIRST_COMMENTS), "included": []}
+    update = _update_json(world, post, request.base_url, FIRST_COMMENTS)
+    data = normalized(update) if world.config.linkedin_generation == "dash" else {"data": update, "included": []}
     attrs = f'data-view="permalink" data-logged-in="true" data-activity-urn="{activity_urn(post.id)}"'
     main = f'<main id="feed" class="feed permalink" aria-label="Inlägg"></main>\n{_blob(data)}'
     return html_response(_page(f"{post.text[:60]} | {COMPANY.name} | LinkedIn", attrs, main))

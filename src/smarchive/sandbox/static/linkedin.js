@@ -39,7 +39,31 @@
     }).then(function (response) {
       if (!response.ok) { throw new ApiError(response.status, response.headers.get('Retry-After') || ''); }
       return response.json();
-    });
+    }).then(denormalized);
+  }
+
+  // A normalized answer (the "dash" generation: entities in `included`, referred to as "*key": urn) made
+  // whole again, as LinkedIn's own client does; an answer of the nested generation is returned as it is.
+  function denormalized(answer) {
+    if (!answer || !Array.isArray(answer.included)) { return answer; }
+    var entities = {};
+    answer.included.forEach(function (entity) { entities[entity.entityUrn] = entity; });
+    function resolve(value) {
+      if (Array.isArray(value)) { return value.map(resolve); }
+      if (!value || typeof value !== 'object') { return value; }
+      var whole = {};
+      Object.keys(value).forEach(function (key) {
+        var ref = value[key];
+        if (key.charAt(0) === '*') {
+          whole[key.slice(1)] = Array.isArray(ref) ? ref.map(function (u) { return resolve(entities[u]); })
+            : resolve(entities[ref]);
+        } else {
+          whole[key] = resolve(ref);
+        }
+      });
+      return whole;
+    }
+    return resolve(answer.data);
   }
 
   function relativeTime(ms) {
@@ -116,8 +140,8 @@
     return el('a', {'class': 'actor-name', 'href': actor.navigationUrl}, title);
   }
 
-  function renderComment(comment) {
-    var reply = !!comment.parentCommentUrn;
+  function renderComment(comment, asReply) {
+    var reply = asReply || !!comment.parentCommentUrn;
     var box = el('article', {'class': reply ? 'comments-comment-item reply' : 'comments-comment-item',
       'data-comment-urn': comment.urn, 'role': 'article'});
     box.appendChild(author(comment.commenter, comment.commenter.title.text));
@@ -129,7 +153,7 @@
       var list = el('div', {'class': 'replies-list'});
       var button = el('button', {'type': 'button', 'class': 'replies-toggle'}, total + ' svar');
       pager(button, 'comments', {query: {q: 'replies', commentUrn: comment.urn}}, REPLIES_PAGE, function (items) {
-        items.forEach(function (item) { list.appendChild(renderComment(item)); });
+        items.forEach(function (item) { list.appendChild(renderComment(item, true)); });
       });
       box.appendChild(list);
       box.appendChild(button);
@@ -219,7 +243,7 @@
   function embedded() {
     var blob = document.getElementById('bpr-guid-1');
     if (!blob) { return null; }
-    try { return JSON.parse(blob.textContent).data; } catch (e) { return null; }
+    try { return denormalized(JSON.parse(blob.textContent)); } catch (e) { return null; }
   }
 
   function main() {
