@@ -454,8 +454,8 @@ def _answer_notes(response: CapturedResponse, reading: Reading) -> list[str]:
     """Warnings for answers not understood: item-carrying but nothing read, or objects that look like items and
     were not read (named with the URL, the WARC record and the object's key paths)."""
     where = f"{response.url} (record {response.record_id or '?'} in {response.warc_file or '?'})"
-    notes = [f"instagram: an object like an item not read at {path} (keys {', '.join(keys)}) in {where}"
-             for path, keys in unmapped(reading)[:5]]
+    notes = [f"instagram: {number} object(s) like an item not read at {path} (keys {', '.join(keys)}) in {where}"
+             for path, number, keys in unmapped(reading)[:5]]
     if not reading.found and not reading.reported and _item_carrying(response, reading):
         shape = sorted({key for p in reading.payloads for key in _dict(p)} |
                        {f"data.{key}" for p in reading.payloads for key in _dict(_dict(p).get("data"))})

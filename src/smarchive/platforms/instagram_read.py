@@ -151,8 +151,11 @@ def post_url(root: str, code: str) -> str:
     return f"{root}/p/{code}/"
 
 
-def _variables(url: str) -> dict:
+def _variables(url: str, request_body: bytes = b"") -> dict:
+    """The GraphQL `variables` of a request: in the URL (GET, 2019-20) or the form body (POST, 2023+)."""
     raw = (parse_qs(urlsplit(url).query).get("variables") or [""])[0]
+    if not raw and request_body:
+        raw = (parse_qs(request_body.decode("utf-8", "replace")).get("variables") or [""])[0]
     try:
         value = json.loads(raw) if raw else {}
     except json.JSONDecodeError:
@@ -215,9 +218,11 @@ def is_legacy_post(node: dict) -> bool:
 
 
 def is_media(node: dict) -> bool:
-    """A media dict of 2021+ (REST items[], XDT nodes): pk, code, the taken_at key (its value may be null) and
-    a user. Carousel children have no `user` and are read with their parent."""
-    return bool(_str(node.get("pk")) and _str(node.get("code")) and "taken_at" in node and _user(node))
+    """A media dict of 2021+ (REST items[], XDT nodes): pk, code, a user and what makes it media (taken_at, whose
+    value may be null, is missing in 2026 search results). Carousel children are read with their parent."""
+    media_keys = ("taken_at", "media_type", "caption", "image_versions2")
+    return bool(_str(node.get("pk")) and _str(node.get("code")) and _user(node)
+                and any(key in node for key in media_keys))
 
 
 def _is_comment(node: dict) -> bool:
@@ -246,7 +251,7 @@ class _Reader:
     def __init__(self, reading: Reading, response: CapturedResponse, root: str, path: str) -> None:
         self.reading, self.response, self.root = reading, response, root
         url_path = urlsplit(response.url).path
-        self.variables = _variables(response.url)
+        self.variables = _variables(response.url, response.request_body)
         media = MEDIA_PATH.search(url_path)
         child = CHILD_COMMENTS_PATH.search(url_path)
         code = (POST_PATH.search(path) or POST_PATH.search(url_path))
@@ -255,6 +260,9 @@ class _Reader:
         self.url_comment = child.group("comment") if child else ""
 
     def read(self, payload: object) -> None:
+        for node in _walk(payload):  # sponsored units ("ad") are other advertisers' posts: never items
+            for ad in _walk(node.get("ad")):
+                self.reading.consumed.add(id(ad))
         for node in _walk(payload):
             if id(node) in self.reading.consumed:
                 continue
@@ -457,19 +465,29 @@ def looks_like_item(node: dict) -> bool:
     has_id = bool(_str(node.get("pk")) or _str(node.get("id")))
     has_author = bool(_dict(node.get("user")) or _dict(node.get("owner")))
     has_text = any(key in node for key in ("text", "caption", "edge_media_to_caption"))
-    has_time = any("taken_at" in key or key == "created_at" for key in node)
+    has_time = any(word in key for key in node for word in ("taken_at", "created", "timestamp"))
     has_code = bool(_str(node.get("code")) or _str(node.get("shortcode")))
     return has_id and has_author and (has_text or has_code) and (has_time or has_code)
 
 
-def unmapped(reading: Reading) -> list[tuple[str, list[str]]]:
-    """Objects of the answer that look like an item and that no reader took: (their path, their keys)."""
-    found: list[tuple[str, list[str]]] = []
+def unmapped(reading: Reading) -> list[tuple[str, int, list[str]]]:
+    """Objects of the answer that look like an item and that no reader took, by path: (path, how many, keys)."""
+    found: dict[str, tuple[int, list[str]]] = {}
     for payload in reading.payloads:
         for path, node in _walk_paths(payload, "$"):
             if id(node) not in reading.consumed and looks_like_item(node):
-                found.append((path, sorted(node)[:12]))
-    return found
+                number, keys = found.get(path, (0, _shape(node)))
+                found[path] = (number + 1, keys)
+    return [(path, number, keys) for path, (number, keys) in found.items()]
+
+
+SHAPE_KEYS = re.compile(r"pk|id$|code|text|caption|user|owner|taken|created|time|short|comment")
+
+
+def _shape(node: dict) -> list[str]:
+    """The keys of an object that say what it is (ids, codes, texts, authors, times), not its 90 others."""
+    keys = sorted(key for key in node if SHAPE_KEYS.search(key))
+    return keys[:20] if keys else sorted(node)[:12]
 
 
 def _walk_paths(value: object, path: str, depth: int = 0) -> Iterator[tuple[str, dict]]:
