@@ -260,9 +260,12 @@ class _Reader:
         self.url_comment = child.group("comment") if child else ""
 
     def read(self, payload: object) -> None:
-        for node in _walk(payload):  # sponsored units ("ad") are other advertisers' posts: never items
-            for ad in _walk(node.get("ad")):
+        for node in _walk(payload):
+            for ad in _walk(node.get("ad")):  # sponsored units are other advertisers' posts: never items
                 self.reading.consumed.add(id(ad))
+            caption = node.get("caption")  # a caption (pk, text, created_at, user) is its post's text
+            if isinstance(caption, dict):
+                self.reading.consumed.add(id(caption))
         for node in _walk(payload):
             if id(node) in self.reading.consumed:
                 continue
@@ -375,6 +378,7 @@ class _Reader:
         post_id = self.url_media
         if self.url_comment and isinstance(node.get("child_comments"), list):
             self._report("replies", node.get("child_comment_count"), post_id, self.url_comment)
+            self._comment(_dict(node.get("parent_comment")), post_id, "")  # the answer repeats its comment
             for reply in _dicts(node.get("child_comments")):
                 self._reply(reply, self.url_comment, post_id, "")
         elif isinstance(node.get("comments"), list) and not _str(node.get("pk")):
