@@ -49,6 +49,9 @@ class SandboxConfig:
     # Hostile input (make_hostile): control characters, a 1 MB post, text that breaks HTML, a 50 MB
     # image, and pages whose HTML is broken at the end. Off by default: the truth then changes.
     hostile: bool = False
+    # Which generation of Instagram's data the sandbox serves: "2023" (xdt GraphQL POST answers and JSON in the
+    # page, as the site sends today) or "2019" (window._sharedData and GraphQL edge_* answers).
+    instagram_generation: str = "2023"
 
 
 @dataclass(frozen=True)
