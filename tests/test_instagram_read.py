@@ -51,41 +51,70 @@ ACCOUNT = Account(id="instagram-orebrokommun", platform="instagram", name="Öreb
                   url=f"{SITE}/orebrokommun/", handle="orebrokommun")
 
 
+def _legacy_node(media: dict) -> dict:
+    """The same post as the profile's `_sharedData` grid node of those years."""
+    return {"id": media["pk"], "shortcode": media["code"], "taken_at_timestamp": media["taken_at"],
+            "owner": {"id": str(OWNER["pk"]), "username": OWNER["username"]},
+            "edge_media_to_caption": {"edges": [{"node": {"text": media["caption"]["text"]}}]},
+            "edge_media_to_comment": {"count": media["comment_count"]},
+            "display_url": media["image_versions2"]["candidates"][0]["url"]}
+
+
 def _crawl_2022() -> list[CapturedResponse]:
-    """A 2022 crawl as the issue describes it: profile info, the REST feed (4 posts), a post page with
-    __additionalDataLoaded, /info/, comments (2 per post... ) and child comments."""
-    posts = [_media(n, comments=4) for n in range(4)]
-    answers = [_answer(f"/api/v1/users/{OWNER['pk']}/info/", {"user": {**OWNER, "media_count": 4}}),
-               _answer(f"/api/v1/feed/user/{OWNER['pk']}/", {"items": posts[:3], "more_available": True}),
-               _answer(f"/p/{posts[3]['code']}/",
-                       f"<script>window.__additionalDataLoaded('/p/{posts[3]['code']}/',"
-                       f"{json.dumps({'items': [posts[3]]})});</script>", html=True)]
+    """A 2022 crawl shaped as issue #12 tells the Browsertrix one: 16 posts (12 in the profile's `_sharedData`
+    grid, 4 more from /api/v1/feed/user/), each post page with `__additionalDataLoaded`, 20 comments from
+    /comments/ (comments[]) and 20 replies from /child_comments/ (child_comments[])."""
+    counts = [2] * 4 + [1] * 12  # comments per post: 20 in all, one reply each
+    posts = [_media(n, comments=2 * counts[n]) for n in range(16)]
+    user = {"id": str(OWNER["pk"]), "username": OWNER["username"], "full_name": OWNER["full_name"],
+            "edge_owner_to_timeline_media": {"count": 16, "page_info": {"has_next_page": True},
+                                             "edges": [{"node": _legacy_node(p)} for p in posts[:12]]}}
+    shared = {"entry_data": {"ProfilePage": [{"graphql": {"user": user}}]}}
+    answers = [_answer("/orebrokommun/", f"<script>window._sharedData = {json.dumps(shared)};</script>", html=True),
+               _answer(f"/api/v1/feed/user/{OWNER['pk']}/", {"items": posts[12:], "more_available": False})]
+    number = 0
     for n, post in enumerate(posts):
-        comments = [_comment(10 * n + k, replies=1) for k in range(2)]
-        answers.append(_answer(f"/api/v1/media/{post['pk']}/comments/", {"comments": comments, "comment_count": 4}))
-        for k, comment in enumerate(comments):
+        answers.append(_answer(f"/p/{post['code']}/", f"<script>window.__additionalDataLoaded('/p/{post['code']}/',"
+                                                      f"{json.dumps({'items': [post]})});</script>", html=True))
+        comments = [_comment(number + k, replies=1) for k in range(counts[n])]
+        number += counts[n]
+        answers.append(_answer(f"/api/v1/media/{post['pk']}/comments/",
+                               {"comments": comments, "comment_count": post["comment_count"]}))
+        for comment in comments:
             answers.append(_answer(f"/api/v1/media/{post['pk']}/comments/{comment['pk']}/child_comments/",
-                                   {"child_comments": [_reply(10 * n + k, comment)], "child_comment_count": 1,
-                                    "parent_comment": comment}))
+                                   {"child_comments": [_reply(int(comment["pk"][-3:]), comment)],
+                                    "child_comment_count": 1, "parent_comment": comment}))
     return answers
 
 
-def test_2021_22_rest_answers_posts_comments_replies() -> None:
+def _kinds(items: list) -> tuple[int, int, int]:
+    kinds = [i.item_type for i in items]
+    return kinds.count("post"), kinds.count("comment"), kinds.count("reply")
+
+
+def test_2021_22_crawl_16_posts_20_comments_20_replies() -> None:
+    answers = _crawl_2022()
+    assert _kinds(InstagramAdapter().extract(answers, ACCOUNT, 2022).items) == (16, 20, 20)
+    # what the 2019-only reader saw of the same crawl: the 12 posts of the _sharedData grid, no thread
+    legacy = [a for a in answers if "window._sharedData" in a.body.decode()]
+    assert _kinds(InstagramAdapter().extract(legacy, ACCOUNT, 2022).items) == (12, 0, 0)
+
+
+def test_2021_22_rest_answers_fields_and_counts() -> None:
     result = InstagramAdapter().extract(_crawl_2022(), ACCOUNT, 2022)
-    kinds = [i.item_type for i in result.items]
-    assert (kinds.count("post"), kinds.count("comment"), kinds.count("reply")) == (4, 8, 8)
     assert result.notes == []
     reply = next(i for i in result.items if i.item_type == "reply")
     parent = next(i for i in result.items if i.id == reply.parent_id)
     post = next(i for i in result.items if i.id == parent.post_id)
     assert reply.post_id == post.id and parent.parent_id == post.id
-    assert reply.author == "person100" and reply.text.startswith("@person0 svar")
-    assert reply.published_at == datetime.fromtimestamp(EPOCH + 200, UTC)
+    assert reply.author == "person100" and reply.text == "@person0 svar 0"
+    assert reply.published_at == datetime.fromtimestamp(EPOCH + 200, UTC) and reply.time_precision == "second"
     assert reply.permalink == f"{SITE}/p/{post.permalink.split('/')[-2]}/c/{parent.id}/r/{reply.id}/"
     assert post.author_is_account and post.text == "Inlägg 0" and [m.kind for m in post.media] == ["image"]
     reported = {(r.kind, r.post_id, r.comment_id): r.count for r in result.reported}
-    assert reported[("posts", "", "")] == 4
+    assert reported[("posts", "", "")] == 16
     assert reported[("thread", post.id, "")] == 4 and reported[("replies", post.id, parent.id)] == 1
+    assert sum(count for (kind, *_), count in reported.items() if kind == "thread") == 40  # 20 comments + 20 replies
     assert [(o.platform_id, o.handle, o.name) for o in result.owners] == [("1234567", "orebrokommun", "Örebro kommun")]
 
 
@@ -94,7 +123,7 @@ def test_missing_replies_leave_the_counts_short() -> None:
     answers = [a for a in _crawl_2022() if "child_comments" not in a.url]
     result = InstagramAdapter().extract(answers, ACCOUNT, 2022)
     assert sum(i.item_type == "reply" for i in result.items) == 0
-    assert sum(r.count for r in result.reported if r.kind == "replies") == 8
+    assert sum(r.count for r in result.reported if r.kind == "replies") == 20
 
 
 def test_rest_answer_of_an_unknown_shape_is_a_note() -> None:
