@@ -280,3 +280,10 @@ def test_counts_reported_by_the_2019_pages() -> None:
     post_id = media_id_of("B4-a94MJ8of")
     assert ("comments", 691, post_id) in [(r.kind, r.count, r.post_id) for r in result.reported]
     assert [o.handle for o in result.owners] == ["salmahayek"] and result.owners[0].platform_id
+
+
+@needs_graphql
+def test_account_that_cannot_be_told_says_what_to_add_to_the_register() -> None:
+    nameless = Account(id="instagram-okand", platform="instagram", name="MLB ⚾", url="https://www.instagram.com/")
+    result = InstagramAdapter().extract([_graphql_response("feed-timeline-root-v2.json")], nameless, 2026)
+    assert result.items == [] and any("instagram-okand" in n and "platform_id" in n for n in result.notes)

@@ -304,7 +304,7 @@ class InstagramAdapter:
             self.notes.append(f"no Instagram posts in {pages} recorded page(s) and their JSON: an app shell "
                               "without its data (fetched without JavaScript), a login wall, or nothing published")
         owner = _Owner.of(account, users)
-        self.notes += _untimed(posts, owner)
+        self.notes += _untimed(posts, owner) + owner.unresolved(account, bool(posts))
         kept = [raw for raw in items.values() if _belongs(raw, items, posts, owner, year)]
         ids = {raw.id for raw in kept if raw.item_type == "post"}
         return Extraction([_to_item(raw, owner, account, recorded) for raw in kept],
@@ -485,6 +485,16 @@ class _Owner:
         if self.user_id and _str(author.get("id")):
             return _str(author.get("id")) == self.user_id
         return bool(self.handle) and _str(author.get("username")).lower() == self.handle
+
+    def unresolved(self, account: Account, any_posts: bool) -> list[str]:
+        """One line saying what to add to the register when the answers cannot tell the account's posts."""
+        if self.user_id or not any_posts:
+            return []
+        if not self.handle:
+            return [f"instagram: {account.id} has neither handle nor platform_id in the register and its URL names "
+                    "no profile: add handle = \"<username>\" or platform_id = \"<Instagram user id>\""]
+        return [f"instagram: no recorded answer gives the user id of @{self.handle}: add platform_id = "
+                f"\"<Instagram user id>\" to {account.id} in the register if its posts are missing"]
 
     def found(self) -> list[Owner]:
         if not self.user_id:
