@@ -308,7 +308,7 @@ class InstagramAdapter:
         kept = [raw for raw in items.values() if _belongs(raw, items, posts, owner, year)]
         ids = {raw.id for raw in kept if raw.item_type == "post"}
         return Extraction([_to_item(raw, owner, account, recorded) for raw in kept],
-                          reported=_reported_of(reported, ids, owner, year), owners=owner.found(),
+                          reported=_reported_of(reported, ids, owner), owners=owner.found(),
                           notes=list(self.notes))
 
 
@@ -561,7 +561,7 @@ def _belongs(raw: Found, items: dict[str, Found], posts: dict[str, Found], owner
     return year_of(post.epoch) == year
 
 
-def _reported_of(reported: list[Reported], post_ids: set[str], owner: _Owner, year: int) -> list[Reported]:
+def _reported_of(reported: list[Reported], post_ids: set[str], owner: _Owner) -> list[Reported]:
     """The platform's counts about what was kept: per post and comment the largest seen (a later answer may
     show more), and the account's posts count."""
     best: dict[tuple[str, str, str], Reported] = {}
