@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 from smarchive.archive.query import connect
 from smarchive.archive.store import LocalStorage
-from smarchive.archive.warc import iter_records, read_record_at
+from smarchive.archive.warc import iter_records, iter_responses, read_record_at
 from smarchive.capture.account import NO_MEDIA_SOURCE, AccountSession
 from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
@@ -91,6 +91,51 @@ def test_full_recall_of_the_year_through_the_pipeline(expected, rows) -> None:
         assert got["permalink"].endswith(want["permalink"]) and got["year"] == YEAR
 
 
+@pytest.fixture(scope="module")
+def legacy_rows(tmp_path_factory) -> dict[str, dict]:
+    """The same capture against the sandbox serving the 2019 generation (_sharedData, GET GraphQL edge_*)."""
+    folder = tmp_path_factory.mktemp("instagram-2019")
+    pipeline = write_pipeline(folder, {**SANDBOX, "instagram_generation": "2019"}, ACCOUNTS_TOML)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SMARCHIVE_STATE_DIR", str(folder / "state"))
+        result = run_capture(folder / "archive", pipeline, YEAR)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    con = connect(folder / "archive")
+    found = con.sql("SELECT * FROM items WHERE platform = 'instagram'").to_arrow_table().to_pylist()
+    con.close()
+    return {row["item_id"]: row for row in found}
+
+
+def test_full_recall_of_the_2019_generation(expected, legacy_rows) -> None:
+    assert set(legacy_rows) == set(expected), "recall and precision must both be 100 % in every generation"
+    for item_id, want in expected.items():
+        got = legacy_rows[item_id]
+        assert (got["item_type"], got["parent_id"], got["post_id"], got["text"], got["author"]) == (
+            want["item_type"], want["parent_id"], want["post_id"], want["text"], want["author"]), item_id
+
+
+def test_platform_counts_match_what_was_captured(run, rows) -> None:
+    """Each post's comment_count, each comment's child_comment_count and the profile's media_count, as recorded,
+    against what was extracted: complete on the sandbox, and no answer left not understood."""
+    from smarchive.extract.reader import extract_items
+
+    for handle, name in (("orebrokommun", "Örebro kommun"), ("tborebro", "Tillbakablick Örebro")):
+        warc = next((run[0] / "warc" / str(YEAR)).glob(f"instagram-{handle}-*.warc.gz"))
+        account = Account(id=f"instagram-{handle}", platform="instagram", name=name, url="", handle=handle)
+        result = extract_items(InstagramAdapter(), warc, account, YEAR, warc.name)
+        assert result.notes == [] and [o.platform_id for o in result.owners] == [
+            a.id for a in sandbox_ig.ACCOUNTS if a.handle == handle]
+        items = result.items
+        threads = [r for r in result.reported if r.kind == "thread"]
+        assert {r.post_id for r in threads} == {i.id for i in items if i.item_type == "post"}
+        for count in threads:
+            assert count.count == sum(1 for i in items if i.post_id == count.post_id and i.item_type != "post")
+        for count in (r for r in result.reported if r.kind == "replies"):
+            assert count.count == sum(1 for i in items if i.parent_id == count.comment_id)
+        assert any(r.kind == "posts" and r.count >= sum(i.item_type == "post" for i in items)
+                   for r in result.reported)
+
+
 def test_media_byte_identical_images_and_videos(run, expected, rows) -> None:
     storage = LocalStorage(run[0])
     kinds = set()
@@ -121,7 +166,7 @@ def test_throttling_was_met_and_survived(run) -> None:
                  for _, h, body in iter_records(warc) if h.get("WARC-Type") == "response"
                  and body.startswith(b"Too Many Requests")]
     assert throttled, "the 429 answers are in the WARC, as the platform gave them"
-    assert any("/graphql/query/" in url for url in throttled) and any("/p/" in url for url in throttled)
+    assert any("/graphql/query" in url for url in throttled) and any("/p/" in url for url in throttled)
     assert "2 captured, 0 failed" in log and "warnings: 0" in log
 
 
@@ -145,23 +190,26 @@ def test_post_permalink_replays_offline_with_its_comments(run, expected, rows) -
 
     url = page_url(rows[post_id]["replay_target"])  # the post page as recorded (the permalink is `sandbox:/…`)
     comments = [r for r in expected.values() if r["parent_id"] == post_id]
-    recorded_json = [h["WARC-Target-URI"] for warc in (archive / "warc").rglob("*.warc.gz")
-                     for _, h, _ in iter_records(warc) if h.get("WARC-Type") == "response"
-                     and sandbox_ig.COMMENTS_HASH in h.get("WARC-Target-URI", "")
-                     and shortcode_of(post_id) in urllib.request.unquote(h["WARC-Target-URI"])]
+    # today's generation asks for more comments by POST /graphql/query (doc_id, variables with the media id)
+    recorded_json = [(r.url, r.request_body) for warc in (archive / "warc").rglob("*.warc.gz")
+                     for r in iter_responses(warc) if r.method == "POST" and r.url.endswith("/graphql/query")
+                     and sandbox_ig.COMMENTS_DOC in r.request_body.decode()
+                     and post_id in urllib.request.unquote(r.request_body.decode())]
     with pytest.raises(OSError):  # the sandbox that served the capture is gone
         urllib.request.urlopen(url, timeout=5)
     with pywb_replay(sorted((archive / "warc").rglob("*.warc.gz"))) as pywb:
         page = _fetch(f"{pywb}/2id_/{url}").decode("utf-8")
-        replayed = page + "".join(_fetch(f"{pywb}/2id_/{u}").decode("utf-8") for u in recorded_json)
-    assert "window._sharedData" in page and _json(comments[0]["text"]) in page  # first comments in the page
-    assert recorded_json, "the rest of the comments came by GET GraphQL, which pywb replays"
+        replayed = page + "".join(_fetch(f"{pywb}/2id_/{u}", body).decode("utf-8") for u, body in recorded_json)
+    assert "data-sjs" in page and _json(comments[0]["text"]) in page  # first comments in the page
+    assert recorded_json, "the rest of the comments came by POST GraphQL, which pywb replays by its body"
     for comment in comments:
         assert _json(comment["text"]) in replayed, comment["id"]
 
 
-def _fetch(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=30) as response:
+def _fetch(url: str, body: bytes | None = None) -> bytes:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+                                     if body else {})
+    with urllib.request.urlopen(request, timeout=30) as response:
         return response.read()
 
 
@@ -279,14 +327,34 @@ def _shared(html: bytes) -> dict:
     return json.JSONDecoder().raw_decode(text, start)[0]
 
 
-def test_sandbox_logged_out_shows_little(server: SandboxServer) -> None:
+def _page_data(html: bytes) -> dict:
+    """Today's generation: the page's xdt data in its JSON blob."""
+    text = html.decode("utf-8")
+    start = text.index(">", text.index("<script type=\"application/json\" data-sjs")) + 1
+    return json.JSONDecoder().raw_decode(text, start)[0]["data"]
+
+
+@pytest.fixture(scope="module")
+def legacy_server() -> Iterator[SandboxServer]:
+    with SandboxServer(SandboxConfig(**{**SANDBOX, "throttle_every": 0, "instagram_generation": "2019"})) as running:
+        yield running
+
+
+def test_sandbox_logged_out_shows_little(server: SandboxServer, legacy_server: SandboxServer) -> None:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     status, html, _ = _open(opener, server.base_url + "/instagram/orebrokommun/")
+    timeline = _page_data(html)[sandbox_ig.TIMELINE_KEY]
+    assert status == 200 and len(timeline["edges"]) <= 3 and timeline["page_info"]["has_next_page"] is False
+    assert _shared(html)["entry_data"] == {"ProfilePage": [{}]}  # no post data outside the blob
+    form = f"doc_id={sandbox_ig.TIMELINE_DOC}&variables=%7B%22username%22%3A%22orebrokommun%22%7D".encode()
+    status, body, _ = _open(opener, server.base_url + "/instagram/graphql/query", form)
+    assert status == 401 and json.loads(body)["require_login"] is True
+    status, html, _ = _open(opener, legacy_server.base_url + "/instagram/orebrokommun/")  # the 2019 generation
     user = _shared(html)["entry_data"]["ProfilePage"][0]["graphql"]["user"]
     assert status == 200 and len(user["edge_owner_to_timeline_media"]["edges"]) <= 3
     assert user["edge_owner_to_timeline_media"]["page_info"]["has_next_page"] is False
     api = f"/instagram/graphql/query/?query_hash={sandbox_ig.TIMELINE_HASH}"
-    status, body, _ = _open(opener, server.base_url + api)
+    status, body, _ = _open(opener, legacy_server.base_url + api)
     assert status == 401 and json.loads(body)["require_login"] is True
     post = server.world.posts("instagram", "tborebro")[0]
     status, _, final = _open(opener, server.base_url + sandbox_ig.permalink(post))
@@ -299,14 +367,16 @@ def test_sandbox_media_links_are_signed_and_expire(server: SandboxServer) -> Non
     opener.addheaders = [("Cookie", f"sessionid={token}; ig_consent=all")]
     post = next(p for p in server.world.posts("instagram", "orebrokommun") if len(p.media) > 1)
     _, html, _ = _open(opener, server.base_url + sandbox_ig.permalink(post))
-    media = _shared(html)["entry_data"]["PostPage"][0]["graphql"]["shortcode_media"]
-    status, data, _ = _open(opener, media["display_url"])
-    assert status == 200 and data.startswith(b"\x89PNG")
-    assert _open(opener, media["display_url"].replace("sig=", "sig=00"))[0] == 403
-    path = media["display_url"].split("?")[0]
+    data = _page_data(html)
+    media = data["xdt_api__v1__media__shortcode__web_info"]["items"][0]
+    url = media["image_versions2"]["candidates"][0]["url"]
+    status, body, _ = _open(opener, url)
+    assert status == 200 and body.startswith(b"\x89PNG")
+    assert _open(opener, url.replace("sig=", "sig=00"))[0] == 403
+    path = url.split("?")[0]
     expired = _open(opener, path + "?exp=1000&sig=" + "0" * 24)
     assert expired[0] == 403 and _open(opener, path)[0] == 403
-    assert media["edge_media_to_parent_comment"]["page_info"]["has_next_page"] in (True, False)
+    assert data[sandbox_ig.COMMENTS_KEY]["page_info"]["has_next_page"] in (True, False)
 
 
 def test_sandbox_login_endpoint(server: SandboxServer) -> None:

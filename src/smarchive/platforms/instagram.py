@@ -11,11 +11,14 @@ and are not taken as the end), then open every post of the year on its permalink
 there: "mer" on the caption, every carousel image ("Nästa"), "Läs in fler kommentarer" and
 "Visa svar (N)" until nothing is left; videos are taken from their progressive file.
 
-Extract: the dependable data is the JSON, never the page text (relative times such as "3 v",
-cut captions): `window._sharedData` in the HTML (entry_data.ProfilePage / PostPage, as in the
-real 2019 pages) and the GraphQL answers (edge_owner_to_timeline_media,
-edge_media_to_parent_comment, edge_threaded_comments); which post or comment an answer belongs
-to is read from the `variables` of its URL. Anything not understood is skipped.
+
+Extract (platforms/instagram_read.py reads the answers): the dependable data is the JSON, never the page text
+(relative times such as "3 v", cut captions), in every generation the site has sent: `_sharedData` and GraphQL
+`edge_*` (2019-20), `__additionalDataLoaded` and the /api/v1/ REST answers (2021-22), the `xdt_api__v1__…`
+GraphQL answers (2023+). The platform's own counts (comment_count, child_comment_count, media_count) go into
+Extraction.reported; the account is recognised by its user id (Account.platform_id) or its handle, never by its
+display name; an item-carrying answer (instagram.toml) that yields nothing, and an object that looks like an
+item but is not read, become notes naming the answer.
 
 Year rule: a post belongs to the year of its publication in Europe/Stockholm time; comments and
 replies belong to their post's year (a thread is archived with its post).
@@ -23,69 +26,57 @@ replies belong to their post's year (a thread is archived with its post).
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from collections.abc import Iterable, Iterator
+import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import parse_qs, urljoin, urlsplit
-from zoneinfo import ZoneInfo
+from importlib import resources
+from urllib.parse import urljoin, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item, MediaRef, SourceRecord
-from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
+from smarchive.model import Account, Item, MediaRef, SourceRecord, year_bounds, year_of
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
+from smarchive.platforms.instagram_read import (
+    Found,
+    Reading,
+    is_legacy_post,
+    is_media,
+    media_id_of,
+    payloads,
+    post_url,
+    read_answer,
+    read_response,
+    shortcode_of,
+    site_root,
+    unmapped,
+)
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
 from smarchive.platforms.toolkit import counted
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+__all__ = ["BEHAVIOUR", "EXTRACT", "InstagramAdapter", "login_url", "media_id_of", "read_response", "shortcode_of"]
 
-# How the capture behaves, as data: what to look for, what to click, how long to wait.
-BEHAVIOUR: dict = {
-    "consent_dialog": "[role=dialog]:has-text('cookies')",
-    # Either answer lifts the wall on the real site.
-    "consent_buttons": ("Tillåt alla cookies", "Allow all cookies", "Avböj valfria cookies",
-                        "Decline optional cookies", "Only allow essential cookies"),
-    "login_path": "/accounts/login/",
-    "login_wall": "[role=dialog]:has-text('Logga in för att'), [role=dialog]:has-text('Log in to')",
-    "username_field": "input[name=username]",
-    "password_field": "input[name=password]",
-    "login_buttons": ("Logga in", "Log in"),
-    "login_error": "#slfErrorAlert:visible, [role=alert]:visible",
-    "grid_ready": "main a[href*='/p/'], main .empty",
-    "post_ready": "main article",
-    # "mer" on a caption, "Nästa" in a carousel, more comments, "Visa svar (3)"; never "Dölj svar".
-    "expand_button": re.compile(r"^(mer|more|Nästa|Next|Läs in fler kommentarer|Visa fler kommentarer|"
-                                r"Load more comments|View more comments|Visa svar \(\d+\)|View replies \(\d+\))$"),
-    "busy": "[aria-busy=true]",
-    "video": "main article video",
-    "graphql_path": "/graphql/query/",
-    "navigation_timeout_ms": 30_000,
-    "content_timeout_ms": 15_000,
-    "xhr_timeout_ms": 15_000,
-    "scroll_wait_ms": 3_000,
-    "max_idle_scrolls": 5,  # scrolls in a row that load nothing before giving up
-    "max_scrolls": 1_000,
-    "max_expansions_per_post": 1_000,
-    "max_failed_expansions": 3,
-}
 
-# Where post, comment and reply permalinks come from and which edges hold comments.
-COMMENT_EDGES = ("edge_media_to_parent_comment", "edge_media_to_comment", "edge_media_preview_comment",
-                 "edge_media_to_hoisted_comment")
-SHARED_DATA = re.compile(r"window\._sharedData\s*=\s*")
-SCRIPT_JSON = re.compile(
-    r"<script\b(?=[^>]*\btype\s*=\s*[\"']application/json[\"'])[^>]*>(.*?)</script\s*>", re.IGNORECASE | re.DOTALL
-)
-SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
+def _load_behaviour() -> tuple[dict, dict]:
+    """instagram.toml beside this module: capture behaviours and the item-carrying answers."""
+    data = tomllib.loads(resources.files("smarchive.platforms").joinpath("instagram.toml").read_text("utf-8"))
+    behaviour = dict(data["behaviour"])
+    behaviour["expand_button"] = re.compile(behaviour["expand_button"])
+    for key in ("consent_buttons", "login_buttons"):
+        behaviour[key] = tuple(behaviour[key])
+    extract = dict(data["extract"])
+    extract["item_url_patterns"] = [re.compile(p) for p in extract["item_url_patterns"]]
+    return behaviour, extract
+
+
+# How the capture behaves (what to look for, what to click, how long to wait) and which answers carry items.
+BEHAVIOUR, EXTRACT = _load_behaviour()
 THROTTLED = (429, 500, 502, 503, 504)  # 5xx now and then, like a rate limit: wait, retry
-
 
 class InstagramAdapter:
     platform = "instagram"
@@ -132,7 +123,7 @@ class InstagramAdapter:
     # ----------------------------------------------------------------------------- capture
 
     def capture(self, ctx: CaptureContext) -> None:
-        start, end = _year_bounds(ctx.year)
+        start, end = year_bounds(ctx.year)
         profile = ctx.account_url if ctx.account_url.endswith("/") else ctx.account_url + "/"
         page = ctx.context.new_page()
         try:
@@ -291,7 +282,9 @@ class InstagramAdapter:
 
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         self.notes = []
-        found: list[_Found] = []
+        found: list[Found] = []
+        reported: list[Reported] = []
+        users: list[dict] = []
         recorded: dict[str, str] = {}  # media path -> a URL the capture recorded it under
         pages = 0
         for response in responses:
@@ -301,14 +294,23 @@ class InstagramAdapter:
                 recorded.setdefault(urlsplit(response.url).path, response.url)
                 continue
             pages += 1 if "html" in response.content_type.lower() else 0
-            found += read_response(response)
+            reading = read_answer(response)
+            found += reading.found
+            reported += reading.reported
+            users += reading.users
+            self.notes += _answer_notes(response, reading)
         items = _merge(found)
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
         if not posts:
             self.notes.append(f"no Instagram posts in {pages} recorded page(s) and their JSON: an app shell "
                               "without its data (fetched without JavaScript), a login wall, or nothing published")
-        kept = [raw for raw in items.values() if _belongs(raw, items, posts, account, year)]
-        return Extraction([_to_item(raw, items, account, recorded) for raw in kept], notes=list(self.notes))
+        owner = _Owner.of(account, users)
+        self.notes += _untimed(posts, owner) + owner.unresolved(account, bool(posts))
+        kept = [raw for raw in items.values() if _belongs(raw, items, posts, owner, year)]
+        ids = {raw.id for raw in kept if raw.item_type == "post"}
+        return Extraction([_to_item(raw, owner, account, recorded) for raw in kept],
+                          reported=_reported_of(reported, ids, owner), owners=owner.found(),
+                          notes=list(self.notes))
 
 
 # --------------------------------------------------------------------------------- capture helpers
@@ -323,12 +325,6 @@ def login_url(account_url: str) -> str:
 def _login_wall(url: str) -> CaptureError:
     return CaptureError(f"instagram: login wall on {url}: the browser is not logged in (stored login state "
                         "missing or expired); run `smarchive login instagram` and capture again")
-
-
-def _year_bounds(year: int) -> tuple[int, int]:
-    """Epoch seconds of 1 January 00:00 Stockholm time of the year and of the next."""
-    return (int(datetime(year, 1, 1, tzinfo=STOCKHOLM).timestamp()),
-            int(datetime(year + 1, 1, 1, tzinfo=STOCKHOLM).timestamp()))
 
 
 def _body_text(response: Response | None) -> str:
@@ -392,6 +388,7 @@ class _Watcher:
         return False
 
 
+
 @dataclass
 class _Timeline:
     """The grid as the JSON describes it: post ids, epochs, pinned or not, and whether more can load."""
@@ -404,18 +401,29 @@ class _Timeline:
         fake = CapturedResponse(url=url, status=200, content_type="text/html" if text.lstrip().startswith("<")
                                 else "application/json", body=text.encode("utf-8"), warc_file="", record_id="",
                                 offset=0)
-        for payload in _payloads(fake):
+        for payload, _ in payloads(fake):
             config = _dict(_dict(payload).get("config"))
             if "viewer" in config and config["viewer"] is None:
                 self.logged_out = True
             for node in _walk(payload):
-                connection = _dict(node.get("edge_owner_to_timeline_media"))
-                if "page_info" in connection:
-                    self.has_next = bool(_dict(connection["page_info"]).get("has_next_page"))
-                if _is_post(node):
-                    pinned = bool(node.get("pinned_for_users"))
-                    link = _post_url(_site_root(url), _str(node.get("shortcode")))
-                    self.posts.setdefault(_str(node["id"]), (_epoch(node.get("taken_at_timestamp")) or 0, pinned, link))
+                self._read_node(node, url)
+
+    def _read_node(self, node: dict, url: str) -> None:
+        for key in ("edge_owner_to_timeline_media", "xdt_api__v1__feed__user_timeline_graphql_connection"):
+            connection = _dict(node.get(key))
+            if "page_info" in connection:
+                self.has_next = bool(_dict(connection["page_info"]).get("has_next_page"))
+        if "more_available" in node and isinstance(node.get("items"), list):  # the REST feed of 2021-22
+            self.has_next = bool(node["more_available"])
+        if is_legacy_post(node):
+            post_id, code, epoch = str(node["id"]), str(node["shortcode"]), node.get("taken_at_timestamp")
+        elif is_media(node):
+            post_id, code, epoch = str(node["pk"]).split("_")[0], str(node["code"]), node.get("taken_at")
+        else:
+            return
+        pinned = bool(node.get("pinned_for_users") or node.get("timeline_pinned_user_ids"))
+        epoch = epoch if isinstance(epoch, int) and not isinstance(epoch, bool) else 0
+        self.posts.setdefault(post_id, (epoch, pinned, post_url(site_root(url), code)))
 
     def reached(self, start: int) -> bool:
         return not self.has_next or any(epoch < start and not pinned for epoch, pinned, _ in self.posts.values())
@@ -427,62 +435,82 @@ class _Timeline:
 # --------------------------------------------------------------------------------- extract helpers
 
 
-@dataclass
-class _Found:
-    """An item as read from one response, before merging duplicates."""
-
-    id: str
-    item_type: str
-    parent_id: str | None
-    post_id: str
-    author: dict
-    epoch: int
-    text: str
-    root: str  # the site's root URL, for permalinks
-    shortcode: str
-    media: list[tuple[str, str]]  # (url, kind)
-    response: CapturedResponse
-    from_post_page: bool = False
-
-    def completeness(self) -> tuple[int, int, int]:
-        return (len(self.text), len(self.media), 1 if self.from_post_page else 0)
-
-
 def _is_media(response: CapturedResponse) -> bool:
     return response.content_type.lower().startswith(("image/", "video/", "audio/"))
 
 
-def _payloads(response: CapturedResponse) -> Iterator[object]:
-    """Every JSON document in a response: `window._sharedData` and JSON blobs of a page, or a JSON body."""
-    content_type = (response.content_type or "").lower()
-    if content_type.startswith(("image/", "video/", "audio/", "font/")) or not response.body:
-        return
-    try:
-        text = response.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return
-    stripped = text.lstrip()
-    if "html" in content_type or stripped.startswith("<"):
-        yield from _html_documents(text)
-    elif "json" in content_type or "javascript" in content_type or stripped.startswith(("{", "[")):
-        try:
-            yield json.loads(stripped)
-        except (json.JSONDecodeError, RecursionError):
-            return
+def _item_carrying(response: CapturedResponse, reading: Reading) -> bool:
+    """An answer of a pattern that carries items (instagram.toml): a post page, a REST media/feed answer, or a
+    GraphQL answer whose data holds an item-carrying key."""
+    path = urlsplit(response.url).path
+    if any(pattern.search(path) for pattern in EXTRACT["item_url_patterns"]):
+        return True
+    if BEHAVIOUR["graphql_path"] not in path:
+        return False
+    keys = set(EXTRACT["graphql_item_keys"])
+    return any(keys & set(_dict(_dict(p).get("data"))) for p in reading.payloads)
 
 
-def _html_documents(text: str) -> Iterator[object]:
-    decoder = json.JSONDecoder()
-    for match in SHARED_DATA.finditer(text):
-        try:  # the object ends where the JSON ends: raw_decode needs no closing pattern
-            yield decoder.raw_decode(text, match.end())[0]
-        except (json.JSONDecodeError, RecursionError):
-            continue
-    for match in SCRIPT_JSON.finditer(text):
-        try:
-            yield json.loads(match.group(1).strip())
-        except (json.JSONDecodeError, RecursionError):
-            continue
+def _answer_notes(response: CapturedResponse, reading: Reading) -> list[str]:
+    """Warnings for answers not understood: item-carrying but nothing read, or objects that look like items and
+    were not read (named with the URL, the WARC record and the object's key paths)."""
+    where = f"{response.url} (record {response.record_id or '?'} in {response.warc_file or '?'})"
+    notes = [f"instagram: {number} object(s) like an item not read at {path} (keys {', '.join(keys)}) in {where}"
+             for path, number, keys in unmapped(reading)[:5]]
+    if not reading.found and not reading.reported and _item_carrying(response, reading):
+        shape = sorted({key for p in reading.payloads for key in _dict(p)} |
+                       {f"data.{key}" for p in reading.payloads for key in _dict(_dict(p).get("data"))})
+        notes.append(f"instagram: an answer that carries items gave none: {where}, shape {shape[:12]}")
+    return notes
+
+
+@dataclass
+class _Owner:
+    """The account as the answers know it: its user id (from the register or resolved by handle) and handle."""
+
+    user_id: str
+    handle: str
+    users: list[dict]
+
+    @classmethod
+    def of(cls, account: Account, users: list[dict]) -> _Owner:
+        handle = (account.handle or _handle_of_url(account.url)).lower()
+        user_id = account.platform_id
+        if not user_id and handle:  # resolved from any user node of the answers with that handle
+            user_id = next((u["id"] for u in users if u["username"].lower() == handle and u["id"]), "")
+        if not handle and user_id:
+            handle = next((u["username"].lower() for u in users if u["id"] == user_id and u["username"]), "")
+        return cls(user_id, handle, users)
+
+    def is_account(self, author: dict) -> bool:
+        if self.user_id and _str(author.get("id")):
+            return _str(author.get("id")) == self.user_id
+        return bool(self.handle) and _str(author.get("username")).lower() == self.handle
+
+    def unresolved(self, account: Account, any_posts: bool) -> list[str]:
+        """One line saying what to add to the register when the answers cannot tell the account's posts."""
+        if self.user_id or not any_posts:
+            return []
+        if not self.handle:
+            return [f"instagram: {account.id} has neither handle nor platform_id in the register and its URL names "
+                    "no profile: add handle = \"<username>\" or platform_id = \"<Instagram user id>\""]
+        return [f"instagram: no recorded answer gives the user id of @{self.handle}: add platform_id = "
+                f"\"<Instagram user id>\" to {account.id} in the register if its posts are missing"]
+
+    def found(self) -> list[Owner]:
+        if not self.user_id:
+            return []
+        name = next((u["full_name"] for u in self.users if u["id"] == self.user_id and u["full_name"]), "")
+        return [Owner(platform_id=self.user_id, handle=self.handle, name=name)]
+
+
+def _handle_of_url(url: str) -> str:
+    """The handle in a profile URL: https://www.instagram.com/<handle>/ (also under the sandbox)."""
+    parts = [p for p in urlsplit(url.removeprefix("sandbox:")).path.split("/") if p]
+    if parts and parts[0] == "instagram" and len(parts) > 1:
+        parts = parts[1:]
+    reserved = {"p", "reel", "tv", "explore", "accounts", "stories", "api", "graphql"}
+    return parts[0] if parts and parts[0] not in reserved else ""
 
 
 def _str(value: object) -> str:
@@ -491,189 +519,68 @@ def _str(value: object) -> str:
     return str(value) if isinstance(value, int | str) else ""
 
 
-def _epoch(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and math.isfinite(value):
-        value = int(value)
-    elif isinstance(value, str) and value.isdigit():
-        value = int(value)
-    return value if isinstance(value, int) and 0 <= value < LATEST_EPOCH else None
-
-
-def _edges(connection: object) -> Iterator[dict]:
-    edges = _dict(connection).get("edges")
-    for edge in edges if isinstance(edges, list) else []:
-        node = _dict(_dict(edge).get("node"))
-        if node:
-            yield node
-
-
-def shortcode_of(media_id: str) -> str:
-    """Instagram's shortcode of a media id (base 64 in a URL-safe alphabet)."""
-    if not media_id.isdigit():
-        return ""
-    number, digits = int(media_id), []
-    while number:
-        number, rest = divmod(number, 64)
-        digits.append(SHORTCODE_ALPHABET[rest])
-    return "".join(reversed(digits))
-
-
-def media_id_of(code: str) -> str:
-    number = 0
-    for char in code:
-        position = SHORTCODE_ALPHABET.find(char)
-        if position < 0:
-            return ""
-        number = number * 64 + position
-    return str(number) if code else ""
-
-
-def _site_root(url: str) -> str:
-    """The root the site's paths hang from: the origin, or origin + /instagram under the sandbox."""
-    parts = urlsplit(url)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return origin + "/instagram" if parts.path.startswith("/instagram/") else origin
-
-
-def _post_url(root: str, code: str) -> str:
-    return f"{root}/p/{code}/"
-
-
-def _variables(url: str) -> dict:
-    raw = (parse_qs(urlsplit(url).query).get("variables") or [""])[0]
-    try:
-        value = json.loads(raw) if raw else {}
-    except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _is_post(node: dict) -> bool:
-    return bool(_str(node.get("id")) and _str(node.get("shortcode")) and "taken_at_timestamp" in node
-                and _dict(node.get("owner")))
-
-
-def read_response(response: CapturedResponse) -> list[_Found]:
-    """Every post, comment and reply one response shows (the same code reads real and sandbox pages)."""
-    found: list[_Found] = []
-    root = _site_root(response.url)
-    variables = _variables(response.url)
-    for payload in _payloads(response):
-        for node in _walk(payload):
-            if _is_post(node):
-                found += _read_post(node, response, root)
-            media = _dict(node.get("shortcode_media"))
-            if media and not _is_post(media):  # a page of comments: the post is in the URL's variables
-                code = _str(variables.get("shortcode"))
-                post_id = media_id_of(code)
-                for key in COMMENT_EDGES:
-                    for comment in _edges(media.get(key)):
-                        found += _read_comment(comment, post_id, code, response, root)
-            thread = _dict(_dict(node.get("comment")).get("edge_threaded_comments"))
-            if thread:  # a page of replies: the comment is in the URL's variables
-                parent = _str(variables.get("comment_id"))
-                found += [r for reply in _edges(thread) if (r := _read_reply(reply, parent, response, root))]
-    return found
-
-
-def _post_media(node: dict, base: str) -> list[tuple[str, str]]:
-    children = list(_edges(node.get("edge_sidecar_to_children"))) or [node]
-    media: list[tuple[str, str]] = []
-    for child in children:
-        display = _str(child.get("display_url"))
-        if display:
-            media.append((urljoin(base, display), "image"))
-        video = _str(child.get("video_url"))
-        if child.get("is_video") and video:
-            media.append((urljoin(base, video), "video"))
-    return media
-
-
-def _caption(node: dict) -> str:
-    return next((_str(c.get("text")) for c in _edges(node.get("edge_media_to_caption"))), "")
-
-
-def _read_post(node: dict, response: CapturedResponse, root: str) -> list[_Found]:
-    epoch = _epoch(node.get("taken_at_timestamp"))
-    if epoch is None:
+def _untimed(posts: dict[str, Found], owner: _Owner) -> list[str]:
+    """Posts of the account the answers gave without a time: they cannot be placed in a year; say so."""
+    untimed = [raw for raw in posts.values() if raw.epoch is None and owner.is_account(raw.author)]
+    if not untimed:
         return []
-    post_id, code = _str(node["id"]), _str(node.get("shortcode"))
-    found = [_Found(id=post_id, item_type="post", parent_id=None, post_id=post_id, author=_dict(node["owner"]),
-                    epoch=epoch, text=_caption(node), root=root, shortcode=code,
-                    media=_post_media(node, response.url), response=response,
-                    from_post_page=any(isinstance(_dict(node.get(k)).get("edges"), list) for k in COMMENT_EDGES))]
-    for key in COMMENT_EDGES:
-        for comment in _edges(node.get(key)):
-            found += _read_comment(comment, post_id, code, response, root)
-    return found
+    links = ", ".join(post_url(raw.root, raw.shortcode) for raw in untimed[:5])
+    return [f"instagram: {len(untimed)} post(s) of the account without a time in the answers (not placed in a "
+            f"year): {links}"]
 
 
-def _read_comment(node: dict, post_id: str, code: str, response: CapturedResponse, root: str) -> list[_Found]:
-    comment_id, epoch, owner = _str(node.get("id")), _epoch(node.get("created_at")), _dict(node.get("owner"))
-    if not comment_id or not post_id or epoch is None or not owner:
-        return []
-    found = [_Found(id=comment_id, item_type="comment", parent_id=post_id, post_id=post_id, author=owner,
-                    epoch=epoch, text=_str(node.get("text")), root=root, shortcode=code, media=[],
-                    response=response)]
-    for reply in _edges(node.get("edge_threaded_comments")):
-        read = _read_reply(reply, comment_id, response, root)
-        if read is not None:
-            read.post_id, read.shortcode = post_id, code
-            found.append(read)
-    return found
-
-
-def _read_reply(node: dict, parent: str, response: CapturedResponse, root: str) -> _Found | None:
-    reply_id, epoch, owner = _str(node.get("id")), _epoch(node.get("created_at")), _dict(node.get("owner"))
-    if not reply_id or not parent or epoch is None or not owner:
-        return None
-    # the post is not in a page of replies: filled in from the parent comment when merging
-    return _Found(id=reply_id, item_type="reply", parent_id=parent, post_id="", author=owner, epoch=epoch,
-                  text=_str(node.get("text")), root=root, shortcode="", media=[], response=response)
-
-
-def _merge(found: list[_Found]) -> dict[str, _Found]:
+def _merge(found: list[Found]) -> dict[str, Found]:
     """One per id: the most complete reading wins; on a tie, the first recorded. Replies get their post."""
-    merged: dict[str, _Found] = {}
+    merged: dict[str, Found] = {}
     for raw in found:
         current = merged.get(raw.id)
         if current is None or raw.completeness() > current.completeness():
             if current is not None and not raw.post_id:
                 raw.post_id, raw.shortcode = current.post_id, current.shortcode
             merged[raw.id] = raw
+    posts = {raw.id: raw for raw in merged.values() if raw.item_type == "post"}
     for raw in merged.values():
         if raw.item_type == "reply" and not raw.post_id:
             parent = merged.get(raw.parent_id or "")
             if parent is not None:
-                raw.post_id, raw.shortcode = parent.post_id, parent.shortcode
+                raw.post_id = parent.post_id
+        post = posts.get(raw.post_id)
+        if post is not None and not raw.shortcode:  # REST comment answers name the post by id only
+            raw.shortcode = post.shortcode
     return merged
 
 
-def _stockholm_year(epoch: int) -> int:
-    return datetime.fromtimestamp(epoch, STOCKHOLM).year
-
-
-def _is_account(author: dict, account: Account) -> bool:
-    if account.handle:
-        return _str(author.get("username")).lower() == account.handle.lower()
-    return _str(author.get("full_name")) == account.name
-
-
-def _belongs(raw: _Found, items: dict[str, _Found], posts: dict[str, _Found], account: Account, year: int) -> bool:
+def _belongs(raw: Found, items: dict[str, Found], posts: dict[str, Found], owner: _Owner, year: int) -> bool:
     """Of the account's posts of the year, or in their threads (a thread without its post is not kept)."""
     post = posts.get(raw.post_id)
-    if post is None or not _is_account(post.author, account):
+    if post is None or post.epoch is None or not owner.is_account(post.author):
+        return False
+    if raw.item_type != "post" and raw.epoch is None:
         return False
     if raw.item_type == "reply" and raw.parent_id not in items:
         return False
-    return _stockholm_year(post.epoch) == year
+    return year_of(post.epoch) == year
 
 
-def _permalink(raw: _Found, items: dict[str, _Found]) -> str:
+def _reported_of(reported: list[Reported], post_ids: set[str], owner: _Owner) -> list[Reported]:
+    """The platform's counts about what was kept: per post and comment the largest seen (a later answer may
+    show more), and the account's posts count."""
+    best: dict[tuple[str, str, str], Reported] = {}
+    for count in reported:
+        if count.kind == "posts":
+            if count.note.removeprefix("user ") != owner.user_id:
+                continue
+        elif count.post_id not in post_ids:
+            continue
+        key = (count.kind, count.post_id, count.comment_id)
+        if key not in best or count.count > best[key].count:
+            best[key] = count
+    return list(best.values())
+
+
+def _permalink(raw: Found) -> str:
     code = raw.shortcode or shortcode_of(raw.post_id)
-    base = _post_url(raw.root, code)
+    base = post_url(raw.root, code)
     if raw.item_type == "post":
         return base
     if raw.item_type == "comment":
@@ -686,7 +593,7 @@ def _recorded_url(url: str, recorded: dict[str, str]) -> str:
     return recorded.get(urlsplit(url).path, url)
 
 
-def _to_item(raw: _Found, items: dict[str, _Found], account: Account, recorded: dict[str, str]) -> Item:
+def _to_item(raw: Found, owner: _Owner, account: Account, recorded: dict[str, str]) -> Item:
     response = raw.response
     return Item(
         id=raw.id,
@@ -695,10 +602,10 @@ def _to_item(raw: _Found, items: dict[str, _Found], account: Account, recorded: 
         account=account.id,
         item_type=raw.item_type,  # type: ignore[arg-type]
         author=_str(raw.author.get("username")),
-        author_is_account=_is_account(raw.author, account),
-        published_at=datetime.fromtimestamp(raw.epoch, UTC),
+        author_is_account=owner.is_account(raw.author),
+        published_at=datetime.fromtimestamp(raw.epoch or 0, UTC),
         text=raw.text,
-        permalink=_permalink(raw, items),
+        permalink=_permalink(raw),
         media=[MediaRef(url=_recorded_url(url, recorded), kind=kind) for url, kind in raw.media],  # type: ignore[arg-type]
         source=SourceRecord(warc_file=response.warc_file, record_id=response.record_id, offset=response.offset,
                             url=response.url),

@@ -52,6 +52,9 @@ class SandboxConfig:
     # LinkedIn: "dash" (2023+: normalized answers, entities side by side in `included[]`, replies known only
     # from their parent's SocialDetail) or "nested" (entities inside each other, replies with parentCommentUrn).
     linkedin_generation: str = "dash"
+    # Instagram: "2023" (xdt GraphQL POST answers and JSON in the
+    # page, as the site sends today) or "2019" (window._sharedData and GraphQL edge_* answers).
+    instagram_generation: str = "2023"
     # Facebook posts (by post id) whose "N svar" buttons are broken: the click is answered, but with no reply,
     # while each comment still shows its reply count. A capture then misses those replies, as when a real
     # platform hides them; coverage must report exactly these posts short. Empty: every button works.

@@ -13,10 +13,19 @@ What it imitates (and why), after the real site and the saved pages in real-worl
   progressive mp4. Times on screen are relative ("3 v"); exact epochs live in the JSON.
 - Media URLs are signed and expire (web.sign_path); pages and API calls are throttled (429).
 
-GraphQL (GET /instagram/graphql/query/?query_hash=H&variables=JSON, like the real 2019 API):
-- TIMELINE_HASH {id, first, after}          -> data.user.edge_owner_to_timeline_media
-- COMMENTS_HASH {shortcode, first, after}   -> data.shortcode_media.edge_media_to_parent_comment
-- REPLIES_HASH  {comment_id, first, after}  -> data.comment.edge_threaded_comments
+Two generations of the data, chosen by SandboxConfig.instagram_generation:
+- "2019": GraphQL GET /instagram/graphql/query/?query_hash=H&variables=JSON, pages with `_sharedData.entry_data`:
+  TIMELINE_HASH {id, first, after}          -> data.user.edge_owner_to_timeline_media
+  COMMENTS_HASH {shortcode, first, after}   -> data.shortcode_media.edge_media_to_parent_comment
+  REPLIES_HASH  {comment_id, first, after}  -> data.comment.edge_threaded_comments
+- "2023" (default, what the site sends today): GraphQL POST /instagram/graphql/query with form fields `doc_id` and
+  `variables`, answering xdt media and comment dicts (pk, code, taken_at, user, caption, comment_count,
+  child_comment_count, image_versions2, video_versions, carousel_media); the page's first data sits in a
+  `<script type="application/json" data-sjs>` blob, `_sharedData` keeps only the config:
+  TIMELINE_DOC {username, first, after}                  -> data.xdt_api__v1__feed__user_timeline_graphql_connection
+  COMMENTS_DOC {media_id, first, after}                  -> data.xdt_api__v1__media__media_id__comments__connection
+  REPLIES_DOC  {media_id, parent_comment_id, first, after}
+      -> data.xdt_api__v1__media__media_id__comments__parent_comment_id__child_comments__connection
 """
 
 from __future__ import annotations
@@ -70,6 +79,10 @@ MAX_FIRST = 12  # the API never returns more per request, whatever the client as
 TIMELINE_HASH = hashlib.md5(b"ProfileTimelineMedia").hexdigest()
 COMMENTS_HASH = hashlib.md5(b"PostParentComments").hexdigest()
 REPLIES_HASH = hashlib.md5(b"CommentThreadedReplies").hexdigest()
+TIMELINE_DOC, COMMENTS_DOC, REPLIES_DOC = "7381344031985950", "7146838652074535", "6984209338279816"
+TIMELINE_KEY = "xdt_api__v1__feed__user_timeline_graphql_connection"
+COMMENTS_KEY = "xdt_api__v1__media__media_id__comments__connection"
+REPLIES_KEY = "xdt_api__v1__media__media_id__comments__parent_comment_id__child_comments__connection"
 STATIC_FILES = {"instagram.js": "text/javascript; charset=utf-8", "instagram.css": "text/css; charset=utf-8"}
 SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
@@ -376,6 +389,9 @@ def handle(world: World, request: Request) -> Response:
         return accounts(world, request, parts[1:])
     if parts == ["consent"] and request.method == "POST":
         return consent(request)
+    if parts == ["graphql", "query"] and request.method == "POST" and _current(world):
+        slow = _throttle(world).check(request.path + "?" + urlencode(sorted(request.form().items())))
+        return slow if slow is not None else graphql_xdt(world, request)
     if request.method != "GET":
         return not_found()
     slow = _throttle(world).check(request.path + "?" + urlencode(sorted(request.query.items()), doseq=True))
@@ -393,6 +409,11 @@ def handle(world: World, request: Request) -> Response:
     if not request.path.endswith("/"):
         return Response(301, "text/html; charset=utf-8", b"", [("Location", request.path + "/")])
     return profile_page(world, request, account)
+
+
+def _current(world: World) -> bool:
+    """True when the sandbox serves today's generation (xdt GraphQL), not the 2019 one."""
+    return world.config.instagram_generation != "2019"
 
 
 def _throttle(world: World) -> Throttle:
@@ -599,6 +620,140 @@ def _user_node(world: World, account: WorldAccount, base: str, first: int) -> di
 
 
 # ---------------------------------------------------------------------------------------------
+# Today's generation (2023+): xdt dicts, after the real answers in real-world/ig-graphql-2026-creatorscan
+
+
+def _xdt_user(world: World, item: WorldItem) -> dict:
+    owner = _owner(world, item)
+    return {"pk": owner["id"], "id": owner["id"], "username": owner["username"], "is_verified": owner["is_verified"],
+            "full_name": owner.get("full_name", ""), "profile_pic_url": "", "__typename": "XDTUserDict"}
+
+
+def _candidates(url: str) -> dict:
+    return {"candidates": [{"url": url, "width": 64, "height": 48}]}
+
+
+def _xdt_media(world: World, post: WorldItem, base: str) -> dict:
+    """A post as an xdt media dict, built from the same fields as the 2019 node (so both tell the same truth)."""
+    legacy = _post_node(world, post, base, grid=True)
+    user = _xdt_user(world, post)
+    children = [e["node"] for e in legacy.get("edge_sidecar_to_children", {}).get("edges", [])]
+    node: dict = {
+        "pk": post.id, "id": f"{post.id}_{user['pk']}", "code": legacy["shortcode"], "taken_at": _epoch(post),
+        "media_type": 8 if children else 2 if legacy["is_video"] else 1,
+        "product_type": "carousel_container" if children else "clips" if legacy["is_video"] else "feed",
+        "user": user, "owner": {"id": user["pk"]},
+        "caption": {"pk": str(int(post.id) + 7), "text": post.text, "created_at": _epoch(post),
+                    "has_translation": None},
+        "caption_is_edited": legacy["caption_is_edited"], "comment_count": legacy["edge_media_to_comment"]["count"],
+        "comments_disabled": False, "like_count": post.reactions,
+        "accessibility_caption": legacy["accessibility_caption"],
+        "image_versions2": _candidates(legacy["display_url"]), "location": legacy["location"],
+        "timeline_pinned_user_ids": [int(user["pk"])] if legacy["pinned_for_users"] else [],
+        "__typename": "XDTMediaDict",
+    }
+    if legacy["is_video"]:
+        node["video_versions"] = [{"type": 101, "url": legacy["video_url"], "width": 64, "height": 48}]
+        node["is_dash_eligible"] = True
+        node["video_dash_manifest"] = legacy["dash_info"]["video_dash_manifest"]
+    if children:
+        node["carousel_media"] = [{"pk": c["id"], "id": f"{c['id']}_{user['pk']}", "media_type": 1,
+                                   "image_versions2": _candidates(c["display_url"])} for c in children]
+    return node
+
+
+def _xdt_comment(world: World, item: WorldItem) -> dict:
+    node = {"pk": item.id, "text": item.text, "created_at": _epoch(item), "user": _xdt_user(world, item),
+            "comment_like_count": item.reactions, "__typename": "XDTCommentDict"}
+    if item.item_type == "comment":
+        node["child_comment_count"] = len(world.children(item.id))
+    else:
+        node["parent_comment_id"] = item.parent_id
+    return node
+
+
+def _xdt_connection(edges: list[dict], owner: str, offset: int, total: int) -> dict:
+    end = offset + len(edges)
+    has_next = end < total
+    return {"edges": edges, "page_info": {"has_next_page": has_next,
+                                          "end_cursor": _opaque(f"{owner}:{end}") if has_next else None}}
+
+
+def _xdt_children(world: World, parent: WorldItem, offset: int, first: int) -> dict:
+    children = world.children(parent.id)
+    edges = [{"node": _xdt_comment(world, c), "cursor": ""} for c in children[offset : offset + first]]
+    return _xdt_connection(edges, parent.id, offset, len(children))
+
+
+def _xdt_timeline(world: World, account: WorldAccount, offset: int, first: int, base: str) -> dict:
+    posts = _timeline_order(world, account)
+    edges = [{"node": _xdt_media(world, p, base), "cursor": ""} for p in posts[offset : offset + first]]
+    return _xdt_connection(edges, account.id, offset, len(posts))
+
+
+def graphql_xdt(world: World, request: Request) -> Response:
+    """POST /graphql/query with doc_id and variables, as the web app has asked since 2023."""
+    if not _logged_in(world, request):
+        return _fail("Please wait a few minutes before you try again.", 401, require_login=True)
+    form = request.form()
+    try:
+        variables = json.loads(form.get("variables") or "{}")
+    except json.JSONDecodeError:
+        return _fail("variables is not JSON", 400)
+    if not isinstance(variables, dict):
+        return _fail("variables must be an object", 400)
+    first = variables.get("first", GRID_PAGE)
+    first = max(1, min(MAX_FIRST, first if isinstance(first, int) and not isinstance(first, bool) else GRID_PAGE))
+    resolvers = {TIMELINE_DOC: _xdt_resolve_timeline, COMMENTS_DOC: _xdt_resolve_comments,
+                 REPLIES_DOC: _xdt_resolve_replies}
+    resolver = resolvers.get(form.get("doc_id", ""))
+    if resolver is None:
+        return _fail("invalid doc_id", 400)
+    data = resolver(world, variables, first, request.base_url)
+    if data is None:
+        return _fail("unknown id or cursor", 400)
+    return json_response({"data": data, "extensions": {"is_final": True}, "status": "ok"})
+
+
+def _xdt_resolve_timeline(world: World, variables: dict, first: int, base: str) -> dict | None:
+    account = world.account(PLATFORM, str(variables.get("username", "")))
+    offset = _cursor_offset(variables.get("after"), account.id) if account else None
+    if account is None or offset is None:
+        return None
+    return {TIMELINE_KEY: _xdt_timeline(world, account, offset, first, base)}
+
+
+def _xdt_resolve_comments(world: World, variables: dict, first: int, base: str) -> dict | None:
+    post = world.item(str(variables.get("media_id", "")))
+    offset = _cursor_offset(variables.get("after"), post.id) if post else None
+    if post is None or post.platform != PLATFORM or post.item_type != "post" or offset is None:
+        return None
+    return {COMMENTS_KEY: _xdt_children(world, post, offset, first)}
+
+
+def _xdt_resolve_replies(world: World, variables: dict, first: int, base: str) -> dict | None:
+    comment = world.item(str(variables.get("parent_comment_id", "")))
+    offset = _cursor_offset(variables.get("after"), comment.id) if comment else None
+    if comment is None or comment.platform != PLATFORM or comment.item_type != "comment" or offset is None \
+            or comment.post_id != str(variables.get("media_id", "")):
+        return None
+    return {REPLIES_KEY: _xdt_children(world, comment, offset, first)}
+
+
+def _xdt_profile_data(world: World, account: WorldAccount, base: str, first: int) -> dict:
+    posts = _timeline_order(world, account)
+    user = {"pk": account.id, "id": account.id, "username": account.handle, "full_name": account.name,
+            "biography": "Officiellt konto för Örebro kommun. Moderering: orebro.se/sociala", "is_verified": True,
+            "media_count": len(posts), "follower_count": 12000 + int(account.id) % 9000}
+    return {"data": {"user": user, TIMELINE_KEY: _xdt_timeline(world, account, 0, first, base)}}
+
+
+def _xdt_post_data(world: World, post: WorldItem, base: str) -> dict:
+    return {"data": {"xdt_api__v1__media__shortcode__web_info": {"items": [_xdt_media(world, post, base)]},
+                     COMMENTS_KEY: _xdt_children(world, post, 0, FIRST_COMMENTS)}}
+
+
+# ---------------------------------------------------------------------------------------------
 # The API
 
 
@@ -665,14 +820,21 @@ def _shared_data(world: World, request: Request, entry: dict) -> str:
         "country_code": "SE", "language_code": "sv", "locale": "sv_SE",
         "consent_required": not _consented(request),
         "query_hashes": {"timeline": TIMELINE_HASH, "comments": COMMENTS_HASH, "replies": REPLIES_HASH},
+        "query_docs": {"timeline": TIMELINE_DOC, "comments": COMMENTS_DOC, "replies": REPLIES_DOC},
+        "generation": world.config.instagram_generation,
         "entry_data": entry,
         "hostname": request.headers.get("host", ""),
     }
+    return _script_json(data)
+
+
+def _script_json(data: object) -> str:
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
-def _shell(title: str, description: str, view: str, shared: str) -> str:
+def _shell(title: str, description: str, view: str, shared: str, data: dict | None = None) -> str:
+    blob = f'<script type="application/json" data-sjs>{_script_json(data)}</script>\n' if data else ""
     return f"""<!DOCTYPE html>
 <html lang="sv" class="no-js">
 <head>
@@ -685,7 +847,7 @@ def _shell(title: str, description: str, view: str, shared: str) -> str:
 </head>
 <body data-view="{view}">
 <div id="react-root"><span class="loading" aria-label="Läser in…"></span></div>
-<script type="text/javascript">window._sharedData = {shared};</script>
+{blob}<script type="text/javascript">window._sharedData = {shared};</script>
 <script src="/{PLATFORM}/static/instagram.js"></script>
 </body>
 </html>
@@ -701,6 +863,12 @@ def profile_page(world: World, request: Request, account: WorldAccount) -> Respo
     count = user["edge_owner_to_timeline_media"]["count"]
     title = f"{account.name} (@{account.handle}) • Instagram-foton och -videor"
     description = f"{count} inlägg – se Instagram-foton och -videor från {account.name} (@{account.handle})"
+    if _current(world):  # today: the page's data as xdt dicts in a JSON blob, none in _sharedData
+        data = _xdt_profile_data(world, account, request.base_url, GRID_FIRST if logged_in else LOGGED_OUT_POSTS)
+        if not logged_in:
+            data["data"][TIMELINE_KEY]["page_info"] = {"has_next_page": False, "end_cursor": None}
+        shared = _shared_data(world, request, {"ProfilePage": [{}]})
+        return html_response(_shell(title, description, "profile", shared, data))
     return html_response(_shell(title, description, "profile", _shared_data(world, request, entry)))
 
 
@@ -711,11 +879,15 @@ def post_page(world: World, request: Request, code: str) -> Response:
     if not _logged_in(world, request):
         target = f"/{PLATFORM}/accounts/login/?next={quote(request.path)}"
         return Response(302, "text/html; charset=utf-8", b"", [("Location", target)])
-    node = _post_node(world, post, request.base_url, grid=False)
-    entry = {"PostPage": [{"graphql": {"shortcode_media": node}}]}
     account = world.account(PLATFORM, post.account)
     name = account.name if account else post.author
     title = f"{name} på Instagram: ”{post.text[:80]}”"
+    if _current(world):
+        shared = _shared_data(world, request, {"PostPage": [{}]})
+        return html_response(_shell(title, post.text[:150], "post", shared, _xdt_post_data(world, post,
+                                                                                          request.base_url)))
+    node = _post_node(world, post, request.base_url, grid=False)
+    entry = {"PostPage": [{"graphql": {"shortcode_media": node}}]}
     return html_response(_shell(title, post.text[:150], "post", _shared_data(world, request, entry)))
 
 

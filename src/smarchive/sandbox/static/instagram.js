@@ -10,6 +10,9 @@
   var SD = window._sharedData || {};
   var ROOT = '/instagram';
   var HASHES = SD.query_hashes || {};
+  var DOCS = SD.query_docs || {};
+  var CURRENT = SD.generation !== '2019';  // today's xdt answers (POST doc_id) or the 2019 ones (GET query_hash)
+  var currentMedia = '';  // the post shown, for the xdt replies query
   var CAPTION_CUT = 125;
   var GRID_PAGE = 4;
   var COMMENT_PAGE = 3;
@@ -34,6 +37,73 @@
         if (payload.status !== 'ok' || !payload.data) { throw new Error('API error'); }
         return payload.data;
       });
+  }
+
+  function xdt(doc, variables) {
+    var body = 'doc_id=' + doc + '&variables=' + encodeURIComponent(JSON.stringify(variables));
+    return fetch(ROOT + '/graphql/query', {method: 'POST', credentials: 'same-origin', body: body,
+      headers: {'Content-Type': 'application/x-www-form-urlencoded', 'X-Requested-With': 'XMLHttpRequest'}})
+      .then(function (response) {
+        if (!response.ok) { throw new Error('HTTP ' + response.status); }
+        return response.json();
+      }).then(function (payload) {
+        if (payload.status !== 'ok' || !payload.data) { throw new Error('API error'); }
+        return payload.data;
+      });
+  }
+
+  // Today's xdt dicts, turned into the nodes the page renders (the same for both generations).
+  function fromXdtMedia(m) {
+    var image = function (x) { return x.image_versions2.candidates[0].url; };
+    var node = {id: m.pk, shortcode: m.code, taken_at_timestamp: m.taken_at, owner: m.user,
+      edge_media_to_caption: {edges: m.caption ? [{node: {text: m.caption.text}}] : []},
+      caption_is_edited: m.caption_is_edited, display_url: image(m), thumbnail_src: image(m),
+      accessibility_caption: m.accessibility_caption, location: m.location,
+      edge_media_preview_like: {count: m.like_count}, is_video: !!m.video_versions,
+      pinned_for_users: m.timeline_pinned_user_ids || [],
+      __typename: m.video_versions ? 'GraphVideo' : m.carousel_media ? 'GraphSidecar' : 'GraphImage'};
+    if (m.video_versions) {
+      node.video_url = m.video_versions[0].url;
+      node.dash_info = {is_dash_eligible: m.is_dash_eligible, video_dash_manifest: m.video_dash_manifest};
+    }
+    if (m.carousel_media) {
+      node.edge_sidecar_to_children = {edges: m.carousel_media.map(function (c) {
+        return {node: {id: c.pk, display_url: image(c)}};
+      })};
+    }
+    return node;
+  }
+
+  function fromXdtComment(c) {
+    var node = {id: c.pk, text: c.text, created_at: c.created_at, owner: c.user,
+      edge_liked_by: {count: c.comment_like_count}};
+    if (c.child_comment_count !== undefined) {
+      node.edge_threaded_comments = {count: c.child_comment_count, edges: [],
+        page_info: {has_next_page: c.child_comment_count > 0, end_cursor: null}};
+    }
+    return node;
+  }
+
+  function fromXdt(connection, convert, count) {
+    return {count: count, page_info: connection.page_info,
+      edges: connection.edges.map(function (e) { return {node: convert(e.node)}; })};
+  }
+
+  var XDT = {
+    timeline: ['xdt_api__v1__feed__user_timeline_graphql_connection', fromXdtMedia],
+    comments: ['xdt_api__v1__media__media_id__comments__connection', fromXdtComment],
+    replies: ['xdt_api__v1__media__media_id__comments__parent_comment_id__child_comments__connection', fromXdtComment]
+  };
+
+  // One page of the grid, of a post's comments or of a comment's replies, in the 2019 answer's shape.
+  function load(kind, variables) {
+    if (!CURRENT) { return query(HASHES[kind], variables); }
+    return xdt(DOCS[kind], variables).then(function (data) {
+      var page = fromXdt(data[XDT[kind][0]], XDT[kind][1]);
+      if (kind === 'timeline') { return {user: {edge_owner_to_timeline_media: page}}; }
+      if (kind === 'comments') { return {shortcode_media: {edge_media_to_parent_comment: page}}; }
+      return {comment: {edge_threaded_comments: page}};
+    });
   }
 
   function relative(epoch) {
@@ -149,7 +219,7 @@
       if (sentinel.getBoundingClientRect().top > window.innerHeight + 200) { return; }
       loading = true;
       grid.setAttribute('aria-busy', 'true');
-      query(HASHES.timeline, {id: user.id, first: GRID_PAGE, after: cursor})
+      load('timeline', {id: user.id, username: user.username, first: GRID_PAGE, after: cursor})
         .then(function (data) {
           append(data.user.edge_owner_to_timeline_media);
           window.setTimeout(maybeLoad, 100);  // fill the window, like the real grid
@@ -196,7 +266,8 @@
         return;
       }
       busy(button, true);
-      query(HASHES.replies, {comment_id: commentId, first: REPLY_PAGE, after: cursor}).then(function (data) {
+      load('replies', {comment_id: commentId, parent_comment_id: commentId, media_id: currentMedia,
+        first: REPLY_PAGE, after: cursor}).then(function (data) {
         var page = data.comment.edge_threaded_comments;
         page.edges.forEach(function (edge) { list.appendChild(commentItem(edge.node, true)); });
         loaded += page.edges.length;
@@ -224,7 +295,8 @@
       'cy="12" r="10" fill="none" stroke="currentColor"/><path d="M12 7v10M7 12h10" stroke="currentColor"/></svg>';
     more.addEventListener('click', function () {
       busy(more, true);
-      query(HASHES.comments, {shortcode: media.shortcode, first: COMMENT_PAGE, after: cursor}).then(function (data) {
+      load('comments', {shortcode: media.shortcode, media_id: media.id, first: COMMENT_PAGE, after: cursor})
+        .then(function (data) {
         var page = data.shortcode_media.edge_media_to_parent_comment;
         page.edges.forEach(function (edge) { list.appendChild(commentItem(edge.node, false)); });
         cursor = page.page_info.end_cursor;
@@ -294,6 +366,7 @@
   }
 
   function post(main, media) {
+    currentMedia = media.id;
     var article = el('article', {'class': 'post', 'data-shortcode': media.shortcode});
     var head = el('header', {});
     head.appendChild(el('a', {'class': 'user', 'href': ROOT + '/' + media.owner.username + '/'}, media.owner.username));
@@ -361,9 +434,30 @@
     main.appendChild(list);
   }
 
+  // Today's pages carry their data as xdt dicts in a JSON blob: the same entries, built from it.
+  function currentEntry() {
+    var blob = document.querySelector('script[data-sjs]');
+    var data = blob ? JSON.parse(blob.textContent).data : {};
+    var entry = SD.entry_data || {};
+    if (data.user) {
+      var timeline = data[XDT.timeline[0]];
+      var user = {id: data.user.pk, username: data.user.username, full_name: data.user.full_name,
+        biography: data.user.biography, edge_followed_by: {count: data.user.follower_count},
+        edge_owner_to_timeline_media: fromXdt(timeline, fromXdtMedia, data.user.media_count)};
+      entry.ProfilePage = [{graphql: {user: user}}];
+    }
+    if (data.xdt_api__v1__media__shortcode__web_info) {
+      var m = data.xdt_api__v1__media__shortcode__web_info.items[0];
+      var media = fromXdtMedia(m);
+      media.edge_media_to_parent_comment = fromXdt(data[XDT.comments[0]], fromXdtComment, m.comment_count);
+      entry.PostPage = [{graphql: {shortcode_media: media}}];
+    }
+    return entry;
+  }
+
   function main() {
     var root = document.getElementById('react-root');
-    var entry = SD.entry_data || {};
+    var entry = CURRENT ? currentEntry() : (SD.entry_data || {});
     var view = document.body.getAttribute('data-view');
     withConsent(function () {
       root.textContent = '';
