@@ -176,8 +176,13 @@ def test_watch_page_player_response_and_initial_data() -> None:
     assert read_comments(data) == [], "comments are never in the HTML"
     assert any(t.startswith("Eg0SCzJsQWUxY3FDT1hv") for t in continuation_tokens(data))
 
-    account = Account(id="youtube-youtube", platform="youtube", name="YouTube", url="x", handle="")
-    (item,) = YouTubeAdapter().extract([response], account, 2019).items
+    # No handle in the register: the channel id in the account's URL decides, not the display name.
+    account = Account(id="youtube-youtube", platform="youtube", name="Not the name YouTube shows",
+                      url="https://www.youtube.com/channel/UCBR8-60-B28hp2BmDPdntcQ")
+    extraction = YouTubeAdapter().extract([response], account, 2019)
+    (item,) = extraction.items
+    assert item.time_precision == "day", "publishDate is a bare date"
+    assert [(o.platform_id, o.name) for o in extraction.owners] == [("UCBR8-60-B28hp2BmDPdntcQ", "YouTube")]
     assert (item.id, item.item_type, item.author) == ("2lAe1cqCOXo", "post", "YouTube")
     assert item.text == f"{video.title}\n\n{video.description}"
     assert item.published_at.date().isoformat() == "2019-12-05"
@@ -195,7 +200,8 @@ def test_login_required_video_is_reported_not_crashed_on() -> None:
     assert video.progressive_urls == [] and video.title == "THE MOST AGE RESTRICTED VIDEO EVER"
     info = read_player(json.loads((PYTUBE / "vid_info_irauhITDrsE.json").read_text(encoding="utf-8")))
     assert info is not None and info.playability == "LOGIN_REQUIRED"
-    account = Account(id="x", platform="youtube", name="OfficialDuckStudios", url="x", handle="")
+    account = Account(id="x", platform="youtube", name="OfficialDuckStudios", url="x",
+                      platform_id="UCyuj5evMBVwyGrqfoKegmBw")
     (item,) = YouTubeAdapter().extract([response], account, 2016).items
     assert item.media[0].kind == "image" and len(item.media) == 1, "no film to keep, only its thumbnail"
 
