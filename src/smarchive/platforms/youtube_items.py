@@ -8,6 +8,7 @@ a /channel/UC… or /@handle in its URL, or its handle, resolved to the channel 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from smarchive.platforms.youtube_read import (
     channel_id_of,
     channel_video_count,
     comment_header_count,
+    continuation_tokens,
     documents,
     handle_of,
     read_channels,
@@ -47,6 +49,9 @@ class Seen:
     channels: list[tuple[Channel, CapturedResponse]] = field(default_factory=list)
     headers: dict[str, tuple[int, bool, CapturedResponse]] = field(default_factory=dict)  # video id -> count
     video_counts: dict[str, tuple[int, CapturedResponse]] = field(default_factory=dict)  # channel id -> videos
+    # continuation token -> the video whose answer offered it: a comment or reply page that names no video (or
+    # whose link to it was renamed) belongs to the video of the token it was asked with.
+    tokens: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -95,20 +100,38 @@ def _read_response(response: CapturedResponse, seen: Seen) -> bool:
         for video in videos:
             _keep_video(video, response, seen)
         understood = channel is not None or bool(videos)
+    hint = seen.tokens.get(_asked_continuation(response), "")
     for doc in documents(response):
-        understood = _read_document(doc, response, seen) or understood
+        understood = _read_document(doc, response, seen, hint) or understood
     return understood
 
 
-def _read_document(doc: dict, response: CapturedResponse, seen: Seen) -> bool:
+def _asked_continuation(response: CapturedResponse) -> str:
+    """The continuation token a POST youtubei/v1 request asked for ("" if none)."""
+    if not response.request_body.lstrip().startswith(b"{"):
+        return ""
+    try:
+        body = json.loads(response.request_body)
+    except (ValueError, RecursionError):
+        return ""
+    return body.get("continuation", "") if isinstance(body, dict) and isinstance(
+        body.get("continuation"), str) else ""
+
+
+def _read_document(doc: dict, response: CapturedResponse, seen: Seen, hint: str) -> bool:
     channels = read_channels(doc)
     seen.channels += [(c, response) for c in channels]
     found = [v for v in (read_player(doc), read_watch_next(doc)) if v is not None]
     for video in found:
         _keep_video(video, response, seen)
     comments = read_comments(doc)
+    video_ids = {v.video_id for v in found} or {c.video_id for c in comments if c.video_id} or {hint} - {""}
+    if len(video_ids) == 1:
+        (video_id,) = video_ids
+        seen.tokens.update(dict.fromkeys(continuation_tokens(doc), video_id))
     for comment in comments:
         comment.response = response
+        comment.video_id = comment.video_id or (hint if hint in video_ids else "")
         known = seen.comments.get(comment.comment_id)
         if known is None or len(comment.text) > len(known.text) or (comment.video_id and not known.video_id):
             seen.comments[comment.comment_id] = comment
@@ -117,14 +140,14 @@ def _read_document(doc: dict, response: CapturedResponse, seen: Seen) -> bool:
     if unread:
         seen.notes.append(f"youtube: {len(unread)} comment threads whose comment could not be read "
                           f"({_where(response)}); shape: {_shape_of(doc)}")
-    _read_counts(doc, response, seen, found, comments, channels)
-    return bool(channels or found or comments or threads or read_grid(doc))
+    header = _read_counts(doc, response, seen, video_ids, channels)
+    return bool(channels or found or comments or threads or header or read_grid(doc))
 
 
-def _read_counts(doc: dict, response: CapturedResponse, seen: Seen, videos: list[VideoInfo],
-                 comments: list[CommentInfo], channels: list[Channel]) -> None:
+def _read_counts(doc: dict, response: CapturedResponse, seen: Seen, video_ids: set[str],
+                 channels: list[Channel]) -> bool:
+    """Record the comment header and channel video counts of a document; True if it showed a comment header."""
     header = comment_header_count(doc)
-    video_ids = {v.video_id for v in videos} or {c.video_id for c in comments if c.video_id}
     if header and len(video_ids) == 1:
         (video_id,) = video_ids
         known = seen.headers.get(video_id)
@@ -134,6 +157,7 @@ def _read_counts(doc: dict, response: CapturedResponse, seen: Seen, videos: list
     page_channel = as_dict(as_dict(doc.get("metadata")).get("channelMetadataRenderer")).get("externalId")
     if count is not None and channels and page_channel:
         seen.video_counts[page_channel] = (count, response)
+    return header is not None
 
 
 def _keep_video(video: VideoInfo, response: CapturedResponse, seen: Seen) -> None:
