@@ -129,7 +129,8 @@ def start_sandbox(pipeline: Pipeline, stack: ExitStack) -> str | None:
     from smarchive.sandbox.content import SandboxConfig
     from smarchive.sandbox.server import SandboxServer
 
-    settings = {k: v for k, v in pipeline.sandbox.items() if k in SANDBOX_SETTINGS}
+    # "<platform>_generation": which generation of a platform's answers the sandbox serves (SandboxConfig).
+    settings = {k: v for k, v in pipeline.sandbox.items() if k in SANDBOX_SETTINGS or k.endswith("_generation")}
     server = SandboxServer(SandboxConfig(**settings))
     base = server.start()
     stack.callback(server.stop)

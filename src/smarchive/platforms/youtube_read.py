@@ -427,6 +427,7 @@ def _legacy_comment(node: dict) -> CommentInfo | None:
         comment_id=comment_id, text=_text(renderer.get("contentText")), author=_text(renderer.get("authorText")),
         author_channel_id=_str(endpoint.get("browseId")), is_creator=renderer.get("authorIsChannelOwner") is True,
         published_text=_text(renderer.get("publishedTimeText")), reply_level=int("." in comment_id),
+        published_at=_str(renderer.get("publishedAt")),  # the sandbox's exact time; the real site has none
         video_id=video_id, url=url, likes=_text(renderer.get("voteCount")),
         reply_count=_str(renderer.get("replyCount")), pinned=bool(renderer.get("pinnedCommentBadge")),
         hearted=bool(_dict(_dict(renderer.get("actionButtons")).get("commentActionButtonsRenderer")).get(

@@ -49,6 +49,10 @@ class SandboxConfig:
     # Hostile input (make_hostile): control characters, a 1 MB post, text that breaks HTML, a 50 MB
     # image, and pages whose HTML is broken at the end. Off by default: the truth then changes.
     hostile: bool = False
+    # The generation of YouTube's comment answers the sandbox serves: "2024" (today's: commentViewModel, content in
+    # frameworkUpdates commentEntityPayload) or "2020" (commentThreadRenderer > commentRenderer, the video id only
+    # in the published-time link).
+    youtube_generation: str = "2024"
 
 
 @dataclass(frozen=True)
