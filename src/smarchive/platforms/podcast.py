@@ -179,8 +179,9 @@ class PodcastAdapter:
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: dict[str, tuple[Episode, Feed, CapturedResponse]] = {}
         by_url: dict[str, list[CapturedResponse]] = {}
-        feeds: dict[str, tuple[Feed, CapturedResponse]] = {}  # feed page URL -> its first readable recording
+        feeds: dict[str, tuple[Feed, CapturedResponse]] = {}  # feed page URL -> its fullest recording
         notes: list[str] = []
+        unreadable: list[CapturedResponse] = []  # answers that should have been a feed and are not
         for response in responses:
             by_url.setdefault(response.url, []).append(response)
             if not 200 <= response.status < 300:
@@ -188,17 +189,23 @@ class PodcastAdapter:
             feed = parse_feed(response.body, response.url, response.content_type)
             if feed is None:
                 if _is_feed_answer(response, account):
-                    notes.append(f"podcast: {response.url} (record {response.record_id}) is not a readable RSS "
-                                 f"feed ({response.content_type or 'no content type'}, {len(response.body)} bytes)")
+                    unreadable.append(response)
                 continue
             if not _is_accounts_feed(feed, account):
                 notes.append(f"podcast: {response.url} is the feed of another show ({feed.platform_id}); left out")
                 continue
-            feeds.setdefault(response.url, (feed, response))
+            known = feeds.get(response.url)
+            # A copy cut short lists fewer episodes (or shorter ones): the fullest recording of each page counts.
+            if known is None or (len(feed.episodes), len(response.body)) > (len(known[0].episodes), len(known[1].body)):
+                feeds[response.url] = (feed, response)
+        for feed, response in feeds.values():  # the fullest recording of each feed page
             for episode in feed.episodes:
                 if _of_year(episode, year) and episode.guid not in found:
                     found[episode.guid] = (episode, feed, response)
         items = [_to_item(episode, feed, response, account, by_url) for episode, feed, response in found.values()]
+        notes += [f"podcast: {r.url} (record {r.record_id}) is not a readable RSS feed "
+                  f"({r.content_type or 'no content type'}, {len(r.body)} bytes)"
+                  for r in unreadable if r.url not in feeds]  # unless it was fetched readably again
         notes += _feed_notes(feeds)
         return Extraction(sorted(items, key=lambda item: (item.published_at, item.id)),
                           reported=_listed(feeds, year), owners=_owners(feeds, account), notes=notes)

@@ -60,7 +60,8 @@ def extract_youtube(recorded: list[CapturedResponse], account: Account, year: in
     seen = Seen()
     for response in recorded:
         understood = _read_response(response, seen)
-        if not understood and response.status == 200 and any(p.search(response.url) for p in item_patterns):
+        if not understood and response.status == 200 and any(p.search(response.url) for p in item_patterns) \
+                and not _unparseable_json(response):
             seen.notes.append(f"youtube: an answer of an item pattern yielded nothing: {response.url} "
                               f"(record {response.record_id}); shape: {_shape(response)}")
     ids, handle = _identity(account, seen.channels)
@@ -329,6 +330,14 @@ def _comment_item(comment: CommentInfo, video: VideoInfo, account: Account) -> I
 
 
 # ------------------------------------------------------------------------------------------------ notes
+
+
+def _unparseable_json(response: CapturedResponse) -> bool:
+    """A JSON answer that does not parse (cut short, malformed): the pipeline's unreadable-answer check names it
+    (and it is usually fetched again), so it is no shape change to warn about here."""
+    head = response.body[:64].lstrip()
+    looks_json = "json" in (response.content_type or "").lower() or head[:1] in (b"{", b"[") or head.startswith(b")]}")
+    return looks_json and not any(True for _ in documents(response))
 
 
 def _where(response: CapturedResponse | None) -> str:
