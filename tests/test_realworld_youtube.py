@@ -8,7 +8,7 @@ samples are not there (a fresh clone).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -486,3 +486,14 @@ def test_legacy_comment_renderers_keep_their_video_from_the_time_link(tmp_path: 
     assert kinds(extraction.items) == (1, 1, 1) and extraction.notes == []
     assert [(r.kind, r.comment_id, r.count) for r in extraction.reported if r.kind == "replies"] == [
         ("replies", "UgzOLD", 1)]
+
+
+def test_a_watch_page_that_shows_a_relative_date_is_placed_from_the_warc_date(tmp_path: Path) -> None:
+    """A fresh video's dateText can be relative ("Premiered 17 hours ago"): counted back from the WARC-Date."""
+    answers = newpipe_answers(set_files("heartedbycreator"), mutate=("26 Jan 2026", "Premiered 17 hours ago"))
+    account = Account(id="yt", platform="youtube", name="x", url="https://www.youtube.com/@connor.craftt")
+    extraction = YouTubeAdapter().extract(warc_of(tmp_path, answers), account, 2026)
+    (post,) = [i for i in extraction.items if i.item_type == "post"]
+    seen = parsedate_to_datetime(answers[0][3])
+    assert post.time_precision == "relative" and seen - post.published_at == timedelta(hours=17)
+    assert kinds(extraction.items) == (1, 20, 0)

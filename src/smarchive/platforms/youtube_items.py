@@ -165,6 +165,10 @@ def _keep_video(video: VideoInfo, response: CapturedResponse, seen: Seen) -> Non
     """Merge readings of one video: an exact time (player, feed) wins over a day (watch page's dateText); media
     URLs of every load are candidates."""
     video.response = response
+    if video.epoch is None and video.relative_text:  # "Premiered 17 hours ago": counted from the WARC-Date
+        moment = warc_date(response)
+        estimate = relative_time(video.relative_text, moment) if moment else None
+        video.epoch = int(estimate.at.timestamp()) if estimate else None
     known = seen.videos.get(video.video_id)
     if known is None:
         seen.videos[video.video_id] = video

@@ -58,6 +58,7 @@ class VideoInfo:
     publish_date: str = ""
     epoch: int | None = None
     precision: str = "second"  # "second" (an exact time), "day" (a date only), "relative" ("17 hours ago")
+    relative_text: str = ""  # a watch page's dateText when it is relative ("Premiered 17 hours ago")
     playability: str = ""
     reason: str = ""
     progressive_urls: list[str] = field(default_factory=list)
@@ -295,7 +296,8 @@ def read_watch_next(doc: object) -> VideoInfo | None:
         video_id=video_id, title=_text(primary.get("title")), description=description,
         channel_id=_str(browse.get("browseId")), author=_text(owner.get("title")),
         owner_url=_str(browse.get("canonicalBaseUrl")), publish_date=day.isoformat() if day else "",
-        epoch=int(local_day(day).at.timestamp()) if day else None, precision="day",
+        epoch=int(local_day(day).at.timestamp()) if day else None, precision="day" if day else "relative",
+        relative_text="" if day else _text(primary.get("dateText")) or _text(primary.get("relativeDateText")),
     )
 
 
