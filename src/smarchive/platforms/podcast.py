@@ -222,7 +222,9 @@ def _show_id(ctx: CaptureContext) -> str:
 def _is_feed_answer(response: CapturedResponse, account: Account) -> bool:
     """An answer that should have been a feed: the account's own feed URL, or a URL of the feed patterns."""
     own = account.url.split(":", 1)[1] if account.url.startswith("sandbox:") else account.url.split("://", 1)[-1]
-    return (bool(own) and response.url.endswith(own)) or any(
+    # The account may name its show page (HTML, whose feed link the capture follows): that is no broken feed.
+    page = "html" in (response.content_type or "").lower()
+    return (bool(own) and response.url.endswith(own) and not page) or any(
         re.search(pattern, response.url) for pattern in BEHAVIOUR["item_url_patterns"])
 
 
