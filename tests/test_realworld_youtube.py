@@ -395,6 +395,16 @@ PYTUBE_PAGES = {  # file -> (url, content type); hand count: two videos (2019, 2
 }
 
 
+def test_an_older_custom_channel_url_resolves_to_its_channel_id(tmp_path: Path) -> None:
+    """A register entry with only a /c/Name URL (2021): the channel page's vanityChannelUrl names its UC… id."""
+    url, kind = PYTUBE_PAGES["channel-videos.html"]
+    responses = warc_of(tmp_path, [(url, kind, (PYTUBE / "channel-videos.html").read_bytes(), "")])
+    account = Account(id="pk", platform="youtube", name="x", url="https://www.youtube.com/c/ProgrammingKnowledge/videos")
+    extraction = YouTubeAdapter().extract(responses, account, 2021)
+    assert [o.platform_id for o in extraction.owners] == ["UCs6nmQViDpUw0nuIx9c_WvA"]
+    assert extraction.items == [] and extraction.notes == []  # a grid of tiles: no items, nothing misunderstood
+
+
 def test_pytube_pages_give_the_hand_counts(tmp_path: Path) -> None:
     answers = [(url, kind, (PYTUBE / name).read_bytes(), "Tue, 03 Aug 2021 10:00:00 GMT")
                for name, (url, kind) in PYTUBE_PAGES.items()]

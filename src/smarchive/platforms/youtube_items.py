@@ -204,6 +204,8 @@ def _identity(account: Account, channels: list[tuple[Channel, CapturedResponse]]
     ids = {account.platform_id, channel_id_of(account.url)} - {""}
     if handle:
         ids |= {c.channel_id for c, _ in channels if c.handle.lower() == handle}
+    path = urlsplit(account.url).path.lower().rstrip("/") + "/"  # a /c/Name or /user/Name URL names its channel
+    ids |= {c.channel_id for c, _ in channels if c.vanity_path and path.startswith(c.vanity_path.lower() + "/")}
     return ids, handle
 
 

@@ -123,6 +123,7 @@ class Channel:
     channel_id: str
     handle: str = ""
     name: str = ""
+    vanity_path: str = ""  # "/c/ProgrammingKnowledge", "/user/YouTube": the older custom URLs
 
 
 # ------------------------------------------------------------------------------------------------ documents
@@ -540,8 +541,9 @@ def read_channels(doc: object) -> list[Channel]:
     found = []
     meta = _dict(_dict(doc.get("metadata")).get("channelMetadataRenderer"))
     if _str(meta.get("externalId")):
-        found.append(Channel(meta["externalId"], handle_of(_str(meta.get("vanityChannelUrl"))),
-                             _str(meta.get("title"))))
+        vanity = _str(meta.get("vanityChannelUrl"))
+        found.append(Channel(meta["externalId"], handle_of(vanity), _str(meta.get("title")),
+                             urlsplit(vanity).path if re.search(r"/(c|user)/", vanity) else ""))
     video = read_watch_next(doc)
     if video is not None and video.channel_id:
         found.append(Channel(video.channel_id, handle_of(video.owner_url), video.author))
