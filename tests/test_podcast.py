@@ -257,8 +257,11 @@ def test_paused_show_from_its_show_page(server: SandboxServer, browser: Browser)
     for year in (2024, 2025):
         ctx = _capture(browser, server.base_url + "/podcast/chefspodden/", year)
         want = [t for t in truth(server.world, year, "podcast") if t["account"] == "chefspodden"]
-        items = PodcastAdapter().extract(ctx.responses, ctx.account, year).items
+        extraction = PodcastAdapter().extract(ctx.responses, ctx.account, year)
+        items = extraction.items
         assert [i.id for i in items] == [t["id"] for t in want] and ctx.warnings == []
+        assert [o.platform_id for o in extraction.owners] == [sandbox_podcast.show_guid("chefspodden")]
+        assert [(r.kind, r.count) for r in extraction.reported] == [("posts", len(want))] and not extraction.notes
         assert [i.text for i in items] == [t["text"] for t in want]
         assert set(ctx.snapshots) == {"show:chefspodden", *(t["id"] for t in want)}
     assert want == []  # paused: nothing in 2025, and no error for it

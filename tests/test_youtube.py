@@ -269,8 +269,13 @@ def test_extract_from_the_warc_matches_truth_per_account(pipeline_run: Path) -> 
     for account in (MAIN, SIGNS):
         rows = [r for r in truth(world, YEAR, "youtube") if r["account"] == account.handle]
         assert {r["item_type"] for r in rows} == {"post", "comment", "reply"}
-        items = YouTubeAdapter().extract(_warc_responses(pipeline_run, account), account, YEAR).items
+        extraction = YouTubeAdapter().extract(_warc_responses(pipeline_run, account), account, YEAR)
+        items = extraction.items
         got = {item.id: item for item in items}
+        assert extraction.notes == [], "every answer of the current generation is understood"
+        shown = {r.post_id: r.count for r in extraction.reported if r.kind == "thread"}
+        assert shown == {vid: sum(1 for i in items if i.post_id == vid and i.item_type != "post")
+                         for vid in shown} and len(shown) == sum(i.item_type == "post" for i in items)
         assert len(items) == len(got), "duplicates in extract output"
         assert set(got) == {row["id"] for row in rows}
         for row in rows:
@@ -341,3 +346,34 @@ def test_a_relative_comment_time_counts_from_when_it_was_recorded() -> None:
                           published_text="för 2 veckor sedan")
     comment.response = response
     assert comment_time(comment) == datetime(2021, 2, 15, 10, tzinfo=UTC)
+
+
+def test_the_older_comment_generation_is_read_completely(tmp_path: Path) -> None:
+    """[sandbox] youtube_generation = "2020": comments as commentRenderer, the video id only in their time link.
+    Recall against the sandbox's truth stays 100%, with exact counts and no warnings."""
+    from smarchive.archive.query import connect
+
+    settings = {**SETTINGS, "posts_per_year": 3, "youtube_generation": '"2020"'}
+    pipeline = write_pipeline(tmp_path, settings, ACCOUNTS.split("\n\n[[account]]")[0])
+    archive = tmp_path / "archive"
+    result = run_capture(archive, pipeline, YEAR)
+    assert result.returncode == 0, f"capture failed:\n{result.stdout}\n{result.stderr[-4000:]}"
+    world = build_world(SandboxConfig(**{**SETTINGS, "posts_per_year": 3, "youtube_generation": "2020"}))
+    expected = {t["id"]: t for t in truth(world, YEAR, "youtube") if t["account"] == MAIN.handle}
+    assert {t["item_type"] for t in expected.values()} == {"post", "comment", "reply"}
+    responses = _warc_responses(archive, MAIN)
+    assert any(b'"commentRenderer"' in r.body for r in responses)
+    assert not any(b'"commentEntityPayload"' in r.body for r in responses), "the old generation only"
+    extraction = YouTubeAdapter().extract(responses, MAIN, YEAR)
+    got = {i.id: i for i in extraction.items}
+    assert set(got) == set(expected)
+    for item_id, row in expected.items():
+        assert (got[item_id].item_type, got[item_id].parent_id) == (row["item_type"], row["parent_id"])
+    assert extraction.notes == []
+    shown = {r.post_id: r.count for r in extraction.reported if r.kind == "thread"}
+    extracted = {vid: sum(1 for i in extraction.items if i.post_id == vid and i.item_type != "post")
+                 for vid in shown}
+    assert shown == extracted, "each video's comment header equals what was read"
+    con = connect(archive)
+    assert con.sql("SELECT count(*) FROM items WHERE platform = 'youtube'").fetchall() == [(len(expected),)]
+    con.close()

@@ -21,75 +21,34 @@ from __future__ import annotations
 
 import html
 import re
+import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from importlib import resources
 from urllib.parse import urljoin
-from zoneinfo import ZoneInfo
 
-from lxml import etree
-from lxml import html as lxml_html
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Request, Response
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item, MediaRef, SourceRecord
-from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
+from smarchive.model import STOCKHOLM, Account, Item, MediaRef, SourceRecord
+from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
+from smarchive.platforms.podcast_read import Episode, Feed, parse_feed
 from smarchive.platforms.toolkit import counted
 from smarchive.platforms.web import PageWatch, grow_to_bottom, open_page, settle, sweep
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+__all__ = ["Episode", "Feed", "PodcastAdapter", "parse_feed", "resolve_media"]
 
-BEHAVIOUR: dict = {
-    "max_feed_pages": 100,  # rel="next" pages followed at most
-    "fetch_timeout_ms": 120_000,  # one enclosure, through every redirect
-    "max_fetch_attempts": 6,  # per file, counting 429/503 answers waited out
-    "feed_link": 'link[rel=alternate][type="application/rss+xml"], link[rel=alternate][type="application/atom+xml"]',
-}
 
-NS = {
-    "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
-    "atom": "http://www.w3.org/2005/Atom",
-    "content": "http://purl.org/rss/1.0/modules/content/",
-    "media": "http://search.yahoo.com/mrss/",
-}
-HTML_MARKUP = re.compile(r"</?(p|br|a|div|span|ul|ol|li|strong|em|b|i|h\d)\b[^>]*>", re.IGNORECASE)
+# How the capture behaves, as data (podcast.toml beside this module).
+BEHAVIOUR: dict = tomllib.loads(resources.files("smarchive.platforms").joinpath("podcast.toml").read_text("utf-8"))
+
 REDIRECT_LINK = re.compile(r"""href\s*=\s*["']([^"']+)["']|Redirecting to\s+(\S+)""", re.IGNORECASE)
 MAX_HOPS = 10
 
 # Fetch from inside the page: no-cors, so another host's file is fetched (the body stays opaque to the
 # script, the browser and the proxy still get it); no-store, so the HTTP cache cannot answer instead.
 FETCH_JS = "url => fetch(url, {mode: 'no-cors', cache: 'no-store', credentials: 'include'}).then(r => r.type)"
-
-
-@dataclass
-class Episode:
-    guid: str
-    title: str
-    description: str
-    link: str
-    published: datetime | None  # UTC
-    enclosure_url: str
-    enclosure_length: int | None
-    enclosure_type: str
-    duration: str
-    episode: str
-    artwork: str
-
-    @property
-    def text(self) -> str:
-        return f"{self.title}\n\n{self.description}" if self.description else self.title
-
-
-@dataclass
-class Feed:
-    url: str
-    title: str
-    link: str  # the show's web page
-    author: str
-    next_url: str
-    episodes: list[Episode] = field(default_factory=list)
 
 
 class PodcastAdapter:
@@ -222,117 +181,98 @@ class PodcastAdapter:
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: dict[str, tuple[Episode, Feed, CapturedResponse]] = {}
         by_url: dict[str, list[CapturedResponse]] = {}
+        feeds: dict[str, tuple[Feed, CapturedResponse]] = {}  # feed page URL -> its fullest recording
+        notes: list[str] = []
+        unreadable: list[CapturedResponse] = []  # answers that should have been a feed and are not
         for response in responses:
             by_url.setdefault(response.url, []).append(response)
             if not 200 <= response.status < 300:
                 continue
             feed = parse_feed(response.body, response.url, response.content_type)
-            for episode in feed.episodes if feed else []:
+            if feed is None:
+                if _is_feed_answer(response, account):
+                    unreadable.append(response)
+                continue
+            if not _is_accounts_feed(feed, account):
+                notes.append(f"podcast: {response.url} is the feed of another show ({feed.platform_id}); left out")
+                continue
+            known = feeds.get(response.url)
+            # A copy cut short lists fewer episodes (or shorter ones): the fullest recording of each page counts.
+            if known is None or (len(feed.episodes), len(response.body)) > (len(known[0].episodes), len(known[1].body)):
+                feeds[response.url] = (feed, response)
+        for feed, response in feeds.values():  # the fullest recording of each feed page
+            for episode in feed.episodes:
                 if _of_year(episode, year) and episode.guid not in found:
                     found[episode.guid] = (episode, feed, response)
         items = [_to_item(episode, feed, response, account, by_url) for episode, feed, response in found.values()]
-        return Extraction(sorted(items, key=lambda item: (item.published_at, item.id)))
+        notes += [f"podcast: {r.url} (record {r.record_id}) is not a readable RSS feed "
+                  f"({r.content_type or 'no content type'}, {len(r.body)} bytes)"
+                  for r in unreadable if r.url not in feeds]  # unless it was fetched readably again
+        notes += _feed_notes(feeds)
+        return Extraction(sorted(items, key=lambda item: (item.published_at, item.id)),
+                          reported=_listed(feeds, year), owners=_owners(feeds, account), notes=notes)
 
 
-# --------------------------------------------------------------------------------- feed parsing
-
-PARSER = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
-
-
-def parse_feed(body: bytes, url: str, content_type: str = "") -> Feed | None:
-    """An RSS 2.0 document's channel and items, or None if the body is not one."""
-    kind = content_type.lower()
-    if kind.startswith(("image/", "audio/", "video/", "font/")) or b"<rss" not in body[:4096]:
-        return None
-    try:
-        root = etree.fromstring(body, PARSER)
-    except (etree.XMLSyntaxError, ValueError):
-        return None
-    if root is None or etree.QName(root).localname != "rss":
-        return None
-    channel = root.find("channel")
-    if channel is None:
-        return None
-    feed = Feed(url=url, title=_text(channel, "title"), link=urljoin(url, _text(channel, "link")),
-                author=_text(channel, "itunes:author") or _text(channel, "title"), next_url=_next(channel, url))
-    feed.episodes = [e for e in (_episode(node, url) for node in channel.findall("item")) if e is not None]
-    return feed
-
-
-def _text(node: etree._Element, path: str) -> str:
-    found = node.find(path, NS)
-    return (found.text or "").strip() if found is not None else ""
-
-
-def _attr(node: etree._Element, path: str, name: str) -> str:
-    found = node.find(path, NS)
-    return (found.get(name) or "").strip() if found is not None else ""
-
-
-def _next(channel: etree._Element, url: str) -> str:
-    for link in channel.findall("atom:link", NS):
-        if link.get("rel") == "next" and link.get("href"):
-            return urljoin(url, link.get("href"))
-    return ""
-
-
-def _episode(node: etree._Element, url: str) -> Episode | None:
-    title = _text(node, "title") or _text(node, "itunes:title")
-    description = (_plain(_text(node, "description")) or _plain(_text(node, "itunes:summary"))
-                   or _plain(_text(node, "content:encoded")))
-    enclosure = node.find("enclosure")
-    enclosure_url = urljoin(url, (enclosure.get("url") or "").strip()) if enclosure is not None else ""
-    length = (enclosure.get("length") or "").strip() if enclosure is not None else ""
-    link = _text(node, "link")
-    guid = _text(node, "guid") or enclosure_url or link
-    if not guid or not (title or description):
-        return None
-    return Episode(
-        guid=guid, title=title, description=description, link=urljoin(url, link) if link else "",
-        published=_date(_text(node, "pubDate")), enclosure_url=enclosure_url,
-        enclosure_length=int(length) if length.isdigit() else None,
-        enclosure_type=(enclosure.get("type") or "").strip() if enclosure is not None else "",
-        duration=_text(node, "itunes:duration"), episode=_text(node, "itunes:episode"),
-        artwork=urljoin(url, _attr(node, "itunes:image", "href")) if _attr(node, "itunes:image", "href") else "",
-    )
-
-
-def _plain(text: str) -> str:
-    """Descriptions are plain text or HTML (often both across one feed): HTML is flattened to paragraphs."""
-    if not HTML_MARKUP.search(text):
-        return text.strip()
-    fragment = lxml_html.fragment_fromstring(text, create_parent="div")
-    for br in fragment.iter("br"):
-        br.tail = "\n" + (br.tail or "")
-    blocks = [_squash(node.text_content()) for node in fragment.iter("p", "li", "h1", "h2", "h3", "h4")]
-    blocks = [block for block in blocks if block]
-    return "\n\n".join(blocks) if blocks else _squash(fragment.text_content())
-
-
-def _squash(text: str) -> str:
-    """Whitespace as a reader sees it: runs of spaces collapsed, line breaks (from <br>) kept."""
-    return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
-
-
-def _date(value: str) -> datetime | None:
-    """RFC 822 as the spec says, ISO 8601 as some hosts write; a date without a zone is taken as UTC."""
-    if not value:
-        return None
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+# --------------------------------------------------------------------------------- helpers
 
 
 def _show_id(ctx: CaptureContext) -> str:
     """The item id the show page's snapshot is tied to."""
     return f"show:{ctx.account.handle or ctx.account.id}"
+
+
+def _is_feed_answer(response: CapturedResponse, account: Account) -> bool:
+    """An answer that should have been a feed: the account's own feed URL, or a URL of the feed patterns."""
+    own = account.url.split(":", 1)[1] if account.url.startswith("sandbox:") else account.url.split("://", 1)[-1]
+    # The account may name its show page (HTML, whose feed link the capture follows): that is no broken feed.
+    page = "html" in (response.content_type or "").lower()
+    return (bool(own) and response.url.endswith(own) and not page) or any(
+        re.search(pattern, response.url) for pattern in BEHAVIOUR["item_url_patterns"])
+
+
+def _is_accounts_feed(feed: Feed, account: Account) -> bool:
+    """With a platform id in the register (podcast:guid or feed URL) only that show's feed is the account's; without
+    one, every feed the account's capture recorded is (the capture follows only the account's own feed)."""
+    if not account.platform_id:
+        return True
+    return account.platform_id in (feed.podcast_guid, feed.url, *feed.own_urls)
+
+
+def _feed_notes(feeds: dict[str, tuple[Feed, CapturedResponse]]) -> list[str]:
+    notes = []
+    for url, (feed, response) in feeds.items():
+        if feed.next_url and feed.next_url not in feeds:
+            notes.append(f"podcast: feed page {url} links to a next page {feed.next_url} that was not recorded: "
+                         f"its episodes are missing")
+        if feed.unreadable:
+            notes.append(f"podcast: {feed.unreadable} episodes of {url} (record {response.record_id}) could not be "
+                         f"read (no guid, enclosure or link, or no title); left out")
+        if feed.undated:
+            notes.append(f"podcast: {feed.undated} episodes without a readable pubDate in {url} "
+                         f"(record {response.record_id}); left out")
+    return notes
+
+
+def _listed(feeds: dict[str, tuple[Feed, CapturedResponse]], year: int) -> list[Reported]:
+    """The episodes the recorded feed pages list for the year (their <item>s), to compare with those read."""
+    if not feeds:
+        return []
+    count = sum(feed.listed[year] for feed, _ in feeds.values())
+    first = next(iter(feeds.values()))[1]
+    return [Reported("posts", count, year=year, source=_source(first),
+                     note="episodes the recorded feed pages list for the year")]
+
+
+def _owners(feeds: dict[str, tuple[Feed, CapturedResponse]], account: Account) -> list[Owner]:
+    found: dict[str, Owner] = {}
+    for feed, response in feeds.values():
+        found.setdefault(feed.platform_id, Owner(feed.platform_id, account.handle, feed.title, _source(response)))
+    return list(found.values())
+
+
+def _source(response: CapturedResponse) -> SourceRecord:
+    return SourceRecord(warc_file=response.warc_file, record_id=response.record_id, offset=response.offset,
+                        url=response.url)
 
 
 def _of_year(episode: Episode, year: int) -> bool:
@@ -346,7 +286,6 @@ def _unique(episodes: Iterable[Episode]) -> list[Episode]:
     return sorted(found.values(), key=lambda e: (e.published or datetime.min.replace(tzinfo=UTC), e.guid))
 
 
-# --------------------------------------------------------------------------------- helpers
 
 
 def _root(request: Request) -> Request:
@@ -436,5 +375,7 @@ def _to_item(episode: Episode, feed: Feed, response: CapturedResponse, account: 
             "title": episode.title, "duration": episode.duration, "episode": episode.episode,
             "enclosure_url": episode.enclosure_url, "enclosure_type": episode.enclosure_type,
             "enclosure_length": "" if episode.enclosure_length is None else str(episode.enclosure_length),
+            "season": episode.season, "episode_type": episode.episode_type,
+            "itunes_block": "yes" if episode.blocked else "",
         }.items() if v},
     )

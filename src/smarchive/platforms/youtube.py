@@ -8,7 +8,8 @@ asks for byte ranges, and MediaSource is switched off by the capture so it takes
 every comment continuation and reply thread loaded ("N svar", "Visa fler svar"), long texts expanded
 ("Visa mer", "Läs mer"), and a snapshot taken, in context.
 
-Extract: the dependable data is InnerTube JSON: `ytInitialPlayerResponse` / `ytInitialData` embedded
+Extract (readers in youtube_read.py, items and counts in youtube_items.py; behaviours in youtube.toml): the
+dependable data is InnerTube JSON: `ytInitialPlayerResponse` / `ytInitialData` embedded
 in the pages and the bodies of POST youtubei/v1/next and /browse. Comments come in the 2024+ entity
 shape (commentThreadRenderer > commentViewModel keys, content in frameworkUpdates mutations
 commentEntityPayload) or the older commentRenderer. Anything not understood is skipped.
@@ -24,62 +25,60 @@ replies belong to their video's year.
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from urllib.parse import parse_qs, urljoin, urlsplit
-from zoneinfo import ZoneInfo
+import tomllib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from importlib import resources
+from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item, MediaRef, SourceRecord
+from smarchive.model import Account, year_bounds
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
-from smarchive.platforms.jsondata import as_dict as _dict
-from smarchive.platforms.jsondata import walk as _walk
 from smarchive.platforms.toolkit import counted
+from smarchive.platforms.youtube_items import comment_time, extract_youtube, recorded_at
+from smarchive.platforms.youtube_read import (  # re-exported: the readers' public names, as before
+    CommentInfo,
+    GridVideo,
+    ThreadInfo,
+    VideoInfo,
+    age_range,
+    continuation_tokens,
+    documents,
+    embedded_json,
+    playability_problem,
+    read_comments,
+    read_grid,
+    read_player,
+    read_threads,
+    resolve_relative,
+)
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
+__all__ = ["CommentInfo", "GridVideo", "ThreadInfo", "VideoInfo", "YouTubeAdapter", "comment_time",
+           "continuation_tokens", "documents", "embedded_json", "playability_problem", "read_comments", "read_grid",
+           "read_player", "read_threads", "recorded_at", "resolve_relative"]
+
+
+def _behaviour() -> dict:
+    """youtube.toml beside this module: selectors, labels, timeouts and item URL patterns (regexes compiled)."""
+    data = tomllib.loads(resources.files("smarchive.platforms").joinpath("youtube.toml").read_text("utf-8"))
+    for key in ("consent_paths", "consent_buttons"):
+        data[key] = tuple(data[key])
+    for key in ("reply_button", "expand_text"):
+        data[key] = re.compile(data[key])
+    data["item_url_patterns"] = [re.compile(p) for p in data["item_url_patterns"]]
+    return data
+
 
 # How the capture behaves, as data: what to look for, what to click, how long to wait.
-BEHAVIOUR: dict = {
-    "consent_paths": ("/consent", "/youtube/consent"),  # consent.youtube.com/... or the sandbox's page
-    # Tried in this order; either answer lifts the wall on the real site.
-    "consent_buttons": ("Godkänn alla", "Accept all", "Avvisa alla", "Reject all"),
-    "grid_item": ".video-tile[data-video-id], ytd-rich-item-renderer",
-    "grid_continuation": "#contents .continuation, ytd-continuation-item-renderer",
-    "comments_continuation": "#comments .continuation",
-    "relative_time": ".relative-time",
-    "retry_button": "Försök igen",
-    "reply_button": re.compile(r"^(\d+ svar|1 svar|Visa fler svar|\d+ repl(y|ies)|Show more replies|Försök igen)$"),
-    "expand_text": re.compile(r"^(Visa mer|Läs mer|\.\.\.mer|Show more|Read more)$"),
-    "api_path": "/youtubei/v1/",
-    "busy": "[aria-busy=true]",
-    "navigation_timeout_ms": 30_000,
-    "content_timeout_ms": 15_000,
-    "xhr_timeout_ms": 15_000,
-    "max_steps_per_page": 2_000,
-    "max_failed_loads": 3,
-    "slack_days": 10,  # how far a relative time ("för 1 år sedan") may be off, beyond its own rounding
-}
+BEHAVIOUR: dict = _behaviour()
 
-LATEST_EPOCH = 4_102_444_800  # 2100-01-01
 DAY = 86_400
-UNITS = {  # relative-time words, Swedish and English, to seconds
-    "sekund": 1, "sekunder": 1, "second": 1, "seconds": 1,
-    "minut": 60, "minuter": 60, "minute": 60, "minutes": 60,
-    "timme": 3600, "timmar": 3600, "hour": 3600, "hours": 3600,
-    "dag": DAY, "dagar": DAY, "day": DAY, "days": DAY,
-    "vecka": 7 * DAY, "veckor": 7 * DAY, "week": 7 * DAY, "weeks": 7 * DAY,
-    "månad": 30 * DAY, "månader": 30 * DAY, "month": 30 * DAY, "months": 30 * DAY,
-    "år": 365 * DAY, "year": 365 * DAY, "years": 365 * DAY,
-}
-RELATIVE = re.compile(r"(\d+)\s+([a-zåäö]+)", re.IGNORECASE)
 FETCH_WHOLE = """async (url) => {
   const response = await fetch(url, {cache: 'no-store', credentials: 'include'});
   const body = await response.arrayBuffer();
@@ -304,417 +303,23 @@ class YouTubeAdapter:
     # ----------------------------------------------------------------------------- extract
 
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
-        recorded = list(responses)
-        complete = {r.url for r in recorded if r.status == 200}
-        videos: dict[str, VideoInfo] = {}
-        comments: dict[str, CommentInfo] = {}
-        owners: dict[str, str] = {}  # channel id -> handle
-        for response in recorded:
-            for doc in documents(response):
-                _read_document(doc, response, videos, comments, owners)
-        own = {vid: v for vid, v in videos.items() if _is_account_video(v, account, owners)}
-        kept = [v for v in own.values() if v.epoch is not None and _stockholm_year(v.epoch) == year]
-        items = [_post_item(v, account, complete) for v in kept]
-        by_video = {v.video_id: v for v in kept}
-        for comment in comments.values():
-            video = by_video.get(comment.video_id)
-            if video is not None:
-                items.append(_comment_item(comment, video, account))
-        return Extraction(items)
+        return extract_youtube(list(responses), account, year, BEHAVIOUR["item_url_patterns"])
 
 
-# --------------------------------------------------------------------------------- reading JSON
-
-
-@dataclass
-class VideoInfo:
-    """What a player response (and the watch page's ytInitialData) says about a video."""
-
-    video_id: str
-    title: str = ""
-    description: str = ""
-    channel_id: str = ""
-    author: str = ""
-    owner_url: str = ""
-    publish_date: str = ""
-    epoch: int | None = None
-    playability: str = ""
-    reason: str = ""
-    progressive_urls: list[str] = field(default_factory=list)
-    thumbnail_urls: list[str] = field(default_factory=list)
-    content_length: int = 0
-    response: CapturedResponse | None = None
-
-    @property
-    def text(self) -> str:
-        return f"{self.title}\n\n{self.description}" if self.description else self.title
-
-
-@dataclass
-class CommentInfo:
-    """A comment or reply as one `next` answer (or a page) shows it."""
-
-    comment_id: str
-    text: str
-    author: str
-    author_channel_id: str
-    is_creator: bool
-    published_text: str  # relative, as shown
-    published_at: str = ""  # exact, when the source has it
-    reply_level: int = 0
-    video_id: str = ""
-    url: str = ""
-    likes: str = ""
-    reply_count: str = ""
-    hearted: bool = False
-    pinned: bool = False
-    response: CapturedResponse | None = None
-
-    @property
-    def parent_id(self) -> str:
-        return self.comment_id.split(".", 1)[0] if self.reply_level else self.video_id
-
-
-@dataclass
-class GridVideo:
-    """A video tile of a channel tab or a browse continuation."""
-
-    video_id: str
-    title: str
-    published_text: str
-
-
-EMBEDDED = re.compile(r"(?:var\s+|window\[[\"'])(ytInitialPlayerResponse|ytInitialData)(?:[\"']\])?\s*=\s*")
-
-
-def embedded_json(html_text: str) -> dict[str, list[dict]]:
-    """The JSON objects a page assigns to ytInitialPlayerResponse / ytInitialData, by name."""
-    decoder = json.JSONDecoder()
-    found: dict[str, list[dict]] = {}
-    for match in EMBEDDED.finditer(html_text):
-        try:
-            value, _ = decoder.raw_decode(html_text, match.end())
-        except (json.JSONDecodeError, RecursionError):
-            continue
-        if isinstance(value, dict):
-            found.setdefault(match.group(1), []).append(value)
-    return found
-
-
-def documents(response: CapturedResponse) -> Iterator[dict]:
-    """Every InnerTube document in a response: a page's embedded objects, or a JSON body."""
-    content_type = (response.content_type or "").lower()
-    if content_type.startswith(("image/", "video/", "audio/", "font/")) or not response.body:
-        return
-    try:
-        text = response.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return
-    stripped = text.lstrip()
-    if "html" in content_type or stripped.startswith("<"):
-        for docs in embedded_json(text).values():
-            yield from docs
-        return
-    if stripped.startswith(")]}'"):  # the anti-hijacking prefix of some Google JSON
-        stripped = stripped.split("\n", 1)[-1]
-    try:
-        value = json.loads(stripped)
-    except (json.JSONDecodeError, RecursionError):
-        return
-    if isinstance(value, dict):
-        yield value
-
-
-def _list(value: object) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: object) -> str:
-    return value if isinstance(value, str) else str(value) if isinstance(value, int) and not isinstance(
-        value, bool) else ""
-
-
-def _text(value: object) -> str:
-    """InnerTube text: {"simpleText"}, {"runs": [{"text"}]} or {"content"}."""
-    node = _dict(value)
-    if isinstance(node.get("simpleText"), str):
-        return node["simpleText"]
-    if isinstance(node.get("content"), str):
-        return node["content"]
-    return "".join(_str(_dict(run).get("text")) for run in _list(node.get("runs")))
-
-
-def read_player(doc: object) -> VideoInfo | None:
-    """A player response (ytInitialPlayerResponse or /player) as a VideoInfo; None if it is none."""
-    doc = _dict(doc)
-    details = _dict(doc.get("videoDetails"))
-    status = _dict(doc.get("playabilityStatus"))
-    video_id = _str(details.get("videoId"))
-    if not video_id or not (status or details.get("title")):
-        return None
-    micro = _dict(_dict(doc.get("microformat")).get("playerMicroformatRenderer"))
-    streaming = _dict(doc.get("streamingData"))
-    progressive = [f for f in map(_dict, _list(streaming.get("formats"))) if _str(f.get("url"))]
-    thumbs = _list(_dict(details.get("thumbnail")).get("thumbnails")) or _list(
-        _dict(micro.get("thumbnail")).get("thumbnails"))
-    publish = _str(micro.get("publishDate")) or _str(micro.get("uploadDate"))
-    length = _str(progressive[0].get("contentLength")) if progressive else ""
-    return VideoInfo(
-        video_id=video_id,
-        title=_str(details.get("title")) or _text(micro.get("title")),
-        description=_str(details.get("shortDescription")) or _text(micro.get("description")),
-        channel_id=_str(details.get("channelId")) or _str(micro.get("externalChannelId")),
-        author=_str(details.get("author")) or _str(micro.get("ownerChannelName")),
-        owner_url=_str(micro.get("ownerProfileUrl")),
-        publish_date=publish,
-        epoch=_publish_epoch(publish),
-        playability=_str(status.get("status")),
-        reason=_str(status.get("reason")) or _text(_dict(_dict(status.get("errorScreen")).get(
-            "playerErrorMessageRenderer")).get("reason")),
-        progressive_urls=[_str(f.get("url")) for f in progressive],
-        thumbnail_urls=[_str(_dict(t).get("url")) for t in thumbs if _str(_dict(t).get("url"))],
-        content_length=int(length) if length.isdigit() else 0,
-    )
-
-
-def playability_problem(video: VideoInfo | None) -> str | None:
-    """Why a video cannot be watched (LOGIN_REQUIRED, ERROR, UNPLAYABLE...), or None if it can."""
-    if video is None or video.playability in ("", "OK"):
-        return None
-    return f"{video.playability}: {video.reason}" if video.reason else video.playability
-
-
-def _publish_epoch(value: str) -> int | None:
-    """publishDate: "2024-01-01T00:12:00-08:00" (exact) or "2019-12-05" (a day: taken as noon UTC)."""
-    if not value:
-        return None
-    try:
-        if "T" in value:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
-            return int(moment.timestamp())
-        day = date.fromisoformat(value)
-        return int(datetime(day.year, day.month, day.day, 12, tzinfo=UTC).timestamp())
-    except ValueError:
-        return None
-
-
-def read_comments(doc: object) -> list[CommentInfo]:
-    """Comments and replies of one document: entity payloads (2024+) and older commentRenderers."""
-    doc = _dict(doc)
-    mutations = _list(_dict(_dict(doc.get("frameworkUpdates")).get("entityBatchUpdate")).get("mutations"))
-    payloads: dict[str, dict] = {}
-    for mutation in map(_dict, mutations):
-        for kind, payload in _dict(mutation.get("payload")).items():
-            payloads.setdefault(kind, {})[_str(mutation.get("entityKey")) or _str(_dict(payload).get("key"))] = \
-                _dict(payload)
-    surfaces = _surface_urls(payloads.get("commentSurfaceEntityPayload", {}))
-    hearts = {key for key, p in payloads.get("engagementToolbarStateEntityPayload", {}).items()
-              if p.get("heartState") == "TOOLBAR_HEART_STATE_HEARTED"}
-    views = {(_str(v.get("commentKey"))): v for v in _comment_views(doc)}
-    found = []
-    for key, payload in payloads.get("commentEntityPayload", {}).items():
-        comment = _entity_comment(payload, surfaces)
-        if comment is None:
-            continue
-        view = views.get(key, {})
-        comment.hearted = _str(view.get("toolbarStateKey")) in hearts or _str(
-            _dict(payload.get("properties")).get("toolbarStateKey")) in hearts
-        comment.pinned = bool(view.get("pinnedText"))
-        found.append(comment)
-    found += [c for c in map(_legacy_comment, _walk(doc)) if c is not None]
-    return found
-
-
-def _comment_views(doc: dict) -> Iterator[dict]:
-    for node in _walk(doc):
-        view = _dict(_dict(node.get("commentViewModel")).get("commentViewModel"))
-        if view:
-            yield view
-
-
-def _surface_urls(surfaces: dict[str, dict]) -> dict[str, tuple[str, str]]:
-    """comment id -> (video id, url) from each comment's "published time" link (watch?v=...&lc=...)."""
-    found = {}
-    for surface in surfaces.values():
-        url = _str(_dict(_dict(_dict(_dict(surface.get("publishedTimeCommand")).get("innertubeCommand")).get(
-            "commandMetadata")).get("webCommandMetadata")).get("url"))
-        query = parse_qs(urlsplit(url).query)
-        if query.get("v") and query.get("lc"):
-            found[query["lc"][0]] = (query["v"][0], url)
-    return found
-
-
-def _entity_comment(payload: dict, surfaces: dict[str, tuple[str, str]]) -> CommentInfo | None:
-    props = _dict(payload.get("properties"))
-    author = _dict(payload.get("author"))
-    comment_id = _str(props.get("commentId"))
-    if not comment_id:
-        return None
-    toolbar = _dict(payload.get("toolbar"))
-    video_id, url = surfaces.get(comment_id, ("", ""))
-    level = props.get("replyLevel")
-    return CommentInfo(
-        comment_id=comment_id, text=_text(props.get("content")), author=_str(author.get("displayName")),
-        author_channel_id=_str(author.get("channelId")), is_creator=author.get("isCreator") is True,
-        published_text=_str(props.get("publishedTime")), published_at=_str(props.get("publishedAt")),
-        reply_level=level if isinstance(level, int) and not isinstance(level, bool) else int("." in comment_id),
-        video_id=video_id, url=url, likes=_str(toolbar.get("likeCountNotliked")),
-        reply_count=_str(toolbar.get("replyCount")),
-    )
-
-
-def _legacy_comment(node: dict) -> CommentInfo | None:
-    """The pre-2024 shape: {"commentRenderer": {commentId, contentText, authorText, publishedTimeText...}}."""
-    renderer = _dict(node.get("commentRenderer"))
-    comment_id = _str(renderer.get("commentId"))
-    if not comment_id:
-        return None
-    endpoint = _dict(_dict(renderer.get("authorEndpoint")).get("browseEndpoint"))
-    return CommentInfo(
-        comment_id=comment_id, text=_text(renderer.get("contentText")), author=_text(renderer.get("authorText")),
-        author_channel_id=_str(endpoint.get("browseId")), is_creator=renderer.get("authorIsChannelOwner") is True,
-        published_text=_text(renderer.get("publishedTimeText")), reply_level=int("." in comment_id),
-        likes=_text(renderer.get("voteCount")), reply_count=_str(renderer.get("replyCount")),
-        pinned=bool(renderer.get("pinnedCommentBadge")),
-        hearted=bool(_dict(_dict(renderer.get("actionButtons")).get("commentActionButtonsRenderer")).get(
-            "creatorHeart")),
-    )
-
-
-@dataclass
-class ThreadInfo:
-    """A comment thread's frame: its replies button ("3 svar") and whether the channel answered in it."""
-
-    comment_id: str
-    replies_text: str
-    creator_replied: bool
-    pinned: bool
-    reply_tokens: list[str]
-
-
-def read_threads(doc: object) -> list[ThreadInfo]:
-    found = []
-    for node in _walk(doc):
-        thread = _dict(node.get("commentThreadRenderer"))
-        if not thread:
-            continue
-        view = _dict(_dict(thread.get("commentViewModel")).get("commentViewModel"))
-        legacy = _dict(_dict(thread.get("comment")).get("commentRenderer"))
-        comment_id = _str(view.get("commentId")) or _str(legacy.get("commentId"))
-        replies = _dict(_dict(thread.get("replies")).get("commentRepliesRenderer"))
-        found.append(ThreadInfo(
-            comment_id=comment_id,
-            replies_text=_text(_dict(_dict(replies.get("viewReplies")).get("buttonRenderer")).get("text")),
-            creator_replied=bool(replies.get("viewRepliesCreatorThumbnail")),
-            pinned=thread.get("renderingPriority") == "RENDERING_PRIORITY_PINNED_COMMENT" or bool(
-                view.get("pinnedText")),
-            reply_tokens=continuation_tokens(replies),
-        ))
-    return found
-
-
-def read_grid(doc: object) -> list[GridVideo]:
-    """Video tiles of a channel tab page or browse continuation (lockupViewModel or gridVideoRenderer)."""
-    found = []
-    for node in _walk(doc):
-        lockup = _dict(node.get("lockupViewModel"))
-        if lockup and lockup.get("contentType") in (None, "LOCKUP_CONTENT_TYPE_VIDEO") and lockup.get("contentId"):
-            meta = _dict(_dict(lockup.get("metadata")).get("lockupMetadataViewModel"))
-            rows = _list(_dict(_dict(meta.get("metadata")).get("contentMetadataViewModel")).get("metadataRows"))
-            parts = [_text(_dict(p).get("text")) for row in rows for p in _list(_dict(row).get("metadataParts"))]
-            when = next((p for p in parts if _age_range(p) is not None), "")
-            found.append(GridVideo(_str(lockup["contentId"]), _text(meta.get("title")), when))
-        for key in ("gridVideoRenderer", "videoRenderer"):
-            renderer = _dict(node.get(key))
-            if renderer.get("videoId"):
-                found.append(GridVideo(_str(renderer["videoId"]), _text(renderer.get("title")),
-                                       _text(renderer.get("publishedTimeText"))))
-    return found
-
-
-def continuation_tokens(doc: object) -> list[str]:
-    """Every continuation token a document offers (more videos, comments, replies)."""
-    tokens = []
-    for node in _walk(doc):
-        command = _dict(node.get("continuationCommand"))
-        if _str(command.get("token")):
-            tokens.append(command["token"])
-    return tokens
-
-
-def _channel_handles(doc: dict, owners: dict[str, str]) -> None:
-    meta = _dict(_dict(doc.get("metadata")).get("channelMetadataRenderer"))
-    channel_id = _str(meta.get("externalId"))
-    handle = _handle_of(_str(meta.get("vanityChannelUrl")))
-    if channel_id and handle:
-        owners[channel_id] = handle
-
-
-def _handle_of(url: str) -> str:
-    match = re.search(r"/@([^/?#]+)", url)
-    return match.group(1) if match else ""
-
-
-def _read_document(doc: dict, response: CapturedResponse, videos: dict[str, VideoInfo],
-                   comments: dict[str, CommentInfo], owners: dict[str, str]) -> None:
-    _channel_handles(doc, owners)
-    video = read_player(doc)
-    if video is not None:
-        video.response = response
-        known = videos.get(video.video_id)
-        if known is None or (known.epoch is None and video.epoch is not None):
-            videos[video.video_id] = video
-        else:  # another load of the same page: its media URLs are candidates too
-            known.progressive_urls += [u for u in video.progressive_urls if u not in known.progressive_urls]
-            known.thumbnail_urls += [u for u in video.thumbnail_urls if u not in known.thumbnail_urls]
-    for comment in read_comments(doc):
-        comment.response = response
-        known_comment = comments.get(comment.comment_id)
-        if known_comment is None or len(comment.text) > len(known_comment.text) or (
-                comment.video_id and not known_comment.video_id):
-            comments[comment.comment_id] = comment
-
-
-# --------------------------------------------------------------------------------- items
+# --------------------------------------------------------------------------------- capture helpers
 
 
 def _year_bounds(year: int) -> tuple[int, int]:
-    start = datetime(year, 1, 1, tzinfo=STOCKHOLM)
-    end = datetime(year + 1, 1, 1, tzinfo=STOCKHOLM)
-    return int(start.timestamp()), int(end.timestamp())
-
-
-def _stockholm_year(epoch: int) -> int:
-    return datetime.fromtimestamp(epoch, STOCKHOLM).year
-
-
-def _age_range(text: str) -> tuple[int, int] | None:
-    """Seconds of age a relative time means: "för 2 veckor sedan" -> [14 days, 21 days)."""
-    match = RELATIVE.search(text or "")
-    if not match:
-        return None
-    unit = UNITS.get(match.group(2).lower())
-    if unit is None:
-        return None
-    number = int(match.group(1))
-    return number * unit, (number + 1) * unit
+    return year_bounds(year)
 
 
 def _published_range(text: str, now: float) -> tuple[float, float]:
     """Earliest and latest publication a relative time allows (wide open if it is not understood)."""
-    ages = _age_range(text)
+    ages = age_range(text)
     if ages is None:
         return -math.inf, math.inf
     slack = BEHAVIOUR["slack_days"] * DAY + ages[0] * 0.05
     return now - ages[1] - slack, now - ages[0] + slack
-
-
-def resolve_relative(text: str, reference: datetime) -> datetime | None:
-    """An estimate of when "för 3 månader sedan" / "4 years ago" was, seen from `reference`."""
-    ages = _age_range(text)
-    return reference - timedelta(seconds=ages[0]) if ages else None
 
 
 def _handle(locator):  # type: ignore[no-untyped-def]
@@ -732,87 +337,3 @@ def _on_consent_page(page: Page) -> bool:
 
 def _video_id_of(url: str) -> str:
     return (parse_qs(urlsplit(url).query).get("v") or [""])[0]
-
-
-def _site_root(url: str) -> str:
-    """Scheme, host and any prefix before YouTube's own paths (the sandbox serves under /youtube)."""
-    parts = urlsplit(url)
-    path = parts.path
-    for marker in ("/watch", "/youtubei/", "/@", "/channel/"):
-        if marker in path:
-            path = path[: path.index(marker)]
-            break
-    return f"{parts.scheme}://{parts.netloc}{path}"
-
-
-def _is_account_video(video: VideoInfo, account: Account, owners: dict[str, str]) -> bool:
-    handle = _handle_of(video.owner_url) or owners.get(video.channel_id, "")
-    if account.handle and handle:
-        return handle.lower() == account.handle.lstrip("@").lower()
-    return video.author == account.name
-
-
-def _choose(urls: list[str], complete: set[str]) -> str:
-    """The URL whose full (200) answer the WARC holds; else the first offered."""
-    return next((u for u in urls if u in complete), urls[0] if urls else "")
-
-
-def _source(response: CapturedResponse | None) -> SourceRecord:
-    if response is None:
-        return SourceRecord()
-    return SourceRecord(warc_file=response.warc_file, record_id=response.record_id, offset=response.offset,
-                        url=response.url)
-
-
-def _watch_url(video: VideoInfo) -> str:
-    base = video.response.url if video.response else "https://www.youtube.com/"
-    return f"{_site_root(base)}/watch?v={video.video_id}"
-
-
-def _post_item(video: VideoInfo, account: Account, complete: set[str]) -> Item:
-    media = []
-    film = _choose(video.progressive_urls, complete)
-    if film:
-        media.append(MediaRef(url=film, kind="video"))
-    thumbnail = _choose(video.thumbnail_urls, complete)
-    if thumbnail:
-        media.append(MediaRef(url=thumbnail, kind="image"))
-    return Item(
-        id=video.video_id, parent_id=None, platform="youtube", account=account.id, item_type="post",
-        author=video.author, author_is_account=True,
-        published_at=datetime.fromtimestamp(video.epoch or 0, UTC), text=video.text, permalink=_watch_url(video),
-        media=media, source=_source(video.response), post_id=video.video_id,
-    )
-
-
-def comment_time(comment: CommentInfo) -> datetime:
-    if comment.published_at:
-        try:
-            moment = datetime.fromisoformat(comment.published_at.replace("Z", "+00:00"))
-            return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
-        except ValueError:
-            pass
-    # The real site says only "för 2 år sedan": an estimate, counted from when the answer was recorded.
-    seen = recorded_at(comment.response)
-    return resolve_relative(comment.published_text, seen) or seen
-
-
-def recorded_at(response: CapturedResponse | None) -> datetime:
-    """The WARC-Date of the response (when the platform said "2 år sedan"); now if it is unknown."""
-    try:
-        moment = datetime.fromisoformat(response.date.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return datetime.now(UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _comment_item(comment: CommentInfo, video: VideoInfo, account: Account) -> Item:
-    own = comment.is_creator or (bool(video.channel_id) and comment.author_channel_id == video.channel_id)
-    permalink = urljoin(_watch_url(video), comment.url) if comment.url else \
-        f"{_watch_url(video)}&lc={comment.comment_id}"
-    return Item(
-        id=comment.comment_id, parent_id=comment.parent_id, platform="youtube", account=account.id,
-        item_type="reply" if comment.reply_level else "comment", author=comment.author, author_is_account=own,
-        published_at=comment_time(comment), text=comment.text, permalink=permalink,
-        source=_source(comment.response), post_id=video.video_id,
-    )

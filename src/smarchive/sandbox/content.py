@@ -55,6 +55,10 @@ class SandboxConfig:
     # Instagram: "2023" (xdt GraphQL POST answers and JSON in the
     # page, as the site sends today) or "2019" (window._sharedData and GraphQL edge_* answers).
     instagram_generation: str = "2023"
+    # YouTube's comment answers: "2024" (today's: commentViewModel, content in
+    # frameworkUpdates commentEntityPayload) or "2020" (commentThreadRenderer > commentRenderer, the video id only
+    # in the published-time link).
+    youtube_generation: str = "2024"
     # Facebook posts (by post id) whose "N svar" buttons are broken: the click is answered, but with no reply,
     # while each comment still shows its reply count. A capture then misses those replies, as when a real
     # platform hides them; coverage must report exactly these posts short. Empty: every button works.

@@ -129,6 +129,15 @@ OUTROS = (
 EDIT_NOTE = "\n\nRättelse: i en tidigare version av avsnittsbeskrivningen stod fel datum för nästa träff."
 
 
+# Podcasting 2.0: a show's podcast:guid is the UUIDv5 of its feed URL without the scheme, in this namespace; it
+# stays when the feed moves (the sandbox's port changes every run, so a fixed host stands in for it).
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+
+
+def show_guid(slug: str) -> str:
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, f"podcast.orebro.example/podcast/{slug}.rss"))
+
+
 def build(world: World, rng: random.Random) -> None:
     """Four feeds; the sign-language feed mirrors Tonårstiden's episodes with its own files."""
     accounts = [WorldAccount(platform=PLATFORM, handle=s.slug, name=s.title, id=str(1748100 + n))
@@ -408,9 +417,11 @@ def feed(world: World, request: Request, show: Show) -> Response:
     built = episodes[0].published_at if episodes else datetime(2020, 1, 1, tzinfo=UTC)
     xml = f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" \
-xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+xmlns:atom="http://www.w3.org/2005/Atom" xmlns:content="http://purl.org/rss/1.0/modules/content/" \
+xmlns:podcast="https://podcastindex.org/namespace/1.0">
   <channel>
     <title>{_x(show.title)}</title>
+    <podcast:guid>{show_guid(show.slug)}</podcast:guid>
     <link>{_x(f"{base}/podcast/{show.slug}/")}</link>
     <atom:link href="{_x(self_url + ('' if number == 1 else f'?page={number}'))}" rel="self" \
 type="application/rss+xml"/>

@@ -562,8 +562,40 @@ def _mutations(world: World, items: list[WorldItem], account: WorldAccount, base
     return found
 
 
+def _legacy(world: World, item: WorldItem, account: WorldAccount, now: datetime) -> dict:
+    """A comment or reply in the pre-2024 shape: all in one commentRenderer; its video is named only by the
+    published-time link, as on the real site."""
+    replies = len(world.children(item.id)) if item.item_type == "comment" else 0
+    renderer: dict = {
+        "commentId": item.id, "contentText": {"runs": [{"text": item.text}]},
+        "authorText": {"simpleText": item.author},
+        "authorEndpoint": {"browseEndpoint": {"browseId": item.author_id, "canonicalBaseUrl": f"/{item.author}"}},
+        "publishedTimeText": {"runs": [{"text": relative_time(item.published_at, now), "navigationEndpoint": {
+            "commandMetadata": {"webCommandMetadata": {"url": permalink(item), "webPageType": "WEB_PAGE_TYPE_WATCH"}},
+            "watchEndpoint": {"videoId": item.post_id}}}]},
+        # Sandbox simplification, as in the entity model: the exact time beside the relative one.
+        "publishedAt": item.published_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "voteCount": {"simpleText": str(item.reactions or "")}, "authorIsChannelOwner": item.author_is_account,
+        "isLiked": False,
+    }
+    if replies:
+        renderer["replyCount"] = replies
+    if _pinned(item):
+        renderer["pinnedCommentBadge"] = {"pinnedCommentBadgeRenderer": {"label": {"runs": [
+            {"text": f"Fäst av {account.name}"}]}}}
+    if _hearted(item):
+        renderer["actionButtons"] = {"commentActionButtonsRenderer": {"creatorHeart": {"creatorHeartRenderer": {
+            "isHearted": True, "heartedTooltip": f"❤ av @{account.handle}"}}}}
+    return {"commentRenderer": renderer}
+
+
+def _old_generation(world: World) -> bool:
+    return world.config.youtube_generation == "2020"
+
+
 def _thread(world: World, comment: WorldItem, account: WorldAccount) -> dict:
-    thread: dict = {**_comment_view(comment),
+    view = _legacy(world, comment, account, datetime.now(UTC)) if _old_generation(world) else None
+    thread: dict = {**({"comment": view} if view else _comment_view(comment)),
                     "renderingPriority": "RENDERING_PRIORITY_PINNED_COMMENT" if _pinned(comment)
                     else "RENDERING_PRIORITY_UNKNOWN"}
     replies = world.children(comment.id)
@@ -594,9 +626,10 @@ def _comments_page(world: World, video: WorldItem, account: WorldAccount, offset
     if offset + COMMENTS_PAGE < len(comments):
         items.append(_continuation(_token("comments", video.id, offset + COMMENTS_PAGE), API_NEXT))
     if offset == 0:
-        header = {"commentsHeaderRenderer": {"countText": {"runs": [{"text": str(len(comments))},
-                                                                    {"text": " kommentarer"}]},
-                                             "commentsCount": {"runs": [{"text": str(len(comments))}]}}}
+        # Like YouTube, the header counts comments and replies together.
+        total = str(len(comments) + sum(len(world.children(c.id)) for c in comments))
+        header = {"commentsHeaderRenderer": {"countText": {"runs": [{"text": total}, {"text": " kommentarer"}]},
+                                             "commentsCount": {"runs": [{"text": total}]}}}
         endpoints = [
             {"reloadContinuationItemsCommand": {"targetId": "comments-section", "continuationItems": [header],
                                                 "slot": "RELOAD_CONTINUATION_SLOT_HEADER"}},
@@ -605,6 +638,8 @@ def _comments_page(world: World, video: WorldItem, account: WorldAccount, offset
         ]
     else:
         endpoints = [{"appendContinuationItemsAction": {"targetId": "comments-section", "continuationItems": items}}]
+    if _old_generation(world):
+        return {"responseContext": {"visitorData": "sandbox"}, "onResponseReceivedEndpoints": endpoints}
     return {"responseContext": {"visitorData": "sandbox"}, "onResponseReceivedEndpoints": endpoints,
             "frameworkUpdates": {"entityBatchUpdate": {"mutations": _mutations(world, page, account, base, now)}}}
 
@@ -612,14 +647,16 @@ def _comments_page(world: World, video: WorldItem, account: WorldAccount, offset
 def _replies_page(world: World, comment: WorldItem, account: WorldAccount, offset: int, base: str) -> dict:
     replies = world.children(comment.id)
     page = replies[offset : offset + REPLIES_PAGE]
-    items: list[dict] = [_comment_view(r) for r in page]
+    now = datetime.now(UTC)
+    items: list[dict] = [_legacy(world, r, account, now) if _old_generation(world) else _comment_view(r)
+                         for r in page]
     if offset + REPLIES_PAGE < len(replies):
         items.append(_continuation(_token("replies", comment.id, offset + REPLIES_PAGE), API_NEXT, "Visa fler svar"))
     return {"responseContext": {"visitorData": "sandbox"}, "onResponseReceivedEndpoints": [
         {"appendContinuationItemsAction": {"targetId": f"comment-replies-item-{comment.id}",
                                            "continuationItems": items}}],
             "frameworkUpdates": {"entityBatchUpdate": {
-                "mutations": _mutations(world, page, account, base, datetime.now(UTC))}}}
+                "mutations": [] if _old_generation(world) else _mutations(world, page, account, base, now)}}}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -192,6 +192,28 @@
     return box;
   }
 
+  // The pre-2024 generation: everything in one commentRenderer.
+  function renderLegacy(renderer, isReply) {
+    var box = el('div', {'class': isReply ? 'comment reply' : 'comment', 'data-comment-id': renderer.commentId,
+      'role': 'article'});
+    if (renderer.pinnedCommentBadge) {
+      box.appendChild(el('div', {'class': 'pinned'}, '📌 ' + renderer.pinnedCommentBadge.pinnedCommentBadgeRenderer
+        .label.runs[0].text));
+    }
+    var head = el('div', {'class': 'comment-head'});
+    head.appendChild(el('a', {'class': renderer.authorIsChannelOwner ? 'author creator' : 'author',
+      'href': '/youtube' + renderer.authorEndpoint.browseEndpoint.canonicalBaseUrl}, renderer.authorText.simpleText));
+    head.appendChild(relative(renderer.publishedTimeText.runs[0].text));
+    box.appendChild(head);
+    var text = renderer.contentText.runs.map(function (r) { return r.text; }).join('');
+    box.appendChild(truncated(text, COMMENT_CUT, 'comment-text', 'Läs mer'));
+    var actions = el('div', {'class': 'comment-actions'});
+    actions.appendChild(el('span', {'class': 'likes'}, '👍 ' + (renderer.voteCount.simpleText || '')));
+    if (renderer.actionButtons) { actions.appendChild(el('span', {'class': 'heart'}, '❤')); }
+    box.appendChild(actions);
+    return box;
+  }
+
   function renderReplies(box, renderer) {
     var list = el('div', {'class': 'replies', 'id': renderer.targetId});
     box.appendChild(list);
@@ -210,6 +232,7 @@
         var found = entities(payload);
         payload.onResponseReceivedEndpoints[0].appendContinuationItemsAction.continuationItems.forEach(function (it) {
           if (it.commentViewModel) { list.appendChild(renderComment(it.commentViewModel.commentViewModel, found, true)); }
+          if (it.commentRenderer) { list.appendChild(renderLegacy(it.commentRenderer, true)); }
           if (it.continuationItemRenderer) { addReplyButton(list, tokenOf(it), tokenOf(it).label); }
         });
       }).catch(function () {
@@ -227,7 +250,8 @@
       if (item.commentThreadRenderer) {
         var thread = item.commentThreadRenderer;
         var wrap = el('div', {'class': 'thread'});
-        wrap.appendChild(renderComment(thread.commentViewModel.commentViewModel, found, false));
+        wrap.appendChild(thread.comment ? renderLegacy(thread.comment.commentRenderer, false)
+          : renderComment(thread.commentViewModel.commentViewModel, found, false));
         if (thread.replies) { renderReplies(wrap, thread.replies.commentRepliesRenderer); }
         list.appendChild(wrap);
       }
