@@ -4,7 +4,7 @@ Swedish terms used here: *diarieföring* is registering a record in the case reg
 "register"); *gallring* is lawful culling of public records under a culling decision, here Örebro's
 handlings-id 1748 (items of minor or temporary importance "gallras löpande").
 
-The rules are data (``retention/``: ruleset.toml, rules.toml, lexicons/*.txt; format in
+The rules are data (package data ``smarchive/retention/rules/``: ruleset.toml, rules.toml, lexicons/*.txt; format in
 docs/retention.md). Every rule that matches an item adds its category and evidence; the strictest
 category (highest severity) decides, and retention, access and actions take the strictest value over
 all matches. The tool proposes; an archivist confirms, first where ``needs_review`` is set.
@@ -21,6 +21,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,7 +31,8 @@ from smarchive.retention import detectors
 from smarchive.retention.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
 
 ENGINE_VERSION = "1.1.0"
-DEFAULT_RETENTION_DIR = Path(__file__).resolve().parents[3] / "retention"
+# The rule data ships inside the package (package data), so an installed wheel tags like the checkout.
+DEFAULT_RETENTION_DIR = Path(str(resources.files("smarchive.retention").joinpath("rules")))
 
 Retention = Literal["preserve", "cull-eligible"]
 Access = Literal["open", "restricted"]
@@ -279,7 +281,7 @@ class RetentionEngine:
     @classmethod
     def load(cls, retention_dir: Path | None = None, profile: str = "orebro",
              overrides: Path | None = None) -> RetentionEngine:
-        """Load the rule set in ``retention_dir`` (default: the repository's ``retention/``), then the
+        """Load the rule set in ``retention_dir`` (default: the package's ``smarchive/retention/rules/``), then the
         profile's folder ``profiles/<profile>/`` (if any), then ``overrides``. Raises ConfigError."""
         base_dir = Path(retention_dir) if retention_dir is not None else DEFAULT_RETENTION_DIR
         loader = _Loader()
