@@ -40,8 +40,14 @@ ACTIONS = ("register", "report-police", "remove", "refer-servicecenter")  # also
 RETENTIONS = ("preserve", "cull-eligible")
 ACCESSES = ("open", "restricted")
 # Detector names a rule may use; samordningsnummer comes from the personnummer detector.
-DETECTOR_NAMES = ("personnummer", "samordningsnummer", "phone", "email", "url", "case_number", "address")
+DETECTOR_NAMES = ("personnummer", "samordningsnummer", "phone", "email", "url", "case_number", "address", "card")
 _DETECTOR_SOURCE = {"samordningsnummer": "personnummer"}
+# Personal data: every hit of these detectors is evidence in the tag (whatever rule decided) and makes
+# the item's access restricted. Contact data in the account's own items is the municipality's own
+# published contact information (switchboard, unit e-mail, visiting address), not a private person's.
+PERSONAL_DATA = ("personnummer", "samordningsnummer", "card", "phone", "email", "address")
+_OWN_CONTACT_DATA = frozenset(("phone", "email", "address"))
+PERSONAL_DATA_RULE = "PERSONAL-DATA"  # the rule id on personal-data evidence no rule asked for
 
 _WORD_RE = re.compile(r"\w+")
 _RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
@@ -274,7 +280,7 @@ class RetentionEngine:
                                    for r in self.rules}
         self._conditions = {r.id: _condition_terms(r) for r in self.rules}
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
-        self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in used}
+        self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
 
     # loading ---------------------------------------------------------------------------------------
 
@@ -366,6 +372,9 @@ class RetentionEngine:
         # Severity: every dimension takes its strictest value over all matched categories.
         retention: Retention = "preserve" if any(c.retention == "preserve" for c in cats) else "cull-eligible"
         restricted = any(c.access == "restricted" and (c.access_when_matched or c is category) for c in cats)
+        personal = _personal_data(facts)
+        if personal and not (facts.author_is_account and {h.kind for h in personal} <= _OWN_CONTACT_DATA):
+            restricted = True
         access: Access = "restricted" if restricted else "open"
         wanted = {a for c in cats for a in c.actions}
         actions = [a for a in ACTIONS if a in wanted]
@@ -384,6 +393,9 @@ class RetentionEngine:
             rule_ids = [self.fallback_rule]
             evidence = [Evidence(self.fallback_rule, "condition", "no_rule_matched", "true")]
             reasons = [f"{self.fallback_rule} ({category.id}): no rule decides; an archivist assesses the item"]
+        shown = {(ev.name, ev.start) for ev in evidence if ev.kind == "detector"}
+        evidence += [Evidence(PERSONAL_DATA_RULE, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
+                     for h in personal if (h.kind, h.start) not in shown]
         return Tag(
             item_id=str(item.get("id", "")), category=category.id, retention=retention, cull_from=cull_from,
             actions=actions, access=access, rule_ids=rule_ids, evidence=evidence,
@@ -391,6 +403,12 @@ class RetentionEngine:
             ruleset_version=self.ruleset_version, decided_by=rule_ids[0] if winner is None else winner.id,
             reasons=reasons,
         )
+
+
+def _personal_data(facts: _Facts) -> list[detectors.Hit]:
+    if not facts.det:
+        return []
+    return [h for kind in PERSONAL_DATA for h in facts.det.get(kind, ())]
 
 
 def _passes(checks: tuple[Check, ...], facts: _Facts) -> bool:
