@@ -5,7 +5,7 @@ functions of the text (and, for personnummer, a reference date), with precompile
 tagging engine can run them on every item.
 
 Health and social-services terms are words rather than patterns; they live in the lexicons under
-``retention/lexicons/`` (so a municipality can extend them) and ``find_sensitive_terms`` runs them.
+``smarchive/retention/rules/lexicons/`` (so a municipality can extend them) and ``find_sensitive_terms`` runs them.
 """
 
 from __future__ import annotations
@@ -364,7 +364,10 @@ def find_addresses(text: str) -> list[Hit]:
 def find_sensitive_terms(text: str) -> list[Hit]:
     """Health and social-services terms from the default profile's lexicons (retention/lexicons)."""
     matcher = _default_sensitive_matcher()
-    return [Hit(h.lexicon, h.text, h.start, h.end, h.term) for h in matcher.find(text)]
+    # A functional need (deaf, wheelchair, adhd) is health data too; it has its own lexicon only so the
+    # rules can tell a writer's own need from a third person's.
+    return [Hit("health" if h.lexicon == "functional_need" else h.lexicon, h.text, h.start, h.end, h.term)
+            for h in matcher.find(text)]
 
 
 @lru_cache(maxsize=1)
@@ -372,7 +375,7 @@ def _default_sensitive_matcher():  # noqa: ANN202 - import kept local to avoid a
     from smarchive.retention.tag import RetentionEngine
 
     engine = RetentionEngine.load()
-    return engine.sub_matcher(("health", "social_services"))
+    return engine.sub_matcher(("health", "social_services", "functional_need"))
 
 
 # --- all detectors ---------------------------------------------------------------------------------

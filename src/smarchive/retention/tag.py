@@ -119,6 +119,9 @@ class Category:
     # restricted while nobody has read the item, but an unanswered question that is also a complaint
     # takes the complaint's access.
     access_when_matched: bool = True
+    # False: the category's actions count only when it decides. A political remark inside a complaint
+    # (the complaint decides) must not get the complaint removed; a political comment still is.
+    actions_when_matched: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,7 +379,7 @@ class RetentionEngine:
         if personal and not (facts.author_is_account and {h.kind for h in personal} <= _OWN_CONTACT_DATA):
             restricted = True
         access: Access = "restricted" if restricted else "open"
-        wanted = {a for c in cats for a in c.actions}
+        wanted = {a for c in cats if c.actions_when_matched or c is category for a in c.actions}
         actions = [a for a in ACTIONS if a in wanted]
         needs_review = category.needs_review or (winner is not None and winner.needs_review)
         cull_from = None
@@ -637,11 +640,12 @@ def _parse_categories(ruleset: Mapping[str, Any], source: str) -> dict[str, Cate
             raise ConfigError(f"{where}: actions must be a list of {', '.join(ACTIONS)}")
         if not isinstance(spec.get("severity"), int):
             raise ConfigError(f"{where}: severity must be an integer")
-        scope = spec.get("access_scope", "matched")
-        if scope not in ("matched", "deciding"):
-            raise ConfigError(f"{where}: access_scope must be \"matched\" or \"deciding\"")
+        scope, actions_scope = spec.get("access_scope", "matched"), spec.get("actions_scope", "matched")
+        if scope not in ("matched", "deciding") or actions_scope not in ("matched", "deciding"):
+            raise ConfigError(f"{where}: access_scope and actions_scope must be \"matched\" or \"deciding\"")
         out[cid] = Category(cid, str(spec.get("title", cid)), spec["severity"], retention, tuple(actions),
-                            access, bool(spec.get("needs_review", False)), scope == "matched")
+                            access, bool(spec.get("needs_review", False)), scope == "matched",
+                            actions_scope == "matched")
     return out
 
 
