@@ -18,7 +18,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from importlib import resources
@@ -459,27 +459,43 @@ def thread_contexts(items: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = No
     """For each item id: did the account answer it? A post or comment is answered by an account reply
     under it; a reply is answered by a later account reply in the same thread (platforms flatten
     reply chains to one level)."""
-    tz = tz or ZoneInfo("UTC")
-    account_children: dict[str, list[Mapping[str, Any]]] = {}
+    index = ThreadIndex(tz)
     for it in items:
-        if it.get("parent_id") is not None and it.get("author_is_account"):
-            account_children.setdefault(str(it["parent_id"]), []).append(it)
+        index.add(it)
     contexts: dict[str, ThreadContext] = {}
     for it in items:
-        if it.get("author_is_account"):
-            continue
-        iid = str(it.get("id"))
-        if it.get("item_type") == "reply" and it.get("parent_id") is not None:
-            siblings = account_children.get(str(it["parent_id"]))
-            if not siblings:
-                continue
-            when = _parse_datetime(it.get("published_at"), tz)
-            replies = tuple(str(s.get("id")) for s in siblings if _is_after(s, when, tz))
-        else:
-            replies = tuple(str(c.get("id")) for c in account_children.get(iid, ()))
-        if replies:
-            contexts[iid] = ThreadContext(True, replies)
+        context = index.context(it)
+        if context is not None:
+            contexts[str(it.get("id"))] = context
     return contexts
+
+
+class ThreadIndex:
+    """The account's replies by parent id: all thread_contexts needs. It holds only the account's own
+    replies (a small share of the items), so a file can be tagged in two streaming passes."""
+
+    def __init__(self, tz: ZoneInfo | None = None) -> None:
+        self.tz = tz or ZoneInfo("UTC")
+        self.account_children: dict[str, list[Mapping[str, Any]]] = {}
+
+    def add(self, it: Mapping[str, Any]) -> None:
+        if it.get("parent_id") is not None and it.get("author_is_account"):
+            kept = {"id": it.get("id"), "published_at": it.get("published_at")}
+            self.account_children.setdefault(str(it["parent_id"]), []).append(kept)
+
+    def context(self, it: Mapping[str, Any]) -> ThreadContext | None:
+        """The item's context, or None when the account has not answered it."""
+        if it.get("author_is_account"):
+            return None
+        if it.get("item_type") == "reply" and it.get("parent_id") is not None:
+            siblings = self.account_children.get(str(it["parent_id"]))
+            if not siblings:
+                return None
+            when = _parse_datetime(it.get("published_at"), self.tz)
+            replies = tuple(str(s.get("id")) for s in siblings if _is_after(s, when, self.tz))
+        else:
+            replies = tuple(str(c.get("id")) for c in self.account_children.get(str(it.get("id")), ()))
+        return ThreadContext(True, replies) if replies else None
 
 
 def _is_after(other: Mapping[str, Any], when: datetime | None, tz: ZoneInfo) -> bool:
@@ -721,7 +737,11 @@ def _opt_int(where: str, key: str, value: Any) -> int:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Items from a JSONL file; a malformed line raises SmarchiveError naming file and line."""
-    items = []
+    return list(iter_jsonl(path))
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Items of a JSONL file one at a time (memory flat in the file size); errors as read_jsonl."""
     try:
         with open(path, encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):
@@ -733,21 +753,33 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
                     raise SmarchiveError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
                 if not isinstance(obj, dict):
                     raise SmarchiveError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-                items.append(obj)
+                yield obj
     except (OSError, UnicodeDecodeError) as exc:
         raise SmarchiveError(f"{path}: cannot read ({exc})") from exc
-    return items
 
 
 def tag_jsonl(in_path: Path, out_path: Path, engine: RetentionEngine) -> int:
     """Tag every item of a JSONL file (thread context computed over the whole file) and write each
-    item with a ``"tag"`` object to ``out_path``. Returns the number of items written."""
-    items = read_jsonl(Path(in_path))
-    tags = engine.tag_all(items)
-    out_path = Path(out_path)
+    item with a ``"tag"`` object to ``out_path``. Returns the number of items written.
+
+    Streams: a first pass keeps only the account's replies (the thread index), the second tags and
+    writes one item at a time, so memory stays flat however large the file is."""
+    in_path, out_path = Path(in_path), Path(out_path)
+    index = ThreadIndex(engine.timezone)
+    for item in iter_jsonl(in_path):
+        index.add(item)
     tmp = out_path.with_name(out_path.name + ".part")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for item, tag in zip(items, tags, strict=True):
-            fh.write(json.dumps({**item, "tag": tag.to_dict()}, ensure_ascii=False, default=str) + "\n")
+    count = 0
+    was_enabled = gc.isenabled()
+    gc.disable()  # tags hold no cycles; see tag_all
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for item in iter_jsonl(in_path):
+                tag = engine.tag(item, index.context(item))
+                fh.write(json.dumps({**item, "tag": tag.to_dict()}, ensure_ascii=False, default=str) + "\n")
+                count += 1
+    finally:
+        if was_enabled:
+            gc.enable()
     os.replace(tmp, out_path)  # a half-written file never carries the final name
-    return len(items)
+    return count
