@@ -85,3 +85,26 @@ def test_political_guard_no_removal_for_a_complaint_with_a_party_jab(engine: Ret
 def test_plain_language_complaint_without_stock_words(engine: RetentionEngine) -> None:
     tag = _tag(engine, "Sopbilen har inte varit här på tre veckor, tunnan svämmar över")
     assert tag.category in ("complaint", "initiates-case") and "register" in tag.actions
+
+
+def test_falun_profile_keeps_political_comments_up_but_removes_crime(tmp_path) -> None:
+    """Falun's guideline removes only what is unlawful or offensive; `--profile falun` works in the CLI."""
+    import json
+
+    from click.testing import CliRunner
+
+    from smarchive.cli import cli
+
+    base = {"item_type": "comment", "author_is_account": False, "published_at": "2025-05-01T10:00:00+02:00"}
+    items = [{**base, "id": "p1", "text": "Rösta bort Socialdemokraterna i valet"},
+             {**base, "id": "p2", "text": "Jag vet var du bor och det vore synd om huset började brinna"}]
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["tag", "--in", str(src), "--out", str(out), "--profile", "falun"])
+    assert result.exit_code == 0, result.output
+    tags = {json.loads(line)["id"]: json.loads(line)["tag"] for line in out.read_text(encoding="utf-8").splitlines()}
+    assert tags["p1"]["category"] == "political" and "remove" not in tags["p1"]["actions"]
+    assert tags["p1"]["ruleset_version"].startswith("falun:")
+    assert tags["p2"]["category"] == "criminal" and "remove" in tags["p2"]["actions"]
+    orebro = RetentionEngine.load(profile="orebro").tag(items[0])
+    assert "remove" in orebro.actions  # Örebro removes political discussion
