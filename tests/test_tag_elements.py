@@ -108,3 +108,14 @@ def test_falun_profile_keeps_political_comments_up_but_removes_crime(tmp_path) -
     assert tags["p2"]["category"] == "criminal" and "remove" in tags["p2"]["actions"]
     orebro = RetentionEngine.load(profile="orebro").tag(items[0])
     assert "remove" in orebro.actions  # Örebro removes political discussion
+
+
+def test_fuzzy_matching_keeps_typos_but_not_other_words() -> None:
+    from smarchive.retention.lexicon import LexiconMatcher
+
+    m = LexiconMatcher({"commercial": ["tjänster"], "service": ["snöröjning*"], "harm": ["spränger"],
+                        "complaint": ["otrevlig*"]}, fuzzy_min_length=7)
+    assert [h.lexicon for h in m.find("snöröjnngen är sen")] == ["service"]  # a real typo still matches
+    assert m.find("jag sökte tjänsten") == []       # another inflection, another sense
+    assert m.find("han springer till bussen") == []  # one vowel for another: another word
+    assert m.find("det var trevligt") == []          # a different first letter

@@ -129,6 +129,23 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1:]
 
 
+_VOWELS = frozenset("aeiouyåäö")
+
+
+def _plausible_typo(token: str, form: str) -> bool:
+    """Edit distance 1 is not enough: some one-letter differences make another word (issue #14's false
+    hits). Not typos: a different first letter ("trevligt" / "otrevlig"), a different last letter
+    ("tjänsten" / "tjänster", "klassen" / "klasser": another inflection, another sense), and one vowel
+    for another ("springer" / "spränger", "sändningen" / "sandning": another word)."""
+    if token[0] != form[0] or token[-1] != form[-1]:
+        return False
+    if len(token) == len(form):
+        diff = [(a, b) for a, b in zip(token, form, strict=True) if a != b]
+        if len(diff) == 1 and diff[0][0] in _VOWELS and diff[0][1] in _VOWELS:
+            return False
+    return True
+
+
 class LexiconMatcher:
     """Finds the terms of several named lexicons in a text, in one regex scan."""
 
@@ -262,7 +279,7 @@ class LexiconMatcher:
         out: dict[tuple[str, str], Term] = {}
         for form, term in candidates:
             key = (term.lexicon, term.source)
-            if key not in out and within_one_edit(token, form):
+            if key not in out and within_one_edit(token, form) and _plausible_typo(token, form):
                 out[key] = term
         return tuple(out.values())
 
