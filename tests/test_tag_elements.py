@@ -59,7 +59,7 @@ def test_partial_threat_goes_to_review(engine: RetentionEngine) -> None:
 
 
 def test_defamation_of_a_person_identified_by_role_is_offensive(engine: RetentionEngine) -> None:
-    tag = _tag(engine, "Vaktmästaren på Norrskolan ljuger om allt, sparka honom")
+    tag = _tag(engine, "Vaktmästaren på Norrskolan langar knark till eleverna, sparka honom")
     assert tag.category == "offensive" and {"accusation", "role"} <= _elements(tag, "ORE-033")
 
 

@@ -30,7 +30,7 @@ from smarchive.errors import ConfigError, SmarchiveError
 from smarchive.retention import detectors
 from smarchive.retention.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
 
-ENGINE_VERSION = "1.1.0"
+ENGINE_VERSION = "1.2.0"
 # The rule data ships inside the package (package data), so an installed wheel tags like the checkout.
 DEFAULT_RETENTION_DIR = Path(str(resources.files("smarchive.retention").joinpath("rules")))
 
