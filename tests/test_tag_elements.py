@@ -119,3 +119,18 @@ def test_fuzzy_matching_keeps_typos_but_not_other_words() -> None:
     assert m.find("jag sökte tjänsten") == []       # another inflection, another sense
     assert m.find("han springer till bussen") == []  # one vowel for another: another word
     assert m.find("det var trevligt") == []          # a different first letter
+
+
+def test_register_csv_evidence_names_elements_and_offsets(engine: RetentionEngine) -> None:
+    """The register CSV's evidence column (built from the manifest's tag_evidence) shows each element."""
+    from smarchive.retention.register import evidence_summary
+
+    text = "Jag vet vilken bil handläggaren kör. Vore synd om den fick punka, ring 070-123 45 67"
+    tag = _tag(engine, text)
+    summary = evidence_summary([e for e in tag.to_dict()["evidence"]])
+    start = text.index("vet vilken")
+    assert f"ORE-019: knowledge 'vet vilken' @{start}-{start + len('vet vilken')}" in summary
+    assert "ORE-019: threat_veiled 'Vore synd om'" in summary
+    phone = text.index("070")
+    # detector hits are shortened in the register (the number itself stays in the restricted manifest)
+    assert f"PERSONAL-DATA: phone '07…' @{phone}-{phone + len('070-123 45 67')}" in summary
