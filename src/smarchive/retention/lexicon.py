@@ -210,6 +210,8 @@ class LexiconMatcher:
 
     def _scan(self, regex: re.Pattern[str], text: str, low: str, hits: list[LexiconHit], covered: set[int],
               inner: bool) -> None:
+        n = len(low)
+        prefixes = self._prefixes
         by_key = self._by_key
         word_keys = self._word_keys
         for match in regex.finditer(low):
@@ -226,9 +228,17 @@ class LexiconMatcher:
             terms = by_key.get(key)
             if terms is None:
                 terms = by_key.get(" ".join(key.split()), ())  # a phrase with extra whitespace
-            if self._add_hits(terms, text, low, start, end, left_word, hits, covered):
+            right_word = end < n and (low[end].isalnum() or low[end] == "_")
+            added = False
+            for term in terms:  # inline: this loop runs for every candidate of every item
+                if (left_word and not term.open_left) or (right_word and not term.open_right):
+                    continue
+                hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end))
+                covered.add(start)
+                added = True
+            if added:
                 continue
-            for shorter in self._prefixes.get(key, ()):
+            for shorter in prefixes.get(key, ()):
                 if (not inner or left_word or shorter not in word_keys) and self._add_hits(
                         by_key[shorter], text, low, start, start + len(shorter), left_word, hits, covered):
                     break
