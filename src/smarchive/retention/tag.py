@@ -483,11 +483,12 @@ class ThreadIndex:
 
     def __init__(self, tz: ZoneInfo | None = None) -> None:
         self.tz = tz or ZoneInfo("UTC")
-        self.account_children: dict[str, list[Mapping[str, Any]]] = {}
+        # parent id -> (reply id, published_at) of the account's replies: two strings per reply.
+        self.account_children: dict[str, list[tuple[str, Any]]] = {}
 
     def add(self, it: Mapping[str, Any]) -> None:
         if it.get("parent_id") is not None and it.get("author_is_account"):
-            kept = {"id": it.get("id"), "published_at": it.get("published_at")}
+            kept = (str(it.get("id")), it.get("published_at"))
             self.account_children.setdefault(str(it["parent_id"]), []).append(kept)
 
     def context(self, it: Mapping[str, Any]) -> ThreadContext | None:
@@ -499,14 +500,14 @@ class ThreadIndex:
             if not siblings:
                 return None
             when = _parse_datetime(it.get("published_at"), self.tz)
-            replies = tuple(str(s.get("id")) for s in siblings if _is_after(s, when, self.tz))
+            replies = tuple(rid for rid, published in siblings if _is_after(published, when, self.tz))
         else:
-            replies = tuple(str(c.get("id")) for c in self.account_children.get(str(it.get("id")), ()))
+            replies = tuple(rid for rid, _ in self.account_children.get(str(it.get("id")), ()))
         return ThreadContext(True, replies) if replies else None
 
 
-def _is_after(other: Mapping[str, Any], when: datetime | None, tz: ZoneInfo) -> bool:
-    other_when = _parse_datetime(other.get("published_at"), tz)
+def _is_after(published: Any, when: datetime | None, tz: ZoneInfo) -> bool:
+    other_when = _parse_datetime(published, tz)
     return when is None or other_when is None or other_when > when
 
 
