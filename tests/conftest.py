@@ -34,7 +34,7 @@ def write_pipeline(folder: Path, sandbox: dict, accounts: str | None = None, sto
 name = "sandbox-small"
 operator = "smarchive tests"
 sandbox = true
-retention = "{PROJECT / 'retention'}"
+retention = "{PROJECT / 'src' / 'smarchive' / 'retention' / 'rules'}"
 
 [sandbox]
 {settings}

@@ -240,3 +240,58 @@ def test_pre_checks_agree_with_the_full_patterns(monkeypatch) -> None:
         monkeypatch.setattr(d, name, re.compile(""))
     assert with_checks == [d.find_all(t, ref) for t in texts]
     assert sum(map(len, with_checks)) > 2000
+
+
+# --- identity numbers as people write them (issue #14) ----------------------------------------------
+
+PNR = "811218" + "987" + luhn_digit("811218987")  # 10 digits, valid by date and check digit
+
+
+@pytest.mark.parametrize("written", [
+    f"{PNR[:6]} – {PNR[6:]}",                                    # en dash with spaces
+    f"{PNR[:6]}—{PNR[6:]}",                                      # em dash
+    " ".join(PNR[i:i + 2] for i in range(0, 10, 2)),             # in pairs
+    f"19{PNR[:6]} {PNR[6:]}",                                     # 12 digits and a space
+    "19 " + " ".join(PNR[i:i + 2] for i in range(0, 10, 2)),      # 12 digits in pairs
+    f"{PNR[:6]}\n{PNR[6:]}",                                     # over a line break
+    f"{PNR[:6]} - {PNR[6:8]} {PNR[8:]}",                          # last four split in pairs
+    f"{PNR[:6]}/{PNR[6:]}",                                      # slash
+    f"{PNR[:6]}.{PNR[6:]}",                                      # full stop
+    f"{PNR[:6]} och de sista fyra är {PNR[6:]}",                  # words between the parts
+])
+def test_personnummer_however_written(written: str) -> None:
+    text = f"Hej, mitt nummer {written} tack"
+    hits = find_personnummer(text, REF)
+    assert [h.value for h in hits] == [f"19{PNR[:6]}-{PNR[6:]}"]
+    assert hits[0].text == written == text[hits[0].start:hits[0].end]
+
+
+def test_birth_date_in_words_and_last_four() -> None:
+    text = f"Sista fyra är {PNR[6:]}, jag är född 18 december 1981. Fel faktura."
+    hits = find_personnummer(text, REF)
+    assert [h.value for h in hits] == [f"19{PNR[:6]}-{PNR[6:]}"]
+    assert text[hits[0].start:hits[0].end] == hits[0].text
+
+
+def test_split_forms_reject_wrong_check_digits_and_other_numbers() -> None:
+    bad = PNR[:9] + str((int(PNR[9]) + 1) % 10)
+    assert find_personnummer(f"{bad[:6]} – {bad[6:]}", REF) == []
+    assert find_personnummer(" ".join(bad[i:i + 2] for i in range(0, 10, 2)), REF) == []
+    assert find_personnummer("Jag är född 12 03 85 och har bott här hela livet", REF) == []
+    assert find_personnummer("Fakturan på 1 245 kr kom 2024-03-01, beställning 5512 3409", REF) == []
+    # words between parts only join a complete date to a final four
+    assert find_personnummer(f"{PNR[:4]} kronor och {PNR[4:]} till", REF) == []
+
+
+def test_arabic_indic_digits_are_digits() -> None:
+    arabic = PNR.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    hits = find_personnummer(f"رقمي الشخصي {arabic[:6]}-{arabic[6:]}", REF)
+    assert [h.value for h in hits] == [f"19{PNR[:6]}-{PNR[6:]}"]
+
+
+def test_card_numbers_win_over_phone_and_identity_readings() -> None:
+    card = "4539 1488 0343 6467"  # Luhn-valid test number
+    hits = find_all(f"Betalade med kortet {card} två gånger", REF)
+    assert [(h.kind, h.text) for h in hits] == [("card", card)]
+    assert hits[0].value.endswith("6467") and "4539" not in hits[0].value
+    assert "card" not in [h.kind for h in find_all("Ordernummer 4539 1488 0343 6468", REF)]  # Luhn fails

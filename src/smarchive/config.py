@@ -17,6 +17,8 @@ from smarchive.errors import ConfigError
 from smarchive.model import PLATFORMS, UNCAPTURED, Account
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The retention rules are package data (same folder as smarchive.retention.tag.DEFAULT_RETENTION_DIR).
+PACKAGE_RULES = Path(__file__).resolve().parent / "retention" / "rules"
 JOB_KEYS = {"name", "description", "operator", "accounts_file", "accounts", "sandbox", "retention",
             "retention_profile", "year_timezone"}
 ACCOUNT_KEYS = {"id", "platform", "name", "url", "handle", "confirmed", "archivable", "reason", "notes"}
@@ -34,7 +36,7 @@ class Pipeline:
     accounts: list[Account] = field(default_factory=list)
     sandbox: dict[str, Any] | None = None  # sandbox settings when the job runs on the embedded sandbox
     storage: dict[str, Any] = field(default_factory=dict)
-    retention_dir: Path = PROJECT_ROOT / "retention"
+    retention_dir: Path = PACKAGE_RULES
     retention_profile: str = "orebro"
     seal: dict[str, Any] = field(default_factory=dict)  # [seal]: signing key and TSA (docs/fixity.md), files resolved
     # [coverage]: per platform (or "default"), the fraction of the platform's own count of comments and replies
@@ -191,7 +193,7 @@ def load_pipeline(name_or_path: str) -> Pipeline:
         raise ConfigError(f"{path}: the pipeline has no accounts")
     sandbox = data.get("sandbox") if job.get("sandbox", False) else None
     retention = job.get("retention")
-    retention_dir = _relative(path, retention, f"{path} [job] retention") if retention else PROJECT_ROOT / "retention"
+    retention_dir = _relative(path, retention, f"{path} [job] retention") if retention else PACKAGE_RULES
     coverage = parse_coverage(data.get("coverage", {}), f"{path} [coverage]")
     return Pipeline(
         name=str(job.get("name", path.stem)),

@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 DATA = Path(__file__).parent
-RULESET = DATA.parents[1] / "retention" / "ruleset.toml"
+RULESET = DATA.parents[1] / "src" / "smarchive" / "retention" / "rules" / "ruleset.toml"
 HALVES = {"eval3_dev.jsonl": "e3d-", "eval3_blind.jsonl": "e3b-"}
 OLDER = ("labelled_items.jsonl", "heldout_items.jsonl", "heldout2_items.jsonl")
 KEYS = ["id", "platform", "account", "item_type", "author_is_account", "text", "published_at", "parent_id",

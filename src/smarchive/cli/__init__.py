@@ -209,7 +209,7 @@ def verify(archive: Path, pipeline_name: str, deep: bool) -> None:
               help="Items as JSON lines (fields: see docs/retention.md).")
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @click.option("--retention", "retention_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Rule folder (default: the project's retention/).")
+              help="Rule folder (default: the rules shipped in the package, smarchive/retention/rules/).")
 @click.option("--profile", default="orebro", show_default=True, help="Municipality profile in the rule folder.")
 def tag(in_path: Path, out_path: Path, retention_dir: Path | None, profile: str) -> None:
     """Tag items against the culling decision (handlings-id 1748), with rule ids and evidence."""

@@ -5,7 +5,7 @@ functions of the text (and, for personnummer, a reference date), with precompile
 tagging engine can run them on every item.
 
 Health and social-services terms are words rather than patterns; they live in the lexicons under
-``retention/lexicons/`` (so a municipality can extend them) and ``find_sensitive_terms`` runs them.
+``smarchive/retention/rules/lexicons/`` (so a municipality can extend them) and ``find_sensitive_terms`` runs them.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ _PHONE_CUE_RE = re.compile(r"\b(ring|ringa|tel|telefon|telefonnummer|mobil|mobil
 _PNR_CUE_RE = re.compile(r"(personnummer|personnr|pnr|samordningsnummer|född|födelse)")
 
 
+_HAS_ANY_DIGIT = re.compile(r"\d")
 _SIX_DIGITS = re.compile(r"\d{6}")  # every personnummer has its date digits in one run: a cheap pre-check
 
 
@@ -77,6 +78,14 @@ def _resolve_year(century: str | None, yy: int, month: int, day: int, sep: str, 
 
 def _check_personnummer(m: re.Match[str], ref: date) -> Hit | None:
     century, yy, mm, dd, sep, serial, check = m.groups()
+    ten = _digits(yy + mm + dd + serial + check)
+    return _check_parts(century and _digits(century), ten, sep, ref, m.group(0), m.start(), m.end())
+
+
+def _check_parts(century: str | None, ten: str, sep: str, ref: date, text: str, start: int, end: int) -> Hit | None:
+    """A Hit if ``ten`` (YYMMDDNNNC, with ``century`` from a twelve-digit form) is a valid identity number:
+    a real date not after ``ref`` (day + 60 for a samordningsnummer) and a correct Luhn digit."""
+    yy, mm, dd = ten[0:2], ten[2:4], ten[4:6]
     month, day = int(mm), int(dd)
     kind = "personnummer"
     if 61 <= day <= 91:  # samordningsnummer: birth day + 60
@@ -86,36 +95,121 @@ def _check_personnummer(m: re.Match[str], ref: date) -> Hit | None:
     year = _resolve_year(century, int(yy), month, day, sep, ref)
     if not _valid_date(year, month, day) or date(year, month, day) > ref:
         return None
-    if not luhn_ok(yy + mm + dd + serial + check):
+    if not luhn_ok(ten):
         return None
     separator = "+" if sep == "+" else "-"
-    value = f"{year:04d}{mm}{dd}{separator}{serial}{check}"
-    return Hit(kind, m.group(0), m.start(), m.end(), value)
+    return Hit(kind, text, start, end, f"{year:04d}{mm}{dd}{separator}{ten[6:]}")
 
 
 def _looks_like_phone(text: str, m: re.Match[str]) -> bool:
     if m.group(1) is not None or m.group(5) or not m.group(0).startswith("0"):
         return False
-    before = text[max(0, m.start() - 30):m.start()].lower()
+    return _phone_context(text, m.start())
+
+
+def _phone_context(text: str, start: int) -> bool:
+    before = text[max(0, start - 30):start].lower()
     if _PNR_CUE_RE.search(before):
         return False
     return _PHONE_CUE_RE.search(before) is not None
 
 
+# People write identity numbers in many ways: "681230 - 10 49", "73 08 29 44 17", "921103\n2769",
+# "170603 – 2487", "19600117 3829", "850709 och sista fyra är 9805". The parts are runs of digits joined
+# by separators (spaces, any dash, slash, full stop, plus, line breaks) or, between the date and the last
+# four, by a few words. Date + Luhn validation keeps random digit groups out.
+_DIGIT_RUN_RE = re.compile(r"\d+")
+_SEPARATOR_GAP_RE = re.compile(r"[ \t\r\n\u00a0\-\u2010-\u2015\u2212/.+:]{1,4}")
+_WORD_GAP_RE = re.compile(r"[^\d]{1,60}")
+_MAX_GAP_WORDS = 6
+_MONTHS = {m: i for i, m in enumerate(("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
+                                         "september", "oktober", "november", "december"), 1)}
+_DATE_WORDS_RE = re.compile(r"\b(\d{1,2})(?::e|e)?\s+(" + "|".join(_MONTHS) + r")\s+((?:18|19|20)\d{2})\b",
+                            re.IGNORECASE)
+
+
+def _digits(run: str) -> str:
+    """ASCII digits for any Unicode decimal digits (Arabic-Indic digits are digits too)."""
+    return run if run.isascii() else "".join(str(int(ch)) for ch in run)
+
+
+def _gap_ok(gap: str, before: str, run: str) -> bool:
+    """May two digit runs be parts of one number? A short separator always; words only between a
+    complete date (6 or 8 digits) and a final four."""
+    if _SEPARATOR_GAP_RE.fullmatch(gap):
+        return True
+    return (len(before) in (6, 8) and len(run) == 4 and _WORD_GAP_RE.fullmatch(gap) is not None
+            and len(gap.split()) <= _MAX_GAP_WORDS + 1)
+
+
+def _split_personnummer(text: str, ref: date) -> list[Hit]:
+    runs = [(m.start(), m.end(), _digits(m.group(0))) for m in _DIGIT_RUN_RE.finditer(text)]
+    hits: list[Hit] = []
+    for i, (start, _, first) in enumerate(runs):
+        if hits and start < hits[-1].end:
+            continue
+        joined, end, seps = first, runs[i][1], ""
+        found: Hit | None = None
+        for j in range(i + 1, len(runs)):
+            gap = text[end:runs[j][0]]
+            if len(joined) >= 12 or not _gap_ok(gap, joined, runs[j][2]):
+                break
+            seps += gap.strip() or " "
+            joined, end = joined + runs[j][2], runs[j][1]
+            if len(joined) in (10, 12):  # a twelve-digit reading beats the ten-digit one inside it
+                found = _check_joined(text, start, end, joined, seps, ref) or found
+        if found is not None:
+            hits.append(found)
+    return hits
+
+
+def _check_joined(text: str, start: int, end: int, joined: str, seps: str, ref: date) -> Hit | None:
+    century, ten = (joined[:2], joined[2:]) if len(joined) == 12 else (None, joined)
+    hit = _check_parts(century, ten, "+" if "+" in seps else "-", ref, text[start:end], start, end)
+    if hit is None or (joined.startswith("0") and _phone_context(text, start)):
+        return None
+    return hit
+
+
+def _date_in_words(text: str, ref: date) -> list[Hit]:
+    """The birth date in words and the last four nearby ("sista fyra ... 4574, jag är född 19 mars 1979")."""
+    hits = []
+    for m in _DATE_WORDS_RE.finditer(text):
+        day, month, year = int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
+        lo, hi = max(0, m.start() - 80), min(len(text), m.end() + 80)
+        for four in re.finditer(r"(?<!\d)\d{4}(?!\d)", text[lo:hi]):
+            if lo + four.start() == m.start(3):
+                continue
+            ten = f"{year % 100:02d}{month:02d}{day:02d}{four.group(0)}"
+            hit = _check_parts(str(year // 100), ten, "-", ref, m.group(0), m.start(), m.end())
+            if hit is not None:
+                s, e = min(m.start(), lo + four.start()), max(m.end(), lo + four.end())
+                hits.append(Hit(hit.kind, text[s:e], s, e, hit.value))
+                break
+    return hits
+
+
 def find_personnummer(text: str, ref: date | None = None) -> list[Hit]:
-    """Personnummer and samordningsnummer, 10 or 12 digits, with "-", "+", a space or no separator.
+    """Personnummer and samordningsnummer, 10 or 12 digits, however written: compact, with "-", "+",
+    a space, an en dash, in pairs or groups, over a line break, with words between the date and the last
+    four, or the birth date in words and the last four nearby.
 
     A hit needs a real date (day + 60 for a samordningsnummer, century from 12 digits or "+"), not
     after ``ref`` (default: today), and a correct Luhn check digit.
     """
-    if not text or _SIX_DIGITS.search(text) is None:
+    if not text or len(_HAS_ANY_DIGIT.findall(text)) < 4:
         return []
     ref = ref or date.today()
     hits = []
-    for m in _PNR_RE.finditer(text):
-        hit = _check_personnummer(m, ref)
-        if hit is not None and not _looks_like_phone(text, m):
+    if _SIX_DIGITS.search(text) is not None:
+        for m in _PNR_RE.finditer(text):
+            hit = _check_personnummer(m, ref)
+            if hit is not None and not _looks_like_phone(text, m):
+                hits.append(hit)
+    for hit in (*_split_personnummer(text, ref), *_date_in_words(text, ref)):
+        if not any(h.start < hit.end and hit.start < h.end for h in hits):
             hits.append(hit)
+    hits.sort(key=lambda h: h.start)
     return hits
 
 
@@ -142,6 +236,32 @@ def find_phone_numbers(text: str) -> list[Hit]:
             continue
         hits.append(Hit("phone", m.group(0), m.start(), m.end(), "+46" + national[1:]))
     return hits
+
+
+# --- payment card numbers ---------------------------------------------------------------------------
+
+# 13-19 digits, written together or in groups of 4 (or 4-6-5) with spaces or dashes; major card ranges
+# start with 2-6. The Luhn check keeps order, invoice and OCR numbers out.
+_CARD_RE = re.compile(r"(?<![\d])[2-6]\d{3}(?:[ -]?\d{2,6}){2,4}(?![\d])")
+
+
+def find_card_numbers(text: str) -> list[Hit]:
+    """Payment card numbers (Luhn-valid, 13-19 digits)."""
+    hits = []
+    for m in _CARD_RE.finditer(text):
+        digits = re.sub(r"\D", "", m.group(0))
+        if 13 <= len(digits) <= 19 and _luhn_any(digits):
+            hits.append(Hit("card", m.group(0), m.start(), m.end(), "*" * (len(digits) - 4) + digits[-4:]))
+    return hits
+
+
+def _luhn_any(digits: str) -> bool:
+    """Luhn over a number of any length: double every second digit from the right."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
 
 
 # --- e-mail and links ------------------------------------------------------------------------------
@@ -249,9 +369,10 @@ DETECTORS: dict[str, Callable[[str], list[Hit]]] = {
     "url": find_urls,
     "case_number": find_case_numbers,
     "address": find_addresses,
+    "card": find_card_numbers,
 }
 # Detectors that can only fire when the text has a digit: skipping them is most of the speed.
-_NEEDS_DIGIT = {"personnummer", "phone", "case_number", "address"}
+_NEEDS_DIGIT = {"personnummer", "phone", "case_number", "address", "card"}
 
 
 def find_all(text: str, ref: date | None = None, only: set[str] | None = None) -> list[Hit]:
@@ -269,8 +390,13 @@ def find_all(text: str, ref: date | None = None, only: set[str] | None = None) -
         if (only is not None and name not in only) or (name in _NEEDS_DIGIT and not has_digit):
             continue
         hits.extend(find_personnummer(text, ref) if name == "personnummer" else func(text))
-    pnr_spans = [(h.start, h.end) for h in hits if h.kind in ("personnummer", "samordningsnummer")]
-    if pnr_spans:
-        hits = [h for h in hits if h.kind != "phone" or not any(s < h.end and h.start < e for s, e in pnr_spans)]
+    # An identity or card number wins over a phone reading of the same digits (leaving it open is the
+    # worse mistake); a card number wins over an identity-number reading of some of its digits.
+    strong = {"personnummer": ("phone",), "samordningsnummer": ("phone",),
+              "card": ("phone", "personnummer", "samordningsnummer")}
+    spans = [(h.start, h.end, strong[h.kind]) for h in hits if h.kind in strong]
+    if spans:
+        hits = [h for h in hits
+                if not any(h.kind in weaker and s < h.end and h.start < e for s, e, weaker in spans)]
     hits.sort(key=lambda h: (h.start, h.end))
     return hits

@@ -129,6 +129,23 @@ def within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1:]
 
 
+_VOWELS = frozenset("aeiouyåäö")
+
+
+def _plausible_typo(token: str, form: str) -> bool:
+    """Edit distance 1 is not enough: some one-letter differences make another word (issue #14's false
+    hits). Not typos: a different first letter ("trevligt" / "otrevlig"), a different last letter
+    ("tjänsten" / "tjänster", "klassen" / "klasser": another inflection, another sense), and one vowel
+    for another ("springer" / "spränger", "sändningen" / "sandning": another word)."""
+    if token[0] != form[0] or token[-1] != form[-1]:
+        return False
+    if len(token) == len(form):
+        diff = [(a, b) for a, b in zip(token, form, strict=True) if a != b]
+        if len(diff) == 1 and diff[0][0] in _VOWELS and diff[0][1] in _VOWELS:
+            return False
+    return True
+
+
 class LexiconMatcher:
     """Finds the terms of several named lexicons in a text, in one regex scan."""
 
@@ -147,6 +164,10 @@ class LexiconMatcher:
         word_keys = sorted(k for k, ts in self._by_key.items() if any(not t.open_left for t in ts))
         inner_keys = sorted(k for k, ts in self._by_key.items() if any(t.open_left for t in ts))
         self._word_keys = frozenset(word_keys)
+        # The trie regex takes the longest key at a position. When that key is rejected at a word
+        # boundary ("kurder" in "kurderna"), a shorter key that is a prefix of it ("kurd*") gets its
+        # chance. An accepted longer key still hides the shorter ones (idioms: "slår ihjäl sig").
+        self._prefixes = {key: pre for key in self._by_key if (pre := self._shorter_keys(key))}
         self._word_regex = re.compile(r"(?<!\w)(?=(" + _trie_pattern(word_keys) + "))") if word_keys else None
         self._inner_regex = re.compile("(?=(" + _trie_pattern(inner_keys) + "))") if inner_keys else None
         self.fuzzy_min_length = fuzzy_min_length
@@ -154,6 +175,9 @@ class LexiconMatcher:
         self._fuzzy_cache: dict[str, tuple[Term, ...]] = {}
         if fuzzy_min_length > 0:
             self._build_fuzzy_index()
+
+    def _shorter_keys(self, key: str) -> tuple[str, ...]:
+        return tuple(key[:cut] for cut in range(len(key) - 1, 0, -1) if key[:cut] in self._by_key)
 
     def _build_fuzzy_index(self) -> None:
         for key, terms in self._by_key.items():
@@ -187,6 +211,7 @@ class LexiconMatcher:
     def _scan(self, regex: re.Pattern[str], text: str, low: str, hits: list[LexiconHit], covered: set[int],
               inner: bool) -> None:
         n = len(low)
+        prefixes = self._prefixes
         by_key = self._by_key
         word_keys = self._word_keys
         for match in regex.finditer(low):
@@ -204,11 +229,33 @@ class LexiconMatcher:
             if terms is None:
                 terms = by_key.get(" ".join(key.split()), ())  # a phrase with extra whitespace
             right_word = end < n and (low[end].isalnum() or low[end] == "_")
-            for term in terms:
+            added = False
+            for term in terms:  # inline: this loop runs for every candidate of every item
                 if (left_word and not term.open_left) or (right_word and not term.open_right):
                     continue
                 hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end))
                 covered.add(start)
+                added = True
+            if added:
+                continue
+            for shorter in prefixes.get(key, ()):
+                if (not inner or left_word or shorter not in word_keys) and self._add_hits(
+                        by_key[shorter], text, low, start, start + len(shorter), left_word, hits, covered):
+                    break
+
+    @staticmethod
+    def _add_hits(terms: Iterable[Term], text: str, low: str, start: int, end: int, left_word: bool,
+                  hits: list[LexiconHit], covered: set[int]) -> bool:
+        """Add the terms that fit the word boundaries; False if none did."""
+        right_word = end < len(low) and (low[end].isalnum() or low[end] == "_")
+        added = False
+        for term in terms:
+            if (left_word and not term.open_left) or (right_word and not term.open_right):
+                continue
+            hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end))
+            covered.add(start)
+            added = True
+        return added
 
     def _find_fuzzy(self, text: str, low: str, covered: set[int]) -> list[LexiconHit]:
         found: list[LexiconHit] = []
@@ -242,7 +289,7 @@ class LexiconMatcher:
         out: dict[tuple[str, str], Term] = {}
         for form, term in candidates:
             key = (term.lexicon, term.source)
-            if key not in out and within_one_edit(token, form):
+            if key not in out and within_one_edit(token, form) and _plausible_typo(token, form):
                 out[key] = term
         return tuple(out.values())
 

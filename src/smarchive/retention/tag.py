@@ -4,7 +4,7 @@ Swedish terms used here: *diarieföring* is registering a record in the case reg
 "register"); *gallring* is lawful culling of public records under a culling decision, here Örebro's
 handlings-id 1748 (items of minor or temporary importance "gallras löpande").
 
-The rules are data (``retention/``: ruleset.toml, rules.toml, lexicons/*.txt; format in
+The rules are data (package data ``smarchive/retention/rules/``: ruleset.toml, rules.toml, lexicons/*.txt; format in
 docs/retention.md). Every rule that matches an item adds its category and evidence; the strictest
 category (highest severity) decides, and retention, access and actions take the strictest value over
 all matches. The tool proposes; an archivist confirms, first where ``needs_review`` is set.
@@ -18,10 +18,11 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,8 +31,9 @@ from smarchive.errors import ConfigError, SmarchiveError
 from smarchive.retention import detectors
 from smarchive.retention.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
 
-ENGINE_VERSION = "1.1.0"
-DEFAULT_RETENTION_DIR = Path(__file__).resolve().parents[3] / "retention"
+ENGINE_VERSION = "1.2.0"
+# The rule data ships inside the package (package data), so an installed wheel tags like the checkout.
+DEFAULT_RETENTION_DIR = Path(str(resources.files("smarchive.retention").joinpath("rules")))
 
 Retention = Literal["preserve", "cull-eligible"]
 Access = Literal["open", "restricted"]
@@ -39,8 +41,14 @@ ACTIONS = ("register", "report-police", "remove", "refer-servicecenter")  # also
 RETENTIONS = ("preserve", "cull-eligible")
 ACCESSES = ("open", "restricted")
 # Detector names a rule may use; samordningsnummer comes from the personnummer detector.
-DETECTOR_NAMES = ("personnummer", "samordningsnummer", "phone", "email", "url", "case_number", "address")
+DETECTOR_NAMES = ("personnummer", "samordningsnummer", "phone", "email", "url", "case_number", "address", "card")
 _DETECTOR_SOURCE = {"samordningsnummer": "personnummer"}
+# Personal data: every hit of these detectors is evidence in the tag (whatever rule decided) and makes
+# the item's access restricted. Contact data in the account's own items is the municipality's own
+# published contact information (switchboard, unit e-mail, visiting address), not a private person's.
+PERSONAL_DATA = ("personnummer", "samordningsnummer", "card", "phone", "email", "address")
+_OWN_CONTACT_DATA = frozenset(("phone", "email", "address"))
+PERSONAL_DATA_RULE = "PERSONAL-DATA"  # the rule id on personal-data evidence no rule asked for
 
 _WORD_RE = re.compile(r"\w+")
 _RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
@@ -85,10 +93,17 @@ class Tag:
     reasons: list[str] = field(default_factory=list)  # the matched rules' explanations
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (dates as ISO strings)."""
-        out = asdict(self)
+        """A JSON-ready dict (dates as ISO strings). Built field by field: dataclasses.asdict deep-copies
+        recursively and was most of the cost of writing tagged JSONL."""
+        out = {name: getattr(self, name) for name in _TAG_FIELDS}
+        out["actions"], out["rule_ids"], out["reasons"] = list(self.actions), list(self.rule_ids), list(self.reasons)
+        out["evidence"] = [{name: getattr(ev, name) for name in _EVIDENCE_FIELDS} for ev in self.evidence]
         out["cull_from"] = self.cull_from.isoformat() if self.cull_from else None
         return out
+
+
+_TAG_FIELDS = tuple(f.name for f in fields(Tag))
+_EVIDENCE_FIELDS = tuple(f.name for f in fields(Evidence))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +127,9 @@ class Category:
     # restricted while nobody has read the item, but an unanswered question that is also a complaint
     # takes the complaint's access.
     access_when_matched: bool = True
+    # False: the category's actions count only when it decides. A political remark inside a complaint
+    # (the complaint decides) must not get the complaint removed; a political comment still is.
+    actions_when_matched: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,14 +291,14 @@ class RetentionEngine:
                                    for r in self.rules}
         self._conditions = {r.id: _condition_terms(r) for r in self.rules}
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
-        self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in used}
+        self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
 
     # loading ---------------------------------------------------------------------------------------
 
     @classmethod
     def load(cls, retention_dir: Path | None = None, profile: str = "orebro",
              overrides: Path | None = None) -> RetentionEngine:
-        """Load the rule set in ``retention_dir`` (default: the repository's ``retention/``), then the
+        """Load the rule set in ``retention_dir`` (default: the package's ``smarchive/retention/rules/``), then the
         profile's folder ``profiles/<profile>/`` (if any), then ``overrides``. Raises ConfigError."""
         base_dir = Path(retention_dir) if retention_dir is not None else DEFAULT_RETENTION_DIR
         loader = _Loader()
@@ -365,8 +383,11 @@ class RetentionEngine:
         # Severity: every dimension takes its strictest value over all matched categories.
         retention: Retention = "preserve" if any(c.retention == "preserve" for c in cats) else "cull-eligible"
         restricted = any(c.access == "restricted" and (c.access_when_matched or c is category) for c in cats)
+        personal = _personal_data(facts)
+        if personal and not (facts.author_is_account and {h.kind for h in personal} <= _OWN_CONTACT_DATA):
+            restricted = True
         access: Access = "restricted" if restricted else "open"
-        wanted = {a for c in cats for a in c.actions}
+        wanted = {a for c in cats if c.actions_when_matched or c is category for a in c.actions}
         actions = [a for a in ACTIONS if a in wanted]
         needs_review = category.needs_review or (winner is not None and winner.needs_review)
         cull_from = None
@@ -383,6 +404,9 @@ class RetentionEngine:
             rule_ids = [self.fallback_rule]
             evidence = [Evidence(self.fallback_rule, "condition", "no_rule_matched", "true")]
             reasons = [f"{self.fallback_rule} ({category.id}): no rule decides; an archivist assesses the item"]
+        shown = {(ev.name, ev.start) for ev in evidence if ev.kind == "detector"}
+        evidence += [Evidence(PERSONAL_DATA_RULE, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
+                     for h in personal if (h.kind, h.start) not in shown]
         return Tag(
             item_id=str(item.get("id", "")), category=category.id, retention=retention, cull_from=cull_from,
             actions=actions, access=access, rule_ids=rule_ids, evidence=evidence,
@@ -390,6 +414,12 @@ class RetentionEngine:
             ruleset_version=self.ruleset_version, decided_by=rule_ids[0] if winner is None else winner.id,
             reasons=reasons,
         )
+
+
+def _personal_data(facts: _Facts) -> list[detectors.Hit]:
+    if not facts.det:
+        return []
+    return [h for kind in PERSONAL_DATA for h in facts.det.get(kind, ())]
 
 
 def _passes(checks: tuple[Check, ...], facts: _Facts) -> bool:
@@ -437,31 +467,48 @@ def thread_contexts(items: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = No
     """For each item id: did the account answer it? A post or comment is answered by an account reply
     under it; a reply is answered by a later account reply in the same thread (platforms flatten
     reply chains to one level)."""
-    tz = tz or ZoneInfo("UTC")
-    account_children: dict[str, list[Mapping[str, Any]]] = {}
+    index = ThreadIndex(tz)
     for it in items:
-        if it.get("parent_id") is not None and it.get("author_is_account"):
-            account_children.setdefault(str(it["parent_id"]), []).append(it)
+        index.add(it)
     contexts: dict[str, ThreadContext] = {}
     for it in items:
-        if it.get("author_is_account"):
-            continue
-        iid = str(it.get("id"))
-        if it.get("item_type") == "reply" and it.get("parent_id") is not None:
-            siblings = account_children.get(str(it["parent_id"]))
-            if not siblings:
-                continue
-            when = _parse_datetime(it.get("published_at"), tz)
-            replies = tuple(str(s.get("id")) for s in siblings if _is_after(s, when, tz))
-        else:
-            replies = tuple(str(c.get("id")) for c in account_children.get(iid, ()))
-        if replies:
-            contexts[iid] = ThreadContext(True, replies)
+        context = index.context(it)
+        if context is not None:
+            contexts[str(it.get("id"))] = context
     return contexts
 
 
-def _is_after(other: Mapping[str, Any], when: datetime | None, tz: ZoneInfo) -> bool:
-    other_when = _parse_datetime(other.get("published_at"), tz)
+class ThreadIndex:
+    """The account's replies by parent id: all thread_contexts needs. It holds only the account's own
+    replies (a small share of the items), so a file can be tagged in two streaming passes."""
+
+    def __init__(self, tz: ZoneInfo | None = None) -> None:
+        self.tz = tz or ZoneInfo("UTC")
+        # parent id -> (reply id, published_at) of the account's replies: two strings per reply.
+        self.account_children: dict[str, list[tuple[str, Any]]] = {}
+
+    def add(self, it: Mapping[str, Any]) -> None:
+        if it.get("parent_id") is not None and it.get("author_is_account"):
+            kept = (str(it.get("id")), it.get("published_at"))
+            self.account_children.setdefault(str(it["parent_id"]), []).append(kept)
+
+    def context(self, it: Mapping[str, Any]) -> ThreadContext | None:
+        """The item's context, or None when the account has not answered it."""
+        if it.get("author_is_account"):
+            return None
+        if it.get("item_type") == "reply" and it.get("parent_id") is not None:
+            siblings = self.account_children.get(str(it["parent_id"]))
+            if not siblings:
+                return None
+            when = _parse_datetime(it.get("published_at"), self.tz)
+            replies = tuple(rid for rid, published in siblings if _is_after(published, when, self.tz))
+        else:
+            replies = tuple(rid for rid, _ in self.account_children.get(str(it.get("id")), ()))
+        return ThreadContext(True, replies) if replies else None
+
+
+def _is_after(published: Any, when: datetime | None, tz: ZoneInfo) -> bool:
+    other_when = _parse_datetime(published, tz)
     return when is None or other_when is None or other_when > when
 
 
@@ -618,11 +665,12 @@ def _parse_categories(ruleset: Mapping[str, Any], source: str) -> dict[str, Cate
             raise ConfigError(f"{where}: actions must be a list of {', '.join(ACTIONS)}")
         if not isinstance(spec.get("severity"), int):
             raise ConfigError(f"{where}: severity must be an integer")
-        scope = spec.get("access_scope", "matched")
-        if scope not in ("matched", "deciding"):
-            raise ConfigError(f"{where}: access_scope must be \"matched\" or \"deciding\"")
+        scope, actions_scope = spec.get("access_scope", "matched"), spec.get("actions_scope", "matched")
+        if scope not in ("matched", "deciding") or actions_scope not in ("matched", "deciding"):
+            raise ConfigError(f"{where}: access_scope and actions_scope must be \"matched\" or \"deciding\"")
         out[cid] = Category(cid, str(spec.get("title", cid)), spec["severity"], retention, tuple(actions),
-                            access, bool(spec.get("needs_review", False)), scope == "matched")
+                            access, bool(spec.get("needs_review", False)), scope == "matched",
+                            actions_scope == "matched")
     return out
 
 
@@ -698,7 +746,11 @@ def _opt_int(where: str, key: str, value: Any) -> int:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Items from a JSONL file; a malformed line raises SmarchiveError naming file and line."""
-    items = []
+    return list(iter_jsonl(path))
+
+
+def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Items of a JSONL file one at a time (memory flat in the file size); errors as read_jsonl."""
     try:
         with open(path, encoding="utf-8") as fh:
             for lineno, line in enumerate(fh, 1):
@@ -710,34 +762,49 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
                     raise SmarchiveError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
                 if not isinstance(obj, dict):
                     raise SmarchiveError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-                items.append(obj)
+                yield obj
     except (OSError, UnicodeDecodeError) as exc:
         raise SmarchiveError(f"{path}: cannot read ({exc})") from exc
-    return items
 
 
 def tag_jsonl(in_path: Path, out_path: Path, engine: RetentionEngine) -> int:
     """Tag every item of a JSONL file (thread context computed over the whole file) and write each
-    item with a ``"tag"`` object to ``out_path``. Returns the number of items written."""
-    items = read_jsonl(Path(in_path))
-    tags = engine.tag_all(items)
-    out_path = Path(out_path)
+    item with a ``"tag"`` object to ``out_path``. Returns the number of items written.
+
+    Streams: a first pass keeps only the account's replies (the thread index), the second tags and
+    writes one item at a time, so memory stays flat however large the file is."""
+    in_path, out_path = Path(in_path), Path(out_path)
+    index = ThreadIndex(engine.timezone)
+    for item in iter_jsonl(in_path):
+        index.add(item)
     tmp = out_path.with_name(out_path.name + ".part")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for item, tag in zip(items, tags, strict=True):
-            fh.write(json.dumps({**item, "tag": tag.to_dict()}, ensure_ascii=False, default=str) + "\n")
+    count = 0
+    was_enabled = gc.isenabled()
+    gc.disable()  # tags hold no cycles; see tag_all
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for item in iter_jsonl(in_path):
+                tag = engine.tag(item, index.context(item))
+                fh.write(json.dumps({**item, "tag": tag.to_dict()}, ensure_ascii=False, default=str) + "\n")
+                count += 1
+    finally:
+        if was_enabled:
+            gc.enable()
     os.replace(tmp, out_path)  # a half-written file never carries the final name
-    return len(items)
+    return count
 
 
 def find_sensitive_terms(text: str) -> list[detectors.Hit]:
-    """Health and social-services terms from the default profile's lexicons (retention/lexicons).
+    """Health and social-services terms from the default profile's lexicons (retention/rules/lexicons).
 
     Here rather than in detectors: it needs the engine's lexicons, and detectors sits below the engine."""
     matcher = _default_sensitive_matcher()
-    return [detectors.Hit(h.lexicon, h.text, h.start, h.end, h.term) for h in matcher.find(text)]
+    # A functional need (deaf, wheelchair, adhd) is health data too; it has its own lexicon only so the
+    # rules can tell a writer's own need from a third person's.
+    return [detectors.Hit("health" if h.lexicon == "functional_need" else h.lexicon, h.text, h.start, h.end, h.term)
+            for h in matcher.find(text)]
 
 
 @lru_cache(maxsize=1)
 def _default_sensitive_matcher() -> LexiconMatcher:
-    return RetentionEngine.load().sub_matcher(("health", "social_services"))
+    return RetentionEngine.load().sub_matcher(("health", "social_services", "functional_need"))
