@@ -495,7 +495,8 @@ def _update_json(world: World, post: WorldItem, base: str, comments: int) -> dic
         "permalink": base + permalink(post),
         "socialDetail": {
             "urn": f"urn:li:fsd_socialDetail:({activity_urn(post.id)})",
-            "totalSocialActivityCounts": {"numComments": len(world.children(post.id)), "numLikes": post.reactions},
+            # LinkedIn's "N comments" under a post counts the replies too, as the real site does.
+            "totalSocialActivityCounts": {"numComments": _thread_size(world, post.id), "numLikes": post.reactions},
             "comments": _comments(world, post, 0, comments, base),
         },
     }
@@ -763,3 +764,9 @@ def home_page(world: World, request: Request) -> Response:
     main = (f'<main class="home" id="home"><h1>Välkommen tillbaka</h1>'
             f'<a href="/linkedin/company/{COMPANY.handle}/">{html.escape(COMPANY.name)}</a></main>')
     return html_response(_page("Flöde | LinkedIn", 'data-view="home" data-logged-in="true"', main, script=False))
+
+
+def _thread_size(world: World, post_id: str) -> int:
+    """Comments and replies under a post: the total LinkedIn shows as the post's comment count."""
+    comments = world.children(post_id)
+    return len(comments) + sum(len(world.children(c.id)) for c in comments)
