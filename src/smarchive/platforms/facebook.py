@@ -37,7 +37,7 @@ from smarchive.platforms.base import CaptureContext, CapturedResponse, Extractio
 from smarchive.platforms.behaviour import load_behaviour
 from smarchive.platforms.facebook_read import Found, Reading, handle_from_url, handle_of, read_response
 from smarchive.platforms.jsondata import most_complete as _merge
-from smarchive.platforms.toolkit import counted, json_documents, response_text
+from smarchive.platforms.toolkit import counted, json_documents, largest_counts, response_text
 
 # How the capture behaves, as data (facebook.toml): what to look for, what to click, how long to wait.
 BEHAVIOUR: dict = load_behaviour("facebook")
@@ -349,7 +349,7 @@ class FacebookAdapter:
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
         kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, keys)]
         return Extraction([_to_item(raw, account, keys, recorded) for raw in kept],
-                          reported=_deduplicated(reported), owners=keys.owners(owners), notes=notes)
+                          reported=largest_counts(reported), owners=keys.owners(owners), notes=notes)
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -411,16 +411,6 @@ def _of_account(raw: Found, posts: dict[str, Found], keys: _AccountKeys) -> bool
         return raw.item_type != "post"  # an orphan comment was recorded on the account's pages
     return keys.matches(post.author)
 
-
-def _deduplicated(reported: list[Reported]) -> list[Reported]:
-    """One count per (kind, post, comment): the same count is shown in several answers; the largest wins (a
-    later answer may count comments written since)."""
-    best: dict[tuple[str, str, str], Reported] = {}
-    for count in reported:
-        key = (count.kind, count.post_id, count.comment_id)
-        if key not in best or count.count > best[key].count:
-            best[key] = count
-    return list(best.values())
 
 
 def _carries_items(response: CapturedResponse) -> bool:

@@ -28,7 +28,7 @@ from smarchive.platforms import facebook_html
 from smarchive.platforms.base import CapturedResponse, Owner, Reported
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
-from smarchive.platforms.toolkit import json_documents, local_day, recorded_at, relative_time, response_text
+from smarchive.platforms.toolkit import count_of, json_documents, local_day, recorded_at, relative_time, response_text
 
 LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
 JSON_PREFIX = "for (;;);"
@@ -115,9 +115,6 @@ def _str(value: object) -> str:
         return str(value)
     return ""
 
-
-def _count(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _epoch(value: object) -> int | None:
@@ -277,9 +274,9 @@ def _comet_counts(node: dict, response: CapturedResponse) -> list[Reported]:
     kind = node.get("__typename")
     if kind == "Comment":
         feedback = _dict(node.get("feedback"))
-        total = _count(_dict(feedback.get("replies_fields")).get("total_count"))
+        total = count_of(_dict(feedback.get("replies_fields")).get("total_count"))
         if total is None:
-            total = _count(_dict(feedback.get("replies_fields")).get("count"))
+            total = count_of(_dict(feedback.get("replies_fields")).get("count"))
         post_id = _str(_dict(node.get("parent_feedback")).get("share_fbid")) or post_id_of_url(_str(node.get("url")))
         comment_id = _str(node.get("legacy_fbid"))
         if total is None or not comment_id or not post_id:
@@ -288,7 +285,7 @@ def _comet_counts(node: dict, response: CapturedResponse) -> list[Reported]:
     if kind == "Story" and _str(node.get("post_id")):
         found = []
         for path, count_kind in POST_COUNTS:
-            total = _count(_at(node, path))
+            total = count_of(_at(node, path))
             if total is not None:
                 found.append(Reported(count_kind, total, post_id=_str(node["post_id"]), source=source_of(response)))
         return found

@@ -26,7 +26,7 @@ from smarchive.model import CapturedResponse, SourceRecord
 from smarchive.platforms.base import Reported
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
-from smarchive.platforms.toolkit import json_documents, response_text
+from smarchive.platforms.toolkit import count_of, json_documents, response_text
 
 # Legacy (2019-20) connections that hold comments of a post.
 COMMENT_EDGES = ("edge_media_to_parent_comment", "edge_media_to_comment", "edge_media_preview_comment",
@@ -97,9 +97,6 @@ def _epoch(value: object) -> int | None:
         value = int(value)
     return value if isinstance(value, int) and 0 <= value < LATEST_EPOCH else None
 
-
-def _count(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _edges(connection: object) -> Iterator[dict]:
@@ -281,7 +278,7 @@ class _Reader:
     # -- counts and users
 
     def _report(self, kind: str, count: object, post_id: str = "", comment_id: str = "", note: str = "") -> None:
-        number = _count(count)
+        number = count_of(count)
         if number is None:
             return
         source = SourceRecord(warc_file=self.response.warc_file, record_id=self.response.record_id,

@@ -49,7 +49,7 @@ from smarchive.platforms.linkedin_read import (
     parse_pulse_article,
     read_response,
 )
-from smarchive.platforms.toolkit import counted, json_documents, response_text
+from smarchive.platforms.toolkit import counted, json_documents, largest_counts, response_text
 
 __all__ = ["BEHAVIOUR", "GuestPost", "LinkedInAdapter", "activity_time_ms", "company_handle", "parse_guest_feed",
            "parse_pulse_article"]
@@ -268,7 +268,7 @@ class LinkedInAdapter:
         posts = {raw.id: raw for raw in items.values() if raw.item_type == "post"}
         keys = _AccountKeys.of(account, owners)
         kept = [raw for raw in items.values() if _in_year(raw, posts, year) and _of_account(raw, posts, keys)]
-        return Extraction([_to_item(raw, keys, account, fetched) for raw in kept], reported=_deduplicated(reported),
+        return Extraction([_to_item(raw, keys, account, fetched) for raw in kept], reported=largest_counts(reported),
                           owners=keys.owners(owners), notes=notes)
 
 
@@ -350,16 +350,6 @@ def _of_account(raw: Found, posts: dict[str, Found], keys: _AccountKeys) -> bool
         return raw.item_type != "post"  # an orphan comment was recorded on the account's pages
     return keys.matches(post.author_urn, post.author_url)
 
-
-def _deduplicated(reported: list[Reported]) -> list[Reported]:
-    """One count per (kind, post, comment): the same count is shown in several answers; the largest wins (a
-    later answer may count comments written since)."""
-    best: dict[tuple[str, str, str], Reported] = {}
-    for count in reported:
-        key = (count.kind, count.post_id, count.comment_id)
-        if key not in best or count.count > best[key].count:
-            best[key] = count
-    return list(best.values())
 
 
 def _notes(response: CapturedResponse, reading: Reading) -> list[str]:

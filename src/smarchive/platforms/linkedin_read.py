@@ -29,7 +29,7 @@ from smarchive.model import SourceRecord
 from smarchive.platforms.base import CapturedResponse, Owner, Reported
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
-from smarchive.platforms.toolkit import json_documents
+from smarchive.platforms.toolkit import count_of, json_documents
 
 LATEST_MS = 4_102_444_800_000  # 2100-01-01: anything later is not a timestamp
 ACTIVITY = re.compile(r"urn:li:activity:(\d+)")
@@ -144,9 +144,6 @@ def _html_blobs(text: str) -> Iterator[object]:
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
-
-def _count(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _ms(value: object) -> int | None:
@@ -268,15 +265,15 @@ def _counts(node: dict, response: CapturedResponse) -> list[Reported]:
     kind = _str(node.get("$type"))
     found: list[Reported] = []
     if kind.endswith(".SocialDetail"):
-        total = _count(_dict(_dict(node.get("comments")).get("paging")).get("total"))
+        total = count_of(_dict(_dict(node.get("comments")).get("paging")).get("total"))
         found += _count_for(_str(node.get("threadUrn")), total, "comments", response)
     elif kind.endswith(".SocialActivityCounts"):
         # The urn names what is counted; a post's numComments includes the replies (LinkedIn's "N comments").
-        found += _count_for(_str(node.get("entityUrn")), _count(node.get("numComments")), "thread", response)
+        found += _count_for(_str(node.get("entityUrn")), count_of(node.get("numComments")), "thread", response)
     elif kind.endswith((".Update", ".Comment")):  # nested social detail (the sandbox's shape)
         counts = _dict(_dict(node.get("socialDetail")).get("totalSocialActivityCounts"))
         urn = _str(node.get("urn")) or _str(_dict(node.get("updateMetadata")).get("urn"))
-        found += _count_for(urn, _count(counts.get("numComments")), "thread", response)
+        found += _count_for(urn, count_of(counts.get("numComments")), "thread", response)
     return found
 
 

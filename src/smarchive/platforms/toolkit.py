@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from smarchive.model import STOCKHOLM, CapturedResponse
+from smarchive.platforms.base import Reported
 
 # Anti-hijacking prefixes some platforms put before JSON (Facebook, Google).
 JSON_PREFIXES = ("for (;;);", ")]}'")
@@ -124,3 +125,19 @@ def counted(n: int, word: str, plural: str | None = None) -> str:
     """`1 click`, `2 clicks`, `0 replies`: a count with its noun in the right number, for progress lines
     a person reads (English plural: `word + "s"` unless given)."""
     return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
+def count_of(value: object) -> int | None:
+    """A count as a platform's JSON gives it: a non-negative integer, else None (absent, null, a bool)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def largest_counts(reported: list[Reported]) -> list[Reported]:
+    """One count per (kind, post, comment): the same count is shown in several answers; the largest wins (a
+    later answer may count comments written since)."""
+    best: dict[tuple[str, str, str], Reported] = {}
+    for count in reported:
+        key = (count.kind, count.post_id, count.comment_id)
+        if key not in best or count.count > best[key].count:
+            best[key] = count
+    return list(best.values())
