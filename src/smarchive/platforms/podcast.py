@@ -257,7 +257,7 @@ def _listed(feeds: dict[str, tuple[Feed, CapturedResponse]], year: int) -> list[
     """The episodes the recorded feed pages list for the year (their <item>s), to compare with those read."""
     if not feeds:
         return []
-    count = sum(feed.listed[year] for feed, _ in feeds.values())
+    count = len(set().union(*(feed.listed_keys.get(year, set()) for feed, _ in feeds.values())))
     first = next(iter(feeds.values()))[1]
     return [Reported("posts", count, year=year, source=_source(first),
                      note="episodes the recorded feed pages list for the year")]

@@ -63,6 +63,9 @@ class Feed:
     podcast_guid: str = ""  # podcast:guid, the show's stable id
     own_urls: list[str] = field(default_factory=list)  # URLs the feed names as its own (self, new-feed-url)
     listed: Counter = field(default_factory=Counter)  # year (Stockholm, of pubDate) -> <item>s the feed lists
+    # year -> keys of those <item>s (guid, else title and pubDate): one episode listed by several recordings of
+    # a feed page (a resumed run meets the sandbox, or a CDN, under another URL) is counted once
+    listed_keys: dict[int, set[str]] = field(default_factory=dict)
     undated: int = 0  # <item>s without a readable pubDate
     unreadable: int = 0  # <item>s that are no episode this can key (no guid, enclosure or link; no title)
 
@@ -103,7 +106,10 @@ def parse_feed(body: bytes, url: str, content_type: str = "") -> Feed | None:
         if published is None:
             feed.undated += 1
         else:
-            feed.listed[published.astimezone(STOCKHOLM).year] += 1
+            year = published.astimezone(STOCKHOLM).year
+            feed.listed[year] += 1
+            key = _text(node, "guid") or f"{_text(node, 'title')}|{_text(node, 'pubDate')}"
+            feed.listed_keys.setdefault(year, set()).add(key)
     return feed
 
 
