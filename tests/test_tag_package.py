@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from smarchive import __version__
+from smarchive import __version__, config
 from smarchive.archive.query import run_query
-from smarchive.config import PACKAGE_PIPELINES
+from smarchive.config import PACKAGE_PIPELINES, load_pipeline, resolve_pipeline
+from smarchive.errors import ConfigError
 from smarchive.retention.tag import DEFAULT_RETENTION_DIR, RetentionEngine, tag_jsonl
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -127,6 +128,25 @@ def test_shipped_pipelines_equal_the_checkouts() -> None:
     assert shipped.keys() == checkout.keys()
     for name, data in checkout.items():
         assert shipped[name] == data, f"src/smarchive/data/pipelines/{name} differs from pipelines/{name}"
+
+
+def test_pipeline_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A NAME is looked up in $SMARCHIVE_PIPELINES, then the checkout's pipelines/, then the package."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "sandbox.toml").write_text((PROJECT / "pipelines" / "sandbox.toml").read_text("utf-8"), "utf-8")
+    monkeypatch.setenv("SMARCHIVE_PIPELINES", str(own))
+    assert resolve_pipeline("sandbox") == own / "sandbox.toml"  # the user's own wins
+    assert resolve_pipeline("orebro") == config.PROJECT_ROOT / "pipelines" / "orebro.toml"  # not there: checkout
+
+    # No checkout (as in an installed wheel, where PROJECT_ROOT is site-packages' parent): the package's copy,
+    # whose register beside it is read too.
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "no-checkout")
+    assert resolve_pipeline("orebro") == PACKAGE_PIPELINES / "orebro.toml"
+    register = load_pipeline("orebro")
+    assert "snapchat-orebrokommun" in {a.id for a in register.accounts}
+    with pytest.raises(ConfigError, match="available: orebro, sandbox"):
+        resolve_pipeline("nosuch")
 
 
 def test_installed_wheel_knows_its_version_and_pipelines(installed: Installed) -> None:
