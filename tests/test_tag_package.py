@@ -1,6 +1,9 @@
 """The retention rules ship as package data: a wheel built from the project, installed in a fresh venv,
 tags items exactly as the checkout does (issue #14). Before, the rules were found through a path into
-the repository and an installed smarchive could not tag at all."""
+the repository and an installed smarchive could not tag at all.
+
+The embedded pipelines ship the same way (issue #11): the installed wheel, run from a folder outside the
+checkout, captures a sandbox account with `--pipeline sandbox` and finds what `sandbox truth` lists."""
 
 from __future__ import annotations
 
@@ -10,14 +13,33 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from smarchive import __version__, config
+from smarchive.archive.query import run_query
+from smarchive.config import PACKAGE_PIPELINES, load_pipeline, resolve_pipeline
+from smarchive.errors import ConfigError
 from smarchive.retention.tag import DEFAULT_RETENTION_DIR, RetentionEngine, tag_jsonl
 
 PROJECT = Path(__file__).resolve().parents[1]
 ITEMS = PROJECT / "tests" / "data" / "eval3_dev.jsonl"
+# A small sandbox account (2 episodes in 2024), so the installed capture stays short.
+PODCAST = "podcast-sveriges-viktigaste-chefspodd"
+
+
+@dataclass
+class Installed:
+    """A fresh venv holding only the wheel, and a folder outside the checkout to run it from."""
+    venv: Path
+    cwd: Path
+    env: dict[str, str]
+
+    def run(self, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.venv / "bin" / "smarchive"), *args], capture_output=True, text=True,
+                              env=self.env, cwd=self.cwd, timeout=timeout)
 
 
 def _build_wheel(tmp: Path) -> Path:
@@ -68,23 +90,92 @@ def test_rules_are_package_data() -> None:
         assert (DEFAULT_RETENTION_DIR / name).exists()
 
 
-def test_installed_wheel_tags_like_the_checkout(tmp_path: Path) -> None:
-    wheel_file = _build_wheel(tmp_path)
-    venv = _fresh_venv(tmp_path, wheel_file)
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
+    """The wheel built and installed once for this module's tests (a build takes tens of seconds)."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    venv = _fresh_venv(tmp, _build_wheel(tmp))
+    # No PYTHONPATH (it would put the checkout's sources first) and no pipeline folder of the user's.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SMARCHIVE_PIPELINES")}
+    cwd = tmp / "elsewhere"
+    cwd.mkdir()
     where = subprocess.run([str(venv / "bin" / "python"), "-c", "import smarchive; print(smarchive.__file__)"],
-                           check=True, capture_output=True, text=True, env=env, cwd=tmp_path).stdout.strip()
+                           check=True, capture_output=True, text=True, env=env, cwd=cwd).stdout.strip()
     assert Path(where).is_relative_to(venv), f"smarchive imported from {where}, not the installed wheel"
+    return Installed(venv, cwd, env)
 
+
+def test_installed_wheel_tags_like_the_checkout(installed: Installed, tmp_path: Path) -> None:
     for profile in ("orebro", "osthammar"):
         installed_out = tmp_path / f"installed-{profile}.jsonl"
-        proc = subprocess.run([str(venv / "bin" / "smarchive"), "tag", "--in", str(ITEMS), "--out",
-                               str(installed_out), "--profile", profile],
-                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+        proc = installed.run("tag", "--in", str(ITEMS), "--out", str(installed_out), "--profile", profile)
         assert proc.returncode == 0, proc.stderr
         checkout_out = tmp_path / f"checkout-{profile}.jsonl"
         tag_jsonl(ITEMS, checkout_out, RetentionEngine.load(profile=profile))
-        installed = [json.loads(line)["tag"] for line in installed_out.read_text(encoding="utf-8").splitlines()]
+        installed_tags = [json.loads(line)["tag"] for line in installed_out.read_text(encoding="utf-8").splitlines()]
         checkout = [json.loads(line)["tag"] for line in checkout_out.read_text(encoding="utf-8").splitlines()]
-        assert len(installed) == len(checkout) == sum(1 for _ in ITEMS.open(encoding="utf-8"))
-        assert installed == checkout  # same categories, evidence and ruleset version (same rule files)
+        assert len(installed_tags) == len(checkout) == sum(1 for _ in ITEMS.open(encoding="utf-8"))
+        assert installed_tags == checkout  # same categories, evidence and ruleset version (same rule files)
+
+
+def test_shipped_pipelines_equal_the_checkouts() -> None:
+    """The package's copy of pipelines/ is what an installed smarchive runs: it must not drift from the
+    files the README and the tests name. After editing pipelines/*.toml, copy them:
+    cp pipelines/*.toml src/smarchive/data/pipelines/"""
+    checkout = {p.name: p.read_bytes() for p in (PROJECT / "pipelines").glob("*.toml")}
+    shipped = {p.name: p.read_bytes() for p in PACKAGE_PIPELINES.glob("*.toml")}
+    assert {"sandbox.toml", "orebro.toml", "accounts.toml"} <= set(shipped)
+    assert shipped.keys() == checkout.keys()
+    for name, data in checkout.items():
+        assert shipped[name] == data, f"src/smarchive/data/pipelines/{name} differs from pipelines/{name}"
+
+
+def test_pipeline_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A NAME is looked up in $SMARCHIVE_PIPELINES, then the checkout's pipelines/, then the package."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "sandbox.toml").write_text((PROJECT / "pipelines" / "sandbox.toml").read_text("utf-8"), "utf-8")
+    monkeypatch.setenv("SMARCHIVE_PIPELINES", str(own))
+    assert resolve_pipeline("sandbox") == own / "sandbox.toml"  # the user's own wins
+    assert resolve_pipeline("orebro") == config.PROJECT_ROOT / "pipelines" / "orebro.toml"  # not there: checkout
+
+    # No checkout (as in an installed wheel, where PROJECT_ROOT is site-packages' parent): the package's copy,
+    # whose register beside it is read too.
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path / "no-checkout")
+    assert resolve_pipeline("orebro") == PACKAGE_PIPELINES / "orebro.toml"
+    register = load_pipeline("orebro")
+    assert "snapchat-orebrokommun" in {a.id for a in register.accounts}
+    with pytest.raises(ConfigError, match="available: orebro, sandbox"):
+        resolve_pipeline("nosuch")
+
+
+def test_installed_wheel_knows_its_version_and_pipelines(installed: Installed) -> None:
+    version = installed.run("--version")
+    assert version.returncode == 0, version.stderr
+    assert __version__ in version.stdout
+    # The register template ships too: `accounts --pipeline orebro` lists it outside the checkout.
+    register = installed.run("accounts", "--pipeline", "orebro")
+    assert register.returncode == 0, register.stderr
+    assert "facebook-orebrokommun" in register.stdout and "snapchat-orebrokommun" in register.stdout
+    unknown = installed.run("capture", "--year", "2024", "--pipeline", "nosuch", "--archive", "a")
+    assert unknown.returncode != 0 and "available: orebro, sandbox" in unknown.stderr
+
+
+def test_installed_wheel_captures_the_sandbox(installed: Installed) -> None:
+    """`capture --pipeline sandbox` from the wheel (real sandbox, Chromium, warcprox, DuckDB manifest) finds
+    the account's items of the year that the installed `sandbox truth` lists, each with its text."""
+    truth = installed.run("sandbox", "truth", "--year", "2024", "--platform", "podcast")
+    assert truth.returncode == 0, truth.stderr
+    want = {t["id"]: t for t in map(json.loads, truth.stdout.splitlines()) if t["account"] == "chefspodden"}
+    assert want, "the sandbox's podcast has episodes in 2024"
+
+    archive = installed.cwd / "archive"
+    proc = installed.run("capture", "--year", "2024", "--pipeline", "sandbox", "--account", PODCAST,
+                         "--archive", str(archive), timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = run_query(archive, "SELECT account, item_id, text FROM items").to_pylist()
+    assert {r["account"] for r in rows} == {PODCAST}
+    assert sorted(r["item_id"] for r in rows) == sorted(want)
+    assert all(r["text"] == want[r["item_id"]]["text"] for r in rows)
+    # The replay package is built too (its tool is run through the interpreter, not a script beside it).
+    assert (archive / "wacz" / "2024" / f"{PODCAST}.wacz").is_file()

@@ -1,5 +1,9 @@
 """Pipelines and the account register, read from TOML in pipelines/.
 
+A pipeline named on the command line (`--pipeline sandbox`) is looked up in $SMARCHIVE_PIPELINES, then in
+the checkout's pipelines/ folder, then in the copy shipped inside the package (data/pipelines/), so an
+installed wheel runs the embedded sandbox and has the register template without a checkout.
+
 A pipeline file names a job (operator, retention profile, storage) and its accounts, inline as
 [[account]] tables and/or from a register file (`accounts_file`). Everything is validated on load,
 so a typo stops the run before a browser starts, with one line naming the file and the problem.
@@ -17,6 +21,8 @@ from smarchive.errors import ConfigError
 from smarchive.model import PLATFORMS, UNCAPTURED, Account
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The pipelines shipped in the package (same files as the checkout's pipelines/, kept equal by a test).
+PACKAGE_PIPELINES = Path(__file__).resolve().parent / "data" / "pipelines"
 # The retention rules are package data (same folder as smarchive.retention.tag.DEFAULT_RETENTION_DIR).
 PACKAGE_RULES = Path(__file__).resolve().parent / "retention" / "rules"
 JOB_KEYS = {"name", "description", "operator", "accounts_file", "accounts", "sandbox", "retention",
@@ -64,11 +70,21 @@ class Pipeline:
 
 
 def pipelines_dir() -> Path:
-    return Path(os.environ.get("SMARCHIVE_PIPELINES", PROJECT_ROOT / "pipelines"))
+    """The first folder pipelines are looked up in (where a user puts their own)."""
+    return pipelines_dirs()[0]
+
+
+def pipelines_dirs() -> list[Path]:
+    """The folders a pipeline NAME is looked up in, first match wins: $SMARCHIVE_PIPELINES, the checkout's
+    pipelines/, the package's own. An installed wheel has no checkout (PROJECT_ROOT is then site-packages'
+    parent), so only the package folder answers there."""
+    dirs = [Path(os.environ["SMARCHIVE_PIPELINES"])] if os.environ.get("SMARCHIVE_PIPELINES") else []
+    dirs += [PROJECT_ROOT / "pipelines", PACKAGE_PIPELINES]
+    return [d for i, d in enumerate(dirs) if d not in dirs[:i]]
 
 
 def available_pipelines() -> list[str]:
-    return sorted(p.stem for p in pipelines_dir().glob("*.toml") if p.stem != "accounts")
+    return sorted({p.stem for d in pipelines_dirs() for p in d.glob("*.toml") if p.stem != "accounts"})
 
 
 def resolve_pipeline(name_or_path: str) -> Path:
@@ -78,12 +94,13 @@ def resolve_pipeline(name_or_path: str) -> Path:
         if not path.is_file():
             raise ConfigError(f"pipeline file not found: {path}")
         return path
-    path = pipelines_dir() / f"{name_or_path}.toml"
-    if not path.is_file():
-        raise ConfigError(
-            f"unknown pipeline {name_or_path!r} (available: {', '.join(available_pipelines()) or 'none'})"
-        )
-    return path
+    for folder in pipelines_dirs():
+        path = folder / f"{name_or_path}.toml"
+        if path.is_file():
+            return path
+    raise ConfigError(
+        f"unknown pipeline {name_or_path!r} (available: {', '.join(available_pipelines()) or 'none'})"
+    )
 
 
 def read_toml(path: Path) -> dict[str, Any]:

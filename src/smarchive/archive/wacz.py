@@ -20,6 +20,10 @@ from smarchive.archive import ledger
 from smarchive.archive.warc import SNAPSHOT_SCHEME, iter_headers
 from smarchive.errors import SmarchiveError
 
+# The `wacz` tool run by this interpreter, as its console script does. Not the script itself: an installed
+# smarchive (pip --user, pipx, a wheel beside borrowed dependencies) need not have it beside sys.executable.
+WACZ_COMMAND = (sys.executable, "-c", "import sys; from wacz.main import main; sys.exit(main())")
+
 
 def wacz_path(archive: Path, year: int, account_id: str) -> Path:
     return archive / "wacz" / str(year) / f"{account_id}.wacz"
@@ -60,7 +64,7 @@ def package(archive: Path, year: int, account_id: str, account_url: str, title: 
         pages_file = Path(work) / "pages.jsonl"
         lines = [{"format": "json-pages-1.0", "id": "pages", "title": "All Pages"}] + pages(warcs, account_url)
         pages_file.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), "utf-8")
-        command = [str(Path(sys.executable).parent / "wacz"), "create", "-o", str(tmp), "-p", str(pages_file),
+        command = [*WACZ_COMMAND, "create", "-o", str(tmp), "-p", str(pages_file),
                    "--hash-type", "sha256", "--title", title, *map(str, warcs)]
         result = subprocess.run(command, capture_output=True, text=True, cwd=work)
     if result.returncode != 0 or not tmp.exists():
