@@ -267,14 +267,15 @@ class FailSafe:
     or crime word, a name next to a negative word, an unidentified long number) makes the item
     restricted, never cull-eligible, and held for review unless it is already marked for removal.
     A *doubt* signal (dissatisfaction, a question to the municipality, a case word, a child, a long
-    text) only keeps an item that a rule made cull-eligible from culling, and holds it for review."""
+    text) only keeps an item that a rule made cull-eligible from culling, and holds it for review; a
+    long text is also held for review when a rule registers it (its middle may hide anything)."""
 
     rule_id: str = "ORE-FS1"
     sensitive_lexicons: tuple[str, ...] = ()
     doubt_lexicons: tuple[str, ...] = ()
-    name_lexicon: str = ""
-    name_near: tuple[str, ...] = ()  # a name within ``name_window`` words of one of these is sensitive
-    name_window: int = DEFAULT_WINDOW
+    person_lexicons: tuple[str, ...] = ()  # a name, a third person, a child
+    person_near: tuple[str, ...] = ()  # a person within ``person_window`` words of one of these is sensitive
+    person_window: int = DEFAULT_WINDOW
     no_answer_lexicon: str = ""  # a question without a hit here is put to the municipality (doubt)
     long_words: int = 0  # more words than this is a doubt signal (0: off)
     number_digits: int = 0  # an unidentified number of at least this many digits is sensitive (0: off)
@@ -288,8 +289,8 @@ class FailSafe:
         # and keeps the item from culling (doubt), but alone does not call for a review.
         out += [Evidence(rid, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
                 for h in _personal_data(f) if h.kind != "address" and h.kind not in explained]
-        if self.name_lexicon in f.lex:
-            out += self._name_near_negative(f)
+        if any(n in f.lex for n in self.person_lexicons):
+            out += self._person_near_negative(f)
         if self.number_digits:
             out += self._unidentified_numbers(f)
         return out
@@ -307,14 +308,16 @@ class FailSafe:
             out.append(Evidence(rid, "condition", "long_text", str(f.words)))
         return out
 
-    def _name_near_negative(self, f: _Facts) -> list[Evidence]:
-        names = f.lex[self.name_lexicon]
-        for other in self.name_near:
+    def _person_near_negative(self, f: _Facts) -> list[Evidence]:
+        """Someone other than the writer said something negative about: possible förtal or a sensitive
+        matter about a third person. Returns the first such pair as evidence."""
+        people = [(n, h) for n in self.person_lexicons for h in f.lex.get(n, ())]
+        for other in self.person_near:
             for h in f.lex.get(other, ()):
-                for name in names:
-                    if _words_between(f.text, name, h) <= self.name_window:
-                        return [Evidence(self.rule_id, "lexicon", self.name_lexicon, name.term, name.text,
-                                         name.start, name.end),
+                for name, person in people:
+                    if _words_between(f.text, person, h) <= self.person_window:
+                        return [Evidence(self.rule_id, "lexicon", name, person.term, person.text,
+                                         person.start, person.end),
                                 Evidence(self.rule_id, "lexicon", other, h.term, h.text, h.start, h.end)]
         return []
 
@@ -350,18 +353,19 @@ def _failsafe_from(ruleset: Mapping[str, Any], lexicons: Mapping[str, list[str]]
     where = "ruleset.toml [failsafe]"
     if not isinstance(spec, dict):
         raise ConfigError(f"{where}: must be a table")
-    names = {k: _str_list(where, k, spec.get(k, [])) for k in ("sensitive_lexicons", "doubt_lexicons", "name_near")}
-    singles = {k: str(spec.get(k, "")) for k in ("name_lexicon", "no_answer_lexicon")}
-    for name in (*names["sensitive_lexicons"], *names["doubt_lexicons"], *names["name_near"],
-                 *(v for v in singles.values() if v)):
+    names = {k: _str_list(where, k, spec.get(k, []))
+             for k in ("sensitive_lexicons", "doubt_lexicons", "person_lexicons", "person_near")}
+    no_answer = str(spec.get("no_answer_lexicon", ""))
+    for name in (*(n for group in names.values() for n in group), *([no_answer] if no_answer else [])):
         if name not in lexicons:
             raise ConfigError(f"{where}: unknown lexicon {name!r}")
     return FailSafe(
         rule_id=str(spec.get("rule_id", "ORE-FS1")), sensitive_lexicons=names["sensitive_lexicons"],
-        doubt_lexicons=names["doubt_lexicons"], name_near=names["name_near"],
-        name_window=_opt_int(where, "name_window", spec.get("name_window", DEFAULT_WINDOW)),
+        doubt_lexicons=names["doubt_lexicons"], person_lexicons=names["person_lexicons"],
+        person_near=names["person_near"], no_answer_lexicon=no_answer,
+        person_window=_opt_int(where, "person_window", spec.get("person_window", DEFAULT_WINDOW)),
         long_words=_opt_int(where, "long_words", spec.get("long_words")),
-        number_digits=_opt_int(where, "number_digits", spec.get("number_digits")), **singles,
+        number_digits=_opt_int(where, "number_digits", spec.get("number_digits")),
     )
 
 
@@ -551,10 +555,14 @@ def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access
     culled = retention == "cull-eligible"
     if sensitive and (culled or access == "open" or not handled):
         return "restricted", True, sensitive
-    if culled:
+    if culled or not handled:
         doubt = fs.doubt(facts)
-        if doubt:
+        if culled and doubt:
             return access, True, doubt
+        # A long text may hide anything in its middle: a person reads it even when a rule registers it.
+        long_text = [ev for ev in doubt if ev.name == "long_text"]
+        if long_text:
+            return access, True, long_text
     return None
 
 
