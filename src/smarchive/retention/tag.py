@@ -283,13 +283,14 @@ class FailSafe:
     def sensitive(self, f: _Facts, explained: tuple[str, ...] = ()) -> list[Evidence]:
         """``explained``: detectors the deciding rule used as its own element (a shop's phone in an ad)."""
         rid = self.rule_id
+        # Only the lexicons that hit are visited: this runs on every item and must stay cheap.
         out = [Evidence(rid, "lexicon", n, h.term, h.text, h.start, h.end, h.fuzzy)
-               for n in self.sensitive_lexicons for h in f.lex.get(n, ())]
+               for n in self.sensitive_lexicons if n in f.lex for h in f.lex[n]]
         # A street address is mostly where a fault is (felanmälan): it restricts access (see _decide)
         # and keeps the item from culling (doubt), but alone does not call for a review.
         out += [Evidence(rid, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
                 for h in _personal_data(f) if h.kind != "address" and h.kind not in explained]
-        if any(n in f.lex for n in self.person_lexicons):
+        if f.lex and any(n in f.lex for n in self.person_lexicons):
             out += self._person_near_negative(f)
         if self.number_digits:
             out += self._unidentified_numbers(f)
@@ -298,7 +299,7 @@ class FailSafe:
     def doubt(self, f: _Facts) -> list[Evidence]:
         rid = self.rule_id
         out = [Evidence(rid, "lexicon", n, h.term, h.text, h.start, h.end, h.fuzzy)
-               for n in self.doubt_lexicons for h in f.lex.get(n, ())]
+               for n in self.doubt_lexicons if n in f.lex for h in f.lex[n]]
         # A question the account answered on the spot is minor (the guideline's "enkel fråga besvarad").
         out += [Evidence(rid, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
                 for h in f.det.get("address", ())]
@@ -322,11 +323,13 @@ class FailSafe:
         return []
 
     def _unidentified_numbers(self, f: _Facts) -> list[Evidence]:
-        if not any(c.isdigit() for c in f.text):
-            return []
-        known = [(h.start, h.end) for hits in f.det.values() for h in hits]
-        out = []
-        for m in _NUMBER_RE.finditer(f.text):
+        out: list[Evidence] = []
+        known: list[tuple[int, int]] | None = None
+        for m in _NUMBER_RE.finditer(f.text):  # one C-level scan; most texts have no long number
+            if m.end() - m.start() < self.number_digits:
+                continue
+            if known is None:
+                known = [(h.start, h.end) for hits in f.det.values() for h in hits]
             digits = sum(c.isdigit() for c in m.group())
             overlaps = any(s < m.end() and m.start() < e for s, e in known)
             if not overlaps and _date_like(m.group(), digits, self.number_digits):
@@ -551,10 +554,11 @@ def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access
                handled: bool, explained: tuple[str, ...] = ()) -> tuple[Access, bool, list[Evidence]] | None:
     """The fail-safe's change to a tag: (access, needs_review, evidence), or None when it changes nothing.
     ``handled``: the item is already held for review or marked for removal."""
-    sensitive = fs.sensitive(facts, explained)
     culled = retention == "cull-eligible"
-    if sensitive and (culled or access == "open" or not handled):
-        return "restricted", True, sensitive
+    if culled or access == "open" or not handled:  # else a sensitive signal could change nothing
+        sensitive = fs.sensitive(facts, explained)
+        if sensitive:
+            return "restricted", True, sensitive
     if culled or not handled:
         doubt = fs.doubt(facts)
         if culled and doubt:
