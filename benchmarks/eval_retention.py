@@ -46,6 +46,8 @@ class Scores:
     category: int = 0
     unsafe: int = 0
     wrong_cull: int = 0
+    review: int = 0  # held for an archivist (needs_review): the cost of failing safe
+    culls: int = 0  # made cull-eligible
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def line(self, name: str) -> str:
@@ -53,7 +55,8 @@ class Scores:
             return 100.0 * k / self.n if self.n else 0.0
 
         return (f"{name:<16} n={self.n:<4} reg/rem {pct(self.reg_rem):5.1f}%  category {pct(self.category):5.1f}%"
-                f"  unsafe misses {self.unsafe:<3} wrong culls {self.wrong_cull}")
+                f"  unsafe misses {self.unsafe:<3} wrong culls {self.wrong_cull:<3}"
+                f" review {pct(self.review):5.1f}%  cull-eligible {pct(self.culls):5.1f}%")
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -80,6 +83,8 @@ def score(items: list[dict[str, Any]], tags: list[Tag]) -> tuple[Scores, dict[st
             s.category += tag.category == exp["category"]
             s.unsafe += is_unsafe_miss(exp, tag)
             s.wrong_cull += is_wrong_cull(exp, tag)
+            s.review += tag.needs_review
+            s.culls += tag.retention == "cull-eligible"
             s.confusion[(exp["category"], tag.category)] += 1
     return total, per_cat
 

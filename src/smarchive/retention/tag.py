@@ -252,6 +252,126 @@ class _Facts:
     text: str = ""
 
 
+# --- fail-safe --------------------------------------------------------------------------------------
+
+# A run of digits (with spaces, dashes, dots or slashes between groups) that no detector identified may
+# be an identity number written in a way the detectors do not know: a weak signal, never a decision.
+_NUMBER_RE = re.compile(r"\d(?:[\d \t\-\u2013\u2014./+]{0,3}\d)+")
+
+
+@dataclass(frozen=True, slots=True)
+class FailSafe:
+    """What the engine is unsure of goes to review, never to culling (issue #14; docs/retention.md).
+
+    A *sensitive* weak signal (a personal-data hit, a partial legal element, a health, social-services
+    or crime word, a name next to a negative word, an unidentified long number) makes the item
+    restricted, never cull-eligible, and held for review unless it is already marked for removal.
+    A *doubt* signal (dissatisfaction, a question to the municipality, a case word, a child, a long
+    text) only keeps an item that a rule made cull-eligible from culling, and holds it for review; a
+    long text is also held for review when a rule registers it (its middle may hide anything)."""
+
+    rule_id: str = "ORE-FS1"
+    sensitive_lexicons: tuple[str, ...] = ()
+    doubt_lexicons: tuple[str, ...] = ()
+    person_lexicons: tuple[str, ...] = ()  # a name, a third person, a child
+    person_near: tuple[str, ...] = ()  # a person within ``person_window`` words of one of these is sensitive
+    person_window: int = DEFAULT_WINDOW
+    no_answer_lexicon: str = ""  # a question without a hit here is put to the municipality (doubt)
+    long_words: int = 0  # more words than this is a doubt signal (0: off)
+    number_digits: int = 0  # an unidentified number of at least this many digits is sensitive (0: off)
+
+    def sensitive(self, f: _Facts, explained: tuple[str, ...] = ()) -> list[Evidence]:
+        """``explained``: detectors the deciding rule used as its own element (a shop's phone in an ad)."""
+        rid = self.rule_id
+        # Only the lexicons that hit are visited: this runs on every item and must stay cheap.
+        out = [Evidence(rid, "lexicon", n, h.term, h.text, h.start, h.end, h.fuzzy)
+               for n in self.sensitive_lexicons if n in f.lex for h in f.lex[n]]
+        # A street address is mostly where a fault is (felanmälan): it restricts access (see _decide)
+        # and keeps the item from culling (doubt), but alone does not call for a review.
+        out += [Evidence(rid, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
+                for h in _personal_data(f) if h.kind != "address" and h.kind not in explained]
+        if f.lex and any(n in f.lex for n in self.person_lexicons):
+            out += self._person_near_negative(f)
+        if self.number_digits:
+            out += self._unidentified_numbers(f)
+        return out
+
+    def doubt(self, f: _Facts) -> list[Evidence]:
+        rid = self.rule_id
+        out = [Evidence(rid, "lexicon", n, h.term, h.text, h.start, h.end, h.fuzzy)
+               for n in self.doubt_lexicons if n in f.lex for h in f.lex[n]]
+        # A question the account answered on the spot is minor (the guideline's "enkel fråga besvarad").
+        out += [Evidence(rid, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
+                for h in f.det.get("address", ())]
+        if f.question and not f.answered and self.no_answer_lexicon not in f.lex:
+            out.append(Evidence(rid, "condition", "question_to_municipality", "true"))
+        if self.long_words and f.words > self.long_words:
+            out.append(Evidence(rid, "condition", "long_text", str(f.words)))
+        return out
+
+    def _person_near_negative(self, f: _Facts) -> list[Evidence]:
+        """Someone other than the writer said something negative about: possible förtal or a sensitive
+        matter about a third person. Returns the first such pair as evidence."""
+        people = [(n, h) for n in self.person_lexicons for h in f.lex.get(n, ())]
+        for other in self.person_near:
+            for h in f.lex.get(other, ()):
+                for name, person in people:
+                    if _words_between(f.text, person, h) <= self.person_window:
+                        return [Evidence(self.rule_id, "lexicon", name, person.term, person.text,
+                                         person.start, person.end),
+                                Evidence(self.rule_id, "lexicon", other, h.term, h.text, h.start, h.end)]
+        return []
+
+    def _unidentified_numbers(self, f: _Facts) -> list[Evidence]:
+        out: list[Evidence] = []
+        known: list[tuple[int, int]] | None = None
+        for m in _NUMBER_RE.finditer(f.text):  # one C-level scan; most texts have no long number
+            if m.end() - m.start() < self.number_digits:
+                continue
+            if known is None:
+                known = [(h.start, h.end) for hits in f.det.values() for h in hits]
+            digits = sum(c.isdigit() for c in m.group())
+            overlaps = any(s < m.end() and m.start() < e for s, e in known)
+            if not overlaps and _date_like(m.group(), digits, self.number_digits):
+                out.append(Evidence(self.rule_id, "condition", "unidentified_number", str(digits),
+                                    m.group(), m.start(), m.end()))
+        return out
+
+
+def _date_like(number: str, digits: int, minimum: int) -> bool:
+    """6, 8, 10 or 12 digits starting with a plausible (YY)YYMMDD date, day + 60 for samordningsnummer:
+    the shape of a birth date or identity number, not of an invoice, a time range or a case number."""
+    if digits < minimum or digits not in (6, 8, 10, 12):
+        return False
+    d = "".join(c for c in number if c.isdigit())
+    month, day = (int(d[4:6]), int(d[6:8])) if digits in (8, 12) else (int(d[2:4]), int(d[4:6]))
+    return 1 <= month <= 12 and (1 <= day <= 31 or 61 <= day <= 91)
+
+
+def _failsafe_from(ruleset: Mapping[str, Any], lexicons: Mapping[str, list[str]]) -> FailSafe | None:
+    """The [failsafe] table of ruleset.toml, validated; None when the rule set has none."""
+    spec = ruleset.get("failsafe")
+    if spec is None:
+        return None
+    where = "ruleset.toml [failsafe]"
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{where}: must be a table")
+    names = {k: _str_list(where, k, spec.get(k, []))
+             for k in ("sensitive_lexicons", "doubt_lexicons", "person_lexicons", "person_near")}
+    no_answer = str(spec.get("no_answer_lexicon", ""))
+    for name in (*(n for group in names.values() for n in group), *([no_answer] if no_answer else [])):
+        if name not in lexicons:
+            raise ConfigError(f"{where}: unknown lexicon {name!r}")
+    return FailSafe(
+        rule_id=str(spec.get("rule_id", "ORE-FS1")), sensitive_lexicons=names["sensitive_lexicons"],
+        doubt_lexicons=names["doubt_lexicons"], person_lexicons=names["person_lexicons"],
+        person_near=names["person_near"], no_answer_lexicon=no_answer,
+        person_window=_opt_int(where, "person_window", spec.get("person_window", DEFAULT_WINDOW)),
+        long_words=_opt_int(where, "long_words", spec.get("long_words")),
+        number_digits=_opt_int(where, "number_digits", spec.get("number_digits")),
+    )
+
+
 # --- the engine ------------------------------------------------------------------------------------
 
 class RetentionEngine:
@@ -292,6 +412,7 @@ class RetentionEngine:
         self._conditions = {r.id: _condition_terms(r) for r in self.rules}
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
         self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
+        self.failsafe = _failsafe_from(ruleset, self.lexicons)
 
     # loading ---------------------------------------------------------------------------------------
 
@@ -390,12 +511,6 @@ class RetentionEngine:
         wanted = {a for c in cats if c.actions_when_matched or c is category for a in c.actions}
         actions = [a for a in ACTIONS if a in wanted]
         needs_review = category.needs_review or (winner is not None and winner.needs_review)
-        cull_from = None
-        if retention == "cull-eligible":
-            if created is None:
-                needs_review = True  # cannot date the culling without knowing when it was received
-            else:
-                cull_from = cull_date(created.year, self.period_years)
         evidence = [ev for rule in matched
                     for ev in _evidence(rule, self._evidence_lexicons[rule.id], facts, self._conditions[rule.id])]
         rule_ids = [r.id for r in matched]
@@ -404,6 +519,21 @@ class RetentionEngine:
             rule_ids = [self.fallback_rule]
             evidence = [Evidence(self.fallback_rule, "condition", "no_rule_matched", "true")]
             reasons = [f"{self.fallback_rule} ({category.id}): no rule decides; an archivist assesses the item"]
+        if self.failsafe is not None and not facts.author_is_account:
+            explained = winner.any_detector if winner is not None else ()
+            held = _fail_safe(self.failsafe, facts, retention, access, needs_review or "remove" in actions,
+                              explained)
+            if held is not None:
+                retention, access, needs_review, signals = "preserve", held[0], held[1], held[2]
+                evidence += signals
+                rule_ids.append(self.failsafe.rule_id)
+                reasons.append(f"{self.failsafe.rule_id} (fail-safe): {_FAILSAFE_WHY}")
+        cull_from = None
+        if retention == "cull-eligible":
+            if created is None:
+                needs_review = True  # cannot date the culling without knowing when it was received
+            else:
+                cull_from = cull_date(created.year, self.period_years)
         shown = {(ev.name, ev.start) for ev in evidence if ev.kind == "detector"}
         evidence += [Evidence(PERSONAL_DATA_RULE, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
                      for h in personal if (h.kind, h.start) not in shown]
@@ -414,6 +544,30 @@ class RetentionEngine:
             ruleset_version=self.ruleset_version, decided_by=rule_ids[0] if winner is None else winner.id,
             reasons=reasons,
         )
+
+
+_FAILSAFE_WHY = ("a weak signal of something sensitive, criminal or case-related (evidence of this rule): "
+                 "what the engine is not sure of goes to review, never to culling and never open")
+
+
+def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access,
+               handled: bool, explained: tuple[str, ...] = ()) -> tuple[Access, bool, list[Evidence]] | None:
+    """The fail-safe's change to a tag: (access, needs_review, evidence), or None when it changes nothing.
+    ``handled``: the item is already held for review or marked for removal."""
+    culled = retention == "cull-eligible"
+    if culled or access == "open" or not handled:  # else a sensitive signal could change nothing
+        sensitive = fs.sensitive(facts, explained)
+        if sensitive:
+            return "restricted", True, sensitive
+    if culled or not handled:
+        doubt = fs.doubt(facts)
+        if culled and doubt:
+            return access, True, doubt
+        # A long text may hide anything in its middle: a person reads it even when a rule registers it.
+        long_text = [ev for ev in doubt if ev.name == "long_text"]
+        if long_text:
+            return access, True, long_text
+    return None
 
 
 def _personal_data(facts: _Facts) -> list[detectors.Hit]:
