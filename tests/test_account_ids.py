@@ -133,3 +133,24 @@ def test_sandbox_capture_records_the_page_id(sandbox_capture) -> None:  # noqa: 
     known = read_ids(ids_path(archive, "sandbox-small"))
     assert known[account].platform_id == platform_id and known[account].platform == "facebook"
     assert "id " + platform_id + " recorded in" in sandbox_capture.result.stderr
+
+
+def test_a_later_run_finds_the_sandbox_account_by_its_recorded_id_alone(sandbox_capture) -> None:  # noqa: ANN001
+    """The captured WARC read again as a later run reads it: the register's handle and URL gone, only the id
+    the first run recorded (loaded the way a run loads it) — every item is still the account's own."""
+    archive = sandbox_capture.archive
+    with connect(archive) as con:
+        warc, items = con.execute("SELECT any_value(warc_file), count(*) FROM items "
+                                  "WHERE account = 'facebook-orebrokommun'").fetchone()
+    bare = Account(id="facebook-orebrokommun", platform="facebook", name="Örebro kommun", url="")
+    (by_id,) = load_pipeline_of(archive).with_known_ids([bare], archive)
+    assert by_id.platform_id
+    again = extract_items(FacebookAdapter(), archive / warc, by_id, sandbox_capture.year, Path(warc).name)
+    assert len(again.items) == items
+    lost = extract_items(FacebookAdapter(), archive / warc, bare, sandbox_capture.year, Path(warc).name)
+    assert lost.items == [] and unresolved_owner(bare, owner_rows(bare, lost.owners))
+
+
+def load_pipeline_of(archive: Path):  # noqa: ANN201 (Pipeline)
+    """The sandbox_capture fixture's pipeline file (written beside its archive by conftest.write_pipeline)."""
+    return load_pipeline(str(archive.parent / "small-sandbox.toml"))
