@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from smarchive.capture.login import headed_login
+from smarchive.capture.login import headed_launch_options, headed_login
 from smarchive.config import load_pipeline
 from smarchive.pipeline import resolve_url, start_sandbox
 from smarchive.platforms.facebook import FacebookAdapter
@@ -97,3 +97,14 @@ def test_headed_login_command_under_xvfb_saves_the_state_on_enter(tmp_path: Path
     saved = tmp_path / "states" / "sandbox-small" / "facebook.json"
     assert saved.is_file() and stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert f"saved to {saved}" in result.stdout
+
+
+def test_headed_browser_reaches_real_hosts_but_the_sandbox_stays_closed() -> None:
+    """The capture's resolver rule (every host NOTFOUND, names resolved by the recording proxy) would leave a
+    person on a desktop with an error page instead of the platform's login; the sandbox keeps it."""
+    real = headed_launch_options("https://www.instagram.com/orebrokommun/")
+    sandbox = headed_launch_options("http://127.0.0.1:8080/instagram/orebrokommun/")
+    assert real["headless"] is False and sandbox["headless"] is False
+    assert not any(a.startswith("--host-resolver-rules=") for a in real["args"])
+    assert any(a.startswith("--host-resolver-rules=") for a in sandbox["args"])
+    assert "proxy" not in real  # never through the recording proxy: a password must not land in a WARC

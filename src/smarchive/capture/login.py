@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright
 from playwright.sync_api import Error as PlaywrightError
@@ -102,7 +103,7 @@ def headed_login(pw: Playwright, start_url: str, done: threading.Event,
     The state is kept every POLL_MS while the window is open: closing Chromium's last window ends the
     browser, and its state can no longer be asked for then. `opened` gets the page once it is shown, for a
     caller that drives it (the tests fill the sandbox's form through it)."""
-    browser = pw.chromium.launch(**{**launch_options(), "headless": False})
+    browser = pw.chromium.launch(**headed_launch_options(start_url))
     try:
         context = browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm", no_viewport=True)
         page = context.new_page()
@@ -116,6 +117,16 @@ def headed_login(pw: Playwright, start_url: str, done: threading.Event,
     finally:
         if browser.is_connected():
             browser.close()
+
+
+def headed_launch_options(start_url: str) -> dict:
+    """Chromium for a person: visible, and able to reach the real platform. The capture's options map every
+    host name to NOTFOUND (a capture reaches the web only through its recording proxy, which resolves names);
+    this browser goes direct, unrecorded, so it keeps that rule only for the sandbox on loopback."""
+    options = {**launch_options(), "headless": False}
+    if urlsplit(start_url).hostname not in ("127.0.0.1", "localhost"):
+        options["args"] = [a for a in options["args"] if not a.startswith("--host-resolver-rules=")]
+    return options
 
 
 def _wait_for_person(browser: Browser, context: BrowserContext, done: threading.Event) -> dict:
