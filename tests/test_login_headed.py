@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from smarchive.capture.login import headed_launch_options, headed_login
+from smarchive.capture.login import direct_launch_options, headed_launch_options, headed_login
 from smarchive.config import load_pipeline
 from smarchive.pipeline import resolve_url, start_sandbox
 from smarchive.platforms.facebook import FacebookAdapter
@@ -108,3 +108,5 @@ def test_headed_browser_reaches_real_hosts_but_the_sandbox_stays_closed() -> Non
     assert not any(a.startswith("--host-resolver-rules=") for a in real["args"])
     assert any(a.startswith("--host-resolver-rules=") for a in sandbox["args"])
     assert "proxy" not in real  # never through the recording proxy: a password must not land in a WARC
+    plain = direct_launch_options("https://www.linkedin.com/company/orebro-kommun/")  # `login` without --headed
+    assert plain["headless"] is True and not any(a.startswith("--host-resolver-rules=") for a in plain["args"])

@@ -73,7 +73,7 @@ def perform_login(pw: Playwright, adapter, account_url: str, username: str, pass
     """Log in with a fresh browser that is NOT recorded; return its state (cookies, local storage)."""
     if not hasattr(adapter, "login"):
         raise SmarchiveError(f"smarchive has no login for platform {adapter.platform}")
-    browser = pw.chromium.launch(**launch_options())
+    browser = pw.chromium.launch(**direct_launch_options(account_url))
     try:
         context = browser.new_context(locale="sv-SE", timezone_id="Europe/Stockholm")
         page = context.new_page()
@@ -119,14 +119,19 @@ def headed_login(pw: Playwright, start_url: str, done: threading.Event,
             browser.close()
 
 
-def headed_launch_options(start_url: str) -> dict:
-    """Chromium for a person: visible, and able to reach the real platform. The capture's options map every
-    host name to NOTFOUND (a capture reaches the web only through its recording proxy, which resolves names);
-    this browser goes direct, unrecorded, so it keeps that rule only for the sandbox on loopback."""
-    options = {**launch_options(), "headless": False}
+def direct_launch_options(start_url: str, headless: bool = True) -> dict:
+    """Chromium for a login, able to reach the real platform. The capture's options map every host name to
+    NOTFOUND (a capture reaches the web only through its recording proxy, which resolves names); a login
+    goes direct, unrecorded, so it keeps that rule only for the sandbox on loopback."""
+    options = {**launch_options(), "headless": headless}
     if urlsplit(start_url).hostname not in ("127.0.0.1", "localhost"):
         options["args"] = [a for a in options["args"] if not a.startswith("--host-resolver-rules=")]
     return options
+
+
+def headed_launch_options(start_url: str) -> dict:
+    """Chromium for a person: visible, direct (see direct_launch_options)."""
+    return direct_launch_options(start_url, headless=False)
 
 
 def _wait_for_person(browser: Browser, context: BrowserContext, done: threading.Event) -> dict:
