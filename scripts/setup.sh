@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="chromium fonts-dejavu-core fonts-noto-color-emoji"
+APT_PACKAGES="chromium fonts-dejavu-core fonts-noto-color-emoji xvfb"
 # shellcheck disable=SC2086
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
-    echo "setup: installing Debian's chromium and fonts (Playwright cannot download its own browser here)"
+    echo "setup: installing Debian's chromium, fonts and xvfb (for the headed login test; Playwright cannot download its own browser here)"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq

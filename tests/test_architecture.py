@@ -21,6 +21,7 @@ ROOT = "smarchive"
 LAYERS: list[tuple[str, ...]] = [
     # `smarchive` = the root __init__ (version, dependency_version); `resources` = package data lookup
     ("smarchive", "errors", "model", "resources"),
+    ("account_ids",),  # the ids file config loads into the register (#12)
     ("config",),
     ("platforms",),
     ("archive",),

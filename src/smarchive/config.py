@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from smarchive.account_ids import ids_path, read_ids, with_known_ids
 from smarchive.errors import ConfigError
 from smarchive.model import PLATFORMS, UNCAPTURED, Account
 
@@ -27,7 +28,8 @@ PACKAGE_PIPELINES = Path(__file__).resolve().parent / "data" / "pipelines"
 PACKAGE_RULES = Path(__file__).resolve().parent / "retention" / "rules"
 JOB_KEYS = {"name", "description", "operator", "accounts_file", "accounts", "sandbox", "retention",
             "retention_profile", "year_timezone"}
-ACCOUNT_KEYS = {"id", "platform", "name", "url", "handle", "confirmed", "archivable", "reason", "notes"}
+ACCOUNT_KEYS = {"id", "platform", "name", "url", "handle", "confirmed", "archivable", "reason", "notes",
+                "platform_id"}
 TOP_KEYS = {"job", "account", "storage", "sandbox", "seal", "coverage"}
 SEAL_FILES = {"key", "cert", "ca", "tsa_ca", "tsa_cert"}  # [seal] keys naming files
 SEAL_KEYS = SEAL_FILES | {"key_password_env", "tsa_url", "tsa_timeout"}
@@ -67,6 +69,11 @@ class Pipeline:
                 f"(known: {', '.join(sorted(known))})"
             )
         return [known[a] for a in account_ids]
+
+    def with_known_ids(self, accounts: list[Account], archive: Path) -> list[Account]:
+        """`accounts` with the platform ids earlier captures resolved (ARCHIVE/accounts-ids/NAME.toml) filled
+        in where the register gives none: ownership is then decided on the id (see smarchive.account_ids)."""
+        return with_known_ids(accounts, read_ids(ids_path(archive, self.name)))
 
 
 def pipelines_dir() -> Path:
@@ -145,6 +152,7 @@ def parse_account(table: Any, where: str) -> Account:
         name=table["name"],
         url=str(table.get("url", "")),
         handle=str(table.get("handle", "")),
+        platform_id=str(table.get("platform_id", "")),  # the operator's word wins over accounts-ids/ (#12)
         confirmed=bool(table.get("confirmed", False)),
         archivable=archivable,
         reason=str(table.get("reason", "")),

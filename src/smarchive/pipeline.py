@@ -19,11 +19,12 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from smarchive import __version__, dependency_version
+from smarchive.account_ids import ID_PLATFORMS, KnownId, ids_path, read_ids, render_ids
 from smarchive.archive import ledger, wacz
 from smarchive.archive.manifest import write_account_table, write_items, write_run
 from smarchive.archive.replay import add_replay_targets, stable_permalink
 from smarchive.archive.s3store import open_storage
-from smarchive.archive.store import file_sha256
+from smarchive.archive.store import atomic_write, file_sha256
 from smarchive.capture.account import AccountCaptureResult, JobInfo, capture_account
 from smarchive.capture.journal import RunJournal
 from smarchive.capture.login import load_state, perform_login
@@ -33,6 +34,7 @@ from smarchive.extract.coverage import Coverage, coverage
 from smarchive.extract.reader import StoredMedia, read_account
 from smarchive.model import Account, Item
 from smarchive.platforms import get_adapter
+from smarchive.platforms.base import Owner
 from smarchive.retention.tag import RetentionEngine
 from smarchive.sandbox import launch as sandbox_launch
 from smarchive.sandbox.launch import SANDBOX_CREDENTIALS
@@ -114,7 +116,8 @@ def check_archive_writable(archive: Path) -> None:
                                  "captured (make it writable, then run again)") from None
 
 
-WRITTEN_FOLDERS = ("manifest", "warc", "media", "wacz", "logs", "staging", "runs-in-progress", "ledger", "seals")
+WRITTEN_FOLDERS = ("manifest", "warc", "media", "wacz", "logs", "staging", "runs-in-progress", "ledger", "seals",
+                   "accounts-ids")
 
 
 def resolve_url(url: str, sandbox_base: str | None) -> str:
@@ -142,7 +145,7 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
     if pipeline.sandbox is not None:  # a wrong [sandbox] key fails before anything is written
         sandbox_launch.sandbox_config(pipeline.sandbox, f"{pipeline.path} [sandbox]")
     check_archive_writable(archive)
-    accounts = pipeline.select(account_ids)
+    accounts = pipeline.with_known_ids(pipeline.select(account_ids), archive)
     now = datetime.now(UTC)
     journal = RunJournal.begin(archive, pipeline.name, year, [a.id for a in accounts], new_run_id(now), now)
     report = RunReport(journal.run_id, pipeline.name, year, archive, journal.started_at)
@@ -178,6 +181,7 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
                 # only means it is captured again, and its files (fixed names for this run) replaced.
                 report.manifest_files += write_items(archive, rows, report.run_id) if rows else []
                 report.manifest_files += write_tables(archive, outcome, report.run_id, year)
+                record_ids(archive, pipeline.name, outcome, report.run_id, say)
                 journal.record(account.id, outcome_to_dict(outcome))
                 # Kept until now: a kill before the account is done resumes from its page journal.
                 shutil.rmtree(staging_folder(archive, report.run_id, account.id), ignore_errors=True)
@@ -276,6 +280,10 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
         say(f"{account.id}: WACZ {wacz_file.relative_to(archive)}")
     except SmarchiveError as e:
         return AccountOutcome(account, "failed", str(e)), []
+    owners = owner_rows(account, extraction.owners)
+    unresolved = unresolved_owner(account, owners)
+    if unresolved:  # its items cannot be told from others' (ownership is never decided on a display name)
+        return AccountOutcome(account, "failed", unresolved, warc_file=str(warc_rel)), []
     tags = engine.tag_all([item_for_tagging(i) for i in items])
     warc_sha = file_sha256(result.warc_path)
     rows = [manifest_row(i, t, result, media, info, str(warc_rel), warc_sha, captured_at)
@@ -293,9 +301,60 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     covered = coverage(extraction, account.id, account.platform, info.year, tolerance)
     outcome = AccountOutcome(account, "captured", items=counts, media=len(media), warc_file=str(warc_rel),
                              warnings=warnings, tables={"coverage": [r.to_dict() for r in covered.rows],
-                                                        "unrecognised": read.unrecognised})
+                                                        "unrecognised": read.unrecognised, "owners": owners})
     judge_coverage(outcome, covered, info.year, say)
     return outcome, rows
+
+
+def owner_rows(account: Account, owners: list[Owner]) -> list[dict]:
+    """The account's identity for the `owners` table: the owner the capture resolved (the one with the known
+    id first, if the adapter gave several), else the id the register or an earlier capture gave (if any)."""
+    found = [o for o in owners if o.platform_id]
+    found.sort(key=lambda o: o.platform_id != account.platform_id)  # stable: the known id first
+    if found:
+        o = found[0]
+        return [{"platform_id": o.platform_id, "handle": o.handle or account.handle, "name": o.name,
+                 "resolved_from": "capture", "source_url": o.source.url, "source_record_id": o.source.record_id}]
+    if account.platform_id:
+        return [{"platform_id": account.platform_id, "handle": account.handle, "name": "",
+                 "resolved_from": "register", "source_url": "", "source_record_id": ""}]
+    return []
+
+
+# What the operator adds for an account whose owner no answer resolved, per platform.
+ID_HINTS = {"facebook": "the page id", "instagram": "the user id", "youtube": "the channel id UC…",
+            "linkedin": "the organization URN, urn:li:organization:…"}
+
+
+def unresolved_owner(account: Account, owners: list[dict]) -> str:
+    """One line saying what to add to the register, if the account's owner cannot be told; else ""."""
+    if owners or account.platform_id or account.handle or account.platform not in ID_PLATFORMS:
+        return ""
+    return (f"owner of {account.id} not resolved: no recorded answer gives its {account.platform} id; add "
+            f"platform_id = \"…\" ({ID_HINTS[account.platform]}) or handle = \"…\" to its [[account]] "
+            "in the register")
+
+
+def record_ids(archive: Path, pipeline: str, outcome: AccountOutcome, run_id: str,
+               say: Callable[[str], None]) -> None:
+    """Keep an id this capture resolved in ARCHIVE/accounts-ids/PIPELINE.toml (atomically, ledgered), so that
+    later runs decide ownership on it. Ids the register gave are not copied: the register already says them."""
+    row = next((r for r in outcome.tables.get("owners", []) if r["resolved_from"] == "capture"), None)
+    if row is None:
+        return
+    path = ids_path(archive, pipeline)
+    known = read_ids(path)
+    account = outcome.account
+    entry = known.get(account.id)
+    if entry and (entry.platform, entry.platform_id) == (account.platform, row["platform_id"]):
+        return  # unchanged: the file keeps the run that first resolved it
+    if entry and entry.platform == account.platform:
+        say(f"{account.id}: warning: its {account.platform} id changed from {entry.platform_id} to "
+            f"{row['platform_id']} (recorded in {path})")
+    known[account.id] = KnownId(account.platform, row["platform_id"], row["handle"], row["name"], run_id,
+                                datetime.now(UTC).isoformat(timespec="seconds"))
+    atomic_write(path, render_ids(known))
+    say(f"{account.id}: {account.platform} id {row['platform_id']} recorded in {path}")
 
 
 def judge_coverage(outcome: AccountOutcome, covered: Coverage, year: int, say: Callable[[str], None]) -> None:

@@ -423,7 +423,15 @@ UNRECOGNISED_SCHEMA = pa.schema([
     ("problem", pa.string()), ("url", pa.string()), ("warc_record_id", pa.string()), ("shape", pa.string()),
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
-TABLE_SCHEMAS = {"coverage": COVERAGE_SCHEMA, "unrecognised": UNRECOGNISED_SCHEMA}
+# The account's identity as the platform gave it (issue #12): one row per account a run extracts, saying on
+# which platform id ownership was decided and where the capture read it (empty when nothing resolved it).
+OWNERS_SCHEMA = pa.schema([
+    ("run_id", pa.string()), ("account", pa.string()), ("platform", pa.string()), ("year", pa.int32()),
+    ("platform_id", pa.string()), ("handle", pa.string()), ("name", pa.string()), ("resolved_from", pa.string()),
+    ("source_url", pa.string()), ("source_record_id", pa.string()),
+], metadata={"smarchive.schema_version": SCHEMA_VERSION})
+
+TABLE_SCHEMAS = {"coverage": COVERAGE_SCHEMA, "unrecognised": UNRECOGNISED_SCHEMA, "owners": OWNERS_SCHEMA}
 
 
 def write_account_table(archive: Path, table_name: str, rows: list[dict], run_id: str, year: int, platform: str,

@@ -242,12 +242,17 @@ def accounts(pipeline_name: str) -> None:
 @click.option("--pipeline", "pipeline_name", default="orebro", show_default=True,
               help="The pipeline whose account of PLATFORM to log in to (states are kept per pipeline).")
 @click.option("--username", help="Account name or e-mail (prompted for if not given).")
-def login(platform: str, pipeline_name: str, username: str | None) -> None:
+@click.option("--headed", is_flag=True,
+              help="Open a visible browser window to log in by hand (two-factor prompts, captchas); "
+                   "needs a desktop. Press Enter or close the window when logged in.")
+def login(platform: str, pipeline_name: str, username: str | None, headed: bool) -> None:
     """Log in to PLATFORM once and store the browser state captures start from.
 
     The password is read from SMARCHIVE_PASSWORD or prompted for (hidden); it is never stored,
     logged or recorded. The state is written with mode 0600 to $SMARCHIVE_STATE_DIR (default
-    ~/.local/state/smarchive/PIPELINE/PLATFORM.json).
+    ~/.local/state/smarchive/PIPELINE/PLATFORM.json). With --headed, the person logs in in a
+    visible window instead (nothing is prompted for), e.g. on a desktop, and carries the state
+    file to the server.
     """
     import os
     from contextlib import ExitStack
@@ -267,6 +272,9 @@ def login(platform: str, pipeline_name: str, username: str | None) -> None:
     adapter = get_adapter(platform)
     if adapter is None or not hasattr(adapter, "login"):
         raise SmarchiveError(f"smarchive has no login for platform {platform}")
+    if headed:
+        _headed_login(pipeline, account, platform)
+        return
     find_chromium()
     username = username or click.prompt(f"{platform} user name")
     password = os.environ.get("SMARCHIVE_PASSWORD") or click.prompt(f"{platform} password", hide_input=True)
@@ -275,6 +283,36 @@ def login(platform: str, pipeline_name: str, username: str | None) -> None:
         pw = stack.enter_context(sync_playwright())
         state = perform_login(pw, adapter, resolve_url(account.url, base), username, password)
     path = save_state(state, state_path(pipeline.name, platform))
+    click.echo(f"logged in to {platform}; browser state saved to {path} (mode 600)")
+
+
+def _headed_login(pipeline, account, platform: str) -> None:  # noqa: ANN001 (Pipeline, Account)
+    """`login --headed`: a visible window for the person; the state saved as the plain login saves it."""
+    import sys
+    from contextlib import ExitStack
+
+    from playwright.sync_api import sync_playwright
+
+    from smarchive.capture.browser import find_chromium
+    from smarchive.capture.login import enter_pressed, has_display, headed_login, save_state, state_path
+    from smarchive.pipeline import resolve_url, start_sandbox
+
+    path = state_path(pipeline.name, platform)
+    if not has_display():
+        raise SmarchiveError(f"login --headed needs a desktop ($DISPLAY and $WAYLAND_DISPLAY are unset): run "
+                             f"`smarchive login {platform} --pipeline {pipeline.name} --headed` on a desktop, "
+                             f"then copy the state file it saves to this server as {path} (mode 600)")
+    find_chromium()
+    with ExitStack() as stack:
+        base = start_sandbox(pipeline, stack)
+        pw = stack.enter_context(sync_playwright())
+        click.echo(f"log in to {platform} in the browser window, then press Enter here (or close the window)",
+                   err=True)
+        state = headed_login(pw, resolve_url(account.url, base), enter_pressed(sys.stdin))
+    path = save_state(state, path)
+    if not state.get("cookies"):
+        click.echo("warning: the browser held no cookies: were you logged in? (run the login again if not)",
+                   err=True)
     click.echo(f"logged in to {platform}; browser state saved to {path} (mode 600)")
 
 
