@@ -64,7 +64,11 @@ def test_readme_query_example_gives_rows(demo_capture, tmp_path, line):
 @pytest.mark.parametrize("name", sorted(set(saved_queries()) - {"search"}))
 def test_every_saved_query_gives_rows_on_the_demo(demo_capture, name):
     assert f"`{name}`" in README, "each saved query is in the README's table"
-    assert data_rows(run(["query", "--saved", name, "--year", "2024", "--format", "csv"], demo_capture.archive)) > 0
+    rows = data_rows(run(["query", "--saved", name, "--year", "2024", "--format", "csv"], demo_capture.archive))
+    if name == "coverage":  # the short posts: the demo captures every post whole (test_coverage_sandbox: some short)
+        assert rows == 0
+    else:
+        assert rows > 0
 
 
 @pytest.mark.parametrize("example", search_examples())
