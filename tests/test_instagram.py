@@ -95,7 +95,7 @@ def test_full_recall_of_the_year_through_the_pipeline(expected, rows) -> None:
 def legacy_rows(tmp_path_factory) -> dict[str, dict]:
     """The same capture against the sandbox serving the 2019 generation (_sharedData, GET GraphQL edge_*)."""
     folder = tmp_path_factory.mktemp("instagram-2019")
-    pipeline = write_pipeline(folder, {**SANDBOX, "instagram_generation": "2019"}, ACCOUNTS_TOML)
+    pipeline = write_pipeline(folder, {**SANDBOX, "instagram_generation": "\"2019\""}, ACCOUNTS_TOML)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SMARCHIVE_STATE_DIR", str(folder / "state"))
         result = run_capture(folder / "archive", pipeline, YEAR)
