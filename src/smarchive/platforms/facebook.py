@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
@@ -37,7 +36,7 @@ from smarchive.platforms.base import CaptureContext, CapturedResponse, Extractio
 from smarchive.platforms.behaviour import load_behaviour
 from smarchive.platforms.facebook_read import Found, Reading, handle_from_url, handle_of, read_response
 from smarchive.platforms.jsondata import most_complete as _merge
-from smarchive.platforms.toolkit import counted, json_documents, largest_counts, response_text
+from smarchive.platforms.toolkit import AccountKeys, counted, json_documents, largest_counts, response_text
 
 # How the capture behaves, as data (facebook.toml): what to look for, what to click, how long to wait.
 BEHAVIOUR: dict = load_behaviour("facebook")
@@ -355,25 +354,12 @@ class FacebookAdapter:
 # --------------------------------------------------------------------------------- helpers
 
 
-@dataclass
-class _AccountKeys:
-    """What identifies the account: its page id(s) and handle(s), from the register and from the answers (a
-    Page the answers name with the register's handle gives its id, and the other way round). Never its display
-    name: names are not unique and change."""
-
-    ids: set[str] = field(default_factory=set)
-    handles: set[str] = field(default_factory=set)
+class _AccountKeys(AccountKeys):
+    """The page id(s) and handle(s) of the account (see AccountKeys)."""
 
     @classmethod
     def of(cls, account: Account, owners: list[Owner]) -> _AccountKeys:
-        keys = cls({account.platform_id} - {""},
-                   {h.lower() for h in (account.handle, handle_from_url(account.url)) if h})
-        for owner in owners:
-            if owner.platform_id in keys.ids or owner.handle.lower() in keys.handles:
-                keys.ids.add(owner.platform_id)
-                if owner.handle:
-                    keys.handles.add(owner.handle.lower())
-        return keys
+        return cls.known(account.platform_id, (account.handle, handle_from_url(account.url)), owners)
 
     def matches(self, author: dict) -> bool:
         if author.get("__typename") not in (None, "Page"):
@@ -383,15 +369,6 @@ class _AccountKeys:
             return True
         handle = handle_of(author).lower()
         return bool(handle) and handle in self.handles
-
-    def owners(self, owners: list[Owner]) -> list[Owner]:
-        """The account's identity as the answers gave it, once per page id."""
-        chosen: dict[str, Owner] = {}
-        for owner in owners:
-            if owner.platform_id in self.ids and (owner.platform_id not in chosen or
-                                                  (not chosen[owner.platform_id].name and owner.name)):
-                chosen[owner.platform_id] = owner
-        return list(chosen.values())
 
 
 def _year_bounds(year: int) -> tuple[int, int]:

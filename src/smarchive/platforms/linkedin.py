@@ -23,7 +23,6 @@ replies belong to their post's year, even when written later.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -49,7 +48,7 @@ from smarchive.platforms.linkedin_read import (
     parse_pulse_article,
     read_response,
 )
-from smarchive.platforms.toolkit import counted, json_documents, largest_counts, response_text
+from smarchive.platforms.toolkit import AccountKeys, counted, json_documents, largest_counts, response_text
 
 __all__ = ["BEHAVIOUR", "GuestPost", "LinkedInAdapter", "activity_time_ms", "company_handle", "parse_guest_feed",
            "parse_pulse_article"]
@@ -306,25 +305,12 @@ def _in_year(raw: Found, posts: dict[str, Found], year: int) -> bool:
     return year_of(post.ms / 1000) == year
 
 
-@dataclass
-class _AccountKeys:
-    """What identifies the account: its organization urn(s) and handle(s), from the register and from the
-    answers (a company the answers name with the register's handle gives its urn, and the other way round).
-    Never its display name: names are not unique and change."""
-
-    ids: set[str] = field(default_factory=set)
-    handles: set[str] = field(default_factory=set)
+class _AccountKeys(AccountKeys):
+    """The organization urn(s) and handle(s) of the account (see AccountKeys)."""
 
     @classmethod
     def of(cls, account: Account, owners: list[Owner]) -> _AccountKeys:
-        keys = cls({organization_id(account.platform_id)} - {""},
-                   {h.lower() for h in (account.handle, company_handle(account.url)) if h})
-        for owner in owners:
-            if owner.platform_id in keys.ids or owner.handle.lower() in keys.handles:
-                keys.ids.add(owner.platform_id)
-                if owner.handle:
-                    keys.handles.add(owner.handle.lower())
-        return keys
+        return cls.known(organization_id(account.platform_id), (account.handle, company_handle(account.url)), owners)
 
     def matches(self, author_urn: str, author_url: str) -> bool:
         org = organization_id(author_urn)
@@ -332,16 +318,6 @@ class _AccountKeys:
             return org in self.ids or (not self.ids and company_handle(author_url).lower() in self.handles)
         handle = company_handle(author_url).lower()
         return bool(handle) and handle in self.handles
-
-    def owners(self, owners: list[Owner]) -> list[Owner]:
-        """The account's identity as the answers gave it, once per organization urn."""
-        chosen: dict[str, Owner] = {}
-        for owner in owners:
-            if owner.platform_id in self.ids:
-                current = chosen.get(owner.platform_id)
-                if current is None or (not current.name and owner.name):
-                    chosen[owner.platform_id] = owner
-        return list(chosen.values())
 
 
 def _of_account(raw: Found, posts: dict[str, Found], keys: _AccountKeys) -> bool:

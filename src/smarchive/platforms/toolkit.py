@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from smarchive.model import STOCKHOLM, CapturedResponse
-from smarchive.platforms.base import Reported
+from smarchive.platforms.base import Owner, Reported
 
 # Anti-hijacking prefixes some platforms put before JSON (Facebook, Google).
 JSON_PREFIXES = ("for (;;);", ")]}'")
@@ -141,3 +141,33 @@ def largest_counts(reported: list[Reported]) -> list[Reported]:
         if key not in best or count.count > best[key].count:
             best[key] = count
     return list(best.values())
+
+
+@dataclass
+class AccountKeys:
+    """What identifies an account: its platform id(s) and handle(s), from the register and from the answers (an
+    owner the answers name with a known handle gives its id, and the other way round). Never its display name:
+    names are not unique and change. Each adapter adds `matches` for its own shape of author."""
+
+    ids: set[str] = field(default_factory=set)
+    handles: set[str] = field(default_factory=set)
+
+    @classmethod
+    def known(cls, platform_id: str, handles: Iterable[str], owners: list[Owner]) -> AccountKeys:
+        keys = cls({platform_id} - {""}, {h.lower() for h in handles if h})
+        for owner in owners:
+            if owner.platform_id in keys.ids or owner.handle.lower() in keys.handles:
+                keys.ids.add(owner.platform_id)
+                if owner.handle:
+                    keys.handles.add(owner.handle.lower())
+        return keys
+
+    def owners(self, owners: list[Owner]) -> list[Owner]:
+        """The account's identity as the answers gave it, once per platform id (one with a name preferred)."""
+        chosen: dict[str, Owner] = {}
+        for owner in owners:
+            if owner.platform_id in self.ids:
+                current = chosen.get(owner.platform_id)
+                if current is None or (not current.name and owner.name):
+                    chosen[owner.platform_id] = owner
+        return list(chosen.values())
