@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from smarchive.archive.warc import read_record_at
+from smarchive.archive.warc import headers_at
 
 COLLECTION = "smarchive"  # the pywb collection the README's replay steps make
 
@@ -37,11 +37,12 @@ def replay_path(replay_target: str | None, collection: str = COLLECTION) -> str:
 
 
 def targets_at(warc_path: Path, offsets: Iterable[int]) -> dict[int, str]:
-    """offset -> replay target of the record there (each record read once, headers only used)."""
+    """offset -> replay target of the record there (the WARC opened once; only each record's headers read)."""
     found: dict[int, str] = {}
-    for offset in sorted({o for o in offsets if o is not None and o >= 0}):
-        headers, _ = read_record_at(warc_path, offset)
-        found[offset] = target(headers.get("WARC-Date", ""), headers.get("WARC-Target-URI", ""))
+    with open(warc_path, "rb") as raw:
+        for offset in sorted({o for o in offsets if o is not None and o >= 0}):
+            headers = headers_at(raw, offset)
+            found[offset] = target(headers.get("WARC-Date", ""), headers.get("WARC-Target-URI", ""))
     return found
 
 

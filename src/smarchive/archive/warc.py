@@ -241,6 +241,12 @@ def iter_headers(warc_path: Path) -> Iterator[tuple[int, dict[str, str]]]:
             yield iterator.get_record_offset(), dict(record.rec_headers.headers)
 
 
+def headers_at(raw: BinaryIO, offset: int) -> dict[str, str]:
+    """The WARC headers of the record at a byte offset of a WARC already open (its block is not read)."""
+    raw.seek(offset)
+    return dict(next(iter(ArchiveIterator(raw))).rec_headers.headers)
+
+
 def read_record_at(warc_path: Path, offset: int) -> tuple[dict[str, str], bytes]:
     """The record at a byte offset: what the manifest's (warc_file, offset) points to."""
     with open(warc_path, "rb") as raw:
