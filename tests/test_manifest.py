@@ -28,6 +28,25 @@ def test_readable_by_pyarrow_duckdb_and_polars(sandbox_capture):
     assert set(frame["item_type"].to_list()) == {"post", "comment", "reply"}
 
 
+def test_time_precision_is_kept_and_empty_in_older_files(sandbox_capture, tmp_path):
+    """How exact each published_at is travels into the manifest; an items file written before the column
+    existed still reads, showing it empty."""
+    from smarchive.archive.query import connect
+
+    precisions = connect(sandbox_capture.archive).sql(
+        "SELECT time_precision, count(*) FROM items GROUP BY ALL").fetchall()
+    assert precisions == [("second", sum(n for _, n in precisions))]  # the sandbox gives exact times
+    older = tmp_path / "archive"
+    files = item_files(sandbox_capture.archive)
+    for path in files:
+        target = older / path.relative_to(sandbox_capture.archive)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pq.read_table(path).drop_columns(["time_precision"]), target)
+    con = connect(older)
+    assert con.sql("SELECT count(*), count(time_precision) FROM items").fetchall()[0][1] == 0
+    assert con.sql("SELECT count(*) FROM items").fetchall()[0][0] == sum(n for _, n in precisions)
+
+
 def _row(**overrides) -> dict:
     row = {"item_id": "1", "platform": "facebook", "account": "a", "year": 2024, "item_type": "post",
            "published_at": datetime(2024, 5, 1, tzinfo=UTC), "text": "Hej", "run_id": "r1",

@@ -90,6 +90,7 @@ ITEM_SCHEMA = pa.schema([
     ("captured_at", UTC_TS),
     ("software", pa.string()),
     ("replay_target", pa.string()),  # <WARC-Date digits>/<URI> of the recorded page showing it (archive/replay.py)
+    ("time_precision", pa.string()),  # how exact published_at is: second, minute, day or relative (model.Item)
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 RUN_SCHEMA = pa.schema([

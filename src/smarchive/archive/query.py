@@ -123,6 +123,11 @@ CREATE MACRO stockholm(ts) AS CASE WHEN ts IS NULL THEN NULL ELSE
 """
 
 
+# Item columns added after the first archives were written: files from before show them empty (the register
+# and `show` find a missing replay_target in the WARCs; a missing time_precision was not recorded).
+LATE_ITEM_COLUMNS = {"replay_target": "VARCHAR", "time_precision": "VARCHAR"}
+
+
 def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the manifest views defined (empty views if nothing is captured yet)."""
     con = duckdb.connect(":memory:")
@@ -131,9 +136,9 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     con.execute(STOCKHOLM_MACRO)
     files = item_files(archive)
     if files:
-        # archives written before `replay_target` existed show it empty (the register finds it in the WARCs)
-        added = "" if "replay_target" in con.sql(f"SELECT * FROM {_read(files)} LIMIT 0").columns \
-            else ", NULL::VARCHAR AS replay_target"
+        present = set(con.sql(f"SELECT * FROM {_read(files)} LIMIT 0").columns)
+        added = "".join(f", NULL::{sql_type} AS {name}" for name, sql_type in LATE_ITEM_COLUMNS.items()
+                        if name not in present)
         con.execute(f"CREATE VIEW item_captures AS SELECT *{added} FROM {_read(files)}")
         items_sql = items_view_sql(files)
         con.execute(f"CREATE VIEW items AS {f'SELECT *{added} FROM ({items_sql})' if added else items_sql}")
