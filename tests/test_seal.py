@@ -41,7 +41,6 @@ def seal_table(pki: Pki, tsa_url: str | None = None, tsa_ca: Path | None = None)
 def sandbox_pipeline(folder: Path, seal: str) -> Path:
     """The demo's pipeline (pipelines/sandbox.toml) with a [seal] table, written to `folder`."""
     text = (PROJECT / "pipelines" / "sandbox.toml").read_text("utf-8")
-    text = text.replace('retention = "../retention"', f'retention = "{PROJECT / "retention"}"')
     path = folder / "sealed-sandbox.toml"
     path.write_text(text + seal, "utf-8")
     return path
