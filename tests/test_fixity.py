@@ -208,3 +208,29 @@ def test_an_archive_without_a_ledger_is_adopted(demo_capture, tmp_path):
     assert json.loads(adopt_seal.read_text())["state_sha256"] == sealed_state
     after = smarchive("verify", "--deep", "--archive", str(archive))
     assert after.returncode == 0 and "note:" not in after.stdout, after.stdout
+
+
+def test_verify_reports_a_damaged_manifest_file_wherever_the_byte_flips(demo_capture, tmp_path):
+    """A flipped byte in a Parquet page can decode into bad UTF-8, nulls or huge numbers without failing the
+    read. Wherever the byte lands, verify must name the file or read on; it must never stop with a traceback
+    (that once hid every other finding of a damaged archive)."""
+    from smarchive.archive.store import LocalStorage
+    from smarchive.archive.verify import verify
+
+    archive = copy_archive(demo_capture.archive, tmp_path / "archive")
+    target = sorted((archive / "manifest" / "items").rglob("*.parquet"))[0]
+    original = target.read_bytes()
+    storage = LocalStorage(archive)
+    rel = target.relative_to(archive).as_posix()
+    crashes = []
+    for position in range(7, len(original), max(1, len(original) // 40)):  # ~40 places, every region of the file
+        damaged = bytearray(original)
+        damaged[position] ^= 0xFF
+        target.write_bytes(bytes(damaged))
+        try:
+            report = verify(archive, storage, deep=True)
+        except Exception as e:  # noqa: BLE001 (the very thing this test looks for)
+            crashes.append(f"{position}: {type(e).__name__}: {e}")
+            continue
+        assert any(f"content differs: {rel} " in p for p in report.problems), position
+    assert not crashes
