@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("archive",),
     ("capture", "extract", "retention", "sandbox"),
     ("pipeline",),
+    ("workbench",),  # `smarchive serve`, the web workbench (#16): reads the archive, started by cli/serve.py
     ("cli",),
 ]
 RANK = {package: n for n, row in enumerate(LAYERS) for package in row}

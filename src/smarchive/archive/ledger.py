@@ -30,12 +30,14 @@ LEDGER_DIR = "ledger"
 SEALS_DIR = "seals"
 # Folders a run keeps for itself (working state, logs, the ledger and seals): not archive content, so
 # neither recorded nor reported as strays. Logs are appended to while a run goes; see docs/fixity.md.
-UNTRACKED_DIRS = (LEDGER_DIR, SEALS_DIR, "logs", "staging", "runs-in-progress")
+UNTRACKED_DIRS = (LEDGER_DIR, SEALS_DIR, "logs", "staging", "runs-in-progress",
+                  "workbench", "audit")  # the workbench's users and session key; its audit log, appended as it goes
 
 ROLES = (  # first matching prefix of the path relative to the archive -> role
     ("warc/", "warc"), ("wacz/", "wacz"), ("manifest/items/", "manifest-items"), ("manifest/terms/", "word-index"),
     ("manifest/summaries/", "manifest-summary"), ("manifest/runs/", "manifest-runs"),
     ("manifest/tombstones/", "tombstones"), ("register/", "register"), ("delivery/", "delivery"),
+    ("manifest/decisions/", "decisions"),
 )
 
 

@@ -2,7 +2,8 @@
 
 Views (and one macro, `stockholm(ts)`: a UTC time in Swedish time with its zone, as a string):
     item_captures    every row of every run (an item captured twice appears twice)
-    items            the latest capture of each item (per platform and item_id)
+    items            the latest capture of each item (per platform and item_id), with its current decision
+                     (archive/decisions.py: decision_*, diarienummer, removed_from_platform_at)
     runs             one row per run
     terms            the word index (term, platform, item_id, year, published_at, run_id)
     account_summary  per year, platform and account: counts of the items view (from the files' summaries)
@@ -24,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from smarchive.archive.decisions import decision_files, with_decisions_sql
 from smarchive.archive.ledger import ledger_views_sql
 from smarchive.archive.manifest import (
     ITEM_SCHEMA,
@@ -141,12 +143,13 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
                         if name not in present)
         con.execute(f"CREATE VIEW item_captures AS SELECT *{added} FROM {_read(files)}")
         items_sql = items_view_sql(files)
-        con.execute(f"CREATE VIEW items AS {f'SELECT *{added} FROM ({items_sql})' if added else items_sql}")
+        items_sql = f"SELECT *{added} FROM ({items_sql})" if added else items_sql
+        con.execute(f"CREATE VIEW items AS {with_decisions_sql(items_sql, decision_files(archive))}")
         con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files)}")
     else:
         con.register("_empty_items", ITEM_SCHEMA.empty_table())
         con.execute("CREATE VIEW item_captures AS SELECT * FROM _empty_items")
-        con.execute("CREATE VIEW items AS SELECT * FROM _empty_items")
+        con.execute(f"CREATE VIEW items AS {with_decisions_sql('SELECT * FROM _empty_items', [])}")
         con.register("_empty_summary", SUMMARY_SCHEMA.empty_table().drop_columns(["run_id"]))
         con.execute("CREATE VIEW account_summary AS SELECT * FROM _empty_summary")
     terms = sorted(archive.glob("manifest/terms/year=*/platform=*/account=*/*.parquet"))

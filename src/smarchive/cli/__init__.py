@@ -317,11 +317,13 @@ def _headed_login(pipeline, account, platform: str) -> None:  # noqa: ANN001 (Pi
 
 
 def _register_optional_groups() -> None:
+    from smarchive.cli.decide import decide_command
     from smarchive.cli.extract import extract_command
     from smarchive.cli.fixity import seal_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
     from smarchive.cli.show import show_command
+    from smarchive.cli.user import user_group
 
     cli.add_command(sandbox)
     cli.add_command(show_command)
@@ -329,6 +331,8 @@ def _register_optional_groups() -> None:
     cli.add_command(register_command)
     cli.add_command(cull_command)
     cli.add_command(seal_command)
+    cli.add_command(decide_command)
+    cli.add_command(user_group)
 
 
 _register_optional_groups()

@@ -66,6 +66,7 @@ import pyarrow.parquet as pq
 
 from smarchive import __version__
 from smarchive.archive import ledger, wacz
+from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.manifest import item_files, write_atomic, write_items_file
 from smarchive.archive.rewrite import (
     Headers,
@@ -134,9 +135,13 @@ class Selection:
 
 def select_items(archive: Path, year: int, as_of: date) -> Selection:
     """The latest capture of every cull-eligible item of `year`, split into due / not due / to review."""
+    # The tag as it stands: an archivist's decision (archive/decisions.py) overrides the rules' tag, so a
+    # "preserve" keeps an item the rules would cull, and a reviewed item no longer waits for review.
     rows = _rows(archive, "SELECT item_id, platform, account, year, item_type, post_id, published_at, text, author, "
-                          "media_sha256, tag_category, tag_rule_ids, tag_cull_from, tag_decision, tag_needs_review "
-                          f"FROM items WHERE year = {int(year)} AND tag_retention = 'cull-eligible' "
+                          f"media_sha256, {EFFECTIVE['category']} AS tag_category, tag_rule_ids, "
+                          f"{EFFECTIVE['cull_from']} AS tag_cull_from, tag_decision, "
+                          f"{EFFECTIVE['needs_review']} AS tag_needs_review "
+                          f"FROM items WHERE year = {int(year)} AND {EFFECTIVE['retention']} = 'cull-eligible' "
                           "ORDER BY published_at, platform, item_id")
     due = [r for r in rows if not r["tag_needs_review"] and r["tag_cull_from"] is not None
            and r["tag_cull_from"] <= as_of]

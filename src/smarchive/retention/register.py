@@ -21,6 +21,7 @@ import json
 from datetime import UTC
 from pathlib import Path
 
+from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.replay import replay_path, target
 from smarchive.archive.store import atomic_write
 from smarchive.archive.warc import iter_headers
@@ -83,9 +84,13 @@ def register_rows(archive: Path, year: int, collection: str = "smarchive",
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
     con = connect(archive)
     try:
+        # The tag as it stands (an archivist's decision overrides the rules'); an item with a recorded
+        # diarienummer is registered already and leaves the worklist (archive/decisions.py).
         rows = con.sql(
-            "SELECT * FROM items WHERE year = " + str(int(year)) + " AND list_contains(tag_actions, 'register') "
-            "ORDER BY published_at, platform, item_id").to_arrow_table().to_pylist()
+            "SELECT * REPLACE (" + ", ".join(f"{EFFECTIVE[k]} AS tag_{k}" for k in ("category", "actions", "access",
+                                                                                 "needs_review")) + ") "
+            "FROM items WHERE year = " + str(int(year)) + f" AND list_contains({EFFECTIVE['actions']}, 'register') "
+            "AND diarienummer IS NULL ORDER BY published_at, platform, item_id").to_arrow_table().to_pylist()
     finally:
         con.close()
     targets = _record_targets(archive, {r["warc_file"] for r in rows if r["warc_file"]})
