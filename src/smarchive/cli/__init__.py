@@ -322,6 +322,7 @@ def _register_optional_groups() -> None:
     from smarchive.cli.fixity import seal_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
+    from smarchive.cli.serve import serve_command
     from smarchive.cli.show import show_command
     from smarchive.cli.user import user_group
 
@@ -333,6 +334,7 @@ def _register_optional_groups() -> None:
     cli.add_command(seal_command)
     cli.add_command(decide_command)
     cli.add_command(user_group)
+    cli.add_command(serve_command)
 
 
 _register_optional_groups()

@@ -1,0 +1,570 @@
+"""The workbench as a Starlette application: pages over the manifest (DuckDB, read in place), decisions
+written as archive records, users and roles from users.toml, an audit log.
+
+Access rule, applied in SQL on every query that can show an item (search and its facet counts, item pages,
+threads, worklists, exports, media): a reader sees only items whose access as it stands (an archivist's
+decision, else the rules' tag) is not `restricted`; anything else answers 404, as if it did not exist.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from smarchive.archive import decisions
+from smarchive.archive.decisions import EFFECTIVE
+from smarchive.archive.ledger import new_session_id, recording
+from smarchive.archive.query import SUMMARY_SQL, connect, search, search_params
+from smarchive.errors import SmarchiveError
+from smarchive.model import STOCKHOLM
+from smarchive.workbench import audit, users
+from smarchive.workbench.i18n import LANGUAGES, translate
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 50
+RESTRICTED = f"{EFFECTIVE['access']} = 'restricted'"
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+WORKLISTS = {  # name -> the items still open on it (decisions taken into account)
+    "needs-review": EFFECTIVE["needs_review"],
+    "register": f"list_contains({EFFECTIVE['actions']}, 'register') AND diarienummer IS NULL",
+    "remove": f"list_contains({EFFECTIVE['actions']}, 'remove') AND removed_from_platform_at IS NULL",
+    "cull": f"{EFFECTIVE['retention']} = 'cull-eligible' AND NOT {EFFECTIVE['needs_review']} "
+            f"AND {EFFECTIVE['cull_from']} <= current_date",
+}
+LIST_COLUMNS = ("item_id, platform, account, year, item_type, published_at, author, text, tag_rule_ids, "
+                f"{EFFECTIVE['category']} AS category, {EFFECTIVE['retention']} AS retention, "
+                f"{EFFECTIVE['cull_from']} AS cull_from, {EFFECTIVE['actions']} AS actions, "
+                f"{EFFECTIVE['access']} AS access, {EFFECTIVE['needs_review']} AS needs_review, "
+                "diarienummer, removed_from_platform_at")
+FACETS = ("year", "platform", "account", "item_type", "category", "needs_review", "access")
+EXPORT_COLUMNS = ["item_id", "platform", "account", "year", "item_type", "published_local", "author", "text",
+                  "category", "retention", "cull_from", "actions", "access", "needs_review", "rule_ids",
+                  "diarienummer"]
+
+
+@dataclass
+class Settings:
+    archive: Path
+    users_file: Path
+    storage: object  # smarchive.archive.store.Storage
+    categories: dict[str, str]  # id -> title
+    secret: str
+    secure_cookies: bool = False
+
+
+def session_secret(archive: Path) -> str:
+    """The key that signs session cookies: made once, kept in the archive's workbench folder (mode 0600),
+    never in the repository. Deleting it logs everyone out."""
+    path = archive / "workbench" / "session.key"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="ascii") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text(encoding="ascii").strip()
+
+
+def local_time(moment: datetime | None) -> str:
+    return moment.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M %Z") if moment else ""
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path of this site: no scheme, no host, no `//` or `/\\` (browsers read both as another host)."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")) or any(
+            c in target for c in "\r\n\t\\"):
+        return "/"
+    return target
+
+
+def highlight(text: str, words: list[str]) -> Markup:
+    """The text with every word that starts with one of `words` marked (as the word index matches)."""
+    if not words:
+        return escape(text)
+    pattern = re.compile(r"(?<![^\W_])(?:" + "|".join(re.escape(w) for w in words) + r")[^\W_]*", re.IGNORECASE)
+    out, last = [], 0
+    for m in pattern.finditer(text):
+        out += [escape(text[last:m.start()]), Markup("<mark>") + escape(m.group(0)) + Markup("</mark>")]
+        last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def snippet(text: str, words: list[str], width: int = 240) -> str:
+    """Some text around the first match (whole text when short)."""
+    if len(text) <= width:
+        return text
+    low = text.lower()
+    first = min([i for i in (low.find(w) for w in words) if i >= 0] or [0])
+    start = max(0, first - width // 3)
+    return ("…" if start else "") + text[start:start + width] + "…"
+
+
+def evidence_marked(text: str, evidence: list[dict] | None) -> Markup:
+    """The text with each piece of evidence marked at its offsets (rule id in the title)."""
+    spans = sorted((e["start"], e["end"], e["rule_id"], e.get("name") or "") for e in evidence or []
+                   if e.get("start") is not None and e.get("end") is not None
+                   and 0 <= e["start"] < e["end"] <= len(text))
+    out, last = [], 0
+    for start, end, rule, name in spans:
+        if start < last:  # overlapping evidence: the first mark covers it
+            continue
+        out += [escape(text[last:start]),
+                Markup('<mark class="evidence" title="{}">').format(f"{rule}: {name}") + escape(text[start:end])
+                + Markup("</mark>")]
+        last = end
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def month_chart(rows: list[tuple[str, int]]) -> Markup:
+    """Items per month as an inline SVG bar chart (no script, no external file)."""
+    if not rows:
+        return Markup("")
+    width, height, bar = 720, 180, max(8, 700 // max(len(rows), 1) - 4)
+    top = max(n for _, n in rows) or 1
+    parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height + 40}" width="{width}" '
+             f'height="{height + 40}" xmlns="http://www.w3.org/2000/svg">']
+    for i, (month, n) in enumerate(rows):
+        h = round(n / top * height)
+        x = 10 + i * (bar + 4)
+        parts.append(f'<g><title>{escape(month)}: {n}</title><rect x="{x}" y="{height - h + 10}" width="{bar}" '
+                     f'height="{h}" fill="#2b6cb0"/><text x="{x + bar / 2}" y="{height + 25}" font-size="9" '
+                     f'text-anchor="middle">{escape(month[2:])}</text><text x="{x + bar / 2}" '
+                     f'y="{height - h + 6}" font-size="9" text-anchor="middle">{n}</text></g>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+class Workbench:
+    def __init__(self, settings: Settings):
+        self.s = settings
+        self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+                                     autoescape=select_autoescape(["html"]))
+        self.templates.globals.update(local_time=local_time, json_list=lambda v: ", ".join(v or []), enc=quote_path)
+
+    # ------------------------------------------------------------------ plumbing
+
+    def db(self) -> duckdb.DuckDBPyConnection:
+        return connect(self.s.archive)
+
+    def rows(self, sql: str, params: dict | None = None) -> list[dict]:
+        con = self.db()
+        try:
+            return con.sql(sql, params=params or None).to_arrow_table().to_pylist()
+        finally:
+            con.close()
+
+    def user(self, request: Request) -> users.User | None:
+        name = request.session.get("user")
+        return users.current(self.s.users_file, name) if name else None
+
+    def need_user(self, request: Request) -> users.User:
+        user = self.user(request)
+        if user is None:
+            request.session.pop("user", None)
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise HTTPException(303, headers={"Location": "/login?" + urlencode({"next": target})})
+        return user
+
+    @staticmethod
+    def csrf(request: Request) -> str:
+        if "csrf" not in request.session:
+            request.session["csrf"] = secrets.token_urlsafe(32)
+        return request.session["csrf"]
+
+    async def form(self, request: Request) -> dict:
+        """The posted form, refused (403) unless it carries this session's CSRF token."""
+        form = dict(await request.form())
+        token = str(form.get("csrf") or request.headers.get("x-csrf-token") or "")
+        expected = request.session.get("csrf")
+        if not expected or not secrets.compare_digest(token.encode(), expected.encode()):
+            raise HTTPException(403, "CSRF token missing or wrong")
+        return form
+
+    def lang(self, request: Request) -> str:
+        lang = request.session.get("lang", "sv")
+        return lang if lang in LANGUAGES else "sv"
+
+    def page(self, request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+        lang = self.lang(request)
+        html = self.templates.get_template(template).render(
+            t=lambda key: translate(lang, key), lang=lang, user=self.user(request), csrf=self.csrf(request),
+            path=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+            worklists=list(WORKLISTS), categories=self.s.categories, **context)
+        return HTMLResponse(html, status)
+
+    @staticmethod
+    def visible(user: users.User) -> str:
+        """The SQL condition a user's items meet (TRUE for those who may see restricted items)."""
+        return "TRUE" if user.sees_restricted else f"NOT coalesce({RESTRICTED}, FALSE)"
+
+    def audit(self, user: users.User, action: str, **what: object) -> None:
+        audit.log(self.s.archive, user.name, user.role, action, **what)
+
+    # ------------------------------------------------------------------ pages
+
+    async def login_page(self, request: Request) -> Response:
+        return self.page(request, "login.html", next=safe_next(request.query_params.get("next")), failed=False)
+
+    async def login(self, request: Request) -> Response:
+        form = await self.form(request)
+        target = safe_next(str(form.get("next") or "/"))
+        user = users.authenticate(self.s.users_file, str(form.get("user", "")), str(form.get("password", "")))
+        if user is None:
+            return self.page(request, "login.html", 401, next=target, failed=True)
+        lang = self.lang(request)
+        request.session.clear()  # a new session on login (no fixation)
+        request.session.update({"user": user.name, "csrf": secrets.token_urlsafe(32), "lang": lang})
+        self.audit(user, "login")
+        return RedirectResponse(target, 303)
+
+    async def logout(self, request: Request) -> Response:
+        await self.form(request)
+        request.session.clear()
+        return RedirectResponse("/login", 303)
+
+    async def language(self, request: Request) -> Response:
+        form = await self.form(request)
+        if form.get("lang") in LANGUAGES:
+            request.session["lang"] = form["lang"]
+        return RedirectResponse(safe_next(str(form.get("next") or "/")), 303)
+
+    def open_counts(self, user: users.User) -> dict[str, int]:
+        sums = ", ".join(f"count(*) FILTER (WHERE {cond}) AS \"{name}\"" for name, cond in WORKLISTS.items())
+        return self.rows(f"SELECT {sums} FROM items WHERE {self.visible(user)}")[0]
+
+    async def overview(self, request: Request) -> Response:
+        user = self.need_user(request)
+        if user.sees_restricted:
+            summary_sql = "SELECT * FROM account_summary"
+        else:  # a reader's counts leave restricted items out, so they are counted from the items
+            summary_sql = SUMMARY_SQL.format(source=f"SELECT * FROM items WHERE {self.visible(user)}")
+        summary = self.rows(f"SELECT year, platform, account, sum(items)::BIGINT AS items, sum(posts)::BIGINT AS posts,"
+                            " sum(comments)::BIGINT AS comments, sum(replies)::BIGINT AS replies, "
+                            "sum(media)::BIGINT AS media, sum(to_register)::BIGINT AS to_register, "
+                            "sum(to_remove)::BIGINT AS to_remove, sum(cull_eligible)::BIGINT AS cull_eligible, "
+                            f"sum(needs_review)::BIGINT AS needs_review FROM ({summary_sql}) GROUP BY ALL ORDER BY ALL")
+        months = self.rows("SELECT strftime(timezone('Europe/Stockholm', published_at), '%Y-%m') AS month, "
+                           f"count(*) AS n FROM items WHERE {self.visible(user)} GROUP BY 1 ORDER BY 1")
+        runs = self.rows("SELECT run_id, year, started_at, finished_at, items, accounts_failed, accounts_incomplete,"
+                         " warnings, errors FROM runs ORDER BY started_at DESC LIMIT 20")
+        return self.page(request, "overview.html", summary=summary, runs=runs, open=self.open_counts(user),
+                         chart=month_chart([(m["month"], m["n"]) for m in months]))
+
+    def search_results(self, user: users.User, text: str, year: int | None) -> tuple[list[dict], list[str]]:
+        words = search_params(text)["words"]
+        # the saved search's SQL (query.search gives the hits as search_hits), with the access rule applied
+        # before anything is counted or shown
+        sql = (f"SELECT {LIST_COLUMNS} FROM (SELECT i.* FROM items i SEMI JOIN search_hits h "
+               "ON i.item_id = h.item_id AND i.platform = h.platform AND i.run_id = h.run_id "
+               "AND i.published_at = h.published_at "
+               "WHERE ($from IS NULL OR i.published_at BETWEEN $from AND $until) "
+               "AND ($phrase IS NULL OR contains(lower(i.text), lower($phrase)))) "
+               f"WHERE {self.visible(user)} ORDER BY published_at, item_id, platform")
+        con = self.db()
+        try:
+            found = search(con, sql, {"text": text, "year": year}, None, 0).to_pylist()
+        finally:
+            con.close()
+        return found, words
+
+    @staticmethod
+    def facet_value(row: dict, facet: str) -> str:
+        value = row.get(facet)
+        return ("ja" if value else "nej") if facet == "needs_review" else str(value)
+
+    async def search_page(self, request: Request) -> Response:
+        user = self.need_user(request)
+        q = request.query_params
+        text = (q.get("q") or "").strip()
+        chosen = {f: q.get(f) for f in FACETS if q.get(f)}
+        page = max(1, int(q.get("page") or 1)) if (q.get("page") or "1").isdigit() else 1
+        results, words, facets, error = [], [], {}, None
+        if text:
+            try:
+                found, words = self.search_results(user, text, None)
+            except SmarchiveError as e:
+                found, error = [], str(e)
+            results = [r for r in found if all(self.facet_value(r, f) == v for f, v in chosen.items())]
+            facets = {f: sorted(Counter(self.facet_value(r, f) for r in results).items()) for f in FACETS}
+        total = len(results)
+        shown = results[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        for r in shown:
+            r["marked"] = highlight(snippet(r["text"] or "", words), words)
+        if any(r["access"] == "restricted" for r in shown):
+            self.audit(user, "search-restricted", q=text, items=[r["item_id"] for r in shown
+                                                                 if r["access"] == "restricted"])
+        params = {"q": text, **chosen}
+        return self.page(request, "search.html", q=text, results=shown, total=total, page=page, facets=facets,
+                         chosen=chosen, error=error, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE,
+                         query=lambda **more: urlencode({**params, **more}))
+
+    def item_row(self, user: users.User, platform: str, item_id: str) -> dict:
+        rows = self.rows(f"SELECT * FROM items WHERE platform = $p AND item_id = $id AND {self.visible(user)}",
+                         {"p": platform, "id": item_id})
+        if not rows:
+            raise HTTPException(404)
+        return rows[0]
+
+    async def item_page(self, request: Request) -> Response:
+        user = self.need_user(request)
+        platform, item_id = request.path_params["platform"], request.path_params["item_id"]
+        item = self.item_row(user, platform, item_id)
+        current = decisions.current_tag(item)
+        if current["access"] == "restricted":
+            self.audit(user, "view-restricted", platform=platform, item_id=item_id)
+        thread = self.rows("SELECT * FROM items WHERE platform = $p AND post_id = $post "
+                           f"AND {self.visible(user)} ORDER BY published_at, item_id",
+                           {"p": platform, "post": item["post_id"] or item_id})
+        hidden = self.rows("SELECT count(*) AS n FROM items WHERE platform = $p AND post_id = $post",
+                           {"p": platform, "post": item["post_id"] or item_id})[0]["n"] - len(thread)
+        for r in thread:
+            r["marked"] = evidence_marked(r["text"] or "", r["tag_evidence"]) if r["item_id"] == item_id \
+                else escape(r["text"] or "")
+        coverage = self.rows("SELECT * FROM coverage WHERE platform = $p AND post_id = $post ORDER BY run_id, kind",
+                             {"p": platform, "post": item["post_id"] or item_id})
+        con = self.db()
+        try:
+            past = decisions.history(con, item_id, platform, self.s.archive)
+        finally:
+            con.close()
+        return self.page(request, "item.html", item=item, thread=nest(thread), hidden=hidden, current=current,
+                         coverage=coverage, history=past, today=date.today().isoformat())
+
+    async def media(self, request: Request) -> Response:
+        user = self.need_user(request)
+        sha = request.path_params["sha256"]
+        if not SHA256.match(sha):
+            raise HTTPException(404)
+        rows = self.rows(f"SELECT item_id, platform, {EFFECTIVE['access']} AS access, "
+                         "list_filter(media, m -> m.sha256 = $sha)[1].content_type AS content_type "
+                         f"FROM items WHERE list_contains(media_sha256, $sha) AND {self.visible(user)}", {"sha": sha})
+        if not rows:
+            raise HTTPException(404)
+        if all(r["access"] == "restricted" for r in rows):
+            self.audit(user, "media-restricted", sha256=sha, items=[r["item_id"] for r in rows])
+        try:
+            data = self.s.storage.get(sha)
+        except (FileNotFoundError, SmarchiveError):
+            raise HTTPException(404) from None
+        kind = rows[0]["content_type"] or "application/octet-stream"
+        return Response(data, media_type=kind, headers={"X-Content-SHA256": sha, "Content-Security-Policy": "sandbox",
+                                                        "Cache-Control": "private, max-age=3600"})
+
+    async def screenshot(self, request: Request) -> Response:
+        from smarchive.archive.warc import read_record_at
+
+        user = self.need_user(request)
+        item = self.item_row(user, request.path_params["platform"], request.path_params["item_id"])
+        if item["screenshot_offset"] is None or not item["warc_file"]:
+            raise HTTPException(404)
+        warc = (self.s.archive / item["warc_file"]).resolve()
+        if not warc.is_relative_to(self.s.archive.resolve()) or not warc.is_file():
+            raise HTTPException(404)
+        headers, body = read_record_at(warc, item["screenshot_offset"])
+        if headers.get("WARC-Record-ID") != item["screenshot_record_id"]:
+            raise HTTPException(404)  # the WARC was rewritten (a cull): the offset no longer holds it
+        if decisions.current_tag(item)["access"] == "restricted":
+            self.audit(user, "screenshot-restricted", platform=item["platform"], item_id=item["item_id"])
+        return Response(body, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+    def worklist_rows(self, user: users.User, name: str, year: int | None, limit: int | None,
+                      offset: int = 0) -> list[dict]:
+        bound = f" LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+        return self.rows(f"SELECT {LIST_COLUMNS} FROM items WHERE ({WORKLISTS[name]}) AND {self.visible(user)} "
+                         "AND ($year IS NULL OR year = $year) ORDER BY published_at, item_id, platform" + bound,
+                         {"year": year})
+
+    @staticmethod
+    def year_param(request: Request) -> int | None:
+        year = request.query_params.get("year") or ""
+        return int(year) if year.isdigit() else None
+
+    async def worklist(self, request: Request) -> Response:
+        user = self.need_user(request)
+        name = request.path_params["name"]
+        if name not in WORKLISTS:
+            raise HTTPException(404)
+        year = self.year_param(request)
+        page_no = int(request.query_params.get("page", "1")) if request.query_params.get("page", "1").isdigit() else 1
+        page_no = max(1, page_no)
+        rows = self.worklist_rows(user, name, year, PAGE_SIZE, (page_no - 1) * PAGE_SIZE)
+        if any(r["access"] == "restricted" for r in rows):
+            self.audit(user, "worklist-restricted", worklist=name, items=[r["item_id"] for r in rows
+                                                                          if r["access"] == "restricted"])
+        for r in rows:
+            r["marked"] = escape(snippet(r["text"] or "", []))
+        open_now = self.open_counts(user)[name]
+        return self.page(request, "worklist.html", name=name, rows=rows, year=year, page=page_no, total=open_now,
+                         today=date.today().isoformat(), pages=(open_now + PAGE_SIZE - 1) // PAGE_SIZE)
+
+    async def export(self, request: Request) -> Response:
+        user = self.need_user(request)
+        what, fmt = request.path_params["what"], request.path_params["fmt"]
+        if fmt not in ("csv", "parquet"):
+            raise HTTPException(404)
+        if what == "search":
+            text = (request.query_params.get("q") or "").strip()
+            try:
+                rows, _ = self.search_results(user, text, None)
+            except SmarchiveError as e:
+                raise HTTPException(400, str(e)) from None
+            chosen = {f: request.query_params.get(f) for f in FACETS if request.query_params.get(f)}
+            rows = [r for r in rows if all(self.facet_value(r, f) == v for f, v in chosen.items())]
+        elif what in WORKLISTS:
+            rows = self.worklist_rows(user, what, self.year_param(request), None)
+        else:
+            raise HTTPException(404)
+        self.audit(user, "export", what=what, format=fmt, rows=len(rows),
+                   restricted=[r["item_id"] for r in rows if r["access"] == "restricted"])
+        out = [{"item_id": r["item_id"], "platform": r["platform"], "account": r["account"], "year": r["year"],
+                "item_type": r["item_type"], "published_local": local_time(r["published_at"]),
+                "author": r["author"], "text": r["text"], "category": r["category"], "retention": r["retention"],
+                "cull_from": r["cull_from"].isoformat() if r["cull_from"] else "", "actions": list(r["actions"] or []),
+                "access": r["access"], "needs_review": bool(r["needs_review"]),
+                "rule_ids": list(r["tag_rule_ids"] or []), "diarienummer": r["diarienummer"] or ""} for r in rows]
+        name = f"smarchive-{what}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.{fmt}"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if fmt == "parquet":
+            buffer = io.BytesIO()
+            pq.write_table(pa.Table.from_pylist(out) if out else pa.table({c: [] for c in EXPORT_COLUMNS}), buffer)
+            return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers)
+        text_out = io.StringIO(newline="")
+        writer = csv.DictWriter(text_out, fieldnames=EXPORT_COLUMNS, delimiter=";", lineterminator="\r\n")
+        writer.writeheader()
+        for r in out:
+            writer.writerow({**r, "actions": json.dumps(r["actions"], ensure_ascii=False),
+                             "rule_ids": json.dumps(r["rule_ids"], ensure_ascii=False),
+                             "needs_review": "ja" if r["needs_review"] else ""})
+        return Response(("\ufeff" + text_out.getvalue()).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                        headers=headers)
+
+    async def decide(self, request: Request) -> Response:
+        user = self.need_user(request)
+        form = await self.form(request)
+        kind = str(form.get("kind", ""))
+        if not user.may(kind):
+            raise HTTPException(403, f"role {user.role} may not record a {kind or 'decision'}")
+        item = self.item_row(user, request.path_params["platform"], request.path_params["item_id"])
+        try:
+            decision = self.decision_of(item, user, kind, form)
+            with recording(self.s.archive, new_session_id("workbench")):
+                decisions.record(self.s.archive, decision)
+        except (SmarchiveError, ValueError) as e:
+            message = str(e).splitlines()[0]
+            if request.headers.get("hx-request"):
+                return HTMLResponse(f'<span class="error">{escape(message)}</span>', 400)
+            return PlainTextResponse(message, 400)
+        self.audit(user, "decision", kind=kind, platform=item["platform"], item_id=item["item_id"],
+                   decision_id=decision.decision_id)
+        if request.headers.get("hx-request"):
+            return HTMLResponse(f'<span class="recorded">{escape(translate(self.lang(request), "recorded"))}</span>')
+        return RedirectResponse(safe_next(str(form.get("next") or "/")), 303)
+
+    def decision_of(self, item: dict, user: users.User, kind: str, form: dict) -> decisions.Decision:
+        reason = str(form.get("reason") or "")
+        if kind == "registered":
+            return decisions.registered(item, user.name, user.role, str(form.get("diarienummer") or ""), reason)
+        if kind == "removed":
+            when = datetime.fromisoformat(str(form.get("removed_at") or ""))
+            return decisions.removed(item, user.name, user.role,
+                                     when if when.tzinfo else when.replace(tzinfo=STOCKHOLM), reason)
+        if form.get("confirm"):
+            return decisions.review(item, user.name, user.role, reason)
+        category = str(form.get("category") or "") or None
+        if category is not None and category not in self.s.categories:
+            raise SmarchiveError(f"unknown category {category!r}")
+        cull_from = str(form.get("cull_from") or "")
+        actions = [a for a in decisions.ACTIONS if form.get(f"action_{a}")]
+        return decisions.review(item, user.name, user.role, reason, category=category,
+                                retention=str(form.get("retention") or "") or None,
+                                cull_from=date.fromisoformat(cull_from) if cull_from else None,
+                                actions=actions, access=str(form.get("access") or "") or None)
+
+
+def nest(thread: list[dict]) -> list[dict]:
+    """The thread in reading order with a depth: the post, each comment followed by its replies."""
+    children: dict[str | None, list[dict]] = {}
+    ids = {r["item_id"] for r in thread}
+    for r in thread:
+        parent = r["parent_id"] if r["parent_id"] in ids else None
+        children.setdefault(parent, []).append(r)
+    out: list[dict] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for r in children.get(parent, []):
+            r["depth"] = depth
+            out.append(r)
+            walk(r["item_id"], depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN201 (Starlette middleware)
+    response = await call_next(request)
+    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
+                                "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 303:
+        return RedirectResponse(exc.headers["Location"], 303)
+    return PlainTextResponse(str(exc.detail), exc.status_code)
+
+
+def make_app(settings: Settings) -> Starlette:
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    bench = Workbench(settings)
+    routes = [
+        Route("/login", bench.login_page, methods=["GET"]),
+        Route("/login", bench.login, methods=["POST"]),
+        Route("/logout", bench.logout, methods=["POST"]),
+        Route("/language", bench.language, methods=["POST"]),
+        Route("/", bench.overview),
+        Route("/search", bench.search_page),
+        Route("/item/{platform}/{item_id:path}", bench.item_page),
+        Route("/decide/{platform}/{item_id:path}", bench.decide, methods=["POST"]),
+        Route("/screenshot/{platform}/{item_id:path}", bench.screenshot),
+        Route("/media/{sha256}", bench.media),
+        Route("/worklist/{name}", bench.worklist),
+        Route("/export/{what}.{fmt}", bench.export),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(SessionMiddleware, secret_key=settings.secret, session_cookie="smarchive_workbench",
+                   max_age=8 * 3600, same_site="strict", https_only=settings.secure_cookies),
+        Middleware(BaseHTTPMiddleware, dispatch=security_headers),
+    ]
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error})
+
+
+def quote_path(value: str) -> str:
+    return quote(value, safe="")
