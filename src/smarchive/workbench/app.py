@@ -359,7 +359,7 @@ class Workbench:
         if not SHA256.match(sha):
             raise HTTPException(404)
         rows = self.rows(f"SELECT item_id, platform, {EFFECTIVE['access']} AS access, "
-                         "list_filter(media, m -> m.sha256 = $sha)[1].content_type AS content_type "
+                         "list_filter(media, lambda m: m.sha256 = $sha)[1].content_type AS content_type "
                          f"FROM items WHERE list_contains(media_sha256, $sha) AND {self.visible(user)}", {"sha": sha})
         if not rows:
             raise HTTPException(404)

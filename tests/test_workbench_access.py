@@ -1,0 +1,219 @@
+"""Who may see what in the workbench, over real HTTP: a reader never meets a restricted item (pages, thread,
+media, screenshot, search and its counts, exports, worklists, overview), even by guessing URLs; forms without
+the session's CSRF token, forged session cookies, path traversal and open redirects are refused; restricted
+views and decisions go to the audit log."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import re
+import shutil
+from urllib.parse import quote, urlsplit
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+from itsdangerous import TimestampSigner
+
+from smarchive.archive import decisions
+from smarchive.archive.query import connect
+from smarchive.workbench import audit
+
+from workbench_server import PASSWORDS, add_users, running
+
+
+def rows(archive, sql: str) -> list[dict]:
+    con = connect(archive)
+    try:
+        return con.sql(sql).to_arrow_table().to_pylist()
+    finally:
+        con.close()
+
+
+def login(base: str, name: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, follow_redirects=False, timeout=30)
+    token = csrf_of(client.get("/login").text)
+    answer = client.post("/login", data={"csrf": token, "user": name, "password": PASSWORDS[name], "next": "/"})
+    assert answer.status_code == 303 and answer.headers["location"] == "/", answer.text
+    return client
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def raw_get(base: str, path: str, cookies: httpx.Cookies) -> tuple[int, bytes]:
+    """A request line sent exactly as written (httpx would resolve `..` itself)."""
+    parts = urlsplit(base)
+    con = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
+        con.putrequest("GET", path, skip_accept_encoding=True)
+        con.putheader("Cookie", cookie)
+        con.endheaders()
+        answer = con.getresponse()
+        return answer.status, answer.read()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def bench(sandbox_capture, tmp_path_factory):
+    """A copy of the capture with users of each role, a restricted post with media (restricted by an archivist's
+    decision), and the workbench serving it."""
+    archive = tmp_path_factory.mktemp("workbench") / "archive"
+    shutil.copytree(sandbox_capture.archive, archive)
+    pipeline = str(sandbox_capture.archive.parent / "small-sandbox.toml")
+    add_users(archive)
+    post = rows(archive, "SELECT * FROM items WHERE item_type = 'post' AND len(media_sha256) > 0 AND "
+                         "tag_access = 'open' AND (SELECT count(*) FROM items c WHERE c.post_id = items.item_id) > 2 "
+                         "ORDER BY published_at, item_id LIMIT 1")[0]
+    decisions.record(archive, decisions.review(post, "anna", "archivist", "personuppgifter i bilden",
+                                               access="restricted"))
+    with running(archive, pipeline) as base:
+        yield archive, base, post
+
+
+def restricted_items(archive) -> list[dict]:
+    return rows(archive, "SELECT item_id, platform, text, media_sha256, post_id FROM items WHERE "
+                         "coalesce(decision_access, tag_access) = 'restricted' ORDER BY item_id")
+
+
+def shared_word(archive, post: dict) -> str:
+    """A word of the restricted post that open items have too (so a search finds both kinds)."""
+    def open_items(word: str) -> int:
+        return rows(archive, f"SELECT count(DISTINCT item_id) AS n FROM terms WHERE term = '{word}' AND item_id IN "
+                             "(SELECT item_id FROM items WHERE coalesce(decision_access, tag_access) = 'open')")[0]["n"]
+    words = {w.lower() for w in re.findall(r"[^\W\d_]{4,}", post["text"])}
+    best = max(sorted(words), key=open_items)
+    assert open_items(best) > 0, "no word of the post is in an open item"
+    return best
+
+
+def test_reader_gets_404_for_every_route_of_a_restricted_item(bench):
+    archive, base, post = bench
+    restricted = restricted_items(archive)
+    assert len(restricted) >= 2, "only the decision restricts anything: the rules' restricted items are untested"
+    reader, archivist = login(base, "lisa"), login(base, "anna")
+    token = csrf_of(reader.get("/search").text)
+    for item in restricted:
+        p, i = quote(item["platform"], safe=""), quote(item["item_id"], safe="")
+        for path in (f"/item/{p}/{i}", f"/screenshot/{p}/{i}"):
+            assert reader.get(path).status_code == 404, path
+        assert archivist.get(f"/item/{p}/{i}").status_code == 200
+        decided = reader.post(f"/decide/{p}/{i}", data={"csrf": token, "kind": "review", "confirm": "1",
+                                                        "reason": "x"})
+        assert decided.status_code in (403, 404)
+    only_restricted = {sha for sha in post["media_sha256"]
+                       if not rows(archive, f"SELECT 1 FROM items WHERE list_contains(media_sha256, '{sha}') AND "
+                                            "coalesce(decision_access, tag_access) = 'open'")}
+    assert only_restricted, "the restricted post's media are shown by open items too: nothing to test"
+    for sha in only_restricted:
+        assert reader.get(f"/media/{sha}").status_code == 404
+        shown = archivist.get(f"/media/{sha}")
+        assert shown.status_code == 200 and shown.headers["x-content-sha256"] == sha
+    assert len(decisions.decision_files(archive)) == 1  # the reader's POSTs recorded nothing
+
+
+def test_restricted_items_are_absent_from_a_readers_search_counts_and_exports(bench):
+    archive, base, post = bench
+    reader, archivist = login(base, "lisa"), login(base, "anna")
+    word = shared_word(archive, post)
+    for_archivist = archivist.get("/search", params={"q": word}).text
+    for_reader = reader.get("/search", params={"q": word}).text
+    assert f"/item/{post['platform']}/{quote(post['item_id'], safe='')}" in for_archivist
+    assert post["item_id"] not in for_reader
+    restricted_ids = {r["item_id"] for r in restricted_items(archive)}
+    total = int(re.search(r'id="total">(\d+)<', for_reader).group(1))
+    visible = rows(archive, f"SELECT count(*) AS n FROM items WHERE item_id IN (SELECT item_id FROM terms WHERE "
+                            f"term LIKE '{word.lower()}%') AND coalesce(decision_access, tag_access) = 'open'")[0]["n"]
+    assert total == visible
+    facet_counts = [int(n) for n in re.findall(r'data-facet="access">(\w+)</a> <span class="count">(\d+)',
+                                               for_reader) for n in [n[1]]]
+    assert sum(facet_counts) == total and "restricted" not in re.findall(r'data-facet="access">(\w+)<', for_reader)
+    exported = reader.get("/export/search.csv", params={"q": word})
+    assert exported.content.startswith(b"\xef\xbb\xbf")
+    ids = {r["item_id"] for r in csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";")}
+    assert ids and not ids & restricted_ids
+    for name in ("needs-review", "register", "remove", "cull"):
+        for fmt in ("csv", "parquet"):
+            answer = reader.get(f"/export/{name}.{fmt}")
+            assert answer.status_code == 200
+            got = (pq.read_table(io.BytesIO(answer.content)).column("item_id").to_pylist() if fmt == "parquet" else
+                   [r["item_id"] for r in csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig")),
+                                                         delimiter=";")])
+            assert not set(got) & restricted_ids, (name, fmt)
+        assert not any(i in reader.get(f"/worklist/{name}").text for i in restricted_ids)
+    # the thread of an open comment of the restricted post shows neither the post nor its text
+    comment = rows(archive, f"SELECT item_id FROM items WHERE post_id = '{post['item_id']}' AND item_type = 'comment'"
+                            " AND coalesce(decision_access, tag_access) = 'open' LIMIT 1")[0]
+    page = reader.get(f"/item/{post['platform']}/{quote(comment['item_id'], safe='')}")
+    assert page.status_code == 200 and post["text"][:40] not in page.text
+    overview = reader.get("/").text
+    open_items = rows(archive, "SELECT count(*) AS n FROM items WHERE coalesce(decision_access, tag_access) = 'open'")
+    cells = re.findall(r"<tr><td>\d{4}</td><td>\w+</td><td>[^<]+</td><td>(\d+)</td>", overview)
+    assert sum(int(c) for c in cells) == open_items[0]["n"]
+
+
+def test_forms_without_csrf_and_forged_cookies_are_refused(bench):
+    archive, base, post = bench
+    archivist = login(base, "anna")
+    target = rows(archive, "SELECT item_id, platform FROM items WHERE tag_access = 'open' LIMIT 1")[0]
+    before = len(decisions.decision_files(archive))
+    path = f"/decide/{target['platform']}/{quote(target['item_id'], safe='')}"
+    form = {"kind": "review", "confirm": "1", "reason": "utan token"}
+    assert archivist.post(path, data=form).status_code == 403
+    assert archivist.post(path, data={**form, "csrf": "guessed"}).status_code == 403
+    assert len(decisions.decision_files(archive)) == before
+    assert httpx.post(f"{base}/login", data={"user": "anna", "password": PASSWORDS["anna"]}).status_code == 403
+    forged = TimestampSigner("not the workbench's key").sign(b'{"user": "anna"}').decode()
+    stranger = httpx.get(f"{base}/worklist/needs-review", cookies={"smarchive_workbench": forged})
+    assert stranger.status_code == 303 and stranger.headers["location"].startswith("/login")
+    tampered = httpx.get(f"{base}/", cookies={"smarchive_workbench": archivist.cookies["smarchive_workbench"][:-2]
+                                              + "xx"})
+    assert tampered.status_code == 303
+
+
+@pytest.mark.parametrize("path", [
+    "/media/../workbench/users.toml", "/media/..%2f..%2fworkbench%2fusers.toml", "/media/%2e%2e/%2e%2e/etc/passwd",
+    "/media/%2e%2e%2fworkbench%2fsession.key", "/static/../app.py", "/static/..%2fusers.py",
+    "/static/%2e%2e/%2e%2e/%2e%2e/workbench/users.toml", "/screenshot/facebook/..%2f..%2fworkbench%2fusers.toml",
+])
+def test_path_traversal_is_refused(bench, path):
+    archive, base, _ = bench
+    archivist = login(base, "anna")
+    status, body = raw_get(base, path, archivist.cookies)
+    assert status in (400, 404)
+    assert b"argon2" not in body and b"import" not in body and b"root:" not in body
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil"])
+def test_no_open_redirect_after_login(bench, target):
+    _, base, _ = bench
+    client = httpx.Client(base_url=base, follow_redirects=False)
+    token = csrf_of(client.get("/login", params={"next": target}).text)
+    answer = client.post("/login", data={"csrf": token, "user": "lisa", "password": PASSWORDS["lisa"],
+                                         "next": target})
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+
+def test_restricted_views_and_decisions_are_audited(bench):
+    archive, base, post = bench
+    registrar = login(base, "rolf")
+    page = registrar.get(f"/item/{post['platform']}/{quote(post['item_id'], safe='')}")
+    assert page.status_code == 200
+    token = csrf_of(page.text)
+    assert registrar.post(f"/decide/{post['platform']}/{quote(post['item_id'], safe='')}",
+                          data={"csrf": token, "kind": "review", "confirm": "1", "reason": "x"}).status_code == 403
+    answer = registrar.post(f"/decide/{post['platform']}/{quote(post['item_id'], safe='')}",
+                            data={"csrf": token, "kind": "registered", "diarienummer": "KS 2024-00042"})
+    assert answer.status_code == 303
+    events = audit.read(archive)
+    assert {"user": "rolf", "action": "view-restricted", "item_id": post["item_id"]}.items() <= next(
+        e for e in events if e["action"] == "view-restricted" and e["user"] == "rolf").items()
+    decided = [e for e in events if e["action"] == "decision" and e["user"] == "rolf"]
+    assert decided and decided[-1]["kind"] == "registered" and decided[-1]["item_id"] == post["item_id"]
+    assert rows(archive, f"SELECT diarienummer FROM items WHERE item_id = '{post['item_id']}'")[0] == {
+        "diarienummer": "KS 2024-00042"}
