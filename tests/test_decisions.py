@@ -7,16 +7,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from smarchive.archive import decisions
-from smarchive.archive.manifest import ITEM_SCHEMA
+from smarchive.archive.manifest import ITEM_SCHEMA, item_files
 from smarchive.archive.query import connect
 from smarchive.cli import cli, main
 
@@ -172,3 +173,21 @@ def test_unknown_item_is_refused(archive, capsys):
     folder, _ = archive
     result = refused(capsys, "decide", "no-such-item", "--archive", str(folder), "--confirm", "--reason", "x")
     assert result.returncode == 2 and "no item 'no-such-item'" in result.stderr
+
+
+def test_a_later_capture_of_the_item_keeps_its_decision(archive):
+    """A second run of the year writes new items files beside the old ones; the decision is on the item (platform,
+    item id), not on a capture, so the latest capture shows it too."""
+    folder, _ = archive
+    item = query(folder, "SELECT item_id, platform, year, account FROM items ORDER BY item_id LIMIT 1")[0]
+    assert smarchive("decide", item["item_id"], "--archive", str(folder), "--retention", "preserve",
+                     "--reason", "bevaras").returncode == 0
+    first = next(p for p in item_files(folder) if f"account={item['account']}" in str(p))
+    later = pq.read_table(first)
+    later = later.set_column(later.schema.get_field_index("run_id"), "run_id",
+                             pa.array(["29991231T000000Z-later"] * later.num_rows))
+    later = later.set_column(later.schema.get_field_index("captured_at"), "captured_at",
+                             pa.array([datetime(2999, 12, 31, tzinfo=UTC)] * later.num_rows, pa.timestamp("us", "UTC")))
+    pq.write_table(later, first.with_name("run-29991231T000000Z-later.parquet"))
+    row = query(folder, f"SELECT run_id, decision_retention FROM items WHERE item_id = '{item['item_id']}'")
+    assert row == [{"run_id": "29991231T000000Z-later", "decision_retention": "preserve"}]

@@ -1,0 +1,146 @@
+"""The workbench at scale: a synthetic archive (benchmarks/manifest.py's manifest), the real server (uvicorn on
+127.0.0.1), 20 concurrent clients; the server-side time of each page (its Server-Timing header), median and p95.
+
+    .venv/bin/python benchmarks/workbench.py [--items 10000000] [--dir /tmp/smarchive-bench-wb] [--clients 20]
+                                             [--requests 100] [--decisions 200]
+
+Pages: overview, search (one word, two words, a phrase; first page and page 11), an item page, a worklist
+page (needs review, first page and page 11). A few hundred decisions are recorded first, so the items view
+carries its join. Target (the issue): <= 300 ms p95 per page. The archive is kept in --dir and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from manifest import write_manifest  # noqa: E402
+
+from smarchive.archive import decisions  # noqa: E402
+from smarchive.archive.manifest import item_files, write_terms  # noqa: E402
+from smarchive.archive.query import connect  # noqa: E402
+from smarchive.archive.store import LocalStorage  # noqa: E402
+from smarchive.workbench import users  # noqa: E402
+from smarchive.workbench.app import Settings, make_app, session_secret  # noqa: E402
+
+PASSWORD = "bench-password-1748"
+
+
+def build(archive: Path, items: int, n_decisions: int) -> None:
+    stamp = archive / ".built"
+    if stamp.is_file() and stamp.read_text() == f"{items} {n_decisions}":
+        return
+    shutil.rmtree(archive, ignore_errors=True)
+    archive.mkdir(parents=True)
+    t0 = time.perf_counter()
+    write_manifest(archive, items)
+    for f in item_files(archive):
+        write_terms(f)
+    con = connect(archive)
+    picked = con.sql(f"SELECT * FROM items USING SAMPLE {n_decisions} ROWS").to_arrow_table().to_pylist()
+    con.close()
+    for n, row in enumerate(picked):
+        decisions.record(archive, decisions.review(row, "bench", "archivist", "benchmark",
+                                                   retention="preserve" if n % 2 else None))
+    users.add(users.users_path(archive), "bench", "archivist", PASSWORD)
+    stamp.write_text(f"{items} {n_decisions}")
+    print(f"built {items:,} items and {n_decisions} decisions in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def serve(archive: Path):  # noqa: ANN201
+    import uvicorn
+
+    from smarchive.retention.tag import RetentionEngine
+
+    engine = RetentionEngine.load(None)
+    app = make_app(Settings(archive=archive, users_file=users.users_path(archive), storage=LocalStorage(archive),
+                            categories={c: v.title for c, v in engine.categories.items()},
+                            secret=session_secret(archive)))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def logged_in(base: str) -> httpx.Client:
+    import re
+
+    client = httpx.Client(base_url=base, timeout=120)
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"csrf": token, "user": "bench", "password": PASSWORD, "next": "/"})
+    return client
+
+
+def measure(clients: list[httpx.Client], path: str, requests: int) -> tuple[float, float, float]:
+    """(median, p95 of the server's time in ms, median wall time seen by the client) over `requests` requests
+    spread over the clients, all at once."""
+    def one(n: int) -> tuple[float, float]:
+        t0 = time.perf_counter()
+        answer = clients[n % len(clients)].get(path)
+        wall = (time.perf_counter() - t0) * 1000
+        assert answer.status_code == 200, (path, answer.status_code, answer.text[:200])
+        return float(answer.headers["server-timing"].split("dur=")[1]), wall
+
+    clients[0].get(path)  # warm-up
+    with ThreadPoolExecutor(len(clients)) as pool:
+        results = list(pool.map(one, range(requests)))
+    server = sorted(r[0] for r in results)
+    return statistics.median(server), server[int(len(server) * 0.95) - 1], statistics.median(r[1] for r in results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=10_000_000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/smarchive-bench-wb"))
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--decisions", type=int, default=200)
+    args = parser.parse_args()
+    archive = args.dir / f"archive-{args.items}"
+    build(archive, args.items, args.decisions)
+    con = connect(archive)
+    item = con.sql("SELECT platform, item_id FROM items WHERE item_type = 'comment' LIMIT 1").fetchone()
+    con.close()
+    server, thread, base = serve(archive)
+    clients = [logged_in(base) for _ in range(args.clients)]
+    pages = {
+        "overview": "/",
+        "search one word": "/search?q=snöröjning",
+        "search one word, page 11": "/search?q=snöröjning&page=11",
+        "search two words": "/search?q=Vivalla+bibliotek",
+        "search phrase": '/search?q="tack hej"',
+        "item": f"/item/{item[0]}/{item[1]}",
+        "worklist needs-review": "/worklist/needs-review",
+        "worklist needs-review, page 11": "/worklist/needs-review?page=11",
+    }
+    print(f"{args.items:,} items, {args.clients} concurrent clients, {args.requests} requests per page; "
+          "server time (Server-Timing) in ms")
+    try:
+        for name, path in pages.items():
+            median, p95, wall = measure(clients, path, args.requests)
+            verdict = "ok" if p95 <= 300 else "OVER 300 ms"
+            print(f"  {name:32s} median {median:8.1f}  p95 {p95:8.1f}  (client wall median {wall:8.1f})  {verdict}",
+                  flush=True)
+    finally:
+        for c in clients:
+            c.close()
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
