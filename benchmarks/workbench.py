@@ -113,7 +113,7 @@ def main() -> None:
     archive = args.dir / f"archive-{args.items}"
     build(archive, args.items, args.decisions)
     con = connect(archive)
-    item = con.sql("SELECT platform, item_id FROM items WHERE item_type = 'comment' LIMIT 1").fetchone()
+    item = con.sql("SELECT platform, item_id FROM items WHERE item_type = 'comment' LIMIT 1").fetchall()[0]
     con.close()
     server, thread, base = serve(archive)
     clients = [logged_in(base) for _ in range(args.clients)]

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ from smarchive.workbench.i18n import LANGUAGES, translate
 
 HERE = Path(__file__).parent
 PAGE_SIZE = 50
+# At most this many DuckDB queries at once (each with DB_THREADS threads): twenty people opening pages together
+# queue for a moment instead of each query fighting the others for memory and cores.
+QUERIES = threading.BoundedSemaphore(4)
+DB_THREADS = 2
 RESTRICTED = f"{EFFECTIVE['access']} = 'restricted'"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 WORKLISTS = {  # name -> the items still open on it (decisions taken into account)
@@ -169,14 +174,17 @@ class Workbench:
     # ------------------------------------------------------------------ plumbing
 
     def db(self) -> duckdb.DuckDBPyConnection:
-        return connect(self.s.archive)
+        con = connect(self.s.archive)
+        con.execute(f"SET threads = {DB_THREADS}")  # several pages at once share the cores
+        return con
 
     def rows(self, sql: str, params: dict | None = None) -> list[dict]:
-        con = self.db()
-        try:
-            return con.sql(sql, params=params or None).to_arrow_table().to_pylist()
-        finally:
-            con.close()
+        with QUERIES:
+            con = self.db()
+            try:
+                return con.sql(sql, params=params or None).to_arrow_table().to_pylist()
+            finally:
+                con.close()
 
     def user(self, request: Request) -> users.User | None:
         name = request.session.get("user")
@@ -286,11 +294,12 @@ class Workbench:
                "WHERE ($from IS NULL OR i.published_at BETWEEN $from AND $until) "
                "AND ($phrase IS NULL OR contains(lower(i.text), lower($phrase)))) "
                f"WHERE {self.visible(user)} ORDER BY published_at, item_id, platform")
-        con = self.db()
-        try:
-            found = search(con, sql, {"text": text, "year": year}, None, 0).to_pylist()
-        finally:
-            con.close()
+        with QUERIES:
+            con = self.db()
+            try:
+                found = search(con, sql, {"text": text, "year": year}, None, 0).to_pylist()
+            finally:
+                con.close()
         return found, words
 
     @staticmethod
@@ -348,11 +357,12 @@ class Workbench:
                 else escape(r["text"] or "")
         coverage = self.rows("SELECT * FROM coverage WHERE platform = $p AND post_id = $post ORDER BY run_id, kind",
                              {"p": platform, "post": item["post_id"] or item_id})
-        con = self.db()
-        try:
-            past = decisions.history(con, item_id, platform, self.s.archive)
-        finally:
-            con.close()
+        with QUERIES:
+            con = self.db()
+            try:
+                past = decisions.history(con, item_id, platform, self.s.archive)
+            finally:
+                con.close()
         return self.page(request, "item.html", item=item, thread=nest(thread), hidden=hidden, current=current,
                          coverage=coverage, history=past, today=date.today().isoformat())
 
