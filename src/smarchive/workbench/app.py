@@ -16,7 +16,7 @@ import re
 import secrets
 import threading
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from starlette.staticfiles import StaticFiles
 from smarchive.archive import decisions
 from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.ledger import new_session_id, recording
+from smarchive.archive.manifest import item_files
 from smarchive.archive.query import SUMMARY_SQL, connect, search, search_params
 from smarchive.errors import SmarchiveError
 from smarchive.model import STOCKHOLM
@@ -52,6 +53,7 @@ PAGE_SIZE = 50
 # queue for a moment instead of each query fighting the others for memory and cores.
 QUERIES = threading.BoundedSemaphore(4)
 DB_THREADS = 2
+CACHE_ENTRIES = 256  # answers kept (overview counts, worklist and search pages), newest first
 RESTRICTED = f"{EFFECTIVE['access']} = 'restricted'"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 WORKLISTS = {  # name -> the items still open on it (decisions taken into account)
@@ -167,6 +169,8 @@ def month_chart(rows: list[tuple[str, int]]) -> Markup:
 class Workbench:
     def __init__(self, settings: Settings):
         self.s = settings
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
         self.templates.globals.update(local_time=local_time, json_list=lambda v: ", ".join(v or []), enc=quote_path)
@@ -178,13 +182,37 @@ class Workbench:
         con.execute(f"SET threads = {DB_THREADS}")  # several pages at once share the cores
         return con
 
+    def state(self) -> int:
+        """A fingerprint of what the pages show: every items file and decision file, with its time. A run, a cull,
+        a reindex or a decision changes it, and every cached answer is then stale."""
+        files = item_files(self.s.archive) + decisions.decision_files(self.s.archive)
+        return hash(tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists()))
+
+    def cached(self, key: tuple, compute) -> list[dict]:  # noqa: ANN001 (a function of no arguments -> rows)
+        """The answer to `key` for the archive as it is now: computed once, then served to everyone asking the same
+        until the archive changes (many people opening the overview at 9 o'clock cost one query)."""
+        key = (self.state(), *key)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return [dict(r) for r in self._cache[key]]  # pages add keys to their rows: never to the cached
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+        return [dict(r) for r in value]
+
     def rows(self, sql: str, params: dict | None = None) -> list[dict]:
-        with QUERIES:
-            con = self.db()
-            try:
-                return con.sql(sql, params=params or None).to_arrow_table().to_pylist()
-            finally:
-                con.close()
+        def compute() -> list[dict]:
+            with QUERIES:
+                con = self.db()
+                try:
+                    return con.sql(sql, params=params or None).to_arrow_table().to_pylist()
+                finally:
+                    con.close()
+
+        return self.cached(("rows", sql, tuple(sorted((params or {}).items()))), compute)
 
     def user(self, request: Request) -> users.User | None:
         name = request.session.get("user")
@@ -294,12 +322,15 @@ class Workbench:
                "WHERE ($from IS NULL OR i.published_at BETWEEN $from AND $until) "
                "AND ($phrase IS NULL OR contains(lower(i.text), lower($phrase)))) "
                f"WHERE {self.visible(user)} ORDER BY published_at, item_id, platform")
-        with QUERIES:
-            con = self.db()
-            try:
-                found = search(con, sql, {"text": text, "year": year}, None, 0).to_pylist()
-            finally:
-                con.close()
+        def compute() -> list[dict]:
+            with QUERIES:
+                con = self.db()
+                try:
+                    return search(con, sql, {"text": text, "year": year}, None, 0).to_pylist()
+                finally:
+                    con.close()
+
+        found = self.cached(("search", sql, text, year), compute)
         return found, words
 
     @staticmethod
