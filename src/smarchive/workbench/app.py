@@ -171,6 +171,7 @@ class Workbench:
         self.s = settings
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[tuple, threading.Lock] = {}
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
         self.templates.globals.update(local_time=local_time, json_list=lambda v: ", ".join(v or []), enc=quote_path)
@@ -193,14 +194,18 @@ class Workbench:
         until the archive changes (many people opening the overview at 9 o'clock cost one query)."""
         key = (self.state(), *key)
         with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return [dict(r) for r in self._cache[key]]  # pages add keys to their rows: never to the cached
-        value = compute()
-        with self._lock:
-            self._cache[key] = value
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+            computing = self._computing.setdefault(key, threading.Lock())
+        with computing:  # one computes, the others asking the same at that moment wait for its answer
+            with self._lock:
+                if key in self._cache:
+                    self._cache.move_to_end(key)
+                    return [dict(r) for r in self._cache[key]]  # pages add keys to their rows: never to the cached
+            value = compute()
+            with self._lock:
+                self._cache[key] = value
+                self._computing.pop(key, None)
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
         return [dict(r) for r in value]
 
     def rows(self, sql: str, params: dict | None = None) -> list[dict]:
