@@ -197,16 +197,17 @@ class Workbench:
             computing = self._computing.setdefault(key, threading.Lock())
         with computing:  # one computes, the others asking the same at that moment wait for its answer
             with self._lock:
-                if key in self._cache:
+                value = self._cache.get(key)
+                if value is not None:
                     self._cache.move_to_end(key)
-                    return [dict(r) for r in self._cache[key]]  # pages add keys to their rows: never to the cached
-            value = compute()
-            with self._lock:
-                self._cache[key] = value
-                self._computing.pop(key, None)
-                while len(self._cache) > CACHE_ENTRIES:
-                    self._cache.popitem(last=False)
-        return [dict(r) for r in value]
+            if value is None:
+                value = compute()
+                with self._lock:
+                    self._cache[key] = value
+                    self._computing.pop(key, None)
+                    while len(self._cache) > CACHE_ENTRIES:
+                        self._cache.popitem(last=False)
+        return [dict(r) for r in value]  # pages add keys to their rows: never to the kept ones
 
     def rows(self, sql: str, params: dict | None = None) -> list[dict]:
         def compute() -> list[dict]:
@@ -352,13 +353,12 @@ class Workbench:
         results, words, facets, error = [], [], {}, None
         if text:
             try:
-                found, words = self.search_results(user, text, None)
+                view = self.search_view(user, text, chosen)
+                results, words, facets = view["results"], view["words"], view["facets"]
             except SmarchiveError as e:
-                found, error = [], str(e)
-            results = [r for r in found if all(self.facet_value(r, f) == v for f, v in chosen.items())]
-            facets = {f: sorted(Counter(self.facet_value(r, f) for r in results).items()) for f in FACETS}
+                error = str(e)
         total = len(results)
-        shown = results[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+        shown = [dict(r) for r in results[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
         for r in shown:
             r["marked"] = highlight(snippet(r["text"] or "", words), words)
         if any(r["access"] == "restricted" for r in shown):
@@ -368,6 +368,17 @@ class Workbench:
         return self.page(request, "search.html", q=text, results=shown, total=total, page=page, facets=facets,
                          chosen=chosen, error=error, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE,
                          query=lambda **more: urlencode({**params, **more}))
+
+    def search_view(self, user: users.User, text: str, chosen: dict[str, str]) -> dict:
+        """The results of a search narrowed by the chosen facets, and the facet counts: computed once per
+        archive state, so the next page (or the next person) only takes its slice."""
+        def compute() -> list[dict]:
+            found, words = self.search_results(user, text, None)
+            results = [r for r in found if all(self.facet_value(r, f) == v for f, v in chosen.items())]
+            facets = {f: sorted(Counter(self.facet_value(r, f) for r in results).items()) for f in FACETS}
+            return [{"results": results, "words": words, "facets": facets}]
+
+        return self.cached(("search-view", self.visible(user), text, tuple(sorted(chosen.items()))), compute)[0]
 
     def item_row(self, user: users.User, platform: str, item_id: str) -> dict:
         rows = self.rows(f"SELECT * FROM items WHERE platform = $p AND item_id = $id AND {self.visible(user)}",
