@@ -53,6 +53,7 @@ PAGE_SIZE = 50
 # queue for a moment instead of each query fighting the others for memory and cores.
 QUERIES = threading.BoundedSemaphore(4)
 DB_THREADS = 2
+THREAD_SHOWN = 500  # items of a thread shown on an item page
 CACHE_ENTRIES = 256  # answers kept (overview counts, worklist and search pages), newest first
 RESTRICTED = f"{EFFECTIVE['access']} = 'restricted'"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -394,11 +395,17 @@ class Workbench:
         current = decisions.current_tag(item)
         if current["access"] == "restricted":
             self.audit(user, "view-restricted", platform=platform, item_id=item_id)
-        thread = self.rows("SELECT * FROM items WHERE platform = $p AND post_id = $post "
-                           f"AND {self.visible(user)} ORDER BY published_at, item_id",
-                           {"p": platform, "post": item["post_id"] or item_id})
-        hidden = self.rows("SELECT count(*) AS n FROM items WHERE platform = $p AND post_id = $post",
-                           {"p": platform, "post": item["post_id"] or item_id})[0]["n"] - len(thread)
+        where = {"p": platform, "post": item["post_id"] or item_id, "id": item_id}
+        # a thread of thousands is shown in its first THREAD_SHOWN items (the post first), the item always among them
+        thread = sorted(self.rows("SELECT * FROM items WHERE platform = $p AND post_id = $post AND "
+                                  f"{self.visible(user)} ORDER BY item_id = $id DESC, item_id = $post DESC, "
+                                  f"published_at, item_id LIMIT {THREAD_SHOWN}", where),
+                        key=lambda r: (r["item_id"] != where["post"], r["published_at"], r["item_id"]))
+        counts = self.rows(f"SELECT count(*) AS total, count(*) FILTER (WHERE {self.visible(user)}) AS visible "
+                           "FROM items WHERE platform = $p AND post_id = $post",
+                           {"p": where["p"], "post": where["post"]})[0]
+        hidden = counts["total"] - counts["visible"]
+        more = counts["visible"] - len(thread)
         for r in thread:
             r["marked"] = evidence_marked(r["text"] or "", r["tag_evidence"]) if r["item_id"] == item_id \
                 else escape(r["text"] or "")
@@ -410,8 +417,8 @@ class Workbench:
                 past = decisions.history(con, item_id, platform, self.s.archive)
             finally:
                 con.close()
-        return self.page(request, "item.html", item=item, thread=nest(thread), hidden=hidden, current=current,
-                         coverage=coverage, history=past, today=date.today().isoformat())
+        return self.page(request, "item.html", item=item, thread=nest(thread), hidden=hidden, more=more,
+                         current=current, coverage=coverage, history=past, today=date.today().isoformat())
 
     def media(self, request: Request) -> Response:
         user = self.need_user(request)
