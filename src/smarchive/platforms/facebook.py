@@ -22,19 +22,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Response
+from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item, MediaRef, SourceRecord, year_bounds, year_of
+from smarchive.model import Account, Item, MediaRef, year_bounds, year_of
 from smarchive.platforms.answer_shape import key_paths
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
 from smarchive.platforms.behaviour import load_behaviour
-from smarchive.platforms.facebook_read import Found, Reading, handle_from_url, handle_of, read_response
+from smarchive.platforms.browsing import Expanded, click_all, expand_all
+from smarchive.platforms.facebook_read import Reading, handle_from_url, handle_of, read_response
+from smarchive.platforms.found import Found
 from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.toolkit import AccountKeys, counted, json_documents, largest_counts, response_text
 
@@ -241,24 +242,14 @@ class FacebookAdapter:
 
     def _expand(self, page: Page, ctx: CaptureContext, post_id: str) -> int:
         """Click every "more comments" / "N svar" button until none is left; returns the clicks."""
-        clicks = failures = 0
-        while clicks < BEHAVIOUR["max_expansions_per_post"]:
-            button = page.get_by_role("button", name=BEHAVIOUR["expand_button"]).first
-            if button.count() == 0:
-                return clicks
-            clicks += 1
+        def click(button: Locator) -> Expanded:
             answered = self._click_and_wait(page, button)
-            if self._wait_out_throttling(page, ctx):
-                continue  # throttled: the same button is clicked again after the wait
-            if answered:
-                failures = 0
-                continue
-            failures += 1
-            if failures >= BEHAVIOUR["max_failed_expansions"]:
-                ctx.warn(f"post {post_id}: comments could not all be expanded ({page.url})")
-                return clicks
-        ctx.warn(f"post {post_id}: stopped expanding after {counted(clicks, 'click')} ({page.url})")
-        return clicks
+            # throttled: the same button is clicked again after the wait
+            return Expanded(answered=answered, throttled=self._wait_out_throttling(page, ctx))
+
+        return expand_all(ctx, page, lambda: page.get_by_role("button", name=BEHAVIOUR["expand_button"]).first, click,
+                          post_id=post_id, limit=BEHAVIOUR["max_expansions_per_post"],
+                          max_failures=BEHAVIOUR["max_failed_expansions"])
 
     def _click_and_wait(self, page: Page, button) -> bool:  # type: ignore[no-untyped-def]
         """Click and wait for the GraphQL answer and for the page to render it."""
@@ -289,15 +280,8 @@ class FacebookAdapter:
 
     def _show_whole_texts(self, page: Page) -> None:
         """Click "Visa mer" so the snapshot shows whole texts (the JSON has them anyway)."""
-        for _ in range(BEHAVIOUR["max_see_more"]):
-            button = page.get_by_role("button", name=BEHAVIOUR["see_more"]).first
-            if button.count() == 0:
-                return
-            try:
-                button.click(timeout=BEHAVIOUR["xhr_timeout_ms"])
-            except PlaywrightError:
-                return
-
+        click_all(lambda: page.get_by_role("button", name=BEHAVIOUR["see_more"]).first, limit=BEHAVIOUR["max_see_more"],
+                  timeout_ms=BEHAVIOUR["xhr_timeout_ms"])
     def _fetch_videos(self, page: Page, ctx: CaptureContext, post_id: str) -> int:
         """Fetch each video's progressive file whole through the page, so the WARC holds all of it.
 
@@ -455,21 +439,6 @@ def _unsigned(url: str) -> str:
 
 
 def _to_item(raw: Found, account: Account, keys: _AccountKeys, recorded: _RecordedMedia) -> Item:
-    response = raw.response
-    return Item(
-        id=raw.id,
-        parent_id=raw.parent_id,
-        platform="facebook",
-        account=account.id,
-        item_type=raw.item_type,  # type: ignore[arg-type]
-        author=str(raw.author.get("name") or ""),
-        author_is_account=keys.matches(raw.author),
-        published_at=datetime.fromtimestamp(raw.epoch, UTC),
-        text=raw.text,
-        permalink=raw.url,
-        media=[MediaRef(url=recorded.resolve(url), kind=kind) for url, kind in raw.media],  # type: ignore[arg-type]
-        source=SourceRecord(warc_file=response.warc_file, record_id=response.record_id, offset=response.offset,
-                            url=response.url),
-        post_id=raw.post_id,
-        time_precision=raw.precision,
-    )
+    return raw.item("facebook", account, author=str(raw.author.get("name") or ""),
+                    author_is_account=keys.matches(raw.author), permalink=raw.url,
+                    media=[MediaRef(url=recorded.resolve(url), kind=kind) for url, kind in raw.media])  # type: ignore[arg-type]
