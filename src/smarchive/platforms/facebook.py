@@ -311,8 +311,10 @@ class FacebookAdapter:
 
     # ----------------------------------------------------------------------------- extract
 
-    # Answers that carry items (regular expressions on the URL): one that gives none is flagged (extract stage).
-    item_url_patterns = (r"/api/graphql/?$",)
+    def carries_items(self, response: CapturedResponse) -> bool:
+        """Whether the answer is one that carries items (facebook.toml: `item_url_patterns`, and the GraphQL
+        queries `item_graphql_names`): one that gives none is flagged by the extract stage."""
+        return _carries_items(response)
 
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: list[Found] = []
@@ -380,12 +382,16 @@ def _carries_items(response: CapturedResponse) -> bool:
     if BEHAVIOUR["graphql_path"] not in response.url:
         return False
     body = response.request_body.decode("utf-8", "replace")
-    return any(name in body for name in BEHAVIOUR["item_graphql_names"])
+    # A WARC without the request (some crawlers keep only responses) cannot tell the query: counted as one that
+    # carries items, so that a changed answer is not passed over in silence.
+    return not body.strip() or any(name in body for name in BEHAVIOUR["item_graphql_names"])
 
 
 def _notes(response: CapturedResponse, reading: Reading) -> list[str]:
     """Warnings for answers the reader did not understand: Comment/Story nodes that could not be read (a
-    renamed key), or an item-carrying answer that gave nothing."""
+    renamed key), or an item-carrying answer that gave nothing (facebook.toml says which answers carry items).
+    Where the extract stage's check flags the same answer (with a row of the manifest table `unrecognised`),
+    its warning stands for both: one warning per answer."""
     where = f"{response.url} (record {response.record_id})"
     missed = reading.item_shaped - reading.item_read
     if missed > 0:
