@@ -312,9 +312,10 @@ class FacebookAdapter:
     # ----------------------------------------------------------------------------- extract
 
     def carries_items(self, response: CapturedResponse) -> bool:
-        """Whether the answer is one that carries items (facebook.toml: `item_url_patterns`, and the GraphQL
-        queries `item_graphql_names`): one that gives none is flagged by the extract stage."""
-        return _carries_items(response)
+        """For the extract stage's check: whether a JSON answer is one that carries items (facebook.toml's
+        `item_graphql_names`; one that gives none is flagged there, with a row of the `unrecognised` table).
+        The pages of `item_url_patterns` hold no JSON the check could judge: the reader's own notes judge them."""
+        return _graphql_carries_items(response)
 
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: list[Found] = []
@@ -377,8 +378,12 @@ def _of_account(raw: Found, posts: dict[str, Found], keys: _AccountKeys) -> bool
 
 
 def _carries_items(response: CapturedResponse) -> bool:
-    if any(pattern.search(response.url) for pattern in BEHAVIOUR["item_url_patterns"]):
-        return True
+    """An answer of facebook.toml's item-carrying URL patterns or GraphQL queries."""
+    return any(pattern.search(response.url) for pattern in BEHAVIOUR["item_url_patterns"]) or \
+        _graphql_carries_items(response)
+
+
+def _graphql_carries_items(response: CapturedResponse) -> bool:
     if BEHAVIOUR["graphql_path"] not in response.url:
         return False
     body = response.request_body.decode("utf-8", "replace")

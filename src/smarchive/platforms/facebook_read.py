@@ -117,8 +117,11 @@ def handle_from_url(url: str) -> str:
 
 
 def _basic_host(url: str) -> bool:
-    """mbasic./m./touch. Facebook: pages of plain HTML, even where they carry no data-ft (a replies page)."""
+    """mbasic./m./touch. Facebook: pages of plain HTML, even where they carry no data-ft (a replies page). A
+    replies page (/comment/replies/?ctoken=) is one on any host: www has no such page (a mirror, the sandbox)."""
     host = urlsplit(url).hostname or ""
+    if facebook_html.REPLIES_LINK in urlsplit(url).path and "ctoken=" in url:
+        return True
     return host.endswith("facebook.com") and host.split(".", 1)[0] in ("mbasic", "m", "touch", "d", "free")
 
 
