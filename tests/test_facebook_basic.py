@@ -21,7 +21,7 @@ from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import SANDBOX_CREDENTIALS, session_token
 from warcs import Answer, write_warc
 
-from conftest import FACEBOOK
+from conftest import FACEBOOK, register_toml, run_capture, write_pipeline
 
 YEAR = 2024
 SETTINGS = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 4, "throttle_every": 0,
@@ -94,3 +94,26 @@ def test_shown_times_are_swedish_clock_times() -> None:
     assert local.utcoffset() is not None and local.utcoffset().total_seconds() == 3600
     clock = f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}"
     assert shown_time(winter) == f"{local:%b} {local.day}, {local.year} at {clock}"
+
+
+def test_a_capture_of_the_basic_pages_has_every_item(tmp_path: Path, expected: dict[str, dict]) -> None:
+    """`smarchive capture` with real Chromium follows the plain-HTML links (timeline, more comments, replies
+    pages) and archives every item of the year, with complete coverage (a shortfall would exit 1)."""
+    settings = {**SETTINGS, "facebook_generation": '"basic"'}
+    pipeline = write_pipeline(tmp_path, settings, register_toml(FACEBOOK))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SMARCHIVE_STATE_DIR", str(tmp_path / "state"))  # no stored login: the sandbox logs in
+        result = run_capture(tmp_path / "archive", pipeline, YEAR)
+    assert result.returncode == 0, f"capture failed:\n{result.stdout}\n{result.stderr[-3000:]}"
+    from smarchive.archive.query import connect
+
+    con = connect(tmp_path / "archive")
+    try:
+        rows = con.sql("SELECT item_id, time_precision FROM items").fetchall()
+        short = con.sql("SELECT count(*) FROM coverage WHERE shortfall > 0").fetchall()[0][0]
+        checked = con.sql("SELECT count(*) FROM coverage").fetchall()[0][0]
+    finally:
+        con.close()
+    assert {item_id for item_id, _ in rows} == set(expected)
+    assert {precision for _, precision in rows} == {"second", "minute"}
+    assert checked > 0 and short == 0

@@ -30,6 +30,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
 from smarchive.model import Account, Item, MediaRef, year_bounds, year_of
+from smarchive.platforms import facebook_basic
 from smarchive.platforms.answer_shape import key_paths
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
 from smarchive.platforms.behaviour import load_behaviour
@@ -77,6 +78,9 @@ class FacebookAdapter:
         page = self._new_page(ctx)
         try:
             self._open(page, ctx, ctx.account_url)
+            if facebook_basic.is_basic(page):  # the plain-HTML views: links, no script (facebook_basic.py)
+                facebook_basic.capture(ctx, page, start, end)
+                return
             permalinks = self._collect_posts(page, ctx, start, end)
         finally:
             page.close()
@@ -141,7 +145,7 @@ class FacebookAdapter:
             return False
         if response is not None and response.status >= 400:
             raise CaptureError(f"{url} answered HTTP {response.status}")
-        self._pass_consent(page, url, f'{BEHAVIOUR["post"]}, {BEHAVIOUR["feed_end"]}')
+        self._pass_consent(page, url, f'{BEHAVIOUR["post"]}, {BEHAVIOUR["feed_end"]}, {BEHAVIOUR["basic"]["post"]}')
         return True
 
     def _pass_consent(self, page: Page, url: str, content: str) -> None:
