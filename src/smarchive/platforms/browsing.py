@@ -1,6 +1,6 @@
-"""The two loops every capture of a thread runs in the browser: expand until no "more comments" / "N svar"
-button is left (`expand_all`), and open every cut text (`click_all`). Each adapter says which buttons, and how
-one click is judged (the platforms answer, fail and throttle differently).
+"""The loops every capture of a thread runs in the browser: each post of the year once (`each_post`), expand
+until no "more comments" / "N svar" button is left (`expand_all`), and open every cut text (`click_all`). Each
+adapter says which buttons, and how one click is judged (the platforms answer, fail and throttle differently).
 """
 
 from __future__ import annotations
@@ -61,3 +61,16 @@ def click_all(button: Callable[[], Locator], *, limit: int, timeout_ms: int) -> 
             first.click(timeout=timeout_ms)
         except PlaywrightError:
             return
+
+
+def each_post(ctx: CaptureContext, posts: list[tuple[str, str]], capture_one: Callable[[str, str], str | None]) -> None:
+    """Capture the year's posts (post id, permalink) one by one, skipping those captured before an interruption
+    or a browser crash (their records and snapshot are kept). `capture_one(post_id, url)` captures one and says
+    what it did for the progress line (None: nothing to say; it warned)."""
+    for number, (post_id, url) in enumerate(posts, start=1):
+        if ctx.already_captured(post_id):
+            ctx.progress(f"post {number}/{len(posts)} {post_id}: already captured")
+            continue
+        done = capture_one(post_id, url)
+        if done is not None:
+            ctx.progress(f"post {number}/{len(posts)} {post_id}: {done}")

@@ -34,7 +34,7 @@ from smarchive.platforms import facebook_basic
 from smarchive.platforms.answer_shape import key_paths
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
 from smarchive.platforms.behaviour import load_behaviour
-from smarchive.platforms.browsing import Expanded, click_all, expand_all
+from smarchive.platforms.browsing import Expanded, click_all, each_post, expand_all
 from smarchive.platforms.facebook_read import Reading, handle_from_url, handle_of, read_response
 from smarchive.platforms.found import Found
 from smarchive.platforms.jsondata import most_complete as _merge
@@ -87,23 +87,22 @@ class FacebookAdapter:
         ctx.progress(f"{counted(len(permalinks), 'post')} of {ctx.year} found on the timeline")
         page = self._new_page(ctx)
         try:
-            for number, (post_id, url) in enumerate(permalinks, start=1):
-                if ctx.already_captured(post_id):
-                    ctx.progress(f"post {number}/{len(permalinks)} {post_id}: already captured")
-                    continue
-                if not self._open(page, ctx, url, missing_ok=True):
-                    ctx.warn(f"post {post_id} is no longer on Facebook ({url}); only the timeline shows it")
-                    continue
-                self._wait_for_post(page, post_id)
-                clicks = self._expand(page, ctx, post_id)
-                self._require_login_state(page)
-                self._show_whole_texts(page)
-                videos = self._fetch_videos(page, ctx, post_id)
-                ctx.snapshot(page, post_id)
-                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {counted(clicks, 'thread')} expanded"
-                             + (f", {counted(videos, 'video')} recorded" if videos else ""))
+            each_post(ctx, permalinks, lambda post_id, url: self._capture_post(page, ctx, post_id, url))
         finally:
             page.close()
+
+    def _capture_post(self, page: Page, ctx: CaptureContext, post_id: str, url: str) -> str | None:
+        """Open a post's permalink, expand its thread, fetch its videos whole, snapshot it."""
+        if not self._open(page, ctx, url, missing_ok=True):
+            ctx.warn(f"post {post_id} is no longer on Facebook ({url}); only the timeline shows it")
+            return None
+        self._wait_for_post(page, post_id)
+        clicks = self._expand(page, ctx, post_id)
+        self._require_login_state(page)
+        self._show_whole_texts(page)
+        videos = self._fetch_videos(page, ctx, post_id)
+        ctx.snapshot(page, post_id)
+        return f"{counted(clicks, 'thread')} expanded" + (f", {counted(videos, 'video')} recorded" if videos else "")
 
     @staticmethod
     def _new_page(ctx: CaptureContext) -> Page:

@@ -17,6 +17,7 @@ from smarchive.errors import CaptureError
 from smarchive.platforms import facebook_html
 from smarchive.platforms.base import CaptureContext
 from smarchive.platforms.behaviour import load_behaviour
+from smarchive.platforms.browsing import each_post
 from smarchive.platforms.toolkit import counted
 
 BEHAVIOUR: dict = load_behaviour("facebook")
@@ -34,21 +35,22 @@ def capture(ctx: CaptureContext, page: Page, start: int, end: int) -> None:
     ctx.progress(f"{counted(len(posts), 'post')} of {ctx.year} found on the timeline (plain-HTML pages)")
     other = ctx.context.new_page()
     try:
-        for number, (post_id, url) in enumerate(posts, start=1):
-            if ctx.already_captured(post_id):
-                ctx.progress(f"post {number}/{len(posts)} {post_id}: already captured")
-                continue
-            if not _open(ctx, page, url):
-                ctx.warn(f"post {post_id} is no longer on Facebook ({url}); only the timeline shows it")
-                continue
-            if page.get_by_text(BEHAVIOUR["login_prompt"]).count():
-                raise CaptureError(f"Facebook hides comments on {page.url} behind 'Logga in för att se fler "
-                                   f"kommentarer': the browser is not logged in. Run `smarchive login facebook`")
-            pages = _thread(ctx, page, other, post_id)
-            ctx.snapshot(page, post_id)
-            ctx.progress(f"post {number}/{len(posts)} {post_id}: {counted(pages, 'page')} of comments and replies")
+        each_post(ctx, posts, lambda post_id, url: _capture_post(ctx, page, other, post_id, url))
     finally:
         other.close()
+
+
+def _capture_post(ctx: CaptureContext, page: Page, other: Page, post_id: str, url: str) -> str | None:
+    """Open the post's permalink in `page`, its further pages in `other`; snapshot the permalink."""
+    if not _open(ctx, page, url):
+        ctx.warn(f"post {post_id} is no longer on Facebook ({url}); only the timeline shows it")
+        return None
+    if page.get_by_text(BEHAVIOUR["login_prompt"]).count():
+        raise CaptureError(f"Facebook hides comments on {page.url} behind 'Logga in för att se fler "
+                           f"kommentarer': the browser is not logged in. Run `smarchive login facebook`")
+    pages = _thread(ctx, page, other, post_id)
+    ctx.snapshot(page, post_id)
+    return f"{counted(pages, 'page')} of comments and replies"
 
 
 def _open(ctx: CaptureContext, page: Page, url: str) -> bool:

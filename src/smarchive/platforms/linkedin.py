@@ -34,7 +34,7 @@ from smarchive.model import Account, Item, MediaRef, year_bounds, year_of
 from smarchive.platforms.answer_shape import key_paths
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
 from smarchive.platforms.behaviour import load_behaviour
-from smarchive.platforms.browsing import Expanded, click_all, expand_all
+from smarchive.platforms.browsing import Expanded, click_all, each_post, expand_all
 from smarchive.platforms.found import Found
 from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.linkedin_read import (
@@ -98,18 +98,18 @@ class LinkedInAdapter:
         ctx.progress(f"{counted(len(permalinks), 'post')} of {ctx.year} found in the feed")
         page = ctx.context.new_page()
         try:
-            for number, (post_id, url) in enumerate(permalinks, start=1):
-                if ctx.already_captured(post_id):
-                    ctx.progress(f"post {number}/{len(permalinks)} {post_id}: already captured")
-                    continue
-                self._open(ctx, page, url)
-                self._wait_for_post(page, post_id)
-                clicks = self._expand(page, ctx, post_id)
-                self._see_more(page)
-                ctx.snapshot(page, post_id)
-                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {counted(clicks, 'thread')} expanded")
+            each_post(ctx, permalinks, lambda post_id, url: self._capture_post(ctx, page, post_id, url))
         finally:
             page.close()
+
+    def _capture_post(self, ctx: CaptureContext, page: Page, post_id: str, url: str) -> str:
+        """Open an update's permalink, expand its comments and replies and its texts, snapshot it."""
+        self._open(ctx, page, url)
+        self._wait_for_post(page, post_id)
+        clicks = self._expand(page, ctx, post_id)
+        self._see_more(page)
+        ctx.snapshot(page, post_id)
+        return f"{counted(clicks, 'thread')} expanded"
 
     def _open(self, ctx: CaptureContext, page: Page, url: str) -> None:
         try:
