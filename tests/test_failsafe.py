@@ -115,7 +115,8 @@ def test_failsafe_names_unknown_lexicon(tmp_path: Path) -> None:
 def test_failsafe_can_be_switched_off_per_overrides(tmp_path: Path) -> None:
     # A profile may narrow the fail-safe (documented); with no signals the short phone item is minor again.
     (tmp_path / "ruleset.toml").write_text('[failsafe]\nsensitive_lexicons = []\ndoubt_lexicons = []\n'
-                                           'person_lexicons = []\nnumber_digits = 0\nlong_words = 0\n',
+                                           'person_lexicons = []\nnumber_digits = 0\nlong_words = 0\n'
+                                           '[second_opinion]\nmodel = ""\n',  # and the model's review
                                            encoding="utf-8")
     engine = RetentionEngine.load(DEFAULT_RETENTION_DIR, overrides=tmp_path)
     tag = comment(engine, "Snyggt! 😍 min son")

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from smarchive.errors import ConfigError, SmarchiveError
 from smarchive.retention import detectors
 from smarchive.retention.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
+from smarchive.retention.second_opinion import SecondOpinion
 
 ENGINE_VERSION = "1.2.0"
 # The rule data ships inside the package (package data), so an installed wheel tags like the checkout.
@@ -64,8 +65,8 @@ class Evidence:
     """Why a rule matched: a lexicon term, a detector hit or a condition, with offsets into the text."""
 
     rule_id: str
-    kind: Literal["lexicon", "detector", "condition"]
-    name: str  # lexicon name, detector kind or condition name
+    kind: Literal["lexicon", "detector", "condition", "model"]
+    name: str  # lexicon name, detector kind, condition name, or the model's head (second opinion)
     term: str  # the lexicon line, the detector's normalised value, or the condition's value
     text: str = ""  # the matched text as written
     start: int | None = None
@@ -250,6 +251,7 @@ class _Facts:
     answered: bool
     context: ThreadContext
     text: str = ""
+    lowered: str = ""
 
 
 # --- fail-safe --------------------------------------------------------------------------------------
@@ -378,7 +380,8 @@ class RetentionEngine:
     """Tags items with a retention proposal. Build it with ``RetentionEngine.load()``."""
 
     def __init__(self, *, profile: str, ruleset: Mapping[str, Any], categories: Mapping[str, Category],
-                 rules: Sequence[Rule], lexicons: Mapping[str, list[str]], ruleset_version: str) -> None:
+                 rules: Sequence[Rule], lexicons: Mapping[str, list[str]], ruleset_version: str,
+                 second_opinion: SecondOpinion | None = None) -> None:
         self.profile = profile
         self.ruleset = ruleset
         self.categories = dict(categories)
@@ -413,6 +416,8 @@ class RetentionEngine:
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
         self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
         self.failsafe = _failsafe_from(ruleset, self.lexicons)
+        self.second_opinion = second_opinion
+        self.second_opinion_rule = str(ruleset.get("second_opinion", {}).get("rule_id", "ML"))
 
     # loading ---------------------------------------------------------------------------------------
 
@@ -491,6 +496,7 @@ class RetentionEngine:
             answered=context.answered_by_account,
             context=context,
             text=text,
+            lowered=lowered,
         )
 
     def _decide(self, item: Mapping[str, Any], facts: _Facts, matched: list[Rule],
@@ -528,6 +534,14 @@ class RetentionEngine:
                 evidence += signals
                 rule_ids.append(self.failsafe.rule_id)
                 reasons.append(f"{self.failsafe.rule_id} (fail-safe): {_FAILSAFE_WHY}")
+        if self.second_opinion is not None and not facts.author_is_account:
+            held2 = _second_opinion(self.second_opinion, self.second_opinion_rule, facts, retention, access,
+                                    needs_review or "remove" in actions)
+            if held2 is not None:
+                retention, access, needs_review = "preserve", held2[0], True
+                evidence += held2[1]
+                rule_ids.append(self.second_opinion_rule)
+                reasons.append(f"{self.second_opinion_rule} (second opinion): {_MODEL_WHY}")
         cull_from = None
         if retention == "cull-eligible":
             if created is None:
@@ -568,6 +582,33 @@ def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access
         if long_text:
             return access, True, long_text
     return None
+
+
+_MODEL_WHY = ("a statistical model trained on labelled comments finds the text likely sensitive or a record "
+              "to keep (its top words are the evidence): held for review, never culled on the model's word")
+
+
+def _second_opinion(model: SecondOpinion, rule_id: str, facts: _Facts, retention: Retention, access: Access,
+                    handled: bool) -> tuple[Access, list[Evidence]] | None:
+    """The second opinion's change to a tag: (access, evidence), or None. It only runs where it could
+    change something: a ``sensitive`` opinion holds an open, cull-eligible or unreviewed item for review
+    (restricted); a ``keep`` opinion keeps a cull-eligible item from culling (held for review)."""
+    culled = retention == "cull-eligible"
+    heads = ("sensitive",) if (culled or access == "open" or not handled) else ()
+    if culled:
+        heads += ("keep",)
+    if not heads:
+        return None
+    opinions = model.opinion(facts.lowered, heads)
+    if not opinions:
+        return None
+    evidence = []
+    for op in opinions:
+        evidence.append(Evidence(rule_id, "model", op.head, f"p={op.probability:.2f}"))
+        evidence += [Evidence(rule_id, "model", op.head, f"{f.key} {w:+.2f}", facts.text[f.start:f.end],
+                              f.start, f.end) for f, w in op.top]
+    sensitive = any(op.head == "sensitive" for op in opinions)
+    return ("restricted" if sensitive else access), evidence
 
 
 def _personal_data(facts: _Facts) -> list[detectors.Hit]:
@@ -696,6 +737,7 @@ class _Loader:
         self.lexicon_files: dict[str, Path] = {}
         self.ruleset_files: list[str] = []
         self.digest = hashlib.sha256()
+        self.folders: list[Path] = []
 
     def add_layer(self, folder: Path, required: bool) -> None:
         if required and not folder.is_dir():
@@ -704,6 +746,7 @@ class _Loader:
         for path in (ruleset_file, rules_file):
             if required and not path.is_file():
                 raise ConfigError(f"{path}: missing rule file")
+        self.folders.append(folder)
         if ruleset_file.is_file():
             self.ruleset_files.append(str(ruleset_file))
             self.ruleset = _deep_merge(self.ruleset, self._read_toml(ruleset_file))
@@ -769,9 +812,23 @@ class _Loader:
         _check_ruleset(self.ruleset, categories, where)
         name = self.ruleset.get("ruleset", {}).get("name", profile)
         version = self.ruleset.get("ruleset", {}).get("version", "0")
+        model = self._second_opinion(where)
         ruleset_version = f"{name}:{version}+{self.digest.hexdigest()[:12]}"
         return RetentionEngine(profile=profile, ruleset=self.ruleset, categories=categories, rules=rules,
-                               lexicons=self.lexicons, ruleset_version=ruleset_version)
+                               lexicons=self.lexicons, ruleset_version=ruleset_version, second_opinion=model)
+
+    def _second_opinion(self, where: str) -> SecondOpinion | None:
+        """[second_opinion] model = "model/second_opinion.txt": the file of the last layer (base, profile,
+        overrides) that has it; its bytes go into the ruleset version like every rule file."""
+        spec = self.ruleset.get("second_opinion")
+        if spec is None or not spec.get("model"):
+            return None
+        rel = str(spec["model"])
+        for folder in reversed(self.folders):
+            path = folder / rel
+            if path.is_file():
+                return SecondOpinion.parse(self._read_text(path).splitlines(), str(path))
+        raise ConfigError(f"{where}: [second_opinion] model {rel!r} not found in the rule folders")
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
