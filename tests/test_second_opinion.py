@@ -101,3 +101,13 @@ def test_bad_model_file_is_one_line_config_error(tmp_path: Path) -> None:
     (tmp_path / "ruleset.toml").write_text('[second_opinion]\nmodel = "model/nope.txt"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="not found"):
         RetentionEngine.load(overrides=tmp_path)
+
+
+def test_fast_scores_equal_the_feature_scores() -> None:
+    # The engine scores with fast_scores (no strings built); it must be the model the features describe.
+    model = SecondOpinion.read(DEFAULT_RETENTION_DIR / "model" / "second_opinion.txt")
+    texts = [json.loads(line)["text"] for line in (DATA / "eval3_dev.jsonl").read_text(encoding="utf-8").splitlines()
+             if line.strip()] + ["ring 070-123 45 67 nu nu nu", "", "😀 å ä ö ÅÄÖ 12 123456"]
+    for text in texts:
+        lowered = text.lower()
+        assert model.fast_scores(lowered) == pytest.approx(model.scores(features(lowered)), abs=1e-9), text

@@ -85,6 +85,23 @@ class SecondOpinion:
         self.threshold = threshold
         self.weights = weights
         self.source = source
+        # The same weights split by feature kind without the prefixes, so scoring a text builds no
+        # strings: words, stems, stem pairs and digit counts (runs on every item; see fast_scores).
+        self._words: dict[str, tuple[float, ...]] = {}
+        self._stems: dict[str, tuple[float, ...]] = {}
+        self._pairs: dict[tuple[str, str], tuple[float, ...]] = {}
+        self._digits: dict[int, tuple[float, ...]] = {}
+        for key, w in weights.items():
+            kind, _, rest = key.partition(":")
+            if kind == "w":
+                self._words[rest] = w
+            elif kind == "s":
+                self._stems[rest] = w
+            elif kind == "b":
+                first, _, second = rest.partition("_")
+                self._pairs[(first, second)] = w
+            elif kind == "d" and rest.isdigit():
+                self._digits[int(rest)] = w
 
     @classmethod
     def read(cls, path: Path) -> SecondOpinion:
@@ -128,10 +145,54 @@ class SecondOpinion:
                 totals[1] += w[1]
         return totals
 
+    def fast_scores(self, lowered: str) -> list[float]:
+        """The same as ``scores(features(lowered))`` without building the features (no offsets)."""
+        totals = [self.bias[h] for h in HEADS]
+        tokens = _TOKEN_RE.findall(lowered)
+        if not tokens:
+            return totals
+        seq = []
+        stems: set[str] = set()
+        digits: set[int] = set()
+        words_get, stems_get, pairs_get = self._words.get, self._stems.get, self._pairs.get
+        for tok in set(tokens):
+            w = words_get(tok)
+            if w is not None:
+                totals[0] += w[0]
+                totals[1] += w[1]
+        for tok in tokens:
+            if tok[0].isdigit():
+                digits.add(min(len(tok), 13))
+                seq.append("#")
+            else:
+                stem = tok[:STEM]
+                seq.append(stem)
+                if len(tok) > STEM:
+                    stems.add(stem)
+        for stem in stems:
+            w = stems_get(stem)
+            if w is not None:
+                totals[0] += w[0]
+                totals[1] += w[1]
+        for n in digits:
+            w = self._digits.get(n)
+            if w is not None:
+                totals[0] += w[0]
+                totals[1] += w[1]
+        for pair in set(zip(seq, seq[1:], strict=False)):
+            w = pairs_get(pair)
+            if w is not None:
+                totals[0] += w[0]
+                totals[1] += w[1]
+        return totals
+
     def opinion(self, lowered: str, heads: Sequence[str] = HEADS, top: int = 3) -> list[Opinion]:
-        """The heads (of ``heads``) whose probability reaches their threshold, with their top features."""
+        """The heads (of ``heads``) whose probability reaches their threshold, with their top features.
+        The cheap score runs first; features with offsets are built only for a text that passes."""
+        scores = self.fast_scores(lowered)
+        if not any(_sigmoid(scores[i]) >= self.threshold[h] for i, h in enumerate(HEADS) if h in heads):
+            return []
         feats = features(lowered)
-        scores = self.scores(feats)
         out = []
         for index, head in enumerate(HEADS):
             if head not in heads:
