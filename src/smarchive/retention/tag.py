@@ -42,13 +42,15 @@ ACTIONS = ("register", "report-police", "remove", "refer-servicecenter")  # also
 RETENTIONS = ("preserve", "cull-eligible")
 ACCESSES = ("open", "restricted")
 # Detector names a rule may use; samordningsnummer comes from the personnummer detector.
-DETECTOR_NAMES = ("personnummer", "samordningsnummer", "phone", "email", "url", "case_number", "address", "card")
+DETECTOR_NAMES = ("personnummer", "samordningsnummer", "phone", "email", "url", "case_number", "address", "card",
+                  "bank_account")
 _DETECTOR_SOURCE = {"samordningsnummer": "personnummer"}
 # Personal data: every hit of these detectors is evidence in the tag (whatever rule decided) and makes
 # the item's access restricted. Contact data in the account's own items is the municipality's own
 # published contact information (switchboard, unit e-mail, visiting address), not a private person's.
-PERSONAL_DATA = ("personnummer", "samordningsnummer", "card", "phone", "email", "address")
-_OWN_CONTACT_DATA = frozenset(("phone", "email", "address"))
+PERSONAL_DATA = ("personnummer", "samordningsnummer", "card", "bank_account", "phone", "email", "address")
+# A bank account in the account's own post is the municipality's bankgiro (a fee, a fundraiser): public.
+_OWN_CONTACT_DATA = frozenset(("phone", "email", "address", "bank_account"))
 PERSONAL_DATA_RULE = "PERSONAL-DATA"  # the rule id on personal-data evidence no rule asked for
 
 _WORD_RE = re.compile(r"\w+")
