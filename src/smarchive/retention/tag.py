@@ -283,6 +283,18 @@ class FailSafe:
     no_answer_lexicon: str = ""  # a question without a hit here is put to the municipality (doubt)
     long_words: int = 0  # more words than this is a doubt signal (0: off)
     number_digits: int = 0  # an unidentified number of at least this many digits is sensitive (0: off)
+    # A registered item that tells about someone else (a name, a third person, a child: a hit of one of
+    # these) is read by a person before it is handed out open: it may say more about them than the
+    # lexicons see (issue #14, "a text about the writer themselves and a text about someone else").
+    registered_person_lexicons: tuple[str, ...] = ()
+
+    def about_others(self, f: _Facts) -> list[Evidence]:
+        out: dict[tuple[str, int], Evidence] = {}  # one per lexicon and place ("dotter", "dotter*")
+        for n in self.registered_person_lexicons:
+            for h in f.lex.get(n, ()):
+                out.setdefault((n, h.start), Evidence(self.rule_id, "lexicon", n, h.term, h.text, h.start, h.end,
+                                                      h.fuzzy))
+        return list(out.values())
 
     def sensitive(self, f: _Facts, explained: tuple[str, ...] = ()) -> list[Evidence]:
         """``explained``: detectors the deciding rule used as its own element (a shop's phone in an ad)."""
@@ -361,7 +373,8 @@ def _failsafe_from(ruleset: Mapping[str, Any], lexicons: Mapping[str, list[str]]
     if not isinstance(spec, dict):
         raise ConfigError(f"{where}: must be a table")
     names = {k: _str_list(where, k, spec.get(k, []))
-             for k in ("sensitive_lexicons", "doubt_lexicons", "person_lexicons", "person_near")}
+             for k in ("sensitive_lexicons", "doubt_lexicons", "person_lexicons", "person_near",
+                       "registered_person_lexicons")}
     no_answer = str(spec.get("no_answer_lexicon", ""))
     for name in (*(n for group in names.values() for n in group), *([no_answer] if no_answer else [])):
         if name not in lexicons:
@@ -370,6 +383,7 @@ def _failsafe_from(ruleset: Mapping[str, Any], lexicons: Mapping[str, list[str]]
         rule_id=str(spec.get("rule_id", "ORE-FS1")), sensitive_lexicons=names["sensitive_lexicons"],
         doubt_lexicons=names["doubt_lexicons"], person_lexicons=names["person_lexicons"],
         person_near=names["person_near"], no_answer_lexicon=no_answer,
+        registered_person_lexicons=names["registered_person_lexicons"],
         person_window=_opt_int(where, "person_window", spec.get("person_window", DEFAULT_WINDOW)),
         long_words=_opt_int(where, "long_words", spec.get("long_words")),
         number_digits=_opt_int(where, "number_digits", spec.get("number_digits")),
@@ -530,7 +544,7 @@ class RetentionEngine:
         if self.failsafe is not None and not facts.author_is_account:
             explained = winner.any_detector if winner is not None else ()
             held = _fail_safe(self.failsafe, facts, retention, access, needs_review or "remove" in actions,
-                              explained)
+                              explained, "register" in actions)
             if held is not None:
                 retention, access, needs_review, signals = "preserve", held[0], held[1], held[2]
                 evidence += signals
@@ -567,9 +581,11 @@ _FAILSAFE_WHY = ("a weak signal of something sensitive, criminal or case-related
 
 
 def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access,
-               handled: bool, explained: tuple[str, ...] = ()) -> tuple[Access, bool, list[Evidence]] | None:
+               handled: bool, explained: tuple[str, ...] = (),
+               registered: bool = False) -> tuple[Access, bool, list[Evidence]] | None:
     """The fail-safe's change to a tag: (access, needs_review, evidence), or None when it changes nothing.
-    ``handled``: the item is already held for review or marked for removal."""
+    ``handled``: the item is already held for review or marked for removal; ``registered``: a rule
+    proposes to register it."""
     culled = retention == "cull-eligible"
     if culled or access == "open" or not handled:  # else a sensitive signal could change nothing
         sensitive = fs.sensitive(facts, explained)
@@ -583,6 +599,10 @@ def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access
         long_text = [ev for ev in doubt if ev.name == "long_text"]
         if long_text:
             return access, True, long_text
+    if registered and not handled and facts.lex:
+        others = fs.about_others(facts)
+        if others:
+            return access, True, others
     return None
 
 
