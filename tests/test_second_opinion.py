@@ -111,3 +111,12 @@ def test_fast_scores_equal_the_feature_scores() -> None:
     for text in texts:
         lowered = text.lower()
         assert model.fast_scores(lowered) == pytest.approx(model.scores(features(lowered)), abs=1e-9), text
+
+
+def test_register_csv_names_the_model_and_its_words(tmp_path: Path) -> None:
+    from smarchive.retention.register import evidence_summary
+
+    tiny_model(tmp_path, "w:blåbärssoppa\t9\t0\n")
+    tag = comment(RetentionEngine.load(overrides=tmp_path), "Mums, blåbärssoppa!")
+    summary = evidence_summary(tag.to_dict()["evidence"])
+    assert "ORE-ML1: sensitive p=0.99" in summary and "ORE-ML1: sensitive 'blåbärssoppa' @6-18" in summary
