@@ -91,6 +91,7 @@ class SecondOpinion:
         self._stems: dict[str, tuple[float, ...]] = {}
         self._pairs: dict[tuple[str, str], tuple[float, ...]] = {}
         self._digits: dict[int, tuple[float, ...]] = {}
+        self._bias_pair = (bias.get(HEADS[0], 0.0), bias.get(HEADS[1], 0.0))
         for key, w in weights.items():
             kind, _, rest = key.partition(":")
             if kind == "w":
@@ -146,45 +147,52 @@ class SecondOpinion:
         return totals
 
     def fast_scores(self, lowered: str) -> list[float]:
-        """The same as ``scores(features(lowered))`` without building the features (no offsets)."""
-        totals = [self.bias[h] for h in HEADS]
+        """The same as ``scores(features(lowered))`` without building the features (no offsets). Two
+        float locals instead of a list, one pass over the tokens: this runs on about half of all items."""
+        s0, s1 = self._bias_pair
         tokens = _TOKEN_RE.findall(lowered)
         if not tokens:
-            return totals
-        seq = []
-        stems: set[str] = set()
-        digits: set[int] = set()
+            return [s0, s1]
         words_get, stems_get, pairs_get = self._words.get, self._stems.get, self._pairs.get
-        for tok in set(tokens):
-            w = words_get(tok)
-            if w is not None:
-                totals[0] += w[0]
-                totals[1] += w[1]
+        seen: set[str] = set()
+        stems: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        prev = ""
         for tok in tokens:
             if tok[0].isdigit():
-                digits.add(min(len(tok), 13))
-                seq.append("#")
+                stem = "#"
+                n = len(tok) if len(tok) < 13 else 13
+                key = f"#{n}"
+                if key not in seen:
+                    seen.add(key)
+                    w = self._digits.get(n)
+                    if w is not None:
+                        s0 += w[0]
+                        s1 += w[1]
             else:
                 stem = tok[:STEM]
-                seq.append(stem)
-                if len(tok) > STEM:
-                    stems.add(stem)
-        for stem in stems:
-            w = stems_get(stem)
-            if w is not None:
-                totals[0] += w[0]
-                totals[1] += w[1]
-        for n in digits:
-            w = self._digits.get(n)
-            if w is not None:
-                totals[0] += w[0]
-                totals[1] += w[1]
-        for pair in set(zip(seq, seq[1:], strict=False)):
-            w = pairs_get(pair)
-            if w is not None:
-                totals[0] += w[0]
-                totals[1] += w[1]
-        return totals
+                if tok not in seen:
+                    seen.add(tok)
+                    w = words_get(tok)
+                    if w is not None:
+                        s0 += w[0]
+                        s1 += w[1]
+                    if len(tok) > STEM and stem not in stems:
+                        stems.add(stem)
+                        w = stems_get(stem)
+                        if w is not None:
+                            s0 += w[0]
+                            s1 += w[1]
+            if prev:
+                pair = (prev, stem)
+                if pair not in pairs:
+                    pairs.add(pair)
+                    w = pairs_get(pair)
+                    if w is not None:
+                        s0 += w[0]
+                        s1 += w[1]
+            prev = stem
+        return [s0, s1]
 
     def opinion(self, lowered: str, heads: Sequence[str] = HEADS, top: int = 3) -> list[Opinion]:
         """The heads (of ``heads``) whose probability reaches their threshold, with their top features.
