@@ -29,7 +29,6 @@ from dataclasses import dataclass
 _ENDINGS = ("", "en", "et", "n", "t", "ar", "arna", "er", "erna", "or", "orna", "na", "a", "e", "s",
             "ens", "ets", "ns", "ts", "ade", "at", "as", "ats", "ande")
 
-_WORD_RE = re.compile(r"\w+")
 _FUZZY_CACHE_SIZE = 50_000  # distinct long words remembered by the typo matcher (then it starts afresh)
 
 
