@@ -1,0 +1,257 @@
+"""Importing the platforms' own data exports (issue #18): readers against real exports, the mojibake repair,
+times, the `smarchive import` command, and reconciliation with the capture.
+
+Real exports are read from ../shared/real-world/ (skipped when absent); each test arranges the real files in
+the layout the platform ships (in tmp_path) so detection is tested too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from smarchive.imports import read_export
+from smarchive.imports.text import MOJIBAKE, repair, unquote_lines
+from smarchive.imports.times import parse_time
+
+REAL = Path(__file__).resolve().parents[1].parent / "shared" / "real-world"
+
+
+def real(folder: str) -> Path:
+    path = REAL / folder
+    if not path.is_dir():
+        pytest.skip(f"{path} not present")
+    return path
+
+
+def arrange(tmp_path: Path, files: dict[str, Path]) -> Path:
+    """An export folder in tmp_path with the real files at the paths the platform uses."""
+    root = tmp_path / "export"
+    for inside, original in files.items():
+        (root / inside).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(original, root / inside)
+    return root
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+# ------------------------------------------------------------------------------------------ the repair
+
+CORRECT = [
+    "Snöröjningen i Hovsta börjar i morgon, håll avstånd till plogbilarna!",
+    "ÅÄÖ åäö éü – “citat” och ’apostrof’ … 019-21 10 00",
+    "Mobiloverførsler: Rødgrød med fløde, Æbleskiver og Ålborg",
+    "Tak for i dag 😀🎆👏🏽 ❤️ #örebro",
+    "Ã är en bokstav i portugisiska och Â i rumänska",  # one-byte letters with no UTF-8 meaning together
+    "مرحبا بكم في أوريبرو",
+    "naïve café façade © ® ° ± ² ³ µ ¶ · ¹ º » ¼ ½ ¾ ¿",
+]
+
+
+@pytest.mark.parametrize("text", CORRECT)
+def test_repair_never_damages_correct_text(text: str) -> None:
+    assert repair(text) == (text, False)
+
+
+@pytest.mark.parametrize(("broken", "fixed"), [
+    ("Mobiloverf\u00c3\u00b8rsler", "Mobiloverførsler"),
+    ("Sn\u00c3\u00b6r\u00c3\u00b6jning i \u00c3\u0096rebro \u00c3\u00a5ret runt", "Snöröjning i Örebro året runt"),
+    ("f\u00e2\u0080\u00a6 my foot", "f… my foot"),
+    ("Tack \u00f0\u009f\u0098\u0080", "Tack 😀"),
+])
+def test_repair_undoes_meta_byte_escaping(broken: str, fixed: str) -> None:
+    assert repair(broken) == (fixed, True)
+
+
+def test_linkedin_per_line_quotes_removed_only_when_every_line_has_them() -> None:
+    assert unquote_lines('"Rad ett"\n""\n"Rad tre"') == "Rad ett\n\nRad tre"
+    assert unquote_lines('He said "hi"."\n""\n"Next "line" here.') == 'He said "hi".\n\nNext "line" here.'
+    assert unquote_lines('"Citat" sa hon\noch gick') == '"Citat" sa hon\noch gick'
+    assert unquote_lines("utan citat") == "utan citat"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    (1354805114, utc(2012, 12, 6, 14, 45, 14)),
+    ("1637861590767", utc(2021, 11, 25, 17, 33, 10, 767000)),
+    ("2023-09-19T17:42:53.434647+00:00", utc(2023, 9, 19, 17, 42, 53, 434647)),
+    ("2016-01-29T18:26:53.255+00:00", utc(2016, 1, 29, 18, 26, 53, 255000)),
+    ("2026-04-02 07:15:00 UTC", utc(2026, 4, 2, 7, 15)),
+    ("2020-05-06 19:32:44 UTC", utc(2020, 5, 6, 19, 32, 44)),
+    ("2016-06-15T08:50:49Z", utc(2016, 6, 15, 8, 50, 49)),
+    ("5 jan. 2024 10:00", utc(2024, 1, 5, 9, 0)),  # Swedish UI: Swedish time (CET)
+    ("den 1 juli 2024 kl. 14:05", None),  # "den" first: not a date this reads; None, never a guess
+    ("1 juli 2024 kl. 14:05", utc(2024, 7, 1, 12, 5)),  # CEST
+    ("Jan 5, 2024, 10:00 PM", utc(2024, 1, 5, 21, 0)),
+    ("2026-02-30 10:00:00", None), ("2026-13-05 09:00:00", None), ("sometime later", None), ("0", None),
+    ("202+00:00", None), ("1999-01-01", None), ("", None),
+])
+def test_times_as_exports_write_them(value: object, expected: datetime | None) -> None:
+    assert parse_time(value) == expected
+
+
+# ------------------------------------------------------------------------------------------ real exports
+
+def test_facebook_dyi_json_real(tmp_path: Path) -> None:
+    src = real("export-fb-ig-json-2022-waultar")
+    export = arrange(tmp_path, {
+        "your_facebook_activity/posts/your_posts_1.json": src / "facebook_objectbox/posts/your_posts_1.json",
+        "your_facebook_activity/comments_and_reactions/comments.json":
+            src / "facebook_objectbox/comments_and_reactions/comments_and_reactions.json",
+        "your_facebook_activity/comments_and_reactions/posts_and_comments.json":
+            src / "facebook_objectbox/comments_and_reactions/posts_and_comments.json",
+        "your_facebook_activity/groups/your_posts_in_groups.json": src / "parser_data/your_posts_in_groups.json",
+    })
+    read = read_export(export)
+    assert (read.platform, read.problems) == ("facebook", [])
+    counts = Counter((i.member.rsplit("/", 1)[-1], i.item_type) for i in read.items)
+    # SOURCES.md: 14 post entries, comments_v2: 6 entries; group_posts_v2: 3 (reactions are not items)
+    assert counts == {("your_posts_1.json", "post"): 14, ("comments.json", "comment"): 6,
+                      ("your_posts_in_groups.json", "post"): 3}
+    by_time = {i.published_at: i for i in read.items}
+    first = by_time[utc(2012, 12, 6, 14, 45, 14)]
+    assert first.text == "Sne sne!"
+    assert first.extra["title"] == "Malou Elmelund Landsgaard har tilføjet et nyt billede."
+    assert first.media == [("posts/media/Mobiloverforsler_uqsXWfBGvQ/28055_498092266878953_310909280_n_"
+                            "498092266878953.jpg", "image")]
+    assert by_time[utc(2010, 1, 23, 15, 23, 49)].text == "TØS\n"
+    assert by_time[utc(2012, 3, 9, 20, 21, 45)].extra["links"] == "http://autoinsurance4all.info/video.php?id=526"
+    # 10 strings of these files are mojibake; 7 of them are item fields (texts, titles), all repaired
+    assert read.repairs.count == 7
+    assert not any(MOJIBAKE.search(i.text + i.extra.get("title", "")) for i in read.items)
+    assert by_time[utc(2012, 1, 5, 19, 2, 9)].text.startswith("\n Hvis I ikke har nogen planer på søndag, så:\n "
+                                                             "Invitation til åbent hus hos Shinson Hapkido – Holbæk")
+
+
+def test_facebook_comments_replies_told_by_title_and_bad_files_reported(tmp_path: Path) -> None:
+    src = real("export-fb-ig-json-2022-waultar") / "parser_data"
+    export = arrange(tmp_path, {"posts/your_posts_1.json": src / "your_posts_1.json",
+                                "comments/comments.json": src / "facebook_comments.json",
+                                "posts/corrupt.json": src / "corrupt.json",
+                                "posts/empty.json": src / "empty_list.json"})
+    (export / "posts" / "zero.json").write_bytes(b"")
+    read = read_export(export)
+    assert [str(p) for p in read.problems] == ["posts/corrupt.json: truncated (the JSON ends too early)",
+                                               "posts/zero.json: empty file"]
+    counts = Counter((i.member, i.item_type) for i in read.items)
+    assert counts == {("posts/your_posts_1.json", "post"): 14, ("comments/comments.json", "comment"): 6,
+                      ("comments/comments.json", "reply"): 2}
+    assert Counter(i.text for i in read.items if i.member.startswith("comments")) == {
+        "REDACTED COMMENT": 7, "http://www.holbaekshinsonhapkido.dk/enrollment2.php": 1}
+    replies = {i.extra["title"] for i in read.items if i.item_type == "reply"}
+    assert all("replied" in t or "svaret" in t for t in replies), replies
+
+
+def test_instagram_older_layout_real(tmp_path: Path) -> None:
+    src = real("export-fb-ig-json-2022-waultar") / "parser_data"
+    export = arrange(tmp_path, {"content/posts_1.json": src / "instagram_media.json",
+                                "comments/post_comments.json": src / "post_comments.json"})
+    read = read_export(export)
+    assert read.platform == "instagram"
+    counts = Counter((i.member, i.item_type) for i in read.items)
+    # 6 entries: 4 posts, 1 IGTV video wrapped in ig_igtv_media, 1 profile picture (not a post)
+    assert counts == {("content/posts_1.json", "post"): 5, ("comments/post_comments.json", "comment"): 2}
+    assert read.notes == ["content/posts_1.json: 1 entries are not posts (ig_profile_picture); not imported"]
+    carousel = next(i for i in read.items if i.published_at == utc(2018, 6, 30, 14, 50, 26))
+    assert carousel.text.startswith("And finally, after a long wait (f… my foot) I finally did a running #backflip")
+    assert len(carousel.media) == 2
+    assert [i.text for i in read.items if i.item_type == "comment"] == ["The comment", "The comment"]
+    assert [i.published_at for i in read.items if i.item_type == "comment"] == [utc(2019, 2, 19, 23, 22),
+                                                                                 utc(2019, 2, 21, 1, 29)]
+
+
+def test_instagram_2024_layout_real_reels_deduplicated(tmp_path: Path) -> None:
+    src = real("export-ig-json-2025-instagram-to-bluesky")
+    files = {}
+    for n, case in enumerate(["test_image", "test_images", "test_mixed_media", "test_video"], 1):
+        files[f"your_instagram_activity/media/posts_{n}.json"] = src / case / "posts.json"
+        files[f"your_instagram_activity/media/reels_{n}.json"] = src / case / "reels.json"
+    read = read_export(arrange(tmp_path, files))
+    assert (read.platform, read.problems) == ("instagram", [])
+    posts = sorted(read.items, key=lambda i: i.published_at)
+    # SOURCES.md: 4 distinct posts, 17 media references; the reels repeat 2 of them
+    assert len(posts) == 4 and sum(len(p.media) for p in posts) == 17
+    assert [p.published_at for p in posts] == [utc(2016, 3, 23, 11, 32, 16), utc(2022, 7, 26, 21, 45, 55),
+                                               utc(2024, 7, 7, 20, 35, 31), utc(2024, 8, 4, 19, 52, 37)]
+    assert posts[0].text == "Pokemon test video"
+    assert posts[3].text == "A great rainy day lunch\n#italiansub"
+    assert Counter(kind for p in posts for _, kind in p.media) == {"image": 13, "video": 4}
+
+
+def test_youtube_takeout_comments_both_column_orders_real(tmp_path: Path) -> None:
+    src = real("export-yt-csv-2023-takeout-parser-snippets")
+    read = read_export(arrange(tmp_path, {
+        "Takeout/YouTube and YouTube Music/comments/comments.csv": src / "comments-pre-2024-06.csv",
+        "Takeout/YouTube and YouTube Music/comments/comments (1).csv": src / "comments-post-2024-06.csv"}))
+    assert (read.platform, read.problems) == ("youtube", [])
+    by_id = {i.export_id: i for i in read.items}
+    assert len(by_id) == 4  # SOURCES.md: 2 + 2 comments, one a reply
+    reply = by_id["UgwDN8UeMxW4NDFbvY54AaABAg.9iwJkUYNcXa9u0lv3j3Abh"]
+    assert (reply.item_type, reply.parent_export_id) == ("reply", "UgwDN8UeMxW4NDFbvY54AaABAg")
+    assert reply.published_at == utc(2023, 8, 30, 1, 54, 46, 801024)
+    joined = by_id["UgytHqobEtqoKm_-pYB4AaABAg"]
+    assert joined.text == "> I am about to get buried in the concrete\nthe most normal  Veritasium video!"
+    assert (joined.item_type, joined.parent_export_id) == ("comment", "rWVAzS6duAs")
+    assert by_id["UgiNMzGz_nAsjXfCoAEC"].published_at == utc(2016, 1, 29, 18, 26, 53, 255000)
+    assert by_id["UgxtiXQkY7gqHbldJ1F4AaABAg"].text == "coalowl the legend"
+    assert read.owner.ids == {"UCYnl1cugi7Lw1h8j6JNqNEg", "UCA6DtnbZ2KJckyTYfXOwQNA"}
+
+
+def test_youtube_takeout_spanish_redacted_values_flagged_not_imported() -> None:
+    read = read_export(real("export-yt-csv-2025-es-whatif"))
+    assert read.platform == "youtube" and read.items == []
+    # SOURCES.md: 2 comments with timestamp 0, 1 video with a truncated timestamp: flagged, nothing guessed
+    assert [str(p) for p in read.problems] == [
+        "takeout-youtube-es/metadatos del vídeo/vídeos.csv: line 2: video 1 has no readable time ('20220'); "
+        "not imported",
+        "takeout-youtube-es/comentarios/comentarios.csv: line 2: comment 1 has no readable time ('0'); not imported",
+        "takeout-youtube-es/comentarios/comentarios.csv: line 3: comment 1 has no readable time ('0'); not imported"]
+    assert read.owner.names == {"test"}
+
+
+def test_linkedin_csv_quoting_and_zip(tmp_path: Path) -> None:
+    src = real("li-export-format-synthetic")
+    export = tmp_path / "Basic_LinkedInDataExport_12-04-2026.zip"
+    with zipfile.ZipFile(export, "w") as z:
+        z.write(src / "shares-parity.csv", "Shares.csv")
+        z.write(src / "comments-parity.csv", "Comments.csv")
+    read = read_export(export)
+    assert read.platform == "linkedin"
+    posts = {i.export_id: i for i in read.items if i.item_type == "post"}
+    assert sorted(posts, key=int) == ["1", "2", "3", "4", "6"]  # share 5 is dated 2026-02-30: reported
+    assert [str(p) for p in read.problems] == ["Shares.csv: line 8: share 5 has no readable date "
+                                               "('2026-02-30 10:00:00'); not imported"]
+    assert posts["1"].text == 'He said "hi".\n\nNext "line" here.'
+    assert posts["2"].text == "Smart “quotes” and naïve emoji 📌 stay intact."
+    assert posts["4"].published_at == utc(2026, 4, 2, 7, 15)
+    comments = [i for i in read.items if i.item_type == "comment"]
+    assert comments[0].text == 'She wrote "great post" yesterday.\n📌 Naïve “smart quotes” line.'
+    assert [c.parent_export_id for c in comments] == ["1", "2", "3", "4", "5"]
+
+
+def test_linkedin_percent_encoded_urns_and_media_rows_make_one_share(tmp_path: Path) -> None:
+    export = tmp_path / "li"
+    export.mkdir()
+    (export / "Shares.csv").write_text(
+        "Date,ShareLink,ShareCommentary,SharedUrl,MediaUrl,Visibility\n"
+        '2024-03-01 08:00:00,https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A7169000000000000001,'
+        '"""Vi söker en ""förskollärare"" till Hovsta!""\n""""\n""Sök senast 31 mars."""'
+        ",,https://media.licdn.com/a.jpg,PUBLIC\n"
+        + "".join(f"2024-03-01 08:00:00,https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A7169000000000000001,"
+                  f",,https://media.licdn.com/{c}.jpg,PUBLIC\n" for c in "bcde"), encoding="utf-8")
+    (export / "Comments.csv").write_text(
+        "Date,Link,Message\n2024-03-02 09:00:00,https://www.linkedin.com/feed/update/urn%3Ali%3Aactivity%3A71690"
+        "00000000000009?commentUrn=urn%3Ali%3Acomment%3A%28activity%3A7169000000000000009%2C7169000000000000123%29"
+        ",Tack!\n", encoding="utf-8")
+    read = read_export(export)
+    post, comment = sorted(read.items, key=lambda i: i.item_type != "post")
+    assert (post.export_id, post.text) == ("7169000000000000001",
+                                           'Vi söker en "förskollärare" till Hovsta!\n\nSök senast 31 mars.')
+    assert post.extra["media_urls"].split() == [f"https://media.licdn.com/{c}.jpg" for c in "abcde"]
+    assert (comment.export_id, comment.parent_export_id) == ("7169000000000000123", "7169000000000000009")
