@@ -319,6 +319,7 @@ def _headed_login(pipeline, account, platform: str) -> None:  # noqa: ANN001 (Pi
 def _register_optional_groups() -> None:
     from smarchive.cli.extract import extract_command
     from smarchive.cli.fixity import seal_command
+    from smarchive.cli.imports import import_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
     from smarchive.cli.show import show_command
@@ -329,6 +330,7 @@ def _register_optional_groups() -> None:
     cli.add_command(register_command)
     cli.add_command(cull_command)
     cli.add_command(seal_command)
+    cli.add_command(import_command)
 
 
 _register_optional_groups()
