@@ -7,7 +7,11 @@ the layout the platform ships (in tmp_path) so detection is tested too.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections import Counter
 from datetime import UTC, datetime
@@ -255,3 +259,62 @@ def test_linkedin_percent_encoded_urns_and_media_rows_make_one_share(tmp_path: P
                                            'Vi söker en "förskollärare" till Hovsta!\n\nSök senast 31 mars.')
     assert post.extra["media_urls"].split() == [f"https://media.licdn.com/{c}.jpg" for c in "abcde"]
     assert (comment.export_id, comment.parent_export_id) == ("7169000000000000123", "7169000000000000009")
+
+
+# ------------------------------------------------------------------------------------------ the command
+
+def smarchive(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smarchive", *args], capture_output=True, text=True, timeout=300)
+
+
+def query(archive: Path, sql: str) -> list[dict]:
+    result = smarchive("query", "--archive", str(archive), "--format", "json", sql)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+
+
+def test_truncated_and_empty_members_named_rest_imported_exit_1(tmp_path: Path) -> None:
+    src = real("export-yt-csv-2023-takeout-parser-snippets")
+    export = tmp_path / "takeout.zip"
+    good = (src / "comments-pre-2024-06.csv").read_bytes()
+    with zipfile.ZipFile(export, "w") as z:
+        z.writestr("Takeout/YouTube and YouTube Music/comments/comments.csv", good)
+        z.writestr("Takeout/YouTube and YouTube Music/channels/channel.csv",
+                   "Channel ID,Channel Country,Channel Title (Original),Channel Visibility\n"
+                   "UCA6DtnbZ2KJckyTYfXOwQNA,SE,Kanalen,Public\n")
+        cut = (src / "comments-post-2024-06.csv").read_bytes()
+        z.writestr("Takeout/YouTube and YouTube Music/comments/comments (1).csv", cut[:cut.index(b",0,Ugi") + 3])
+        z.writestr("Takeout/YouTube and YouTube Music/video metadata/videos.csv", b"")
+    archive = tmp_path / "archive"
+    result = smarchive("import", str(export), "--platform", "youtube", "--owner", "UCA6DtnbZ2KJckyTYfXOwQNA",
+                       "--archive", str(archive))
+    assert result.returncode == 1, result.stderr
+    assert "NOT READ (2): the rest was imported" in result.stdout
+    assert ("  - Takeout/YouTube and YouTube Music/comments/comments (1).csv: line 3: 4 columns, expected 7 "
+            "(cut short?)") in result.stdout
+    assert "  - Takeout/YouTube and YouTube Music/video metadata/videos.csv: empty file" in result.stdout
+    rows = query(archive, "SELECT item_id, item_type, source, export_member, export_id, export_file, text "
+                          "FROM items ORDER BY published_at")
+    assert [(r["item_type"], r["export_id"], r["source"]) for r in rows] == [
+        ("comment", "UgytHqobEtqoKm_-pYB4AaABAg", "export"),  # the cut file's first row, whole
+        ("reply", "UgwDN8UeMxW4NDFbvY54AaABAg.9iwJkUYNcXa9u0lv3j3Abh", "export"),
+        ("comment", "UgxtiXQkY7gqHbldJ1F4AaABAg", "export")]
+    kept = archive / rows[0]["export_file"]
+    assert kept.read_bytes() == export.read_bytes()  # kept as received, under its SHA-256
+    assert kept.name == hashlib.sha256(export.read_bytes()).hexdigest() + ".zip"
+    assert smarchive("verify", "--archive", str(archive)).returncode == 0
+
+
+def test_wrong_account_or_platform_refused_nothing_written(tmp_path: Path) -> None:
+    src = real("export-yt-csv-2023-takeout-parser-snippets")
+    archive = tmp_path / "archive"
+    other = smarchive("import", str(src), "--platform", "youtube", "--owner", "UC" + "x" * 22,
+                      "--archive", str(archive))
+    assert other.returncode == 2
+    assert other.stderr.count("\n") == 1 and "is the export of youtube account" in other.stderr
+    assert "nothing was imported" in other.stderr
+    platform = smarchive("import", str(src), "--platform", "instagram", "--owner", "orebrokommun",
+                         "--archive", str(archive))
+    assert platform.returncode == 2
+    assert platform.stderr.strip().endswith("is an export of youtube, not instagram")
+    assert not archive.exists()

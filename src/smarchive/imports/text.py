@@ -41,12 +41,13 @@ class Repairs:
 
 
 def unquote_lines(text: str) -> str:
-    """LinkedIn's Shares.csv wraps each line of a text in double quotes ("line one"\\n""\\n"line two", the
-    quotes doubled inside); the first and last quote may be missing where the CSV quoting ate them. Strip them
-    only when every line carries them, so a text that merely starts with a quotation keeps it."""
+    """LinkedIn's Shares.csv wraps each line of a text in double quotes ("line one"\\n""\\n"line two"; quotes
+    inside a line are left single); the first and last quote may be missing where the CSV quoting ate them.
+    Strip them only when every line carries them, so a text that merely starts with a quotation keeps it (a
+    one-line text wholly in quotes is taken as wrapped: LinkedIn wraps nearly every text)."""
     lines = text.split("\n")
     if len(lines) < 2:
-        if len(text) >= 2 and text[0] == text[-1] == '"' and '"' not in text[1:-1]:
+        if len(text) >= 2 and text[0] == text[-1] == '"':
             return text[1:-1]
         return text
     inner = lines[1:-1]
