@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from smarchive.archive.query import saved_query
 from smarchive.imports import read_export
 from smarchive.imports.text import MOJIBAKE, repair, unquote_lines
 from smarchive.imports.times import parse_time
@@ -318,3 +319,60 @@ def test_wrong_account_or_platform_refused_nothing_written(tmp_path: Path) -> No
     assert platform.returncode == 2
     assert platform.stderr.strip().endswith("is an export of youtube, not instagram")
     assert not archive.exists()
+
+
+# ------------------------------------------------------------------------------------------ end to end
+
+HIDDEN_FROM = [("facebook", "facebook-orebrokommun"), ("instagram", "instagram-orebrokommun"),
+               ("youtube", "youtube-orebrokommun")]
+IMPORTED = [account for _, account in HIDDEN_FROM] + ["linkedin-orebrokommun", "facebook-orebrokommun-teckensprak"]
+
+
+def hide_posts(archive: Path) -> list[dict]:
+    """One 2024 post of each account in HIDDEN_FROM taken out of the capture's view: its row dropped from the
+    captured items file (its comments stay), as if the timeline had never shown it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from smarchive.archive.manifest import ITEM_SCHEMA, item_files, write_items_file
+
+    hidden = []
+    for platform, account in HIDDEN_FROM:
+        (path,) = [f for f in item_files(archive)
+                   if f.parent.name == f"account={account}" and f.parent.parent.name == f"platform={platform}"]
+        rows = pq.read_table(path, schema=ITEM_SCHEMA).to_pylist()
+        post = [r for r in rows if r["item_type"] == "post"][3]
+        hidden.append(post)
+        write_items_file(pa.Table.from_pylist([r for r in rows if r["item_id"] != post["item_id"]],
+                                              schema=ITEM_SCHEMA), path)
+    return hidden
+
+
+def test_sandbox_export_reconciled_with_the_demo_capture(demo_capture, tmp_path: Path) -> None:
+    from conftest import copy_archive
+
+    archive = copy_archive(demo_capture.archive, tmp_path / "archive")
+    exports = tmp_path / "exports"
+    made = smarchive("sandbox", "export", "--out", str(exports), *(a for acc in IMPORTED for a in ("--account", acc)))
+    assert made.returncode == 0, made.stderr
+    hidden = hide_posts(archive)
+    for account in IMPORTED:
+        result = smarchive("import", str(exports / f"{account}.zip"), "--account", account, "--year", "2024",
+                           "--archive", str(archive))
+        assert result.returncode == 0, result.stdout + result.stderr
+        missed = 1 if account in [a for _, a in HIDDEN_FROM] else 0
+        assert f"reconciliation with the capture: {missed} missed by the capture" in result.stdout, result.stdout
+    found = query(archive, "SELECT * FROM (" + saved_query("reconcile") + ") WHERE year = 2024")
+    missed = [r for r in found if r["finding"] == "missed-by-capture"]
+    assert sorted((r["platform"], r["item_type"], r["export_text"]) for r in missed) == sorted(
+        (h["platform"], "post", h["text"][:100]) for h in hidden)
+    youtube = next(r for r in missed if r["platform"] == "youtube")
+    assert youtube["export_id"] == next(h["item_id"] for h in hidden if h["platform"] == "youtube")
+    assert [r for r in found if r["finding"] == "text-differs"] == []
+    # What the export lacks is what others wrote: the account's own items are all in its export.
+    assert all(r["expected"] for r in found if r["finding"] == "missing-from-export")
+    counts = query(archive, "SELECT source, count(*) AS n FROM items WHERE account = 'facebook-orebrokommun' "
+                            "AND item_type = 'post' GROUP BY ALL ORDER BY ALL")
+    assert counts == [{"source": "capture", "n": 7}, {"source": "export", "n": 8}]
+    verified = smarchive("verify", "--archive", str(archive))
+    assert "exports/" not in verified.stdout + verified.stderr  # the kept exports are in the ledger and intact

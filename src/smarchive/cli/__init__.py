@@ -63,7 +63,8 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the result to this file instead of stdout (required for parquet).")
 @click.option("--saved", help="Run a saved query instead of SQL: " + ", ".join(
-    ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review", "coverage"]) + ".")
+    ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review", "coverage",
+     "reconcile"]) + ".")
 @click.option("--year", type=int, help="With --saved: only this year.")
 @click.option("--limit", type=click.IntRange(min=0),
               help="At most this many rows (0: all). Default: 1000 for a table on the terminal, else all.")

@@ -95,8 +95,57 @@ def sha256_file(path: Path) -> str:
 
 def archive_year(item: ExportItem, posts: dict[str, ExportItem]) -> int:
     """The item's year: its post's, when the post is in the export; else its own (Swedish time)."""
-    post = posts.get(item.parent_export_id) if item.item_type != "post" else None
+    post = posts.get(item.post_export_id or item.parent_export_id) if item.item_type != "post" else None
     return (post or item).published_at.astimezone(STOCKHOLM).year
+
+
+@dataclass
+class Placed:
+    """Where the capture has an exported comment whose post the export does not name."""
+
+    year: int
+    parent_id: str | None
+    post_id: str
+    item_id: str
+
+
+def normalized(text: str) -> str:
+    return " ".join((text or "").split()).lower()
+
+
+def place_in_capture(read: ExportRead, account: Account, archive: Path) -> dict[int, Placed]:
+    """Comments and replies whose post the export does not name (Facebook, Instagram): found in the capture of
+    the account, any year, by the reconciliation's rule (within 120 s, the same text; each captured item once),
+    they take its year, parent and post. id(ExportItem) -> Placed."""
+    unplaced = [i for i in read.items if i.item_type != "post" and not (i.post_export_id or i.parent_export_id)]
+    if not unplaced or not (archive / "manifest").is_dir():
+        return {}
+    from smarchive.archive.query import connect
+
+    con = connect(archive)
+    try:
+        captured = con.execute(
+            "SELECT item_id, parent_id, post_id, year, published_at, text FROM items WHERE source = 'capture' "
+            "AND platform = ? AND account = ? AND item_type <> 'post'", [account.platform, account.id]).fetchall()
+    finally:
+        con.close()
+    by_text: dict[str, list[tuple]] = {}
+    for row in captured:
+        by_text.setdefault(normalized(row[5]), []).append(row)
+    placed: dict[int, Placed] = {}
+    used: set[str] = set()
+    for item in unplaced:
+        near = [(abs((r[4] - item.published_at).total_seconds()), r) for r in by_text.get(normalized(item.text), [])
+                if r[0] not in used]
+        near = sorted((gap, r) for gap, r in near if gap <= MATCH_SECONDS)
+        if near:
+            row = near[0][1]
+            used.add(row[0])
+            placed[id(item)] = Placed(row[3], row[1], row[2], row[0])
+    return placed
+
+
+MATCH_SECONDS = 120  # the reconciliation's window for exact times (saved query `reconcile`)
 
 
 def item_ids(item: ExportItem, by_platform_id: dict[str, ExportItem]) -> tuple[str, str | None, str]:
@@ -108,10 +157,10 @@ def item_ids(item: ExportItem, by_platform_id: dict[str, ExportItem]) -> tuple[s
         return own, None, own
     parent = item.parent_export_id
     parent_id = (f"export:{parent}" if parent in by_platform_id else parent) or "export:unknown"
-    post = by_platform_id.get(parent)
+    post = by_platform_id.get(item.post_export_id or parent)
     if post is not None and post.item_type != "post":  # a reply: its comment's post
         post = by_platform_id.get(post.parent_export_id)
-    post_id = f"export:{post.key}" if post is not None else parent_id
+    post_id = f"export:{post.key}" if post is not None else (item.post_export_id or parent_id)
     return own, parent_id, post_id
 
 
@@ -138,21 +187,26 @@ def build_rows(read: ExportRead, account: Account, year: int | None, archive: Pa
     imported = Imported(export_file, export_sha)
     by_platform_id = {i.export_id: i for i in read.items if i.export_id}
     posts = {k: i for k, i in by_platform_id.items() if i.item_type == "post"}
+    placed = place_in_capture(read, account, archive)
     chosen = []
     for item in read.items:
-        item_year = archive_year(item, posts)
+        where = placed.get(id(item))
+        item_year = where.year if where else archive_year(item, posts)
         if year is not None and item_year != year:
             imported.skipped_other_year += 1
             continue
-        chosen.append((item, item_year))
+        chosen.append((item, item_year, where))
     tags = tag_all([{"id": f"export:{i.key}", "platform": account.platform, "item_type": i.item_type,
                      "author_is_account": i.author_is_account, "text": i.text,
                      "published_at": i.published_at.isoformat(), "parent_id": i.parent_export_id or None}
-                    for i, _ in chosen])
+                    for i, _, _ in chosen])
     now = datetime.now(UTC)
-    for (item, item_year), tag in zip(chosen, tags, strict=True):
+    for (item, item_year, where), tag in zip(chosen, tags, strict=True):
         media = store_media(read, item, storage, export_sha, imported)
         item_id, parent_id, post_id = item_ids(item, by_platform_id)
+        if where is not None:  # linked to the thread the capture has it in
+            parent_id, post_id = where.parent_id, where.post_id
+            item.extra["captured_item_id"] = where.item_id
         imported.rows.append(row(item, item_id, parent_id, post_id, item_year, account, media, tag, run_id, now,
                                  export_file, export_sha))
     return imported

@@ -20,6 +20,7 @@ class ExportItem:
     member: str  # the path inside the export it was read from
     export_id: str = ""  # the platform's own id of the item, as the capture spells it ("" if the export has none)
     parent_export_id: str = ""  # the platform id of the post (or comment) it answers, if the export says
+    post_export_id: str = ""  # the platform id of the post its thread is under, if the export says
     author: str = ""
     author_is_account: bool = True  # an export holds what the account itself wrote
     permalink: str = ""

@@ -92,7 +92,8 @@ def read_comments(read: ExportRead, member: str, text: str) -> None:
             continue
         urn = COMMENT_URN.search(link)
         read.add(ExportItem("comment", at, row.get("Message") or "", member, export_id=urn.group(2) if urn else "",
-                            parent_export_id=urn.group(1) if urn else post_id(link), permalink=link))
+                            parent_export_id=urn.group(1) if urn else post_id(link),
+                            post_export_id=urn.group(1) if urn else post_id(link), permalink=link))
 
 
 def read_linkedin(read: ExportRead, members: list[str]) -> None:

@@ -25,7 +25,8 @@ class Reconciliation:
         expected = sum(1 for r in self.of("missing-from-export") if r["expected"])
         return (f"{counts['missed-by-capture']} missed by the capture, {counts['missing-from-export']} missing from "
                 f"the export ({expected} of them others' comments, expected), {counts['text-differs']} with "
-                "different text")
+                f"different text, {counts['unplaced']} comment(s) of posts the export does not name and no capture "
+                "holds (unplaced)")
 
 
 def reconcile(archive: Path, platform: str, account: str, years: list[int]) -> Reconciliation:

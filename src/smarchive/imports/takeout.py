@@ -88,7 +88,7 @@ def read_comments(read: ExportRead, member: str, header: list[str], rows: list[l
             read.owner.ids.add(channel)
         reply = bool(parent) and parent != comment_id
         read.add(ExportItem("reply" if reply else "comment", at, comment_text(raw), member, export_id=comment_id,
-                            parent_export_id=parent if reply else video, author=channel,
+                            parent_export_id=parent if reply else video, post_export_id=video, author=channel,
                             permalink=f"https://www.youtube.com/watch?v={video}&lc={comment_id}",
                             extra={"video_id": video}))
 
