@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from smarchive.archive.query import saved_query
 from smarchive.imports import read_export
 from smarchive.imports.text import MOJIBAKE, repair, unquote_lines
 from smarchive.imports.times import parse_time
@@ -362,7 +361,10 @@ def test_sandbox_export_reconciled_with_the_demo_capture(demo_capture, tmp_path:
         assert result.returncode == 0, result.stdout + result.stderr
         missed = 1 if account in [a for _, a in HIDDEN_FROM] else 0
         assert f"reconciliation with the capture: {missed} missed by the capture" in result.stdout, result.stdout
-    found = query(archive, "SELECT * FROM (" + saved_query("reconcile") + ") WHERE year = 2024")
+    reconciled = smarchive("query", "--saved", "reconcile", "--year", "2024", "--format", "json", "--archive",
+                           str(archive))
+    assert reconciled.returncode == 0, reconciled.stderr
+    found = [json.loads(line) for line in reconciled.stdout.splitlines()]
     missed = [r for r in found if r["finding"] == "missed-by-capture"]
     assert sorted((r["platform"], r["item_type"], r["export_text"]) for r in missed) == sorted(
         (h["platform"], "post", h["text"][:100]) for h in hidden)
@@ -376,3 +378,25 @@ def test_sandbox_export_reconciled_with_the_demo_capture(demo_capture, tmp_path:
     assert counts == [{"source": "capture", "n": 7}, {"source": "export", "n": 8}]
     verified = smarchive("verify", "--archive", str(archive))
     assert "exports/" not in verified.stdout + verified.stderr  # the kept exports are in the ledger and intact
+
+
+@pytest.mark.parametrize(("real_file", "inside", "posts", "notes"), [
+    ("export-fb-ig-json-2022-waultar/parser_data/facebook_media.json", "posts/your_posts_1.json", 5,
+     ["posts/your_posts_1.json: 4 entries are not posts (no timestamp); not imported"]),  # 9 entries: 4 messages
+    ("export-fb-ig-json-2022-waultar/parser_data/instagram_post.json", "content/posts_1.json", 5, []),
+])
+def test_single_real_post_files(tmp_path: Path, real_file: str, inside: str, posts: int, notes: list[str]) -> None:
+    path = REAL / real_file
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    read = read_export(arrange(tmp_path, {inside: path}))
+    assert (len(read.items), read.notes, read.problems) == (posts, notes, [])
+    assert all(i.item_type == "post" for i in read.items)
+
+
+def test_linkedin_adversarial_corpus_every_bad_date_reported(tmp_path: Path) -> None:
+    src = real("li-export-format-synthetic")
+    read = read_export(arrange(tmp_path, {"Shares.csv": src / "shares-corpus.csv",
+                                          "Comments.csv": src / "comments-corpus.csv"}))
+    # 220 rows each, every one dated 1999, NA, 2026-02-30, 2026-13-05, 2026-06-31 or "sometime later"
+    assert read.items == [] and len(read.problems) == 440
