@@ -303,6 +303,9 @@ def test_truncated_and_empty_members_named_rest_imported_exit_1(tmp_path: Path) 
     assert kept.read_bytes() == export.read_bytes()  # kept as received, under its SHA-256
     assert kept.name == hashlib.sha256(export.read_bytes()).hexdigest() + ".zip"
     assert smarchive("verify", "--archive", str(archive)).returncode == 0
+    shown = smarchive("show", "export:UgxtiXQkY7gqHbldJ1F4AaABAg", "--archive", str(archive))
+    assert (f"  imported from the export {rows[0]['export_file']}, Takeout/YouTube and YouTube Music/comments/"
+            "comments.csv (export id UgxtiXQkY7gqHbldJ1F4AaABAg)") in shown.stdout, shown.stdout + shown.stderr
 
 
 def test_wrong_account_or_platform_refused_nothing_written(tmp_path: Path) -> None:

@@ -157,6 +157,8 @@ def item_ids(item: ExportItem, by_platform_id: dict[str, ExportItem]) -> tuple[s
         return own, None, own
     parent = item.parent_export_id
     parent_id = (f"export:{parent}" if parent in by_platform_id else parent) or "export:unknown"
+    if parent_id == "export:unknown":  # a thread of its own, not one with every unplaced comment
+        return own, parent_id, own
     post = by_platform_id.get(item.post_export_id or parent)
     if post is not None and post.item_type != "post":  # a reply: its comment's post
         post = by_platform_id.get(post.parent_export_id)
