@@ -374,6 +374,11 @@ def test_sandbox_export_reconciled_with_the_demo_capture(demo_capture, tmp_path:
     youtube = next(r for r in missed if r["platform"] == "youtube")
     assert youtube["export_id"] == next(h["item_id"] for h in hidden if h["platform"] == "youtube")
     assert [r for r in found if r["finding"] == "text-differs"] == []
+    # Own Facebook/Instagram replies whose post the export does not name, found in no capture: the first days of
+    # January, answers to posts of December 2023 (not captured here); the others were placed in their threads.
+    unplaced = [r for r in found if r["finding"] == "unplaced"]
+    assert unplaced and all(r["published_local"] < "2024-01-05" for r in unplaced)
+    assert {r["platform"] for r in unplaced} <= {"facebook", "instagram"}
     # What the export lacks is what others wrote: the account's own items are all in its export.
     assert all(r["expected"] for r in found if r["finding"] == "missing-from-export")
     counts = query(archive, "SELECT source, count(*) AS n FROM items WHERE account = 'facebook-orebrokommun' "
