@@ -408,3 +408,26 @@ def test_linkedin_adversarial_corpus_every_bad_date_reported(tmp_path: Path) -> 
                                           "Comments.csv": src / "comments-corpus.csv"}))
     # 220 rows each, every one dated 1999, NA, 2026-02-30, 2026-13-05, 2026-06-31 or "sometime later"
     assert read.items == [] and len(read.problems) == 440
+
+
+def test_youtube_takeout_older_my_comments_html(tmp_path: Path) -> None:
+    """The older Takeout page (layout as SOURCES.md of export-yt-csv-2023-takeout-parser-snippets describes it:
+    no real sample is public): one <li> per comment, time and video link, <br>, the text."""
+    page = tmp_path / "Takeout" / "YouTube and YouTube Music" / "my-comments" / "my-comments.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(
+        '<html><body><ul>'
+        '<li>Sent at 2020-05-06 19:32:44 UTC while watching <a href="https://www.youtube.com/watch?v=ncbrB7IsB6v'
+        '&amp;lc=UgxoPaSxMClp89Xf4JNc644AaABAg">Gott nytt år</a>.<br/>Tack för att ni tittar!<br/>Rad två 😊</li>'
+        '<li>On 2016-06-15T08:50:49Z you replied on <a href="http://www.youtube.com/watch?v=ZuvK-oe647c&amp;'
+        'lc=UgiNMzGz_nAsjXfCoAEC.8abc">a video</a><br>Hej & välkommen</li>'
+        '<li>A list item that is no comment <a href="https://example.org/">link</a></li>'
+        '</ul></body></html>', encoding="utf-8")
+    read = read_export(tmp_path / "Takeout")
+    assert (read.platform, read.problems) == ("youtube", [])
+    first, second = read.items
+    assert (first.item_type, first.export_id, first.parent_export_id, first.text, first.published_at) == (
+        "comment", "UgxoPaSxMClp89Xf4JNc644AaABAg", "ncbrB7IsB6v", "Tack för att ni tittar!\nRad två 😊",
+        utc(2020, 5, 6, 19, 32, 44))
+    assert (second.item_type, second.parent_export_id, second.post_export_id, second.text, second.published_at) == (
+        "reply", "UgiNMzGz_nAsjXfCoAEC", "ZuvK-oe647c", "Hej & välkommen", utc(2016, 6, 15, 8, 50, 49))

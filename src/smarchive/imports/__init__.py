@@ -36,6 +36,8 @@ def _platform_of_member(source: ExportSource, member: str) -> str:
             if header[:3] in (linkedin.SHARES_HEADER, linkedin.COMMENTS_HEADER):
                 return "linkedin"
             return "youtube" if takeout.kind_of(header) else ""
+        if lower.endswith((".html", ".htm")):
+            return "youtube" if takeout.html_comments(source.read(member).decode("utf-8", "replace")) else ""
     except (ValueError, UnicodeDecodeError):
         return ""  # unreadable members are reported when the export is read
     return ""
@@ -67,7 +69,7 @@ def read_export(path: Path, platform: str | None = None) -> ExportRead:
     elif platform not in found:
         raise SmarchiveError(f"{path} is an export of {', '.join(sorted(found))}, not {platform}")
     read = ExportRead(platform, LAYOUTS[platform], source)
-    members = [m for m in source.names() if m.lower().endswith((".json", ".csv"))]
+    members = [m for m in source.names() if m.lower().endswith((".json", ".csv", ".html", ".htm"))]
     # Members of another platform's data (a folder holding both) are left to that platform's import.
     others = {m for p, ms in found.items() if p != platform for m in ms}
     READERS[platform](read, [m for m in members if m not in others])

@@ -12,6 +12,9 @@ comments  7 columns before June 2024: Comment ID, Channel ID, Create Timestamp, 
 videos    9 columns: Video ID, Approx Duration (ms), Category, Channel ID, Title (Original), Privacy, State,
           Create Timestamp, Publish Timestamp.
 channel   4 columns: Channel ID, Country, Title (Original), Visibility.
+my-comments.html (older Takeouts): a list, one `<li>` per comment: a line with the time (`2020-05-06 19:32:44 UTC`,
+          before 2019 `2016-06-15T08:50:49Z`) and a link to the video (`watch?v=ID`, with `&lc=COMMENT` when it
+          names the comment), then `<br>`, then the comment's text (its lines separated by `<br>`).
 """
 
 from __future__ import annotations
@@ -112,7 +115,61 @@ def read_videos(read: ExportRead, member: str, rows: list[list[str]], descriptio
                                    "state": state}))
 
 
+HTML_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:T| )\d{2}:\d{2}:\d{2}(?:Z| UTC)?")
+WATCH = re.compile(r"[?&]v=([\w-]{11})")
+COMMENT_LINK = re.compile(r"[?&]lc=([\w.-]+)")
+
+
+def html_comments(text: str) -> list[tuple[str, str, str, str]]:
+    """(time, video id, comment id or "", text) of each `<li>` of a my-comments.html that has a time and a
+    video link; [] for any other HTML."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fromstring(text)
+    except (ValueError, lxml.etree.ParserError):
+        return []
+    found = []
+    for li in root.iter("li"):
+        lines, current = [], [li.text or ""]
+        for child in li:
+            if child.tag == "br":
+                lines.append("".join(current))
+                current = [child.tail or ""]
+            else:
+                current.append(child.text_content() + (child.tail or ""))
+        lines.append("".join(current))
+        links = [a.get("href", "") for a in li.iter("a")]
+        when = HTML_TIME.search(lines[0])
+        video = next((m.group(1) for m in map(WATCH.search, links) if m), "")
+        if when and video:
+            comment = next((m.group(1) for m in map(COMMENT_LINK.search, links) if m), "")
+            found.append((when.group(0), video, comment, "\n".join(lines[1:]).strip()))
+    return found
+
+
+def read_html_comments(read: ExportRead, member: str, comments: list[tuple[str, str, str, str]]) -> None:
+    for n, (stamp, video, comment_id, text) in enumerate(comments, 1):
+        at = parse_time(stamp)
+        if at is None:
+            read.problem(member, f"comment {n}: no readable time ({stamp!r}); not imported")
+            continue
+        reply = "." in comment_id  # a reply's id is <parent id>.<suffix>
+        read.add(ExportItem("reply" if reply else "comment", at, text, member, export_id=comment_id,
+                            parent_export_id=comment_id.split(".")[0] if reply else video, post_export_id=video,
+                            permalink=f"https://www.youtube.com/watch?v={video}"
+                                      + (f"&lc={comment_id}" if comment_id else ""),
+                            extra={"video_id": video}))
+
+
 def read_takeout(read: ExportRead, members: list[str]) -> None:
+    for member in members:
+        if member.lower().endswith((".html", ".htm")):
+            text = load_text(read, member)
+            comments = html_comments(text) if text else []
+            if comments:
+                read.members_read.append(member)
+                read_html_comments(read, member, comments)
     tables: dict[str, list[tuple[str, list[str], list[list[str]]]]] = {}
     for member in members:
         if not member.lower().endswith(".csv"):
