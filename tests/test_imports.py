@@ -431,3 +431,30 @@ def test_youtube_takeout_older_my_comments_html(tmp_path: Path) -> None:
         utc(2020, 5, 6, 19, 32, 44))
     assert (second.item_type, second.parent_export_id, second.post_export_id, second.text, second.published_at) == (
         "reply", "UgiNMzGz_nAsjXfCoAEC", "ZuvK-oe647c", "Hej & välkommen", utc(2016, 6, 15, 8, 50, 49))
+
+
+def test_export_media_stored_and_the_export_kept_once(tmp_path: Path) -> None:
+    """The sandbox's Instagram export, unpacked into a folder with a space in its name: its media files (paths
+    inside the export) go to storage under their SHA-256, the folder is kept as one ZIP, twice the same."""
+    made = smarchive("sandbox", "export", "--out", str(tmp_path / "zips"), "--account", "instagram-tborebro")
+    assert made.returncode == 0, made.stderr
+    folder = tmp_path / "min export"
+    with zipfile.ZipFile(tmp_path / "zips" / "instagram-tborebro.zip") as z:
+        z.extractall(folder)
+        media = {n: z.read(n) for n in z.namelist() if n.startswith("media/")}
+    archive = tmp_path / "archive"
+    for _ in range(2):
+        result = smarchive("import", str(folder), "--account", "instagram-tborebro", "--year", "2024",
+                           "--archive", str(archive))
+        assert result.returncode == 0, result.stderr
+    rows = query(archive, "SELECT item_id, media, export_file FROM items WHERE item_type = 'post' "
+                          "ORDER BY published_at")
+    assert len(rows) == 8 and len({r["export_file"] for r in rows}) == 1
+    assert len(list((archive / "exports").rglob("*.zip"))) == 1
+    stored = [m for r in rows for m in r["media"]]
+    assert stored and all(m["url"].removeprefix("export:") in media for m in stored)
+    for m in stored:
+        data = media[m["url"].removeprefix("export:")]
+        assert m["sha256"] == hashlib.sha256(data).hexdigest()
+        assert (archive / "media" / m["sha256"][:2] / m["sha256"]).read_bytes() == data
+    assert smarchive("verify", "--archive", str(archive)).returncode == 0
