@@ -40,7 +40,13 @@ def import_command(export: Path, account_id: str | None, pipeline_name: str, pla
     account = resolve(pipeline, account_id, platform, owner, archive)
     read = read_export(export, platform=account.platform)
     check_owner(read, account)  # another account's export: refused before anything is written
-    imported, reconciliation = write(read, account, year, archive, pipeline)
+    try:
+        imported, reconciliation = write(read, account, year, archive, pipeline)
+    except OSError as e:  # disk full, read-only: every file is written under a temporary name first
+        where = e.filename or archive.resolve()
+        click.echo(f"smarchive: error: cannot write {where} ({e.strerror or e}); the import stopped, files not "
+                   "complete were not kept: free space or make the archive writable, then import again", err=True)
+        sys.exit(EXIT_FAILED)
     report(read, account, imported, reconciliation)
     if read.problems:
         sys.exit(EXIT_FAILED)
