@@ -411,6 +411,7 @@ def manifest_row(item: Item, tag, result: AccountCaptureResult, media: dict[str,
         "tag_needs_review": t["needs_review"], "tag_decision": t["decision"],
         "tag_engine_version": t["engine_version"], "tag_ruleset_version": t["ruleset_version"],
         "run_id": info.run_id, "captured_at": captured_at, "software": software_string(),
+        "source": "capture",  # beside `export` (smarchive import, #18)
     }
 
 
