@@ -32,6 +32,7 @@ from smarchive.archive.query import connect
 from smarchive.archive.store import Storage
 from smarchive.archive.warc import iter_headers, read_record_at
 from smarchive.deliver import mets, rendition, validate
+from smarchive.deliver.check import xml_findings
 from smarchive.deliver.formats import ending_for
 from smarchive.errors import SmarchiveError
 
@@ -449,7 +450,7 @@ def build_package(con: duckdb.DuckDBPyConnection, req: Request, scope: Scope, ro
     parts = mets.RootParts(descriptive, premis, rights, files.under("documentation/"), files.under("schemas/"),
                            rep_mets)
     root_file = files.write("METS.xml", mets.root_mets(head, parts))
-    problems = check_package_xml(root)
+    problems = xml_findings(root)
     if problems.errors:
         raise SmarchiveError(f"the package did not validate ({len(problems.errors)} error(s)), first: "
                              f"{problems.errors[0]}")
@@ -458,17 +459,6 @@ def build_package(con: duckdb.DuckDBPyConnection, req: Request, scope: Scope, ro
     by_status = dict(report)
     return Delivered(objid, root, scope.ids, items, by_status.get("culled", 0), by_status.get("not-delivered", 0),
                      len(files.entries), sum(p.size for p in files.entries.values()), root_file.sha256, warnings)
-
-
-def check_package_xml(root: Path) -> validate.Findings:
-    """XSD of every METS and the PREMIS file, and the Schematron rules on the root METS."""
-    found = validate.Findings()
-    for path in [root / "METS.xml", *sorted(root.glob("representations/*/METS.xml"))]:
-        found.extend(validate.check_xsd(path, validate.mets_schema(), path.relative_to(root).as_posix()))
-    for path in sorted(root.glob("metadata/preservation/*.xml")):
-        found.extend(validate.check_xsd(path, validate.premis_schema(), path.relative_to(root).as_posix()))
-    found.extend(validate.check_schematron(root / "METS.xml", "METS.xml"))
-    return found
 
 
 # ------------------------------------------------------------------------------------------- publishing
