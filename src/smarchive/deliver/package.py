@@ -271,10 +271,17 @@ def _screenshot(archive: Path, row: dict) -> bytes | None:
     return None
 
 
+# The columns a rendition page shows (reading only these keeps the per-row cost low).
+RENDERED = ("item_id, item_type, parent_id, post_id, author, author_is_account, published_at, text, permalink, media, "
+            "tag_category, tag_retention, tag_actions, tag_access, tag_rule_ids, warc_file, screenshot_record_id, "
+            "screenshot_offset")
+
+
 def _threads(con: duckdb.DuckDBPyConnection, scope: Scope, account: str) -> Iterator[list[dict]]:
     """The delivered rows of one account, one post's thread at a time (streamed in batches)."""
-    sql = (f"SELECT * FROM items WHERE year = {int(scope.year)} AND account = '{account.replace(chr(39), '')}' "
-           "AND tag_retention = 'preserve' ORDER BY post_id, item_type <> 'post', published_at, item_id")
+    quoted = account.replace("'", "''")
+    sql = (f"SELECT {RENDERED} FROM items WHERE year = {int(scope.year)} AND account = '{quoted}' = 'preserve' "
+           "ORDER BY post_id, item_type <> 'post', published_at, item_id")
     reader = con.sql(sql).to_arrow_reader(BATCH)
     current: list[dict] = []
     for batch in reader:
