@@ -280,8 +280,8 @@ RENDERED = ("item_id, item_type, parent_id, post_id, author, author_is_account, 
 def _threads(con: duckdb.DuckDBPyConnection, scope: Scope, account: str) -> Iterator[list[dict]]:
     """The delivered rows of one account, one post's thread at a time (streamed in batches)."""
     quoted = account.replace("'", "''")
-    sql = (f"SELECT {RENDERED} FROM items WHERE year = {int(scope.year)} AND account = '{quoted}' = 'preserve' "
-           "ORDER BY post_id, item_type <> 'post', published_at, item_id")
+    sql = (f"SELECT {RENDERED} FROM items WHERE year = {int(scope.year)} AND account = '{quoted}' "
+           "AND tag_retention = 'preserve' ORDER BY post_id, item_type <> 'post', published_at, item_id")
     reader = con.sql(sql).to_arrow_reader(BATCH)
     current: list[dict] = []
     for batch in reader:
