@@ -41,6 +41,7 @@ VENDORED_XSDS = ("mets.xsd", "xlink.xsd", "xml.xsd", "DILCISExtensionMETS.xsd", 
                  "premis-v3-0.xsd")
 DOCS = Path(__file__).resolve().parents[3] / "docs"  # the checkout's docs, when run from one
 BATCH = 20_000
+MEMORY_LIMIT = "400MB"  # DuckDB's share; the rest of the process stays small (one thread in memory at a time)
 
 
 @dataclass
@@ -509,6 +510,10 @@ def deliver(req: Request, say: Say) -> list[Delivered]:
             staging.mkdir(parents=True)
         except OSError as e:
             raise SmarchiveError(f"cannot create {req.out}: {e.strerror or e}") from None
+        # Sorting a large year spills to disk beside the package instead of growing in memory.
+        spill = staging / ".spill"
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = '{spill.as_posix()}'")
         try:
             done = []
             for group in groups:
@@ -520,6 +525,8 @@ def deliver(req: Request, say: Say) -> list[Delivered]:
                     shutil.rmtree(staging / objid)
                     built.path = target
                 done.append(built)
+            con.close()
+            shutil.rmtree(spill, ignore_errors=True)
             os.replace(staging, req.out)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
