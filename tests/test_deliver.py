@@ -308,6 +308,8 @@ def test_per_account_tar_packages_inside_the_archive(delivered, tmp_path):
         assert f"{tars[0].stem}/METS.xml" in names
         tar.extractall(tmp_path / "unpacked", filter="data")
     assert check_package(tmp_path / "unpacked" / tars[0].stem).ok
+    checked = smarchive("verify", "--package", str(tars[-1]))  # a .tar is checked as it is
+    assert checked.returncode == 0 and "package OK" in checked.stdout, checked.stdout + checked.stderr
     recorded = rows(delivered.archive, "SELECT objid, format FROM deliveries WHERE format = 'tar'")
     assert {r["objid"] for r in recorded} == {t.stem for t in tars}
     check = smarchive("verify", "--archive", str(delivered.archive))

@@ -179,7 +179,8 @@ def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, t
 @click.option("--deep", is_flag=True, help="Also re-hash every file of the fixity ledger, check the WACZs' inner "
               "digests and every record offset in the manifest.")
 @click.option("--package", "package", type=click.Path(path_type=Path),
-              help="Check a delivered package folder instead (smarchive deliver): every file against its METS.")
+              help="Check a delivered package (folder, .tar or .zip; smarchive deliver) instead: every file against "
+              "its METS.")
 def verify(archive: Path, pipeline_name: str, deep: bool, package: Path | None) -> None:
     """Check the archive against its fixity ledger, seals and manifest; exit 1 if anything is missing or differs."""
     if package is not None:

@@ -60,7 +60,7 @@ def deliver_command(year: int, archive: Path, pipeline_name: str, out: Path | No
                    f"documentation/delivery-report.csv); {package.files} files, {package.bytes} bytes -> "
                    f"{package.path}")
     click.echo(f"delivered {len(done)} package(s) of {year} -> {out}; check one with "
-               f"`smarchive verify --package {done[0].path if fmt == 'dir' else 'FOLDER'}`")
+               f"`smarchive verify --package {done[0].path}`")
 
 
 def _shown(path: Path, archive: Path) -> str:
@@ -82,13 +82,15 @@ def _record(archive: Path, package, year: int, created: datetime, fmt: str, writ
 
 
 def verify_package(package: Path) -> None:
-    """`verify --package PATH`: every file re-hashed against the METS, the structure and the schemas; exit 1."""
+    """`verify --package PATH` (a folder, .tar or .zip): every file re-hashed against the METS, the structure and
+    the schemas; exit 1 on any problem."""
     import sys
 
-    from smarchive.deliver.check import check_package
+    from smarchive.deliver.check import check_package, unpacked
 
-    report = check_package(package)
-    click.echo(f"checked {report.files_checked} files listed in the METS of {package.name}, re-hashed (SHA-256); "
+    with unpacked(package) as folder:
+        report = check_package(folder)
+    click.echo(f"checked {report.files_checked} files listed in the METS of {folder.name}, re-hashed (SHA-256); "
                "METS and PREMIS against their XSDs, the root METS against the E-ARK CSIP/SIP Schematron")
     failed: dict[str, int] = {}
     for exception in report.exceptions:  # "METS.xml: CSIP63 (file) at ...": counted by rule

@@ -10,6 +10,11 @@ too (validate.py). eark-validator checks no checksum, size or missing file: this
 from __future__ import annotations
 
 import os
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -99,7 +104,7 @@ def _parse(path: Path, rel: str, report: PackageReport) -> etree._ElementTree | 
 def check_package(root: Path, deep: bool = True) -> PackageReport:
     """Everything wrong with the package folder `root`, each problem naming the file."""
     if not root.is_dir():
-        raise SmarchiveError(f"no package folder at {root} (unpack a .tar or .zip package first)")
+        raise SmarchiveError(f"no package folder at {root}")
     if not (root / "METS.xml").is_file():
         raise SmarchiveError(f"{root} has no METS.xml: not an E-ARK package")
     report = PackageReport()
@@ -132,6 +137,30 @@ def check_package(root: Path, deep: bool = True) -> PackageReport:
         report.problems += found.errors
         report.exceptions += found.exceptions
     return report
+
+
+@contextmanager
+def unpacked(path: Path) -> Iterator[Path]:
+    """The package folder: `path` itself, or a .tar / .zip package unpacked into a temporary folder."""
+    if path.is_dir() or not path.is_file():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="smarchive-package-") as tmp:
+        try:
+            if path.suffix == ".zip":
+                with zipfile.ZipFile(path) as archive:
+                    archive.extractall(tmp)  # zipfile drops absolute paths and ".." parts
+            elif path.suffix == ".tar":
+                with tarfile.open(path) as archive:
+                    archive.extractall(tmp, filter="data")  # refuses links and paths outside tmp
+            else:
+                raise SmarchiveError(f"{path} is not a package folder, .tar or .zip")
+        except (tarfile.TarError, zipfile.BadZipFile, OSError) as e:
+            raise SmarchiveError(f"cannot unpack {path}: {e}") from None
+        folders = list(Path(tmp).iterdir())
+        if len(folders) != 1 or not folders[0].is_dir():
+            raise SmarchiveError(f"{path} does not hold one package folder")
+        yield folders[0]
 
 
 def _check_file(root: Path, entry: Listed, report: PackageReport, deep: bool) -> None:

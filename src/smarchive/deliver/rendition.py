@@ -28,7 +28,7 @@ SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 def page_name(post_id: str) -> str:
     """A file name for a post's page: the id where it is safe, else the id with unsafe characters replaced."""
-    name = SAFE.sub("_", post_id)[:120]
+    name = SAFE.sub("_", post_id)
     return f"{name}.html"
 
 
