@@ -223,10 +223,6 @@ def delivered_sql(scope: Scope) -> str:
     return f"SELECT * FROM items WHERE {scope.where()} AND tag_retention = 'preserve'"
 
 
-def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
-    return int(con.sql(f"SELECT count(*) FROM ({sql})").fetchall()[0][0])
-
-
 def report_sql(scope: Scope, archive: Path) -> str:
     """Every item of the year for these accounts, and what became of it: delivered, culled or not delivered."""
     page = "'representations/rendition/data/' || account || '/' || regexp_replace(post_id, '[^A-Za-z0-9._-]', '_', 'g')"
@@ -413,6 +409,37 @@ def _events(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope: S
     return events
 
 
+REPRESENTATIONS = (("captures", "Websites", "the captures as recorded: WARC and WACZ"),
+                   ("rendition", "Websites", "static HTML per account, readable without software"),
+                   ("manifest", "Datasets", "the manifest: items, tombstones, runs, coverage"))
+
+
+def _metadata(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope: Scope, head: mets.Header,
+              culls: list[str]) -> mets.PackedFile:
+    """Access restrictions, PREMIS, Dublin Core, the representations' METS, then the root METS (written last)."""
+    restricted = RESTRICTIONS_SQL.format(where=scope.where())
+    rights = _copy_csv(con, files, restricted, "metadata/other/access-restrictions.csv")
+    reps = [mets.Representation(name, kind, text) for name, kind, text in REPRESENTATIONS]
+    for rep in reps:
+        rep.files = files.under(f"representations/{rep.name}/data/")
+    agents = [mets.Agent("agent-smarchive", "smarchive", "software", __version__),
+              mets.Agent("agent-organisation", req.organisation, "organization")]
+    events = _events(con, req, files, scope, culls)
+    premis = files.write("metadata/preservation/premis.xml",
+                         mets.premis([p for rep in reps for p in rep.files], events, agents))
+    descriptive = files.write("metadata/descriptive/dc.xml", mets.dublin_core([
+        ("title", head.label), ("creator", req.organisation), ("publisher", req.organisation),
+        ("date", str(scope.year)), ("type", "Sociala medier: inlägg, kommentarer och svar (allmänna handlingar)"),
+        ("description", "Accounts: " + "; ".join(f"{a} ({p}: {n})" for a, n, p in scope.accounts)),
+        ("language", "sv"), ("identifier", head.objid),
+        ("rights", "Innehåller åtkomstbegränsade poster: se metadata/other/access-restrictions.csv")]))
+    rep_mets = [(rep, files.write(f"representations/{rep.name}/METS.xml", mets.representation_mets(rep, head)))
+                for rep in reps]
+    parts = mets.RootParts(descriptive, premis, rights, files.under("documentation/"), files.under("schemas/"),
+                           rep_mets)
+    return files.write("METS.xml", mets.root_mets(head, parts))
+
+
 def build_package(con: duckdb.DuckDBPyConnection, req: Request, scope: Scope, root: Path, objid: str,
                   say: Say) -> Delivered:
     files = Files(root, req.created)
@@ -434,30 +461,8 @@ def build_package(con: duckdb.DuckDBPyConnection, req: Request, scope: Scope, ro
     culls = _documentation(con, req, files, scope)
     for name in VENDORED_XSDS:
         files.copy(f"schemas/{name}", validate.XSD / name)
-    restricted = RESTRICTIONS_SQL.format(where=scope.where())
-    rights = _copy_csv(con, files, restricted, "metadata/other/access-restrictions.csv")
-    head = mets.Header(objid, req.created, label, "smarchive", __version__, req.organisation, req.pipeline)
-    reps = [mets.Representation("captures", "Websites", "the captures as recorded: WARC and WACZ"),
-            mets.Representation("rendition", "Websites", "static HTML per account, readable without software"),
-            mets.Representation("manifest", "Datasets", "the manifest: items, tombstones, runs, coverage")]
-    for rep in reps:
-        rep.files = files.under(f"representations/{rep.name}/data/")
-    data_files = [p for rep in reps for p in rep.files]
-    premis = files.write("metadata/preservation/premis.xml", mets.premis(data_files, _events(con, req, files, scope,
-                                                                                                culls), [
-        mets.Agent("agent-smarchive", "smarchive", "software", __version__),
-        mets.Agent("agent-organisation", req.organisation, "organization")]))
-    descriptive = files.write("metadata/descriptive/dc.xml", mets.dublin_core([
-        ("title", label), ("creator", req.organisation), ("publisher", req.organisation),
-        ("date", str(scope.year)), ("type", "Sociala medier: inlägg, kommentarer och svar (allmänna handlingar)"),
-        ("description", "Accounts: " + "; ".join(f"{a} ({p}: {n})" for a, n, p in scope.accounts)),
-        ("language", "sv"), ("identifier", objid),
-        ("rights", "Innehåller åtkomstbegränsade poster: se metadata/other/access-restrictions.csv")]))
-    rep_mets = [(rep, files.write(f"representations/{rep.name}/METS.xml", mets.representation_mets(rep, head)))
-                for rep in reps]
-    parts = mets.RootParts(descriptive, premis, rights, files.under("documentation/"), files.under("schemas/"),
-                           rep_mets)
-    root_file = files.write("METS.xml", mets.root_mets(head, parts))
+    root_file = _metadata(con, req, files, scope, mets.Header(objid, req.created, label, "smarchive", __version__,
+                                                              req.organisation, req.pipeline), culls)
     problems = xml_findings(root)
     if problems.errors:
         raise SmarchiveError(f"the package did not validate ({len(problems.errors)} error(s)), first: "
