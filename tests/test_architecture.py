@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("platforms",),
     ("archive",),
     ("capture", "extract", "retention", "sandbox", "imports"),  # imports: platform exports (#18)
+    ("deliver",),  # the SIP for the city archive (#15): reads the archive and the cull's records
     ("pipeline",),
     ("cli",),
 ]

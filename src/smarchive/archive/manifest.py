@@ -462,6 +462,19 @@ def write_run(archive: Path, run: dict) -> Path:
     return write_atomic(table, archive / "manifest" / "runs" / f"run-{run['run_id']}.parquet")
 
 
+# One row per package `smarchive deliver` wrote (docs/delivery.md): manifest/deliveries/delivery-<OBJID>.parquet
+DELIVERY_SCHEMA = pa.schema([
+    ("objid", pa.string()), ("year", pa.int32()), ("accounts", pa.list_(pa.string())), ("items", pa.int64()),
+    ("culled", pa.int64()), ("not_delivered", pa.int64()), ("files", pa.int64()), ("bytes", pa.int64()),
+    ("mets_sha256", pa.string()), ("created_at", UTC_TS), ("format", pa.string()), ("path", pa.string()),
+], metadata={"smarchive.schema_version": SCHEMA_VERSION})
+
+
+def write_delivery(archive: Path, row: dict) -> Path:
+    table = pa.Table.from_pylist([row], schema=DELIVERY_SCHEMA)
+    return write_atomic(table, archive / "manifest" / "deliveries" / f"delivery-{row['objid']}.parquet")
+
+
 def item_files(archive: Path) -> list[Path]:
     return sorted((archive / "manifest" / "items").glob("year=*/platform=*/account=*/*.parquet"))
 

@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from smarchive.archive.ledger import ledger_views_sql
 from smarchive.archive.manifest import (
+    DELIVERY_SCHEMA,
     ITEM_SCHEMA,
     RUN_SCHEMA,
     SUMMARY_SCHEMA,
@@ -182,6 +183,13 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     else:
         con.register("_empty_runs", RUN_SCHEMA.empty_table())
         con.execute("CREATE VIEW runs AS SELECT * FROM _empty_runs")
+    deliveries = sorted(archive.glob("manifest/deliveries/*.parquet"))  # packages `smarchive deliver` wrote
+    if deliveries:
+        con.execute(f"CREATE VIEW deliveries AS SELECT * FROM read_parquet({_file_list(deliveries)}, "
+                    "union_by_name = true)")
+    else:
+        con.register("_empty_deliveries", DELIVERY_SCHEMA.empty_table())
+        con.execute("CREATE VIEW deliveries AS SELECT * FROM _empty_deliveries")
     for statement in ledger_views_sql(archive):
         con.execute(statement)
     return con

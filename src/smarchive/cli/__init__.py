@@ -179,8 +179,16 @@ def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, t
               help="Pipeline whose [storage] holds the media (local folder or S3).")
 @click.option("--deep", is_flag=True, help="Also re-hash every file of the fixity ledger, check the WACZs' inner "
               "digests and every record offset in the manifest.")
-def verify(archive: Path, pipeline_name: str, deep: bool) -> None:
+@click.option("--package", "package", type=click.Path(path_type=Path),
+              help="Check a delivered package (folder, .tar or .zip; smarchive deliver) instead: every file against "
+              "its METS.")
+def verify(archive: Path, pipeline_name: str, deep: bool, package: Path | None) -> None:
     """Check the archive against its fixity ledger, seals and manifest; exit 1 if anything is missing or differs."""
+    if package is not None:
+        from smarchive.cli.deliver import verify_package
+
+        verify_package(package)
+        return
     from smarchive.archive.s3store import open_storage
     from smarchive.archive.verify import verify as run_verify
     from smarchive.config import load_pipeline
@@ -318,6 +326,7 @@ def _headed_login(pipeline, account, platform: str) -> None:  # noqa: ANN001 (Pi
 
 
 def _register_optional_groups() -> None:
+    from smarchive.cli.deliver import deliver_command
     from smarchive.cli.extract import extract_command
     from smarchive.cli.fixity import seal_command
     from smarchive.cli.imports import import_command
@@ -332,6 +341,7 @@ def _register_optional_groups() -> None:
     cli.add_command(cull_command)
     cli.add_command(seal_command)
     cli.add_command(import_command)
+    cli.add_command(deliver_command)
 
 
 _register_optional_groups()
