@@ -27,6 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("archive",),
     ("capture", "extract", "retention", "sandbox"),
     ("pipeline",),
+    ("scaleout",),  # several accounts at once: processes here, or Celery workers (#17)
     ("cli",),
 ]
 RANK = {package: n for n, row in enumerate(LAYERS) for package in row}
