@@ -7,9 +7,21 @@ sandbox's truth: nothing lost, nothing twice within a run.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from smarchive.archive.query import run_query
 from smarchive.sandbox.content import SandboxConfig, build_world
@@ -17,7 +29,7 @@ from smarchive.sandbox.truth import truth
 from smarchive.scaleout.local import BROWSER_MEMORY, choose_workers
 from test_resume import check_archive
 
-from conftest import PROJECT, run_capture, write_pipeline
+from conftest import PROJECT, free_port, run_capture, write_pipeline
 
 SMALL = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 3, "throttle_every": 0}
 REGISTER = tomllib.loads((PROJECT / "pipelines" / "sandbox.toml").read_text(encoding="utf-8"))["account"]
@@ -80,3 +92,91 @@ def test_capture_with_two_workers_is_a_whole_run(tmp_path: Path) -> None:
     # Every process wrote its own ledger file, all under the run.
     writers = list((archive / "ledger" / run["run_id"]).glob("*.jsonl"))
     assert len(writers) >= 5  # the coordinator and one per account
+
+
+# ------------------------------------------------------------------------------------------------
+# Distributed mode: a real redis-server on a free 127.0.0.1 port, real `smarchive worker` processes.
+
+@contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """redis-server on a free 127.0.0.1 port, no persistence; yields its URL, stops it afterwards."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server is not installed (scripts/setup.sh installs it)")
+    pytest.importorskip("celery")
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(16).startswith(b"+PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+@dataclass
+class Worker:
+    proc: subprocess.Popen
+    log: Path
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
+
+
+@contextmanager
+def workers(broker: str, count: int, folder: Path, env: dict | None = None) -> Iterator[list[Worker]]:
+    """`count` `smarchive worker --concurrency 1` processes, each in its own process group (killed at the end)."""
+    started: list[Worker] = []
+    try:
+        for n in range(count):
+            log = folder / f"worker-{n}.log"
+            with open(log, "w", encoding="utf-8") as out:
+                proc = subprocess.Popen([sys.executable, "-m", "smarchive", "worker", "--broker", broker,
+                                         "--concurrency", "1"], stdout=out, stderr=subprocess.STDOUT,
+                                        start_new_session=True,
+                                        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
+            started.append(Worker(proc, log))
+        yield started
+    finally:
+        for w in started:
+            if w.proc.poll() is None:
+                os.killpg(w.proc.pid, signal.SIGTERM)
+        for w in started:
+            try:
+                w.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(w.proc.pid, signal.SIGKILL)
+                w.proc.wait(timeout=20)
+
+
+def test_capture_on_the_queue_with_two_workers(tmp_path: Path) -> None:
+    """`capture --broker`: one job per account, two `smarchive worker`s share them, the run completes with every
+    item of the truth, once, and the coordinator says where each account ran."""
+    pipeline = write_pipeline(tmp_path, SMALL, accounts_toml(FOUR))
+    archive = tmp_path / "archive"
+    with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path) as started:
+        result = run_capture(archive, pipeline, 2024, "--broker", broker)
+        logs = [w.text() for w in started]
+    assert result.returncode == 0, result.stderr[-3000:] + "\n".join(logs)[-3000:]
+    want = expected(SMALL, FOUR)
+    check_archive(archive, want)
+    run = run_query(archive, "SELECT * FROM runs").to_pylist()[0]
+    assert run["accounts"] == FOUR and run["items"] == len(want)
+    where = dict(re.findall(r"(\S+): (?:captured|skipped) \(on (\S+)\)", result.stderr))
+    assert set(where) == set(FOUR)
+    # Both workers took accounts: each account ran in a process of one of the two workers.
+    assert len({w.rsplit("-", 1)[1] for w in where.values()}) == len(FOUR)
+    assert all("captured" in log or "WARC written" in log for log in logs), "each worker captured an account"
