@@ -180,3 +180,90 @@ def test_capture_on_the_queue_with_two_workers(tmp_path: Path) -> None:
     # Both workers took accounts: each account ran in a process of one of the two workers.
     assert len({w.rsplit("-", 1)[1] for w in where.values()}) == len(FOUR)
     assert all("captured" in log or "WARC written" in log for log in logs), "each worker captured an account"
+
+
+EIGHT = ["facebook-orebrokommun", "facebook-orebrokommun-teckensprak", "instagram-orebrokommun",
+         "linkedin-orebrokommun", "youtube-orebrokommun", "podcast-vardagshjaltarna", "podcast-tonarstiden",
+         "web-sociala-medier", "snapchat-orebrokommun"]  # every platform (Snapchat skipped, as always)
+
+
+def warcs_whole(archive: Path) -> list[Path]:
+    """Every WARC of the archive read to the end by `warcio check` (digests too); returns them."""
+    warcs = sorted((archive / "warc").rglob("*.warc.gz"))
+    warcio = Path(sys.executable).parent / "warcio"
+    for warc in warcs:
+        check = subprocess.run([str(warcio), "check", str(warc)], capture_output=True, text=True, timeout=300)
+        assert check.returncode == 0, f"warcio check {warc.name}: {check.stdout[-1000:]}{check.stderr[-1000:]}"
+    return warcs
+
+
+def start_capture(archive: Path, pipeline: Path, broker: str, log: Path) -> subprocess.Popen:
+    with open(log, "w", encoding="utf-8") as out:
+        return subprocess.Popen([sys.executable, "-m", "smarchive", "capture", "--year", "2024", "--pipeline",
+                                 str(pipeline), "--archive", str(archive), "--broker", broker],
+                                stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+
+
+@pytest.mark.slow
+def test_two_pipelines_share_the_queue_and_never_mix(tmp_path: Path) -> None:
+    """Eight accounts over all platforms in one pipeline, two accounts of another world in a second, both runs on
+    one queue at once, two workers: each archive holds exactly its own truth, once, and its WARCs are whole."""
+    other = {**SMALL, "seed": 2025}
+    runs = {"a": (SMALL, EIGHT), "b": (other, ["facebook-orebrokommun", "podcast-vardagshjaltarna"])}
+    with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path):
+        procs = {}
+        for name, (settings, ids) in runs.items():
+            (tmp_path / name).mkdir()
+            pipeline = write_pipeline(tmp_path / name, settings, accounts_toml(ids))
+            procs[name] = start_capture(tmp_path / name / "archive", pipeline, broker, tmp_path / f"capture-{name}.log")
+        for name, proc in procs.items():
+            assert proc.wait(timeout=1500) == 0, (tmp_path / f"capture-{name}.log").read_text()[-3000:]
+    for name, (settings, ids) in runs.items():
+        archive = tmp_path / name / "archive"
+        check_archive(archive, expected(settings, ids))
+        assert len(warcs_whole(archive)) == len(ids) - (1 if "snapchat-orebrokommun" in ids else 0)
+
+
+def running_account(archive: Path, broker: str, platform: str) -> tuple[str, str] | None:
+    """(account, holder) of an account of `platform` with at least one page captured for good, if any."""
+    import redis
+
+    client = redis.Redis.from_url(broker, decode_responses=True)
+    for journal in archive.glob(f"staging/*/{platform}-*/pages.jsonl"):
+        if journal.read_text(encoding="utf-8").count("\n") >= 1:
+            run_id, account = journal.parent.parent.name, journal.parent.name
+            holder = client.get(f"smarchive:lease:{run_id}:{account}")
+            if holder:
+                return account, holder
+    return None
+
+
+@pytest.mark.slow
+def test_worker_killed_mid_account_is_redelivered_and_resumes(tmp_path: Path) -> None:
+    """kill -9 of a whole worker (its process group: worker, pool process, browser) while it captures a Facebook
+    account: after the visibility timeout the other worker takes the job, resumes from the page journal, and the
+    run completes: nothing lost, nothing twice within the run, every WARC whole."""
+    pipeline = write_pipeline(tmp_path, SMALL, accounts_toml(EIGHT))
+    archive = tmp_path / "archive"
+    env = {"SMARCHIVE_VISIBILITY_TIMEOUT": "30", "SMARCHIVE_LEASE_SECONDS": "6"}
+    with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path, env) as started:
+        capture = start_capture(archive, pipeline, broker, tmp_path / "capture.log")
+        deadline = time.monotonic() + 600
+        found = None
+        while found is None and time.monotonic() < deadline and capture.poll() is None:
+            found = running_account(archive, broker, "facebook")
+            time.sleep(0.2)
+        assert found, "no Facebook account was seen half-captured"
+        account, holder = found
+        pid = int(holder.rsplit("-", 1)[1])
+        victim = next(w for w in started if os.getpgid(pid) == w.proc.pid)
+        os.killpg(victim.proc.pid, signal.SIGKILL)
+        victim.proc.wait(timeout=30)
+        assert capture.wait(timeout=1500) == 0, (tmp_path / "capture.log").read_text()[-3000:]
+        survivor = next(w for w in started if w is not victim).text()
+    assert re.search(rf"{account}: resuming: [1-9]\d* page\(s\) captured before the interruption are kept", survivor)
+    check_archive(archive, expected(SMALL, EIGHT))
+    captures = run_query(archive, "SELECT run_id, count(*) AS n, count(DISTINCT item_id) AS d FROM item_captures "
+                                  "GROUP BY run_id").to_pylist()
+    assert len(captures) == 1 and captures[0]["n"] == captures[0]["d"] == len(expected(SMALL, EIGHT))
+    warcs_whole(archive)
