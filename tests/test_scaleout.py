@@ -267,3 +267,37 @@ def test_worker_killed_mid_account_is_redelivered_and_resumes(tmp_path: Path) ->
                                   "GROUP BY run_id").to_pylist()
     assert len(captures) == 1 and captures[0]["n"] == captures[0]["d"] == len(expected(SMALL, EIGHT))
     warcs_whole(archive)
+
+
+TWO_FACEBOOK = ["facebook-orebrokommun", "facebook-orebrokommun-teckensprak"]
+
+
+def test_a_429_on_one_worker_makes_the_other_wait(tmp_path: Path) -> None:
+    """The sandbox answers every 3rd page 429 once (Retry-After: 1); with [scaleout] backoff = 3, a worker told to
+    slow down makes the other worker on the same platform wait too, and says so; nothing is lost."""
+    settings = {**SMALL, "throttle_every": 3}
+    courtesy = "\n[scaleout]\nbackoff = 3\n\n[scaleout.browsers]\nfacebook = 2\n"
+    pipeline = write_pipeline(tmp_path, settings, accounts_toml(TWO_FACEBOOK) + courtesy)
+    archive = tmp_path / "archive"
+    with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path) as started:
+        result = run_capture(archive, pipeline, 2024, "--broker", broker)
+        logs = [w.text() for w in started]
+    assert result.returncode == 0, result.stderr[-3000:]
+    check_archive(archive, expected(settings, TWO_FACEBOOK))
+    assert any("HTTP 429" in log for log in logs), "the sandbox throttled"
+    waited = [line for log in logs for line in log.splitlines()
+              if re.search(r"waiting \d+\.\d s: facebook asked worker \S+-\d+ to slow down \(shared back-off\)", line)]
+    assert waited, "a worker waited for a back-off another worker was told to take:\n" + "\n".join(logs)[-3000:]
+
+
+@pytest.mark.slow
+def test_browsers_per_platform_are_limited_across_workers(tmp_path: Path) -> None:
+    """Two Instagram accounts, two idle workers, Instagram's default of one browser at once: one waits, says so."""
+    ids = ["instagram-orebrokommun", "instagram-tborebro"]
+    pipeline = write_pipeline(tmp_path, SMALL, accounts_toml(ids))
+    with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path) as started:
+        result = run_capture(tmp_path / "archive", pipeline, 2024, "--broker", broker)
+        logs = "\n".join(w.text() for w in started)
+    assert result.returncode == 0, result.stderr[-3000:]
+    check_archive(tmp_path / "archive", expected(SMALL, ids))
+    assert "waiting for a browser on instagram: 1 of 1 in use" in logs

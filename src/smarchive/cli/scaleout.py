@@ -31,7 +31,11 @@ def capture_scaled(pipeline: Pipeline, year: int, accounts: tuple[str, ...], arc
     selected = [a for a in pipeline.select(accounts) if a.archivable]
     notes: list[str] = []
     n = choose_workers(workers, max(1, len(selected)), notes.append)
-    return run_scaled(pipeline, year, accounts, archive, LocalPool(n), mode=f"{n} browser(s) at once", notes=notes)
+    from smarchive.scaleout.courtesy import browser_limit
+
+    limits = {a.platform: browser_limit(pipeline, a.platform) for a in selected}
+    return run_scaled(pipeline, year, accounts, archive, LocalPool(n, limits), mode=f"{n} browser(s) at once",
+                      notes=notes)
 
 
 @click.command("worker")

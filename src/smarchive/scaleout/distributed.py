@@ -31,8 +31,10 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 from smarchive.errors import SmarchiveError
+from smarchive.scaleout.courtesy import BrowserSlot, RedisCourtesy, backoff_seconds, browser_limit
 from smarchive.scaleout.job import capture_job, worker_name
 from smarchive.scaleout.run import failed_result
 
@@ -219,9 +221,8 @@ def run_account_job(job: dict, broker: str, poll: float = 2.0) -> str:
             result = failed_result(job, f"its worker died {MAX_ATTEMPTS} times while capturing it; run the same "
                                         "year again to resume it", worker_name())
         else:
-            state.set_state(run_id, account, "running", worker_name())
             try:
-                result = capture_job(job)
+                result = courteous_capture(job, state)
             except Exception as e:  # noqa: BLE001 (the coordinator must hear of it; the other accounts go on)
                 last = traceback.format_exception_only(type(e), e)[-1].strip()
                 result = failed_result(job, f"worker failed: {last}", worker_name())
@@ -229,6 +230,32 @@ def run_account_job(job: dict, broker: str, poll: float = 2.0) -> str:
         return result["outcome"]["status"]
     finally:
         lease.release()
+
+
+def courteous_capture(job: dict, state: RunState) -> dict:
+    """capture_job within the platform's browser limit, sharing back-offs with every worker (courtesy.py)."""
+    from smarchive.capture.account import set_courtesy
+    from smarchive.config import load_pipeline
+    from smarchive.pipeline import Progress
+
+    pipeline = load_pipeline(job["pipeline_file"])
+    run_id, account, platform = job["run_id"], job["account"]["id"], job["account"]["platform"]
+    log = Progress(Path(job["log_file"]))
+    slot = None
+    try:
+        if job["account"]["archivable"]:
+            slot = BrowserSlot(state.redis, platform, browser_limit(pipeline, platform), worker_name(),
+                               lease_seconds())
+            state.set_state(run_id, account, "waiting", worker_name())
+            slot.acquire(lambda m: log(f"{account}: {m}"))
+        state.set_state(run_id, account, "running", worker_name())
+        set_courtesy(RedisCourtesy(state.redis, worker_name(), backoff_seconds(pipeline)))
+        return capture_job(job)
+    finally:
+        set_courtesy(None)
+        if slot is not None:
+            slot.release()
+        log.close()
 
 
 class CeleryDispatcher:

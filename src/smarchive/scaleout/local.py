@@ -71,16 +71,31 @@ def _child(job: dict, conn: Connection) -> None:
 class LocalPool:
     """Runs account jobs in up to `workers` processes at once."""
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, limits: dict[str, int] | None = None):
         self.workers = workers
+        self.limits = limits or {}  # platform -> browsers at once ([scaleout.browsers])
         self.ctx = multiprocessing.get_context("spawn")
+
+    def _next(self, pending: deque, running: dict) -> dict | None:
+        """The first waiting job whose platform has a browser free (the register's order otherwise)."""
+        busy: dict[str, int] = {}
+        for _, _, job in running.values():
+            busy[job["account"]["platform"]] = busy.get(job["account"]["platform"], 0) + 1
+        for job in pending:
+            platform = job["account"]["platform"]
+            if not job["account"]["archivable"] or busy.get(platform, 0) < self.limits.get(platform, self.workers):
+                pending.remove(job)
+                return job
+        return None
 
     def run(self, jobs: list[dict], say: Callable[[str], None]) -> Iterator[dict]:
         pending = deque(jobs)
         running: dict[int, tuple] = {}  # sentinel -> (process, connection, job)
         while pending or running:
             while pending and len(running) < self.workers:
-                job = pending.popleft()
+                job = self._next(pending, running)
+                if job is None:
+                    break  # every waiting account's platform is at its limit: wait for one to finish
                 receive, send = self.ctx.Pipe(duplex=False)
                 proc = self.ctx.Process(target=_child, args=(job, send), name=f"smarchive-{job['account']['id']}")
                 proc.start()
