@@ -92,6 +92,20 @@ def test_capture_with_two_workers_is_a_whole_run(tmp_path: Path) -> None:
     # Every process wrote its own ledger file, all under the run.
     writers = list((archive / "ledger" / run["run_id"]).glob("*.jsonl"))
     assert len(writers) >= 5  # the coordinator and one per account
+    # Where each account ran: in the runs table, and in `smarchive status` (the latest run, finished).
+    where = dict(w.split(": ") for w in run["account_workers"])
+    assert set(where) == set(FOUR) and len(set(where.values())) == len(FOUR)
+    status = smarchive("status", "--archive", str(archive))
+    assert status.returncode == 0, status.stderr
+    assert f"run {run['run_id']}: sandbox-small, year 2024, finished" in status.stdout
+    assert "4 done, 1 skipped" in status.stdout
+    for account in FOUR[:-1]:
+        assert re.search(rf"{account}\s+done\s+{re.escape(where[account])}", status.stdout)
+    assert not list((archive / "runs-in-progress").glob("*")), "nothing left in progress"
+
+
+def smarchive(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smarchive", *args], capture_output=True, text=True, timeout=120)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -162,6 +176,7 @@ def workers(broker: str, count: int, folder: Path, env: dict | None = None) -> I
                 w.proc.wait(timeout=20)
 
 
+@pytest.mark.slow
 def test_capture_on_the_queue_with_two_workers(tmp_path: Path) -> None:
     """`capture --broker`: one job per account, two `smarchive worker`s share them, the run completes with every
     item of the truth, once, and the coordinator says where each account ran."""
@@ -170,6 +185,7 @@ def test_capture_on_the_queue_with_two_workers(tmp_path: Path) -> None:
     with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path) as started:
         result = run_capture(archive, pipeline, 2024, "--broker", broker)
         logs = [w.text() for w in started]
+        status = smarchive("status", "--broker", broker)
     assert result.returncode == 0, result.stderr[-3000:] + "\n".join(logs)[-3000:]
     want = expected(SMALL, FOUR)
     check_archive(archive, want)
@@ -180,6 +196,9 @@ def test_capture_on_the_queue_with_two_workers(tmp_path: Path) -> None:
     # Both workers took accounts: each account ran in a process of one of the two workers.
     assert len({w.rsplit("-", 1)[1] for w in where.values()}) == len(FOUR)
     assert all("captured" in log or "WARC written" in log for log in logs), "each worker captured an account"
+    assert status.returncode == 0 and "4 done, 1 skipped" in status.stdout.splitlines()[0], status.stdout
+    for account in FOUR:
+        assert re.search(rf"{account}\s+(done|skipped)\s+{re.escape(where[account])}", status.stdout)
 
 
 EIGHT = ["facebook-orebrokommun", "facebook-orebrokommun-teckensprak", "instagram-orebrokommun",
@@ -255,6 +274,12 @@ def test_worker_killed_mid_account_is_redelivered_and_resumes(tmp_path: Path) ->
             time.sleep(0.2)
         assert found, "no Facebook account was seen half-captured"
         account, holder = found
+        # `status` mid-run, from the broker and from the archive: the account is running, on that process.
+        for source in (("--broker", broker), ("--archive", str(archive))):
+            status = smarchive("status", *source)
+            assert status.returncode == 0, status.stderr
+            assert re.search(rf"{account}\s+running\s+{re.escape(holder)}", status.stdout), status.stdout
+            assert re.search(r"\d+ running", status.stdout.splitlines()[0])
         pid = int(holder.rsplit("-", 1)[1])
         victim = next(w for w in started if os.getpgid(pid) == w.proc.pid)
         os.killpg(victim.proc.pid, signal.SIGKILL)
@@ -273,8 +298,9 @@ TWO_FACEBOOK = ["facebook-orebrokommun", "facebook-orebrokommun-teckensprak"]
 
 
 def test_a_429_on_one_worker_makes_the_other_wait(tmp_path: Path) -> None:
-    """The sandbox answers every 3rd page 429 once (Retry-After: 1); with [scaleout] backoff = 3, a worker told to
-    slow down makes the other worker on the same platform wait too, and says so; nothing is lost."""
+    """Two Facebook accounts on the queue, two `smarchive worker`s. The sandbox answers every 3rd page 429 once
+    (Retry-After: 1); with [scaleout] backoff = 3, a worker told to slow down makes the other worker on the same
+    platform wait too, and says so; nothing is lost; `status` says where each account ran."""
     settings = {**SMALL, "throttle_every": 3}
     courtesy = "\n[scaleout]\nbackoff = 3\n\n[scaleout.browsers]\nfacebook = 2\n"
     pipeline = write_pipeline(tmp_path, settings, accounts_toml(TWO_FACEBOOK) + courtesy)
@@ -282,8 +308,17 @@ def test_a_429_on_one_worker_makes_the_other_wait(tmp_path: Path) -> None:
     with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path) as started:
         result = run_capture(archive, pipeline, 2024, "--broker", broker)
         logs = [w.text() for w in started]
+        status = smarchive("status", "--broker", broker)
     assert result.returncode == 0, result.stderr[-3000:]
     check_archive(archive, expected(settings, TWO_FACEBOOK))
+    # Each account ran on one of the two workers, as the coordinator, the runs table and `status` say.
+    where = dict(re.findall(r"(\S+): captured \(on (\S+)\)", result.stderr))
+    assert set(where) == set(TWO_FACEBOOK)
+    run = run_query(archive, "SELECT account_workers FROM runs").to_pylist()[0]
+    assert sorted(run["account_workers"]) == sorted(f"{a}: {w}" for a, w in where.items())
+    assert status.returncode == 0 and "2 done" in status.stdout.splitlines()[0], status.stdout
+    for account in TWO_FACEBOOK:
+        assert re.search(rf"{account}\s+done\s+{re.escape(where[account])}", status.stdout)
     assert any("HTTP 429" in log for log in logs), "the sandbox throttled"
     waited = [line for log in logs for line in log.splitlines()
               if re.search(r"waiting \d+\.\d s: facebook asked worker \S+-\d+ to slow down \(shared back-off\)", line)]

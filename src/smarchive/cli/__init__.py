@@ -336,7 +336,7 @@ def _register_optional_groups() -> None:
     from smarchive.cli.fixity import seal_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
-    from smarchive.cli.scaleout import worker_command
+    from smarchive.cli.scaleout import status_command, worker_command
     from smarchive.cli.show import show_command
 
     cli.add_command(sandbox)
@@ -346,6 +346,7 @@ def _register_optional_groups() -> None:
     cli.add_command(cull_command)
     cli.add_command(seal_command)
     cli.add_command(worker_command)
+    cli.add_command(status_command)
 
 
 _register_optional_groups()

@@ -268,7 +268,8 @@ class CeleryDispatcher:
         self.state = RunState(broker)
         self.state.ping()
 
-    def run(self, jobs: list[dict], say: Callable[[str], None]) -> Iterator[dict]:
+    def run(self, jobs: list[dict], say: Callable[[str], None],
+            on_state: Callable[[str, str, str], None] | None = None) -> Iterator[dict]:
         if not jobs:
             return
         run_id = jobs[0]["run_id"]
@@ -282,9 +283,10 @@ class CeleryDispatcher:
                 app.send_task(TASK, args=[job], queue=QUEUE)
         say(f"{len(jobs)} account job(s) on the queue of {self.broker}; start `smarchive worker --broker "
             f"{self.broker}` on each machine (the run finishes when the last account is done)")
-        yield from self._gather(run_id, set(accounts), say)
+        yield from self._gather(run_id, set(accounts), say, on_state)
 
-    def _gather(self, run_id: str, wanted: set[str], say: Callable[[str], None]) -> Iterator[dict]:
+    def _gather(self, run_id: str, wanted: set[str], say: Callable[[str], None],
+                on_state: Callable[[str, str, str], None] | None) -> Iterator[dict]:
         seen: set[str] = set()
         shown: dict[str, tuple] = {}
         while seen != wanted:
@@ -294,10 +296,13 @@ class CeleryDispatcher:
                     yield result
             for account, st in sorted(self.state.states(run_id).items()):
                 key = (st.get("state"), st.get("where"))
-                if account in wanted and account not in seen and st.get("state") == "running" \
-                        and shown.get(account) != key:
-                    say(f"{account}: running on {st.get('where')}")
+                if account not in wanted or account in seen or shown.get(account) == key:
+                    continue
                 shown[account] = key
+                if st.get("state") in ("running", "waiting"):
+                    say(f"{account}: {st['state']} on {st.get('where')}")
+                    if on_state is not None:
+                        on_state(account, st["state"], st.get("where", ""))
             if seen != wanted:
                 time.sleep(self.poll)
 

@@ -13,6 +13,7 @@ MemAvailable allows, at most one per account and at most MAX_DEFAULT_WORKERS.
 from __future__ import annotations
 
 import multiprocessing
+import socket
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -88,7 +89,8 @@ class LocalPool:
                 return job
         return None
 
-    def run(self, jobs: list[dict], say: Callable[[str], None]) -> Iterator[dict]:
+    def run(self, jobs: list[dict], say: Callable[[str], None],
+            on_state: Callable[[str, str, str], None] | None = None) -> Iterator[dict]:
         pending = deque(jobs)
         running: dict[int, tuple] = {}  # sentinel -> (process, connection, job)
         while pending or running:
@@ -101,6 +103,8 @@ class LocalPool:
                 proc.start()
                 send.close()  # the child holds the sending end: EOF here when it dies
                 running[proc.sentinel] = (proc, receive, job)
+                if on_state is not None:
+                    on_state(job["account"]["id"], "running", f"{socket.gethostname()}-{proc.pid}")
                 say(f"{job['account']['id']}: started in process {proc.pid} "
                     f"({len(running)} of {self.workers} browser(s) busy, {len(pending)} waiting)")
             ready = wait([r[1] for r in running.values()] + list(running), timeout=5)

@@ -36,12 +36,14 @@ from smarchive.pipeline import (
 )
 from smarchive.sandbox import launch as sandbox_launch
 from smarchive.scaleout.job import make_job
+from smarchive.scaleout.status import RunStatus
 
 
 class Dispatcher(Protocol):
     """Runs account jobs somewhere; yields each job's result (job.capture_job's dict) as it finishes."""
 
-    def run(self, jobs: list[dict], say: Callable[[str], None]) -> Iterator[dict]: ...
+    def run(self, jobs: list[dict], say: Callable[[str], None],
+            on_state: Callable[[str, str, str], None] | None = None) -> Iterator[dict]: ...
 
 
 def failed_result(job: dict, message: str, worker: str = "") -> dict:
@@ -72,8 +74,12 @@ def run_scaled(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], arch
         + (f", {mode}" if mode else ""))
     for note in notes or []:
         say(note)
+    status = RunStatus.begin(archive, report.run_id, {"pipeline": pipeline.name, "year": year,
+                                                     "started_at": report.started_at.isoformat(timespec="seconds"),
+                                                     "mode": mode}, [a.id for a in accounts], journal.accounts)
     recording = ledger.start(archive, report.run_id)
     outcomes: dict[str, AccountOutcome] = {}
+    workers: dict[str, str] = {}  # account -> where it was captured
     try:
         with ExitStack() as stack:
             sandbox_base = start_sandbox(pipeline, stack)
@@ -89,13 +95,18 @@ def run_scaled(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], arch
                     jobs.append(make_job(pipeline.path, archive, report.run_id, year, account, sandbox_base,
                                          report.log_file))
             by_id = {a.id: a for a in accounts}
-            for result in dispatcher.run(jobs, say):
-                outcomes[result["account"]] = account_finished(archive, pipeline, journal, report,
-                                                               by_id[result["account"]], result, say)
+            for result in dispatcher.run(jobs, say, status.set):
+                account = result["account"]
+                outcomes[account] = account_finished(archive, pipeline, journal, report, by_id[account], result, say)
+                workers[account] = result.get("worker", "")
+                status.set(account, outcomes[account].status, workers[account])
         report.outcomes = [outcomes[a.id] for a in accounts if a.id in outcomes]  # the register's order
         report.finished_at = datetime.now(UTC)
-        write_run(archive, run_row(report, pipeline))
+        row = run_row(report, pipeline)
+        row["account_workers"] = [f"{a.id}: {workers[a.id]}" for a in accounts if workers.get(a.id)]
+        write_run(archive, row)
         journal.finish()
+        status.finish()
         shutil.rmtree(archive / "staging" / report.run_id, ignore_errors=True)
         seal_run(archive, pipeline, f"run {report.run_id}", say)
     finally:
