@@ -31,11 +31,11 @@ def cli() -> None:
 @click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True,
               help="Archive folder: WARCs, media, manifest, logs.")
-@click.option("--workers", type=click.IntRange(min=1), help="Capture N accounts at once, each its own browser in its "
-              "own process (bounded by free memory, 2 GiB per browser); see README, distributed mode.")
+@click.option("--workers", help="Capture N accounts at once, each its own browser in its own process, or `auto`: "
+              "as many as free memory holds (2 GiB per browser); see README, distributed mode.")
 @click.option("--broker", help="Put one job per account on this Celery broker (redis://HOST:PORT/DB) for "
               "`smarchive worker`s, and finish the run when the last is done.")
-def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: Path, workers: int | None = None,
+def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: Path, workers: str | None = None,
             broker: str | None = None) -> None:
     """Capture, store, tag and add to the manifest every item of YEAR."""
     from smarchive.capture.browser import find_chromium

@@ -12,17 +12,28 @@ if TYPE_CHECKING:  # the command line starts without the pipeline's imports (Pla
     from smarchive.pipeline import RunReport
 
 
-def capture_scaled(pipeline: Pipeline, year: int, accounts: tuple[str, ...], archive: Path, workers: int | None,
+def parse_workers(value: str | None) -> int | None:
+    """--workers N (1 or more) or `auto` (None: from free memory)."""
+    if value is None or value == "auto":
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(f"{value!r}: a number of browsers, 1 or more, or auto", param_hint="--workers")
+    return int(value)
+
+
+def capture_scaled(pipeline: Pipeline, year: int, accounts: tuple[str, ...], archive: Path, workers_option: str | None,
                    broker: str | None) -> RunReport:
     """The run with its accounts in parallel: processes here (--workers), or jobs on a broker (--broker, or the
     pipeline's [scaleout] broker)."""
     from smarchive.scaleout.run import run_scaled
 
+    workers = parse_workers(workers_option)
+
     broker = broker or str(getattr(pipeline, "scaleout", {}).get("broker", "")) or None
     if broker:
         from smarchive.scaleout.distributed import CeleryDispatcher
 
-        if workers is not None:
+        if workers_option is not None:
             raise click.UsageError("--workers is for one machine; with a broker, each `smarchive worker "
                                    "--concurrency N` says how many browsers it runs")
         return run_scaled(pipeline, year, accounts, archive, CeleryDispatcher(broker), mode=f"broker {broker}")
