@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 
 from smarchive.archive.query import run_query
+from smarchive.config import load_pipeline
+from smarchive.errors import ConfigError
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
 from smarchive.scaleout.local import BROWSER_MEMORY, choose_workers
@@ -336,3 +338,26 @@ def test_browsers_per_platform_are_limited_across_workers(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr[-3000:]
     check_archive(tmp_path / "archive", expected(SMALL, ids))
     assert "waiting for a browser on instagram: 1 of 1 in use" in logs
+
+
+@pytest.mark.parametrize("table, message", [
+    ('[scaleout]\nbrowsers = { facebok = 2 }', "browsers: unknown key facebok"),
+    ('[scaleout]\nbackoff = -1', "backoff: seconds (a number, 0 or more)"),
+    ('[scaleout]\nbroker = "http://example.org"', "broker: expected a Redis URL"),
+    ('[scaleout]\n[scaleout.browsers]\ninstagram = 0', "instagram must be a whole number of browsers, 1 or more"),
+])
+def test_scaleout_table_errors_name_the_problem(tmp_path: Path, table: str, message: str) -> None:
+    pipeline = write_pipeline(tmp_path, SMALL, accounts_toml(["podcast-vardagshjaltarna"]) + "\n" + table + "\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_pipeline(str(pipeline))
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--workers", "0"], "--workers: '0': a number of browsers, 1 or more, or auto"),
+    (["--workers", "2", "--broker", "redis://127.0.0.1:1/0"], "--workers is for one machine"),
+])
+def test_bad_scaleout_options_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    pipeline = write_pipeline(tmp_path, SMALL, accounts_toml(["podcast-vardagshjaltarna"]))
+    result = run_capture(tmp_path / "archive", pipeline, 2024, *args)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert not (tmp_path / "archive").exists()
