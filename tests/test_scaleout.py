@@ -264,9 +264,10 @@ def test_worker_killed_mid_account_is_redelivered_and_resumes(tmp_path: Path) ->
     """kill -9 of a whole worker (its process group: worker, pool process, browser) while it captures a Facebook
     account: after the visibility timeout the other worker takes the job, resumes from the page journal, and the
     run completes: nothing lost, nothing twice within the run, every WARC whole."""
-    pipeline = write_pipeline(tmp_path, SMALL, accounts_toml(EIGHT))
+    settings = {**SMALL, "posts_per_year": 10}  # a Facebook account long enough to be killed in the middle
+    pipeline = write_pipeline(tmp_path, settings, accounts_toml(EIGHT))
     archive = tmp_path / "archive"
-    env = {"SMARCHIVE_VISIBILITY_TIMEOUT": "30", "SMARCHIVE_LEASE_SECONDS": "6"}
+    env = {"SMARCHIVE_VISIBILITY_TIMEOUT": "60", "SMARCHIVE_LEASE_SECONDS": "6"}
     with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path, env) as started:
         capture = start_capture(archive, pipeline, broker, tmp_path / "capture.log")
         deadline = time.monotonic() + 600
@@ -276,23 +277,24 @@ def test_worker_killed_mid_account_is_redelivered_and_resumes(tmp_path: Path) ->
             time.sleep(0.2)
         assert found, "no Facebook account was seen half-captured"
         account, holder = found
-        # `status` mid-run, from the broker and from the archive: the account is running, on that process.
+        pid = int(holder.rsplit("-", 1)[1])
+        victim = next(w for w in started if os.getpgid(pid) == w.proc.pid)
+        os.killpg(victim.proc.pid, signal.SIGKILL)
+        victim.proc.wait(timeout=30)
+        # `status`, from the broker and from the archive: the account was last seen running on that process (its
+        # job comes back only after the visibility timeout, a minute here).
         for source in (("--broker", broker), ("--archive", str(archive))):
             status = smarchive("status", *source)
             assert status.returncode == 0, status.stderr
             assert re.search(rf"{account}\s+running\s+{re.escape(holder)}", status.stdout), status.stdout
             assert re.search(r"\d+ running", status.stdout.splitlines()[0])
-        pid = int(holder.rsplit("-", 1)[1])
-        victim = next(w for w in started if os.getpgid(pid) == w.proc.pid)
-        os.killpg(victim.proc.pid, signal.SIGKILL)
-        victim.proc.wait(timeout=30)
         assert capture.wait(timeout=1500) == 0, (tmp_path / "capture.log").read_text()[-3000:]
         survivor = next(w for w in started if w is not victim).text()
     assert re.search(rf"{account}: resuming: [1-9]\d* page\(s\) captured before the interruption are kept", survivor)
-    check_archive(archive, expected(SMALL, EIGHT))
+    check_archive(archive, expected(settings, EIGHT))
     captures = run_query(archive, "SELECT run_id, count(*) AS n, count(DISTINCT item_id) AS d FROM item_captures "
                                   "GROUP BY run_id").to_pylist()
-    assert len(captures) == 1 and captures[0]["n"] == captures[0]["d"] == len(expected(SMALL, EIGHT))
+    assert len(captures) == 1 and captures[0]["n"] == captures[0]["d"] == len(expected(settings, EIGHT))
     warcs_whole(archive)
 
 
