@@ -306,11 +306,12 @@ def test_a_429_on_one_worker_makes_the_other_wait(tmp_path: Path) -> None:
     (Retry-After: 1); with [scaleout] backoff = 3, a worker told to slow down makes the other worker on the same
     platform wait too, and says so; nothing is lost; `status` says where each account ran."""
     settings = {**SMALL, "throttle_every": 3}
-    courtesy = "\n[scaleout]\nbackoff = 3\n\n[scaleout.browsers]\nfacebook = 2\n"
-    pipeline = write_pipeline(tmp_path, settings, accounts_toml(TWO_FACEBOOK) + courtesy)
     archive = tmp_path / "archive"
     with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path) as started:
-        result = run_capture(archive, pipeline, 2024, "--broker", broker)
+        # The broker named in the pipeline: `capture` needs no --broker.
+        courtesy = f'\n[scaleout]\nbroker = "{broker}"\nbackoff = 3\n\n[scaleout.browsers]\nfacebook = 2\n'
+        pipeline = write_pipeline(tmp_path, settings, accounts_toml(TWO_FACEBOOK) + courtesy)
+        result = run_capture(archive, pipeline, 2024)
         logs = [w.text() for w in started]
         status = smarchive("status", "--broker", broker)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -363,3 +364,23 @@ def test_bad_scaleout_options_are_one_line(tmp_path: Path, args: list[str], mess
     result = run_capture(tmp_path / "archive", pipeline, 2024, *args)
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert not (tmp_path / "archive").exists()
+
+
+def test_status_of_a_sequential_run_in_progress(tmp_path: Path) -> None:
+    """A sequential run's journal (killed half-way): `status` lists the accounts done so far, and says the rest
+    are not done yet."""
+    from datetime import UTC, datetime
+
+    from smarchive.capture.journal import RunJournal
+
+    archive = tmp_path / "archive"
+    journal = RunJournal.begin(archive, "sandbox", 2024, ["a", "b"], "20240101T000000Z-abcdef", datetime.now(UTC))
+    journal.record("a", {"status": "captured", "message": "", "items": {"post": 1}, "media": 0, "warc_file": "",
+                         "warnings": [], "coverage": ""})
+    status = smarchive("status", "--archive", str(archive))
+    assert status.returncode == 0, status.stderr
+    first = status.stdout.splitlines()[0]
+    assert first.startswith("run 20240101T000000Z-abcdef: sandbox, year 2024, in progress") and "1 done" in first
+    assert "accounts not listed are not done yet" in first
+    missing = smarchive("status", "20990101T000000Z-000000", "--archive", str(archive))
+    assert missing.returncode == 2 and "no run 20990101T000000Z-000000" in missing.stderr

@@ -83,7 +83,8 @@ def in_progress(archive: Path) -> dict[str, dict]:
         if data["run_id"] in found:
             continue
         accounts = {a: {"state": o["status"], "where": "", "since": ""} for a, o in data["accounts"].items()}
-        found[data["run_id"]] = {"pipeline": path.name.rsplit("-", 2)[0], "accounts": accounts,
+        pipeline, year, _key = path.stem.rsplit("-", 2)
+        found[data["run_id"]] = {"pipeline": pipeline, "year": year, "accounts": accounts,
                                  "note": "a sequential run: accounts not listed are not done yet"}
     return found
 
