@@ -44,6 +44,7 @@ PREFIX = "smarchive"
 DEFAULT_VISIBILITY_TIMEOUT = 3600.0  # s: longer than the longest account, or a slow job is delivered twice
 MAX_ATTEMPTS = 3  # deliveries of one account's job whose worker died, before the account counts as failed
 RUN_STATE_DAYS = 30  # how long a run's state stays in Redis for `status`
+SUMMARY_EVERY = 60.0  # s between the coordinator's lines counting the accounts queued, running, done
 
 
 def lease_seconds() -> float:
@@ -289,7 +290,13 @@ class CeleryDispatcher:
                 on_state: Callable[[str, str, str], None] | None) -> Iterator[dict]:
         seen: set[str] = set()
         shown: dict[str, tuple] = {}
+        last_summary = time.monotonic()
         while seen != wanted:
+            if time.monotonic() - last_summary > SUMMARY_EVERY:  # all accounts at a glance, now and then
+                from smarchive.scaleout.status import summary
+
+                say(f"accounts: {summary({a: s for a, s in self.state.states(run_id).items() if a in wanted})}")
+                last_summary = time.monotonic()
             for account, result in self.state.results(run_id).items():
                 if account in wanted and account not in seen:
                     seen.add(account)
