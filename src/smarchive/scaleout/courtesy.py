@@ -4,7 +4,7 @@ Both are data in the pipeline's [scaleout] table, with these defaults:
 
     [scaleout]
     backoff = 60          # s every browser on a platform waits after a 429/503 on any of them (0 on the sandbox)
-    [scaleout.browsers]   # browsers at once per platform, over all workers (and `--workers` processes)
+    [scaleout.browsers]   # browsers at once per platform for the pipeline, over all workers (and `--workers`)
     default = 4
     facebook = 2
     instagram = 1         # one logged-in session: several browsers on it look like a bot
@@ -12,9 +12,14 @@ Both are data in the pipeline's [scaleout] table, with these defaults:
     youtube = 2
 
 The state lives in Redis (the broker), so every worker on every machine sees it:
-`smarchive:browsers:<platform>` (who holds a browser slot, until when: a dead holder's slot lapses after
-SMARCHIVE_LEASE_SECONDS) and `smarchive:backoff:<platform>` (until when every browser on the platform waits, and
-which worker was told to slow down). Times are the machines' clocks: keep them in step (NTP).
+
+- `smarchive:browsers:<pipeline>:<platform>`: who holds a browser slot, until when (a dead holder's slot lapses
+  after SMARCHIVE_LEASE_SECONDS); per pipeline, because the limit protects the municipality's own logged-in
+  session;
+- `smarchive:backoff:<platform>`: until when every browser on the platform waits, and which worker was told to
+  slow down; over all pipelines, since the workers share their way out to the platform.
+
+Times are the machines' clocks: keep them in step (NTP).
 """
 
 from __future__ import annotations
@@ -91,9 +96,10 @@ return 0
 class BrowserSlot:
     """One of a platform's `limit` browser slots, over all workers; renewed while held, lapses if the holder dies."""
 
-    def __init__(self, client, platform: str, limit: int, holder: str, ttl: float):  # noqa: ANN001 (redis.Redis)
-        self.client, self.key, self.limit, self.holder, self.ttl = client, f"{PREFIX}:browsers:{platform}", limit, \
-            holder, ttl
+    def __init__(self, client, pipeline: str, platform: str, limit: int, holder: str,  # noqa: ANN001 (redis.Redis)
+                 ttl: float):
+        self.client, self.key, self.limit = client, f"{PREFIX}:browsers:{pipeline}:{platform}", limit
+        self.holder, self.ttl = holder, ttl
         self.platform = platform
         self._acquire = client.register_script(_ACQUIRE)
         self._stop = threading.Event()

@@ -245,8 +245,8 @@ def courteous_capture(job: dict, state: RunState) -> dict:
     slot = None
     try:
         if job["account"]["archivable"]:
-            slot = BrowserSlot(state.redis, platform, browser_limit(pipeline, platform), worker_name(),
-                               lease_seconds())
+            slot = BrowserSlot(state.redis, pipeline.name, platform, browser_limit(pipeline, platform),
+                               worker_name(), lease_seconds())
             state.set_state(run_id, account, "waiting", worker_name())
             slot.acquire(lambda m: log(f"{account}: {m}"))
         state.set_state(run_id, account, "running", worker_name())
