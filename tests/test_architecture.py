@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("config",),
     ("platforms",),
     ("archive",),
-    ("capture", "extract", "retention", "sandbox"),
+    ("capture", "extract", "retention", "sandbox", "imports"),  # imports: platform exports (#18)
     ("pipeline",),
     ("scaleout",),  # several accounts at once: processes here, or Celery workers (#17)
     ("cli",),

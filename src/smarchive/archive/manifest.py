@@ -91,6 +91,13 @@ ITEM_SCHEMA = pa.schema([
     ("software", pa.string()),
     ("replay_target", pa.string()),  # <WARC-Date digits>/<URI> of the recorded page showing it (archive/replay.py)
     ("time_precision", pa.string()),  # how exact published_at is: second, minute, day or relative (model.Item)
+    # Where the item came from (#18): "capture" (empty in older files: read as capture) or "export" (the platform's
+    # own data download, `smarchive import`), and for an export: the stored export file, the path inside it,
+    # and the platform's own id of the item (or a stable hash when the export gives none).
+    ("source", pa.string()),
+    ("export_file", pa.string()),
+    ("export_member", pa.string()),
+    ("export_id", pa.string()),
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 RUN_SCHEMA = pa.schema([

@@ -78,7 +78,8 @@ def pipeline_broker(pipeline) -> str:  # noqa: ANN001 (Pipeline)
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the result to this file instead of stdout (required for parquet).")
 @click.option("--saved", help="Run a saved query instead of SQL: " + ", ".join(
-    ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review", "coverage"]) + ".")
+    ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review", "coverage",
+     "reconcile"]) + ".")
 @click.option("--year", type=int, help="With --saved: only this year.")
 @click.option("--limit", type=click.IntRange(min=0),
               help="At most this many rows (0: all). Default: 1000 for a table on the terminal, else all.")
@@ -334,6 +335,7 @@ def _headed_login(pipeline, account, platform: str) -> None:  # noqa: ANN001 (Pi
 def _register_optional_groups() -> None:
     from smarchive.cli.extract import extract_command
     from smarchive.cli.fixity import seal_command
+    from smarchive.cli.imports import import_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
     from smarchive.cli.scaleout import status_command, worker_command
@@ -345,6 +347,7 @@ def _register_optional_groups() -> None:
     cli.add_command(register_command)
     cli.add_command(cull_command)
     cli.add_command(seal_command)
+    cli.add_command(import_command)
     cli.add_command(worker_command)
     cli.add_command(status_command)
 
