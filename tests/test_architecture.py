@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("capture", "extract", "retention", "sandbox", "imports"),  # imports: platform exports (#18)
     ("deliver",),  # the SIP for the city archive (#15): reads the archive and the cull's records
     ("pipeline",),
+    ("scaleout",),  # several accounts at once: processes here, or Celery workers (#17)
     ("cli",),
 ]
 RANK = {package: n for n, row in enumerate(LAYERS) for package in row}

@@ -118,6 +118,7 @@ RUN_SCHEMA = pa.schema([
     ("software", pa.string()),
     ("operator", pa.string()),
     ("accounts_incomplete", pa.list_(pa.string())),  # short of the platform's counts beyond tolerance
+    ("account_workers", pa.list_(pa.string())),  # "account: host-pid" where a scaled-out run captured it (#17)
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 # The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word, so a

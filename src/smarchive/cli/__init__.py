@@ -31,7 +31,12 @@ def cli() -> None:
 @click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True,
               help="Archive folder: WARCs, media, manifest, logs.")
-def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: Path) -> None:
+@click.option("--workers", help="Capture N accounts at once, each its own browser in its own process, or `auto`: "
+              "as many as free memory holds (2 GiB per browser); see README, distributed mode.")
+@click.option("--broker", help="Put one job per account on this Celery broker (redis://HOST:PORT/DB) for "
+              "`smarchive worker`s, and finish the run when the last is done.")
+def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: Path, workers: str | None = None,
+            broker: str | None = None) -> None:
     """Capture, store, tag and add to the manifest every item of YEAR."""
     from smarchive.capture.browser import find_chromium
     from smarchive.cli.report import print_summary
@@ -44,7 +49,12 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
     if any(a.archivable for a in pipeline.select(accounts)):
         find_chromium()
     try:
-        report = run(pipeline, year, accounts, archive)
+        if workers is not None or broker or pipeline_broker(pipeline):
+            from smarchive.cli.scaleout import capture_scaled
+
+            report = capture_scaled(pipeline, year, accounts, archive, workers, broker)
+        else:
+            report = run(pipeline, year, accounts, archive)
     except OSError as e:
         # Disk full or a folder turned read-only mid-run: one line, then stop (the next account could
         # not be written either). The journal keeps what was done; the same command resumes.
@@ -53,6 +63,11 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
     print_summary(report)
     if report.failed or report.incomplete:  # incomplete: short of the platform's own counts, not done
         sys.exit(EXIT_FAILED)
+
+
+def pipeline_broker(pipeline) -> str:  # noqa: ANN001 (Pipeline)
+    """The broker a pipeline names in [scaleout] (distributed mode without --broker), else ""."""
+    return str(getattr(pipeline, "scaleout", {}).get("broker", ""))
 
 
 @cli.command()
@@ -332,6 +347,7 @@ def _register_optional_groups() -> None:
     from smarchive.cli.imports import import_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
+    from smarchive.cli.scaleout import status_command, worker_command
     from smarchive.cli.show import show_command
 
     cli.add_command(sandbox)
@@ -342,6 +358,8 @@ def _register_optional_groups() -> None:
     cli.add_command(seal_command)
     cli.add_command(import_command)
     cli.add_command(deliver_command)
+    cli.add_command(worker_command)
+    cli.add_command(status_command)
 
 
 _register_optional_groups()
