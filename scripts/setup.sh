@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="chromium fonts-dejavu-core fonts-noto-color-emoji xvfb"
+APT_PACKAGES="chromium fonts-dejavu-core fonts-noto-color-emoji xvfb redis-server"  # redis-server: distributed mode (#17)
 # shellcheck disable=SC2086
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
-    echo "setup: installing Debian's chromium, fonts and xvfb (for the headed login test; Playwright cannot download its own browser here)"
+    echo "setup: installing Debian's chromium, fonts, xvfb (for the headed login test; Playwright cannot download its own browser here) and redis-server (distributed mode)"
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
@@ -23,3 +23,14 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
     touch "$stamp"
 fi
+
+# pywb (replay, used by the tests) pins redis==2.10.6, which Celery's Redis transport (distributed mode) cannot
+# use: pywb gets a venv of its own, and its two commands are linked into .venv/bin, where the tests look for them.
+if [ ! -x .venv-pywb/bin/wayback ]; then
+    echo "setup: installing pywb into .venv-pywb"
+    python3 -m venv .venv-pywb
+    .venv-pywb/bin/pip install -q --disable-pip-version-check 'pywb>=2.8'
+fi
+for tool in wayback wb-manager; do
+    ln -sfn "$PWD/.venv-pywb/bin/$tool" ".venv/bin/$tool"
+done

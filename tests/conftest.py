@@ -17,8 +17,25 @@ from pathlib import Path
 
 import pytest
 
+from smarchive.model import Account
+
 PROJECT = Path(__file__).resolve().parents[1]
 SMALL = {"seed": 1748, "posts_per_year": 6, "comments_per_post": 5}
+
+
+# The demo's Facebook account, as the tests' small pipelines register it.
+FACEBOOK = Account(id="facebook-orebrokommun", platform="facebook", name="Örebro kommun",
+                   url="sandbox:/facebook/orebrokommun", handle="orebrokommun")
+
+
+def register_toml(*accounts: Account) -> str:
+    """The [[account]] tables of a register for the tests' pipelines (a handle only where the account has one)."""
+    tables = []
+    for account in accounts:
+        handle = f'handle = "{account.handle}"\n' if account.handle else ""
+        tables.append(f'\n[[account]]\nid = "{account.id}"\nplatform = "{account.platform}"\nname = "{account.name}"\n'
+                      f'url = "{account.url}"\n{handle}')
+    return "".join(tables)
 
 
 def write_pipeline(folder: Path, sandbox: dict, accounts: str | None = None, storage: str = "") -> Path:

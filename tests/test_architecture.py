@@ -25,8 +25,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("config",),
     ("platforms",),
     ("archive",),
-    ("capture", "extract", "retention", "sandbox"),
+    ("capture", "extract", "retention", "sandbox", "imports"),  # imports: platform exports (#18)
+    ("deliver",),  # the SIP for the city archive (#15): reads the archive and the cull's records
     ("pipeline",),
+    ("scaleout",),  # several accounts at once: processes here, or Celery workers (#17)
     ("workbench",),  # `smarchive serve`, the web workbench (#16): reads the archive, started by cli/serve.py
     ("cli",),
 ]

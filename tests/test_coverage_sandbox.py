@@ -14,18 +14,11 @@ from smarchive.archive.query import run_query, saved_query
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
 
-from conftest import run_capture, write_pipeline
+from conftest import FACEBOOK, register_toml, run_capture, write_pipeline
 
 YEAR = 2024
 SETTINGS = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 4, "throttle_every": 0}
-ACCOUNT = '''
-[[account]]
-id = "facebook-orebrokommun"
-platform = "facebook"
-name = "Örebro kommun"
-url = "sandbox:/facebook/orebrokommun"
-handle = "orebrokommun"
-'''
+ACCOUNT = register_toml(FACEBOOK)
 
 
 def posts_with_replies() -> list[str]:

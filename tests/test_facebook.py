@@ -32,7 +32,7 @@ from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
 
-from conftest import pywb_replay, run_capture, write_pipeline
+from conftest import pywb_replay, register_toml, run_capture, write_pipeline
 
 CONFIG = SandboxConfig(posts_per_year=6, comments_per_post=5)
 ACCOUNT = Account(id="facebook-orebrokommun", platform="facebook", name="Örebro kommun",
@@ -315,14 +315,7 @@ def test_gives_up_when_throttled_beyond_the_budget(server: SandboxServer, browse
 
 # --- the real pipeline over both accounts: recording proxy -> WARC -> extract -> manifest; pywb replay
 
-ACCOUNTS_TOML = "\n".join(f"""
-[[account]]
-id = "{a.id}"
-platform = "facebook"
-name = "{a.name}"
-url = "{a.url}"
-handle = "{a.handle}"
-""" for a in (ACCOUNT, SIGNS))
+ACCOUNTS_TOML = register_toml(ACCOUNT, SIGNS)
 
 
 @pytest.fixture(scope="module")

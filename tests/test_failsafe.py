@@ -115,8 +115,28 @@ def test_failsafe_names_unknown_lexicon(tmp_path: Path) -> None:
 def test_failsafe_can_be_switched_off_per_overrides(tmp_path: Path) -> None:
     # A profile may narrow the fail-safe (documented); with no signals the short phone item is minor again.
     (tmp_path / "ruleset.toml").write_text('[failsafe]\nsensitive_lexicons = []\ndoubt_lexicons = []\n'
-                                           'person_lexicons = []\nnumber_digits = 0\nlong_words = 0\n',
+                                           'person_lexicons = []\nnumber_digits = 0\nlong_words = 0\n'
+                                           '[second_opinion]\nmodel = ""\n',  # and the model's review
                                            encoding="utf-8")
     engine = RetentionEngine.load(DEFAULT_RETENTION_DIR, overrides=tmp_path)
     tag = comment(engine, "Snyggt! 😍 min son")
     assert tag.retention == "cull-eligible" and "ORE-FS1" not in tag.rule_ids
+
+
+def test_registered_item_about_someone_else_is_read_first(engine) -> None:
+    # A case enquiry about the writer's daughter: registered and open as before, but a person reads it
+    # before it is handed out (it tells about a child); the evidence names the word and where.
+    text = "Min dotter har sökt plats på kulturskolan i ett år nu, när får vi besked om ansökan?"
+    tag = comment(engine, text)
+    assert "register" in tag.actions and tag.access == "open" and tag.needs_review
+    held = [(name, word, start) for name, word, start in failsafe_evidence(tag)]
+    assert ("third_person", "dotter", text.index("dotter")) in held
+    assert len(held) == len(set(held))
+
+
+def test_registered_item_about_the_writer_alone_is_not_held_for_that(engine) -> None:
+    tag = comment(engine, "Jag ansökte om bygglov för ett garage i mars, när kommer beslutet?")
+    assert "register" in tag.actions and not tag.needs_review and "ORE-FS1" not in tag.rule_ids
+    # Praise naming a service and a role, no person: registered as beröm, nobody else is told about.
+    tag = comment(engine, "Bra jobbat med snöröjningen på Rudbecksgatan i morse, tack till plogbilsföraren!")
+    assert "register" in tag.actions and not tag.needs_review

@@ -31,20 +31,15 @@ from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import session_token
 
-from conftest import pywb_replay, run_capture, write_pipeline
+from conftest import pywb_replay, register_toml, run_capture, write_pipeline
 
 SANDBOX = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 4, "throttle_every": 5}
 CONFIG = SandboxConfig(**SANDBOX)
 YEAR = 2024
 HANDLES = ("orebrokommun", "tborebro")
-ACCOUNTS_TOML = "\n".join(f"""
-[[account]]
-id = "instagram-{handle}"
-platform = "instagram"
-name = "{name}"
-url = "sandbox:/instagram/{handle}/"
-handle = "{handle}"
-""" for handle, name in (("orebrokommun", "Örebro kommun"), ("tborebro", "Tillbakablick Örebro")))
+NAMES = {"orebrokommun": "Örebro kommun", "tborebro": "Tillbakablick Örebro"}
+ACCOUNTS_TOML = register_toml(*(Account(id=f"instagram-{handle}", platform="instagram", name=NAMES[handle],
+                                        url=f"sandbox:/instagram/{handle}/", handle=handle) for handle in HANDLES))
 
 
 # --------------------------------------------------------------------------------- the real pipeline

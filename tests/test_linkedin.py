@@ -35,20 +35,13 @@ from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import session_token, sign_path
 
-from conftest import pywb_replay, run_capture, write_pipeline
+from conftest import pywb_replay, register_toml, run_capture, write_pipeline
 
 SETTINGS = {"seed": 1748, "posts_per_year": 5, "comments_per_post": 5, "throttle_every": 5}
 YEAR = 2024
 ACCOUNT = Account(id="linkedin-orebro-kommun", platform="linkedin", name="Örebro kommun (sandbox)",
                   url="sandbox:/linkedin/company/orebro-kommun/", handle="orebro-kommun")
-ACCOUNTS_TOML = f"""
-[[account]]
-id = "{ACCOUNT.id}"
-platform = "linkedin"
-name = "{ACCOUNT.name}"
-url = "{ACCOUNT.url}"
-handle = "{ACCOUNT.handle}"
-"""
+ACCOUNTS_TOML = register_toml(ACCOUNT)
 
 
 # ------------------------------------------------------------------------------ the pipeline run

@@ -11,20 +11,15 @@ import boto3
 import pytest
 
 from smarchive.archive.query import run_query
+from smarchive.model import Account
 
-from conftest import run_capture, write_pipeline
+from conftest import register_toml, run_capture, write_pipeline
 from s3server import find_weed, start_weed
 
 BUCKET = "orebro-arkiv"
 SMALL = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 3, "throttle_every": 0}
-FB_ONLY = '''
-[[account]]
-id = "facebook-orebrokommun"
-platform = "facebook"
-name = "Örebro kommun (sandbox)"
-url = "sandbox:/facebook/orebrokommun"
-handle = "orebrokommun"
-'''
+FB_ONLY = register_toml(Account(id="facebook-orebrokommun", platform="facebook", name="Örebro kommun (sandbox)",
+                                url="sandbox:/facebook/orebrokommun", handle="orebrokommun"))
 
 
 @pytest.fixture(scope="module")

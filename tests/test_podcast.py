@@ -29,18 +29,12 @@ from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
 from smarchive.sandbox.web import Request
 
-from conftest import pywb_replay, run_capture, write_pipeline
+from conftest import pywb_replay, register_toml, run_capture, write_pipeline
 
 SETTINGS = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 4, "throttle_every": 5}
 SHOWS = ("vardagshjaltarna", "tonarstiden-teckensprak")  # an audio feed with two feed pages, a video feed
-ACCOUNTS = "\n".join(f"""
-[[account]]
-id = "podcast-{slug}"
-platform = "podcast"
-name = "{slug}"
-url = "sandbox:/podcast/{slug}.rss"
-handle = "{slug}"
-""" for slug in SHOWS)
+ACCOUNTS = register_toml(*(Account(id=f"podcast-{slug}", platform="podcast", name=slug,
+                                   url=f"sandbox:/podcast/{slug}.rss", handle=slug) for slug in SHOWS))
 
 
 @pytest.fixture(scope="module")

@@ -176,7 +176,7 @@ FEED = [  # SOURCES.md hand count: 3 posts + 1 ad unit, 0 comments, 0 replies
 @needs_graphql
 def test_feed_timeline_hand_count_three_posts_no_ad() -> None:
     found = read_response(_graphql_response("feed-timeline-root-v2.json"))
-    assert [(f.item_type, f.id, f.shortcode) for f in found] == [("post", pk, code) for pk, code, *_ in FEED]
+    assert [(f.item_type, f.id, f.code) for f in found] == [("post", pk, code) for pk, code, *_ in FEED]
     assert sum(f.item_type == "comment" for f in found) == 0 and sum(f.item_type == "reply" for f in found) == 0
 
 
@@ -231,7 +231,7 @@ def test_keyword_search_hand_count_24_posts_without_times() -> None:
     assert len(posts) == 24 and len(reading.found) == 24  # 0 comments, 0 replies
     counts = {r.post_id: r.count for r in reading.reported if r.kind == "thread"}
     for index, pk, code, username, comments, caption in SEARCH:
-        assert (posts[index].id, posts[index].shortcode, posts[index].author["username"]) == (pk, code, username)
+        assert (posts[index].id, posts[index].code, posts[index].author["username"]) == (pk, code, username)
         assert posts[index].text.startswith(caption) and posts[index].epoch is None
         assert counts[pk] == comments
 

@@ -23,27 +23,17 @@ import pytest
 
 from smarchive.archive.query import run_query
 from smarchive.archive.warc import SNAPSHOT_SCHEME, iter_headers
+from smarchive.model import Account
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
 
-from conftest import run_capture, write_pipeline
+from conftest import FACEBOOK, register_toml, run_capture, write_pipeline
 
 SMALL = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 3, "throttle_every": 0}
-TWO_FACEBOOK = '''
-[[account]]
-id = "facebook-orebrokommun"
-platform = "facebook"
-name = "Örebro kommun"
-url = "sandbox:/facebook/orebrokommun"
-handle = "orebrokommun"
-
-[[account]]
-id = "facebook-orebrokommun-teckensprak"
-platform = "facebook"
-name = "Örebro kommun – Teckenspråk"
-url = "sandbox:/facebook/orebrokommunteckensprak"
-handle = "orebrokommunteckensprak"
-'''
+TWO_FACEBOOK = register_toml(FACEBOOK, Account(id="facebook-orebrokommun-teckensprak", platform="facebook",
+                                               name="Örebro kommun – Teckenspråk",
+                                               url="sandbox:/facebook/orebrokommunteckensprak",
+                                               handle="orebrokommunteckensprak"))
 
 
 def start_capture(archive: Path, pipeline: Path, read_progress: bool = True) -> subprocess.Popen:

@@ -10,17 +10,10 @@ from smarchive.archive.query import SUMMARY_SQL, run_query, saved_query
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.truth import truth
 
-from conftest import run_capture, write_pipeline
+from conftest import FACEBOOK, register_toml, run_capture, write_pipeline
 
 SETTINGS = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 2, "throttle_every": 0}
-ACCOUNT = '''
-[[account]]
-id = "facebook-orebrokommun"
-platform = "facebook"
-name = "Örebro kommun"
-url = "sandbox:/facebook/orebrokommun"
-handle = "orebrokommun"
-'''
+ACCOUNT = register_toml(FACEBOOK)
 
 
 def posts(edition: int) -> dict[str, str]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from smarchive.archive.s3store import open_storage
 from smarchive.extract.coverage import coverage
+from smarchive.extract.elsewhere import extract_files
 from smarchive.extract.reader import read_account
 from smarchive.extract.unrecognised import looks_like_item, shape
 from smarchive.model import Account
@@ -81,3 +82,31 @@ def test_a_real_answer_with_a_renamed_key_is_flagged(tmp_path: Path) -> None:
     assert {r["url"] for r in renamed.unrecognised} == {url}
     assert all("created_time" in r["shape"] and "owner.username" in r["shape"] for r in renamed.unrecognised)
     assert any("24x" in w and url in w for w in renamed.warnings)
+
+
+def test_one_answer_not_understood_gives_exactly_one_warning(tmp_path: Path) -> None:
+    """facebook.toml alone says which answers carry items; an answer not understood is warned about once, by
+    the adapter or by the extract stage's check, never by both (`smarchive extract` and a run alike)."""
+    renamed = demo_facebook_answers()
+    renamed[2].body = renamed[2].body.replace(b'"created_time"', b'"createdAt"')
+    empty = json.dumps({"data": {"node": {"feed_v2": {"edges": []}}}}).encode()
+    query = Answer(f"{DEMO}/facebook/api/graphql/", empty, "application/json", method="POST",
+                   request_body=b"doc_id=CommentsListComponentsPaginationQuery&variables=%7B%7D")
+    permalink = Answer(f"{DEMO}/facebook/orebrokommun/posts/9002", b"<html><title>Inget</title><p>tomt</p></html>")
+    for case, answers in (("renamed key", renamed), ("empty comment list", [*demo_facebook_answers(), query]),
+                          ("empty permalink page", [*demo_facebook_answers(), permalink])):
+        warc = write_warc(tmp_path / f"{case}.warc.gz", answers)
+        found = extract_files(FacebookAdapter(), [warc], ORE, 2024, tolerance=0.02)
+        assert len(found.warnings) == 1, (case, found.warnings)
+        flagged = {row["warc_record_id"] for row in found.unrecognised}
+        assert len(flagged) <= 1 and all(record_id in found.warnings[0] for record_id in flagged), case
+        assert "/posts/9002" in found.warnings[0] if case == "empty permalink page" else flagged, case
+
+
+def test_an_empty_answer_of_a_query_that_carries_no_items_is_not_flagged(tmp_path: Path) -> None:
+    """Facebook's GraphQL answers share one URL: facebook.toml's query names tell the item-carrying ones."""
+    other = Answer(f"{DEMO}/facebook/api/graphql/", json.dumps({"data": {"viewer": {"badge_count": 0}}}).encode(),
+                   "application/json", method="POST", request_body=b"doc_id=CometNotificationsBadgeCountQuery")
+    found = extract_files(FacebookAdapter(), [write_warc(tmp_path / "t.warc.gz", [*demo_facebook_answers(), other])],
+                          ORE, 2024, tolerance=0.02)
+    assert found.unrecognised == [] and found.warnings == []

@@ -20,17 +20,12 @@ from smarchive.platforms.web import WebAdapter
 from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 
-from conftest import pywb_replay, run_capture, write_pipeline
+from conftest import pywb_replay, register_toml, run_capture, write_pipeline
 
 # throttle_every = 1: the page and every page of its news list are answered 429 once.
 SETTINGS = {"seed": 1748, "posts_per_year": 4, "comments_per_post": 4, "throttle_every": 1}
-ACCOUNTS = """
-[[account]]
-id = "web-sociala-medier"
-platform = "web"
-name = "Örebro kommun: Sociala medier"
-url = "sandbox:/web/sociala-medier"
-"""
+ACCOUNTS = register_toml(Account(id="web-sociala-medier", platform="web", name="Örebro kommun: Sociala medier",
+                                 url="sandbox:/web/sociala-medier"))
 REAL_WORLD = Path(__file__).resolve().parents[1].parent / "shared" / "real-world"
 
 

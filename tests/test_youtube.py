@@ -25,7 +25,7 @@ from smarchive.sandbox.content import SandboxConfig, build_world
 from smarchive.sandbox.server import SandboxServer
 from smarchive.sandbox.truth import truth
 
-from conftest import pywb_replay, run_capture, write_pipeline
+from conftest import pywb_replay, register_toml, run_capture, write_pipeline
 
 YEAR = 2024
 SETTINGS = {"seed": 1748, "posts_per_year": 5, "comments_per_post": 5, "throttle_every": 9}
@@ -174,21 +174,7 @@ def test_deleted_video_page_reports_unavailable() -> None:
 # --- the real pipeline: recording proxy -> WARC -> extract -> manifest, then pywb replay
 
 
-ACCOUNTS = f"""
-[[account]]
-id = "{MAIN.id}"
-platform = "youtube"
-name = "{MAIN.name}"
-url = "{MAIN.url}"
-handle = "{MAIN.handle}"
-
-[[account]]
-id = "{SIGNS.id}"
-platform = "youtube"
-name = "{SIGNS.name}"
-url = "{SIGNS.url}"
-handle = "{SIGNS.handle}"
-"""
+ACCOUNTS = register_toml(MAIN, SIGNS)
 
 
 @pytest.fixture(scope="module")

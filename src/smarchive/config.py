@@ -30,7 +30,7 @@ JOB_KEYS = {"name", "description", "operator", "accounts_file", "accounts", "san
             "retention_profile", "year_timezone"}
 ACCOUNT_KEYS = {"id", "platform", "name", "url", "handle", "confirmed", "archivable", "reason", "notes",
                 "platform_id"}
-TOP_KEYS = {"job", "account", "storage", "sandbox", "seal", "coverage"}
+TOP_KEYS = {"job", "account", "storage", "sandbox", "seal", "coverage", "scaleout"}
 SEAL_FILES = {"key", "cert", "ca", "tsa_ca", "tsa_cert"}  # [seal] keys naming files
 SEAL_KEYS = SEAL_FILES | {"key_password_env", "tsa_url", "tsa_timeout"}
 
@@ -50,6 +50,9 @@ class Pipeline:
     # [coverage]: per platform (or "default"), the fraction of the platform's own count of comments and replies
     # that may be missing before an account is incomplete (see smarchive.extract.coverage).
     coverage: dict[str, float] = field(default_factory=dict)
+    # [scaleout]: broker (distributed mode), browsers (per-platform limit of browsers at once), backoff (seconds
+    # every browser on a platform waits after a 429 on one of them); see smarchive.scaleout.courtesy.
+    scaleout: dict[str, Any] = field(default_factory=dict)
 
     def tolerance(self, platform: str) -> float:
         """The coverage tolerance of a platform: [coverage] PLATFORM, else [coverage] default, else 0 on the
@@ -232,6 +235,7 @@ def load_pipeline(name_or_path: str) -> Pipeline:
         retention_profile=str(job.get("retention_profile", "orebro")),
         seal=parse_seal(data.get("seal", {}), path),
         coverage=coverage,
+        scaleout=parse_scaleout(data.get("scaleout", {}), f"{path} [scaleout]"),
     )
 
 
@@ -244,3 +248,23 @@ def parse_coverage(table: Any, where: str) -> dict[str, float]:
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise ConfigError(f"{where}: {key} must be a fraction between 0 and 1 (0.02 = 2 %), not {value!r}")
     return {k: float(v) for k, v in table.items()}
+
+
+def parse_scaleout(table: Any, where: str) -> dict[str, Any]:
+    """[scaleout] broker = "redis://…", backoff = 60, [scaleout.browsers] default = 4, facebook = 2, ..."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    _check_keys(table, {"broker", "backoff", "browsers"}, where)
+    if "broker" in table and not str(table["broker"]).startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{where} broker: expected a Redis URL, redis://HOST:PORT/DB, not {table['broker']!r}")
+    backoff = table.get("backoff", 0)
+    if isinstance(backoff, bool) or not isinstance(backoff, int | float) or backoff < 0:
+        raise ConfigError(f"{where} backoff: seconds (a number, 0 or more), not {backoff!r}")
+    browsers = table.get("browsers", {})
+    if not isinstance(browsers, dict):
+        raise ConfigError(f"{where} browsers must be a table (platform = number of browsers at once)")
+    _check_keys(browsers, set(PLATFORMS) | {"default"}, f"{where} browsers")
+    for key, value in browsers.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{where} browsers: {key} must be a whole number of browsers, 1 or more, not {value!r}")
+    return dict(table)

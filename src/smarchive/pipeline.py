@@ -32,6 +32,7 @@ from smarchive.config import Pipeline
 from smarchive.errors import CaptureError, SmarchiveError
 from smarchive.extract.coverage import Coverage, coverage
 from smarchive.extract.reader import StoredMedia, read_account
+from smarchive.extract.unrecognised import adapter_notes
 from smarchive.model import Account, Item
 from smarchive.platforms import get_adapter
 from smarchive.platforms.base import Owner
@@ -294,7 +295,7 @@ def run_account(pw, account: Account, info: JobInfo, archive: Path, storage, eng
     counts: dict[str, int] = {}
     for item in items:
         counts[item.item_type] = counts.get(item.item_type, 0) + 1
-    warnings = result.warnings + extraction.notes + read.warnings
+    warnings = result.warnings + adapter_notes(extraction.notes, read.unrecognised) + read.warnings
     if not items and getattr(adapter, "yields_items", True):
         warnings.append(f"no items of {info.year} found: check the capture (login or consent wall, "
                         "changed page layout, or truly nothing published?)")
@@ -410,6 +411,7 @@ def manifest_row(item: Item, tag, result: AccountCaptureResult, media: dict[str,
         "tag_needs_review": t["needs_review"], "tag_decision": t["decision"],
         "tag_engine_version": t["engine_version"], "tag_ruleset_version": t["ruleset_version"],
         "run_id": info.run_id, "captured_at": captured_at, "software": software_string(),
+        "source": "capture",  # beside `export` (smarchive import, #18)
     }
 
 

@@ -36,7 +36,8 @@ UNTRACKED_DIRS = (LEDGER_DIR, SEALS_DIR, "logs", "staging", "runs-in-progress",
 ROLES = (  # first matching prefix of the path relative to the archive -> role
     ("warc/", "warc"), ("wacz/", "wacz"), ("manifest/items/", "manifest-items"), ("manifest/terms/", "word-index"),
     ("manifest/summaries/", "manifest-summary"), ("manifest/runs/", "manifest-runs"),
-    ("manifest/tombstones/", "tombstones"), ("register/", "register"), ("delivery/", "delivery"),
+    ("manifest/tombstones/", "tombstones"),
+    ("manifest/deliveries/", "deliveries"), ("register/", "register"), ("delivery/", "delivery"),
     ("manifest/decisions/", "decisions"),
 )
 

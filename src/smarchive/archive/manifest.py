@@ -91,6 +91,13 @@ ITEM_SCHEMA = pa.schema([
     ("software", pa.string()),
     ("replay_target", pa.string()),  # <WARC-Date digits>/<URI> of the recorded page showing it (archive/replay.py)
     ("time_precision", pa.string()),  # how exact published_at is: second, minute, day or relative (model.Item)
+    # Where the item came from (#18): "capture" (empty in older files: read as capture) or "export" (the platform's
+    # own data download, `smarchive import`), and for an export: the stored export file, the path inside it,
+    # and the platform's own id of the item (or a stable hash when the export gives none).
+    ("source", pa.string()),
+    ("export_file", pa.string()),
+    ("export_member", pa.string()),
+    ("export_id", pa.string()),
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 RUN_SCHEMA = pa.schema([
@@ -111,6 +118,7 @@ RUN_SCHEMA = pa.schema([
     ("software", pa.string()),
     ("operator", pa.string()),
     ("accounts_incomplete", pa.list_(pa.string())),  # short of the platform's counts beyond tolerance
+    ("account_workers", pa.list_(pa.string())),  # "account: host-pid" where a scaled-out run captured it (#17)
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 # The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word, so a
@@ -453,6 +461,19 @@ def account_table_files(archive: Path, table_name: str) -> list[Path]:
 def write_run(archive: Path, run: dict) -> Path:
     table = pa.Table.from_pylist([run], schema=RUN_SCHEMA)
     return write_atomic(table, archive / "manifest" / "runs" / f"run-{run['run_id']}.parquet")
+
+
+# One row per package `smarchive deliver` wrote (docs/delivery.md): manifest/deliveries/delivery-<OBJID>.parquet
+DELIVERY_SCHEMA = pa.schema([
+    ("objid", pa.string()), ("year", pa.int32()), ("accounts", pa.list_(pa.string())), ("items", pa.int64()),
+    ("culled", pa.int64()), ("not_delivered", pa.int64()), ("files", pa.int64()), ("bytes", pa.int64()),
+    ("mets_sha256", pa.string()), ("created_at", UTC_TS), ("format", pa.string()), ("path", pa.string()),
+], metadata={"smarchive.schema_version": SCHEMA_VERSION})
+
+
+def write_delivery(archive: Path, row: dict) -> Path:
+    table = pa.Table.from_pylist([row], schema=DELIVERY_SCHEMA)
+    return write_atomic(table, archive / "manifest" / "deliveries" / f"delivery-{row['objid']}.parquet")
 
 
 def item_files(archive: Path) -> list[Path]:

@@ -28,6 +28,7 @@ import pyarrow as pa
 from smarchive.archive.decisions import decision_files, with_decisions_sql
 from smarchive.archive.ledger import ledger_views_sql
 from smarchive.archive.manifest import (
+    DELIVERY_SCHEMA,
     ITEM_SCHEMA,
     RUN_SCHEMA,
     SUMMARY_SCHEMA,
@@ -127,7 +128,20 @@ CREATE MACRO stockholm(ts) AS CASE WHEN ts IS NULL THEN NULL ELSE
 
 # Item columns added after the first archives were written: files from before show them empty (the register
 # and `show` find a missing replay_target in the WARCs; a missing time_precision was not recorded).
-LATE_ITEM_COLUMNS = {"replay_target": "VARCHAR", "time_precision": "VARCHAR"}
+LATE_ITEM_COLUMNS = {"replay_target": "VARCHAR", "time_precision": "VARCHAR", "source": "VARCHAR",
+                     "export_file": "VARCHAR", "export_member": "VARCHAR", "export_id": "VARCHAR"}
+# A late column whose empty value means something: an item without a source was captured (#18).
+LATE_ITEM_DEFAULTS = {"source": "'capture'"}
+
+
+def late_columns_sql(present: set[str]) -> tuple[str, str]:
+    """(added, replaced): `, <default>::TYPE AS name` for late columns no file has, and ` REPLACE (...)` filling
+    the default into those some files lack (DuckDB reads them as NULL)."""
+    added = "".join(f", {LATE_ITEM_DEFAULTS.get(name, 'NULL')}::{sql_type} AS {name}"
+                    for name, sql_type in LATE_ITEM_COLUMNS.items() if name not in present)
+    filled = [f"coalesce({name}, {default}) AS {name}" for name, default in LATE_ITEM_DEFAULTS.items()
+              if name in present]
+    return added, f" REPLACE ({', '.join(filled)})" if filled else ""
 
 
 def connect(archive: Path) -> duckdb.DuckDBPyConnection:
@@ -139,11 +153,11 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     files = item_files(archive)
     if files:
         present = set(con.sql(f"SELECT * FROM {_read(files)} LIMIT 0").columns)
-        added = "".join(f", NULL::{sql_type} AS {name}" for name, sql_type in LATE_ITEM_COLUMNS.items()
-                        if name not in present)
-        con.execute(f"CREATE VIEW item_captures AS SELECT *{added} FROM {_read(files)}")
+        added, replaced = late_columns_sql(present)
+        con.execute(f"CREATE VIEW item_captures AS SELECT *{replaced}{added} FROM {_read(files)}")
         items_sql = items_view_sql(files)
-        items_sql = f"SELECT *{added} FROM ({items_sql})" if added else items_sql
+        wrap = added or replaced
+        items_sql = f"SELECT *{replaced}{added} FROM ({items_sql})" if wrap else items_sql
         con.execute(f"CREATE VIEW items AS {with_decisions_sql(items_sql, decision_files(archive))}")
         con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files)}")
     else:
@@ -172,6 +186,13 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     else:
         con.register("_empty_runs", RUN_SCHEMA.empty_table())
         con.execute("CREATE VIEW runs AS SELECT * FROM _empty_runs")
+    deliveries = sorted(archive.glob("manifest/deliveries/*.parquet"))  # packages `smarchive deliver` wrote
+    if deliveries:
+        con.execute(f"CREATE VIEW deliveries AS SELECT * FROM read_parquet({_file_list(deliveries)}, "
+                    "union_by_name = true)")
+    else:
+        con.register("_empty_deliveries", DELIVERY_SCHEMA.empty_table())
+        con.execute("CREATE VIEW deliveries AS SELECT * FROM _empty_deliveries")
     for statement in ledger_views_sql(archive):
         con.execute(statement)
     return con

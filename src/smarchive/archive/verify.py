@@ -89,6 +89,12 @@ def _manifest_rows(path: Path, deep: bool) -> list[tuple[str, str, list[str], li
     numbers) without failing the read; that must raise here, inside the caller's try, not later."""
     out = []
     for row in pq.read_table(path).to_pylist():
+        if row.get("source") == "export" and isinstance(row.get("export_file"), str):
+            # An imported item (#18) has no WARC: its export file is checked instead, against the SHA-256 it is
+            # stored under (exports/<sha[:2]>/<sha256>.zip).
+            name = row["export_file"]
+            out.append((name, Path(name).name.split(".")[0], list(row["media_sha256"] or []), []))
+            continue
         warc_file, warc_sha256, media_sha256 = row["warc_file"], row["warc_sha256"], row["media_sha256"] or []
         if not isinstance(warc_file, str) or not isinstance(warc_sha256, str) or \
                 not all(isinstance(d, str) for d in media_sha256):

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Protocol
 
 from playwright.sync_api import BrowserContext, Page, Playwright, Response
 from playwright.sync_api import Error as PlaywrightError
@@ -124,6 +125,30 @@ def parse_retry_after(value: str | None) -> float | None:
 THROTTLED = (429, 500, 502, 503, 504)
 
 
+class Courtesy(Protocol):
+    """Courtesy shared with other browsers on the same platform (distributed mode sets one; see set_courtesy)."""
+
+    def wait_turn(self, platform: str, progress: Callable[[str], None]) -> None:
+        """Before a navigation: wait out a back-off another browser on `platform` was told to take."""
+
+    def throttled(self, platform: str, seconds: float) -> None:
+        """This browser was answered 429/503 by `platform`: every browser on it waits `seconds` (at least)."""
+
+
+_courtesy: Courtesy | None = None
+
+
+def set_courtesy(courtesy: Courtesy | None) -> None:
+    """Share back-offs with other processes (smarchive.scaleout sets it in a worker process; None: only here)."""
+    global _courtesy
+    _courtesy = courtesy
+
+
+def _shared_throttle(platform: str, retry_after: str | None) -> None:
+    if _courtesy is not None:
+        _courtesy.throttled(platform, parse_retry_after(retry_after) or 2.0)
+
+
 TRANSIENT_NET_ERRORS = ("net::ERR_ABORTED", "net::ERR_CONNECTION_RESET", "net::ERR_CONNECTION_CLOSED",
                         "net::ERR_EMPTY_RESPONSE", "net::ERR_TIMED_OUT")
 MAX_DROPPED = 3  # per navigation
@@ -165,6 +190,8 @@ class AccountSession:
     def goto(self, page: Page, url: str, wait_until: str = "load") -> Response | None:
         dropped = 0
         while True:
+            if _courtesy is not None:
+                _courtesy.wait_turn(self.account.platform, self.progress)
             try:
                 response = page.goto(url, wait_until=wait_until)
             except PlaywrightTimeout:
@@ -186,10 +213,13 @@ class AccountSession:
                 return response
             retry_after = response.headers.get("retry-after")
             self.progress(f"HTTP {response.status} for {url}; waiting (Retry-After: {retry_after or '-'})")
+            if response.status in (429, 503):  # the platform's "slow down": every browser on it slows down
+                _shared_throttle(self.account.platform, retry_after)
             self.budget.wait(f"{url}: HTTP {response.status}", retry_after)
 
     def throttled(self, what: str, retry_after: str | None) -> None:
         self.progress(f"throttled: {what}; waiting (Retry-After: {retry_after or '-'})")
+        _shared_throttle(self.account.platform, retry_after)
         self.budget.wait(what, retry_after)
 
     def snapshot(self, page: Page, item_id: str) -> None:

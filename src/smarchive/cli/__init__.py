@@ -31,7 +31,12 @@ def cli() -> None:
 @click.option("--account", "accounts", multiple=True, help="Only this account id (repeatable).")
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True,
               help="Archive folder: WARCs, media, manifest, logs.")
-def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: Path) -> None:
+@click.option("--workers", help="Capture N accounts at once, each its own browser in its own process, or `auto`: "
+              "as many as free memory holds (2 GiB per browser); see README, distributed mode.")
+@click.option("--broker", help="Put one job per account on this Celery broker (redis://HOST:PORT/DB) for "
+              "`smarchive worker`s, and finish the run when the last is done.")
+def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: Path, workers: str | None = None,
+            broker: str | None = None) -> None:
     """Capture, store, tag and add to the manifest every item of YEAR."""
     from smarchive.capture.browser import find_chromium
     from smarchive.cli.report import print_summary
@@ -44,7 +49,12 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
     if any(a.archivable for a in pipeline.select(accounts)):
         find_chromium()
     try:
-        report = run(pipeline, year, accounts, archive)
+        if workers is not None or broker or pipeline_broker(pipeline):
+            from smarchive.cli.scaleout import capture_scaled
+
+            report = capture_scaled(pipeline, year, accounts, archive, workers, broker)
+        else:
+            report = run(pipeline, year, accounts, archive)
     except OSError as e:
         # Disk full or a folder turned read-only mid-run: one line, then stop (the next account could
         # not be written either). The journal keeps what was done; the same command resumes.
@@ -55,6 +65,11 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
         sys.exit(EXIT_FAILED)
 
 
+def pipeline_broker(pipeline) -> str:  # noqa: ANN001 (Pipeline)
+    """The broker a pipeline names in [scaleout] (distributed mode without --broker), else ""."""
+    return str(getattr(pipeline, "scaleout", {}).get("broker", ""))
+
+
 @cli.command()
 @click.argument("sql", required=False)
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
@@ -63,7 +78,8 @@ def capture(year: int, pipeline_name: str, accounts: tuple[str, ...], archive: P
 @click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the result to this file instead of stdout (required for parquet).")
 @click.option("--saved", help="Run a saved query instead of SQL: " + ", ".join(
-    ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review", "coverage"]) + ".")
+    ["register-worklist", "cull-candidates", "account-summary", "search", "needs-review", "coverage",
+     "reconcile"]) + ".")
 @click.option("--year", type=int, help="With --saved: only this year.")
 @click.option("--limit", type=click.IntRange(min=0),
               help="At most this many rows (0: all). Default: 1000 for a table on the terminal, else all.")
@@ -178,8 +194,16 @@ def print_table(table, fmt: str, out) -> None:  # noqa: ANN001 (pyarrow Table, t
               help="Pipeline whose [storage] holds the media (local folder or S3).")
 @click.option("--deep", is_flag=True, help="Also re-hash every file of the fixity ledger, check the WACZs' inner "
               "digests and every record offset in the manifest.")
-def verify(archive: Path, pipeline_name: str, deep: bool) -> None:
+@click.option("--package", "package", type=click.Path(path_type=Path),
+              help="Check a delivered package (folder, .tar or .zip; smarchive deliver) instead: every file against "
+              "its METS.")
+def verify(archive: Path, pipeline_name: str, deep: bool, package: Path | None) -> None:
     """Check the archive against its fixity ledger, seals and manifest; exit 1 if anything is missing or differs."""
+    if package is not None:
+        from smarchive.cli.deliver import verify_package
+
+        verify_package(package)
+        return
     from smarchive.archive.s3store import open_storage
     from smarchive.archive.verify import verify as run_verify
     from smarchive.config import load_pipeline
@@ -318,10 +342,13 @@ def _headed_login(pipeline, account, platform: str) -> None:  # noqa: ANN001 (Pi
 
 def _register_optional_groups() -> None:
     from smarchive.cli.decide import decide_command
+    from smarchive.cli.deliver import deliver_command
     from smarchive.cli.extract import extract_command
     from smarchive.cli.fixity import seal_command
+    from smarchive.cli.imports import import_command
     from smarchive.cli.retention import cull_command, register_command
     from smarchive.cli.sandbox import sandbox
+    from smarchive.cli.scaleout import status_command, worker_command
     from smarchive.cli.serve import serve_command
     from smarchive.cli.show import show_command
     from smarchive.cli.user import user_group
@@ -335,6 +362,10 @@ def _register_optional_groups() -> None:
     cli.add_command(decide_command)
     cli.add_command(user_group)
     cli.add_command(serve_command)
+    cli.add_command(import_command)
+    cli.add_command(deliver_command)
+    cli.add_command(worker_command)
+    cli.add_command(status_command)
 
 
 _register_optional_groups()

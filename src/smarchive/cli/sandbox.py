@@ -14,6 +14,7 @@ import json
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -108,3 +109,29 @@ def truth(year: int, platform: str | None, pipeline_name: str, posts_per_year: i
     for item in truth_items(world, year, platform):
         # bytes: click writes them to the binary stream, so the output is UTF-8 whatever the locale
         click.echo(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+
+
+@sandbox.command("export")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write one ZIP per account into (<account-id>.zip).")
+@click.option("--account", "accounts", multiple=True, help="Only this account of the pipeline (repeatable).")
+@_world_options
+def export(out_dir: Path, accounts: tuple[str, ...], pipeline_name: str, posts_per_year: int | None,
+           comments_per_post: int | None, seed: int | None) -> None:
+    """Write the sandbox accounts' own data exports (Facebook, Instagram, YouTube Takeout, LinkedIn), from its
+    truth, as the platforms deliver them: for `smarchive import` without network."""
+    from smarchive.config import load_pipeline
+    from smarchive.sandbox.content import build_world
+    from smarchive.sandbox.export import WRITERS, export_account
+
+    world = build_world(_config(pipeline_name, posts_per_year, comments_per_post, seed))
+    chosen = [a for a in load_pipeline(pipeline_name).select(accounts) if a.platform in WRITERS]
+    if not chosen:
+        raise SmarchiveError(f"no account of {', '.join(WRITERS)} to export in pipeline {pipeline_name}")
+    for account in chosen:
+        handle = account.handle or account.url.rstrip("/").rsplit("/", 1)[-1]
+        try:
+            path = export_account(world, account.platform, handle, out_dir / f"{account.id}.zip")
+        except ValueError as e:
+            raise SmarchiveError(f"{account.id}: {e}") from None
+        click.echo(f"{account.id}: {path}")

@@ -55,6 +55,8 @@ def files_of(archive: Path, item: dict) -> list[dict]:
     """Where each file the item came from lives, and whether it is there (README: The archive folder)."""
     files = [("warc", item["warc_file"]), ("wacz", f"wacz/{item['year']}/{item['account']}.wacz"),
              ("manifest", str(manifest_file(archive, item).relative_to(archive)))]
+    if item.get("source") == "export":  # imported (#18): no WARC, the export file kept as received
+        files = [("export", item.get("export_file"))] + files[2:]
     out = [{"role": role, "path": rel, "exists": bool(rel) and (archive / rel).is_file()} for role, rel in files]
     for m in item["media"] or []:
         location = m.get("location") or ""
@@ -118,7 +120,10 @@ def describe(archive: Path, item: dict, thread: list[dict], run: dict | None) ->
                        "source_url": item["source_url"], "warc_record_id": item["warc_record_id"],
                        "warc_offset": item["warc_offset"], "snapshot_record_id": item["snapshot_record_id"],
                        "screenshot_record_id": item["screenshot_record_id"],
-                       "replay_path": replay_path(replay_target_of(archive, item))},
+                       "replay_path": replay_path(replay_target_of(archive, item)),
+                       # an imported item (#18): the export it was read from, instead of a WARC record
+                       **({k: item.get(k) for k in ("source", "export_file", "export_member", "export_id")}
+                          if item.get("source") == "export" else {})},
         "files": files_of(archive, item),
     }
 
@@ -150,7 +155,12 @@ def print_text(info: dict) -> None:
         click.echo(f"  evidence: {tag['evidence']}")
     click.echo(f"provenance: run {prov['run_id']} ({prov['job'] or '?'}, operator {prov['operator'] or '?'}), "
                f"captured {_local(prov['captured_at'])}, {prov['software']}")
-    click.echo(f"  parsed from {prov['source_url']} (record {prov['warc_record_id']} at offset {prov['warc_offset']})")
+    if prov.get("source") == "export":
+        click.echo(f"  imported from the export {prov['export_file']}, {prov['export_member']} "
+                   f"(export id {prov['export_id']})")
+    else:
+        click.echo(f"  parsed from {prov['source_url']} (record {prov['warc_record_id']} at offset "
+                   f"{prov['warc_offset']})")
     click.echo(f"  snapshot {prov['snapshot_record_id'] or '-'}, screenshot {prov['screenshot_record_id'] or '-'}")
     click.echo(f"  replay: {prov['replay_path'] or '-'}")
     click.echo("files:")

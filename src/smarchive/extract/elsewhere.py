@@ -45,7 +45,8 @@ def extract_files(adapter: Adapter, paths: list[Path], account: Account, year: i
             raise SmarchiveError(f"{counted.current}: not a WARC file ({str(e).strip() or 'unknown format'})") \
                 from None
     rows = watch.unrecognised.rows(extraction.items)
-    warnings = extraction.notes + watch.answers.warnings() + unrecognised.warnings(rows)
+    warnings = (unrecognised.adapter_notes(extraction.notes, rows) + watch.answers.warnings()
+                + unrecognised.warnings(rows))
     covered = coverage(extraction, account.id, account.platform, year, tolerance)
     return Elsewhere(extraction, covered, warnings, rows, counted.count)
 

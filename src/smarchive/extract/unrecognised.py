@@ -1,19 +1,22 @@
 """Answers the adapter did not understand: flagged, so that a platform's change shows on the first run after it.
 
 Two signs, checked during the same pass over the WARC as the extraction (see reader.Watch):
-- an answer whose URL is one an adapter says carries items (its optional `item_url_patterns`, regular
-  expressions) that gave no item and holds nothing that even looks like one;
+- an answer that an adapter says carries items (its optional `carries_items(response)`, else its optional
+  `item_url_patterns`, regular expressions on the URL) that gave no item and holds nothing that even looks
+  like one;
 - a JSON object in any answer that looks like an item (an id, a text, an author and a time) of the archived
   year but that no extracted item corresponds to.
 Each becomes a row of the manifest table `unrecognised` (URL, WARC record id, shape: the object's key paths)
-and a run warning. Objects of other years (a timeline shows older posts too) are left out, with what they hold.
+and a run warning; an adapter's own note about the same answer is then left out (`adapter_notes`), so that an
+answer is warned about once. Objects of other years (a timeline shows older posts too) are left out, with what
+they hold.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -52,13 +55,15 @@ class UnrecognisedCheck:
 
     year: int
     patterns: list[re.Pattern] = field(default_factory=list)
+    # the adapter's own judgement, where it has one (Facebook tells GraphQL answers apart by their request)
+    carries_items: Callable[[CapturedResponse], bool] | None = None
     candidates: list[Candidate] = field(default_factory=list)
     empty_answers: list[tuple[str, str, str]] = field(default_factory=list)  # (url, record id, shape)
 
     @classmethod
     def for_adapter(cls, adapter: object, year: int) -> UnrecognisedCheck:
         patterns = getattr(adapter, "item_url_patterns", ()) or ()
-        return cls(year, [re.compile(p) for p in patterns])
+        return cls(year, [re.compile(p) for p in patterns], getattr(adapter, "carries_items", None))
 
     def note(self, response: CapturedResponse) -> None:
         if response.status != 200:
@@ -77,9 +82,14 @@ class UnrecognisedCheck:
                                                      f"{path or '(top)'}: {shape(obj)}"))
         if not parsed and not text.lstrip().startswith("<"):
             return  # not JSON at all: unreadable answers are reported as such (reader.AnswerCheck)
-        if not found and any(p.search(response.url) for p in self.patterns):
+        if not found and self._carries_items(response):
             self.empty_answers.append((response.url, response.record_id,
                                        shape(parsed[0]) if parsed else "(a page without JSON)"))
+
+    def _carries_items(self, response: CapturedResponse) -> bool:
+        if self.carries_items is not None:
+            return self.carries_items(response)
+        return any(p.search(response.url) for p in self.patterns)
 
     def rows(self, items: list[Item]) -> list[dict]:
         """The rows of the `unrecognised` table: answers with no item, item-like objects not extracted."""
@@ -98,6 +108,12 @@ class UnrecognisedCheck:
                 rows.append({"problem": "item-like object not extracted", "url": candidate.url,
                              "warc_record_id": candidate.record_id, "shape": candidate.shape})
         return rows
+
+
+def adapter_notes(notes: list[str], rows: list[dict]) -> list[str]:
+    """The adapter's own notes, less those about an answer the rows flag already: one warning per answer."""
+    flagged = {row["warc_record_id"] for row in rows if row["warc_record_id"]}
+    return [note for note in notes if not any(record_id in note for record_id in flagged)]
 
 
 def warnings(rows: list[dict]) -> list[str]:

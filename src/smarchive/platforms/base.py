@@ -96,6 +96,11 @@ class Adapter(Protocol):
         def login(self, page: Page, account_url: str, username: str, password: str) -> None
     which fills the platform's login form (raise CaptureError if refused); `smarchive login`
     stores the resulting browser state, and capture starts from it.
+
+    Adapters that know which recorded answers carry items define one of
+        item_url_patterns: tuple[str, ...]   (regular expressions on the URL)
+        def carries_items(self, response: CapturedResponse) -> bool   (where the URL alone cannot tell)
+    so that the extract stage flags such an answer that gave no item (extract/unrecognised.py).
     """
 
     platform: str

@@ -22,19 +22,21 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page, Response
+from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item, MediaRef, SourceRecord, year_bounds, year_of
+from smarchive.model import Account, Item, MediaRef, year_bounds, year_of
+from smarchive.platforms import facebook_basic
 from smarchive.platforms.answer_shape import key_paths
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
 from smarchive.platforms.behaviour import load_behaviour
-from smarchive.platforms.facebook_read import Found, Reading, handle_from_url, handle_of, read_response
+from smarchive.platforms.browsing import Expanded, click_all, each_post, expand_all
+from smarchive.platforms.facebook_read import Reading, handle_from_url, handle_of, read_response
+from smarchive.platforms.found import Found
 from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.toolkit import AccountKeys, counted, json_documents, largest_counts, response_text
 
@@ -76,29 +78,31 @@ class FacebookAdapter:
         page = self._new_page(ctx)
         try:
             self._open(page, ctx, ctx.account_url)
+            if facebook_basic.is_basic(page):  # the plain-HTML views: links, no script (facebook_basic.py)
+                facebook_basic.capture(ctx, page, start, end)
+                return
             permalinks = self._collect_posts(page, ctx, start, end)
         finally:
             page.close()
         ctx.progress(f"{counted(len(permalinks), 'post')} of {ctx.year} found on the timeline")
         page = self._new_page(ctx)
         try:
-            for number, (post_id, url) in enumerate(permalinks, start=1):
-                if ctx.already_captured(post_id):
-                    ctx.progress(f"post {number}/{len(permalinks)} {post_id}: already captured")
-                    continue
-                if not self._open(page, ctx, url, missing_ok=True):
-                    ctx.warn(f"post {post_id} is no longer on Facebook ({url}); only the timeline shows it")
-                    continue
-                self._wait_for_post(page, post_id)
-                clicks = self._expand(page, ctx, post_id)
-                self._require_login_state(page)
-                self._show_whole_texts(page)
-                videos = self._fetch_videos(page, ctx, post_id)
-                ctx.snapshot(page, post_id)
-                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {counted(clicks, 'thread')} expanded"
-                             + (f", {counted(videos, 'video')} recorded" if videos else ""))
+            each_post(ctx, permalinks, lambda post_id, url: self._capture_post(page, ctx, post_id, url))
         finally:
             page.close()
+
+    def _capture_post(self, page: Page, ctx: CaptureContext, post_id: str, url: str) -> str | None:
+        """Open a post's permalink, expand its thread, fetch its videos whole, snapshot it."""
+        if not self._open(page, ctx, url, missing_ok=True):
+            ctx.warn(f"post {post_id} is no longer on Facebook ({url}); only the timeline shows it")
+            return None
+        self._wait_for_post(page, post_id)
+        clicks = self._expand(page, ctx, post_id)
+        self._require_login_state(page)
+        self._show_whole_texts(page)
+        videos = self._fetch_videos(page, ctx, post_id)
+        ctx.snapshot(page, post_id)
+        return f"{counted(clicks, 'thread')} expanded" + (f", {counted(videos, 'video')} recorded" if videos else "")
 
     @staticmethod
     def _new_page(ctx: CaptureContext) -> Page:
@@ -140,7 +144,7 @@ class FacebookAdapter:
             return False
         if response is not None and response.status >= 400:
             raise CaptureError(f"{url} answered HTTP {response.status}")
-        self._pass_consent(page, url, f'{BEHAVIOUR["post"]}, {BEHAVIOUR["feed_end"]}')
+        self._pass_consent(page, url, f'{BEHAVIOUR["post"]}, {BEHAVIOUR["feed_end"]}, {BEHAVIOUR["basic"]["post"]}')
         return True
 
     def _pass_consent(self, page: Page, url: str, content: str) -> None:
@@ -241,24 +245,14 @@ class FacebookAdapter:
 
     def _expand(self, page: Page, ctx: CaptureContext, post_id: str) -> int:
         """Click every "more comments" / "N svar" button until none is left; returns the clicks."""
-        clicks = failures = 0
-        while clicks < BEHAVIOUR["max_expansions_per_post"]:
-            button = page.get_by_role("button", name=BEHAVIOUR["expand_button"]).first
-            if button.count() == 0:
-                return clicks
-            clicks += 1
+        def click(button: Locator) -> Expanded:
             answered = self._click_and_wait(page, button)
-            if self._wait_out_throttling(page, ctx):
-                continue  # throttled: the same button is clicked again after the wait
-            if answered:
-                failures = 0
-                continue
-            failures += 1
-            if failures >= BEHAVIOUR["max_failed_expansions"]:
-                ctx.warn(f"post {post_id}: comments could not all be expanded ({page.url})")
-                return clicks
-        ctx.warn(f"post {post_id}: stopped expanding after {counted(clicks, 'click')} ({page.url})")
-        return clicks
+            # throttled: the same button is clicked again after the wait
+            return Expanded(answered=answered, throttled=self._wait_out_throttling(page, ctx))
+
+        return expand_all(ctx, page, lambda: page.get_by_role("button", name=BEHAVIOUR["expand_button"]).first, click,
+                          post_id=post_id, limit=BEHAVIOUR["max_expansions_per_post"],
+                          max_failures=BEHAVIOUR["max_failed_expansions"])
 
     def _click_and_wait(self, page: Page, button) -> bool:  # type: ignore[no-untyped-def]
         """Click and wait for the GraphQL answer and for the page to render it."""
@@ -289,15 +283,8 @@ class FacebookAdapter:
 
     def _show_whole_texts(self, page: Page) -> None:
         """Click "Visa mer" so the snapshot shows whole texts (the JSON has them anyway)."""
-        for _ in range(BEHAVIOUR["max_see_more"]):
-            button = page.get_by_role("button", name=BEHAVIOUR["see_more"]).first
-            if button.count() == 0:
-                return
-            try:
-                button.click(timeout=BEHAVIOUR["xhr_timeout_ms"])
-            except PlaywrightError:
-                return
-
+        click_all(lambda: page.get_by_role("button", name=BEHAVIOUR["see_more"]).first, limit=BEHAVIOUR["max_see_more"],
+                  timeout_ms=BEHAVIOUR["xhr_timeout_ms"])
     def _fetch_videos(self, page: Page, ctx: CaptureContext, post_id: str) -> int:
         """Fetch each video's progressive file whole through the page, so the WARC holds all of it.
 
@@ -327,8 +314,11 @@ class FacebookAdapter:
 
     # ----------------------------------------------------------------------------- extract
 
-    # Answers that carry items (regular expressions on the URL): one that gives none is flagged (extract stage).
-    item_url_patterns = (r"/api/graphql/?$",)
+    def carries_items(self, response: CapturedResponse) -> bool:
+        """For the extract stage's check: whether a JSON answer is one that carries items (facebook.toml's
+        `item_graphql_names`; one that gives none is flagged there, with a row of the `unrecognised` table).
+        The pages of `item_url_patterns` hold no JSON the check could judge: the reader's own notes judge them."""
+        return _graphql_carries_items(response)
 
     def extract(self, responses: Iterable[CapturedResponse], account: Account, year: int) -> Extraction:
         found: list[Found] = []
@@ -391,17 +381,25 @@ def _of_account(raw: Found, posts: dict[str, Found], keys: _AccountKeys) -> bool
 
 
 def _carries_items(response: CapturedResponse) -> bool:
-    if any(pattern.search(response.url) for pattern in BEHAVIOUR["item_url_patterns"]):
-        return True
+    """An answer of facebook.toml's item-carrying URL patterns or GraphQL queries."""
+    return any(pattern.search(response.url) for pattern in BEHAVIOUR["item_url_patterns"]) or \
+        _graphql_carries_items(response)
+
+
+def _graphql_carries_items(response: CapturedResponse) -> bool:
     if BEHAVIOUR["graphql_path"] not in response.url:
         return False
     body = response.request_body.decode("utf-8", "replace")
-    return any(name in body for name in BEHAVIOUR["item_graphql_names"])
+    # A WARC without the request (some crawlers keep only responses) cannot tell the query: counted as one that
+    # carries items, so that a changed answer is not passed over in silence.
+    return not body.strip() or any(name in body for name in BEHAVIOUR["item_graphql_names"])
 
 
 def _notes(response: CapturedResponse, reading: Reading) -> list[str]:
     """Warnings for answers the reader did not understand: Comment/Story nodes that could not be read (a
-    renamed key), or an item-carrying answer that gave nothing."""
+    renamed key), or an item-carrying answer that gave nothing (facebook.toml says which answers carry items).
+    Where the extract stage's check flags the same answer (with a row of the manifest table `unrecognised`),
+    its warning stands for both: one warning per answer."""
     where = f"{response.url} (record {response.record_id})"
     missed = reading.item_shaped - reading.item_read
     if missed > 0:
@@ -455,21 +453,6 @@ def _unsigned(url: str) -> str:
 
 
 def _to_item(raw: Found, account: Account, keys: _AccountKeys, recorded: _RecordedMedia) -> Item:
-    response = raw.response
-    return Item(
-        id=raw.id,
-        parent_id=raw.parent_id,
-        platform="facebook",
-        account=account.id,
-        item_type=raw.item_type,  # type: ignore[arg-type]
-        author=str(raw.author.get("name") or ""),
-        author_is_account=keys.matches(raw.author),
-        published_at=datetime.fromtimestamp(raw.epoch, UTC),
-        text=raw.text,
-        permalink=raw.url,
-        media=[MediaRef(url=recorded.resolve(url), kind=kind) for url, kind in raw.media],  # type: ignore[arg-type]
-        source=SourceRecord(warc_file=response.warc_file, record_id=response.record_id, offset=response.offset,
-                            url=response.url),
-        post_id=raw.post_id,
-        time_precision=raw.precision,
-    )
+    return raw.item("facebook", account, author=str(raw.author.get("name") or ""),
+                    author_is_account=keys.matches(raw.author), permalink=raw.url,
+                    media=[MediaRef(url=recorded.resolve(url), kind=kind) for url, kind in raw.media])  # type: ignore[arg-type]

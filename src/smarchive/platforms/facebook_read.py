@@ -16,21 +16,29 @@ Generations read:
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit
 
 from smarchive.model import STOCKHOLM, SourceRecord
 from smarchive.platforms import facebook_html
 from smarchive.platforms.base import CapturedResponse, Owner, Reported
+from smarchive.platforms.found import Found
+from smarchive.platforms.found import Reading as FoundReading
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
-from smarchive.platforms.toolkit import count_of, json_documents, local_day, recorded_at, relative_time, response_text
+from smarchive.platforms.toolkit import (
+    count_of,
+    epoch_of,
+    json_documents,
+    local_day,
+    recorded_at,
+    relative_time,
+    response_text,
+)
 
-LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
 JSON_PREFIX = "for (;;);"
 # First path segments of facebook.com URLs that are not a Page's handle.
 NOT_HANDLES = {"page_content_list_view", "story.php", "story", "permalink.php", "permalink", "groups", "photo.php",
@@ -38,35 +46,10 @@ NOT_HANDLES = {"page_content_list_view", "story.php", "story", "permalink.php", 
 
 
 @dataclass
-class Found:
-    """An item as read from one response, before merging duplicates."""
+class Reading(FoundReading):
+    """What one answer gave (see found.Reading; item-shaped: Comment/Story nodes), and of the item-shaped nodes
+    how many were read."""
 
-    id: str
-    item_type: str
-    parent_id: str | None
-    post_id: str
-    author: dict
-    epoch: int
-    text: str
-    url: str
-    media: list[tuple[str, str]]  # (url, kind)
-    response: CapturedResponse
-    precision: str = "second"  # Item.time_precision: how exactly the answer gave the time
-
-    def completeness(self) -> tuple[int, int, int, int, int]:
-        # An exact time beats a shown one; a reply's parent is known only where the reply list is.
-        return (1 if self.precision == "second" else 0, 1 if self.item_type == "reply" else 0, len(self.text),
-                len(self.media), 1 if self.url else 0)
-
-
-@dataclass
-class Reading:
-    """What one answer gave: items, the platform's counts, the Pages it names, and item-shaped nodes seen."""
-
-    found: list[Found] = field(default_factory=list)
-    reported: list[Reported] = field(default_factory=list)
-    owners: list[Owner] = field(default_factory=list)
-    item_shaped: int = 0  # Comment/Story nodes seen, understood or not
     item_read: int = 0  # ... and of them, read
     basic_page: bool = False  # an mbasic/m. page (no JSON)
 
@@ -116,19 +99,6 @@ def _str(value: object) -> str:
     return ""
 
 
-
-def _epoch(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and math.isfinite(value):
-        value = int(value)
-    elif isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, int) and 0 <= value < LATEST_EPOCH:
-        return value
-    return None
-
-
 def handle_of(page_node: dict) -> str:
     username = _str(page_node.get("username"))
     if username:
@@ -147,8 +117,11 @@ def handle_from_url(url: str) -> str:
 
 
 def _basic_host(url: str) -> bool:
-    """mbasic./m./touch. Facebook: pages of plain HTML, even where they carry no data-ft (a replies page)."""
+    """mbasic./m./touch. Facebook: pages of plain HTML, even where they carry no data-ft (a replies page). A
+    replies page (/comment/replies/?ctoken=) is one on any host: www has no such page (a mirror, the sandbox)."""
     host = urlsplit(url).hostname or ""
+    if facebook_html.REPLIES_LINK in urlsplit(url).path and "ctoken=" in url:
+        return True
     return host.endswith("facebook.com") and host.split(".", 1)[0] in ("mbasic", "m", "touch", "d", "free")
 
 
@@ -200,9 +173,9 @@ def _raw_post(node: dict, response: CapturedResponse) -> Found | None:
     post_id = _str(node.get("post_id"))
     # Timeline feed units of the www site keep the time and the text in their `comet_sections` only.
     sections = node.get("comet_sections")
-    epoch = _epoch(node.get("creation_time"))
+    epoch = epoch_of(node.get("creation_time"))
     if epoch is None:
-        epoch = _epoch(_first(sections, "creation_time"))
+        epoch = epoch_of(_first(sections, "creation_time"))
     actors = node.get("actors")
     actor = _dict(actors[0]) if isinstance(actors, list) and actors else {}
     if not post_id or epoch is None or not actor:
@@ -226,10 +199,10 @@ def _first(value: object, key: str) -> object:
 
 def _comment_time(node: dict) -> int | None:
     """`created_time` on the comment, or (later Comet answers) on its action links' comment."""
-    epoch = _epoch(node.get("created_time"))
+    epoch = epoch_of(node.get("created_time"))
     links = node.get("comment_action_links")
     for link in links if epoch is None and isinstance(links, list) else []:
-        epoch = _epoch(_dict(_dict(link).get("comment")).get("created_time"))
+        epoch = epoch_of(_dict(_dict(link).get("comment")).get("created_time"))
         if epoch is not None:
             break
     return epoch

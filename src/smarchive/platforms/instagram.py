@@ -30,7 +30,6 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from importlib import resources
 from urllib.parse import urljoin, urlsplit
 
@@ -39,10 +38,10 @@ from playwright.sync_api import Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item, MediaRef, SourceRecord, year_bounds, year_of
+from smarchive.model import Account, Item, MediaRef, year_bounds, year_of
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
+from smarchive.platforms.found import Found
 from smarchive.platforms.instagram_read import (
-    Found,
     Reading,
     is_legacy_post,
     is_media,
@@ -524,7 +523,7 @@ def _untimed(posts: dict[str, Found], owner: _Owner) -> list[str]:
     untimed = [raw for raw in posts.values() if raw.epoch is None and owner.is_account(raw.author)]
     if not untimed:
         return []
-    links = ", ".join(post_url(raw.root, raw.shortcode) for raw in untimed[:5])
+    links = ", ".join(post_url(raw.site, raw.code) for raw in untimed[:5])
     return [f"instagram: {len(untimed)} post(s) of the account without a time in the answers (not placed in a "
             f"year): {links}"]
 
@@ -536,7 +535,7 @@ def _merge(found: list[Found]) -> dict[str, Found]:
         current = merged.get(raw.id)
         if current is None or raw.completeness() > current.completeness():
             if current is not None and not raw.post_id:
-                raw.post_id, raw.shortcode = current.post_id, current.shortcode
+                raw.post_id, raw.code = current.post_id, current.code
             merged[raw.id] = raw
     posts = {raw.id: raw for raw in merged.values() if raw.item_type == "post"}
     for raw in merged.values():
@@ -545,8 +544,8 @@ def _merge(found: list[Found]) -> dict[str, Found]:
             if parent is not None:
                 raw.post_id = parent.post_id
         post = posts.get(raw.post_id)
-        if post is not None and not raw.shortcode:  # REST comment answers name the post by id only
-            raw.shortcode = post.shortcode
+        if post is not None and not raw.code:  # REST comment answers name the post by id only
+            raw.code = post.code
     return merged
 
 
@@ -579,8 +578,8 @@ def _reported_of(reported: list[Reported], post_ids: set[str], owner: _Owner) ->
 
 
 def _permalink(raw: Found) -> str:
-    code = raw.shortcode or shortcode_of(raw.post_id)
-    base = post_url(raw.root, code)
+    code = raw.code or shortcode_of(raw.post_id)
+    base = post_url(raw.site, code)
     if raw.item_type == "post":
         return base
     if raw.item_type == "comment":
@@ -594,20 +593,6 @@ def _recorded_url(url: str, recorded: dict[str, str]) -> str:
 
 
 def _to_item(raw: Found, owner: _Owner, account: Account, recorded: dict[str, str]) -> Item:
-    response = raw.response
-    return Item(
-        id=raw.id,
-        parent_id=raw.parent_id,
-        platform="instagram",
-        account=account.id,
-        item_type=raw.item_type,  # type: ignore[arg-type]
-        author=_str(raw.author.get("username")),
-        author_is_account=owner.is_account(raw.author),
-        published_at=datetime.fromtimestamp(raw.epoch or 0, UTC),
-        text=raw.text,
-        permalink=_permalink(raw),
-        media=[MediaRef(url=_recorded_url(url, recorded), kind=kind) for url, kind in raw.media],  # type: ignore[arg-type]
-        source=SourceRecord(warc_file=response.warc_file, record_id=response.record_id, offset=response.offset,
-                            url=response.url),
-        post_id=raw.post_id,
-    )
+    return raw.item("instagram", account, author=_str(raw.author.get("username")),
+                    author_is_account=owner.is_account(raw.author), permalink=_permalink(raw),
+                    media=[MediaRef(url=_recorded_url(url, recorded), kind=kind) for url, kind in raw.media])  # type: ignore[arg-type]

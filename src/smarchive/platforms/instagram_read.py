@@ -16,7 +16,6 @@ can tell the account's own items by its user id or handle. Nothing here fetches 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,9 +23,10 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from smarchive.model import CapturedResponse, SourceRecord
 from smarchive.platforms.base import Reported
+from smarchive.platforms.found import Found
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
-from smarchive.platforms.toolkit import count_of, json_documents, response_text
+from smarchive.platforms.toolkit import count_of, epoch_of, json_documents, response_text
 
 # Legacy (2019-20) connections that hold comments of a post.
 COMMENT_EDGES = ("edge_media_to_parent_comment", "edge_media_to_comment", "edge_media_preview_comment",
@@ -42,31 +42,9 @@ MEDIA_PATH = re.compile(r"/api/v1/media/(?P<media>\d+)(?:_\d+)?/")
 CHILD_COMMENTS_PATH = re.compile(r"/comments/(?P<comment>\d+)/child_comments/")
 POST_PATH = re.compile(r"/(?:p|reel|tv)/(?P<code>[A-Za-z0-9_-]+)/")
 SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
 # Lists of comments / replies in the REST and XDT dicts.
 COMMENT_LISTS = ("comments", "preview_comments")
 REPLY_LISTS = ("child_comments", "preview_child_comments")
-
-
-@dataclass
-class Found:
-    """An item as read from one response, before merging duplicates."""
-
-    id: str
-    item_type: str
-    parent_id: str | None
-    post_id: str
-    author: dict  # {"id": user id, "username": ...} (either may be "")
-    epoch: int | None  # None: the answer gave no time (search results of 2026 have none)
-    text: str
-    root: str  # the site's root URL, for permalinks
-    shortcode: str
-    media: list[tuple[str, str]]  # (url, kind)
-    response: CapturedResponse
-    from_post_page: bool = False
-
-    def completeness(self) -> tuple[int, int, int, int]:
-        return (1 if self.epoch is not None else 0, len(self.text), len(self.media), 1 if self.from_post_page else 0)
 
 
 @dataclass
@@ -86,17 +64,6 @@ def _str(value: object) -> str:
     if isinstance(value, bool) or value is None:
         return ""
     return str(value) if isinstance(value, int | str) else ""
-
-
-def _epoch(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and math.isfinite(value):
-        value = int(value)
-    elif isinstance(value, str) and value.isdigit():
-        value = int(value)
-    return value if isinstance(value, int) and 0 <= value < LATEST_EPOCH else None
-
 
 
 def _edges(connection: object) -> Iterator[dict]:
@@ -301,7 +268,7 @@ class _Reader:
 
     def _legacy_post(self, node: dict) -> None:
         post_id, code = _str(node["id"]), _str(node.get("shortcode"))
-        epoch = _epoch(node.get("taken_at_timestamp"))
+        epoch = epoch_of(node.get("taken_at_timestamp"))
         if epoch is None:
             return
         self.reading.consumed.add(id(node))
@@ -328,28 +295,27 @@ class _Reader:
         if thread:
             parent = _str(self.variables.get("comment_id"))
             for reply in _edges(thread):
-                self._legacy_reply(reply, parent, "", "")
+                self._legacy_item(reply, "reply", parent, "", "")
 
     def _legacy_comment(self, node: dict, post_id: str, code: str) -> None:
-        comment_id, epoch, owner = _str(node.get("id")), _epoch(node.get("created_at")), _user(node)
-        if not comment_id or not post_id or epoch is None or not owner:
+        if not self._legacy_item(node, "comment", post_id, post_id, code):
             return
-        self.reading.consumed.add(id(node))
-        self.reading.found.append(self._found(comment_id, "comment", post_id, post_id, owner, epoch,
-                                              _str(node.get("text")), code))
+        comment_id = _str(node.get("id"))
         thread = _dict(node.get("edge_threaded_comments"))
         self._report("replies", thread.get("count"), post_id, comment_id)
         for reply in _edges(thread):
-            self._legacy_reply(reply, comment_id, post_id, code)
+            # in a page of replies the post is not named: filled in from the parent comment when merging
+            self._legacy_item(reply, "reply", comment_id, post_id, code)
 
-    def _legacy_reply(self, node: dict, parent: str, post_id: str, code: str) -> None:
-        reply_id, epoch, owner = _str(node.get("id")), _epoch(node.get("created_at")), _user(node)
-        if not reply_id or not parent or epoch is None or not owner:
-            return
+    def _legacy_item(self, node: dict, item_type: str, parent: str, post_id: str, code: str) -> bool:
+        """A comment or reply node of 2019-20; False if it lacks what an item needs (id, parent, time, owner)."""
+        item_id, epoch, owner = _str(node.get("id")), epoch_of(node.get("created_at")), _user(node)
+        if not item_id or not parent or epoch is None or not owner:
+            return False
         self.reading.consumed.add(id(node))
-        # the post is not in a page of replies: filled in from the parent comment when merging
-        self.reading.found.append(self._found(reply_id, "reply", parent, post_id, owner, epoch,
+        self.reading.found.append(self._found(item_id, item_type, parent, post_id, owner, epoch,
                                               _str(node.get("text")), code))
+        return True
 
     # -- 2021+ (REST and XDT share the dicts)
 
@@ -361,7 +327,7 @@ class _Reader:
         caption = _dict(node.get("caption"))
         comments = [c for key in COMMENT_LISTS for c in _dicts(node.get(key))]
         self.reading.found.append(self._found(post_id, "post", None, post_id, _user(node),
-                                              _epoch(node.get("taken_at")), _str(caption.get("text")), code,
+                                              epoch_of(node.get("taken_at")), _str(caption.get("text")), code,
                                               _media_files(node, self.response.url), bool(comments)))
         off = "comments turned off" if node.get("comments_disabled") else ""
         self._report("thread", node.get("comment_count"), post_id, note=off)
@@ -404,7 +370,7 @@ class _Reader:
         if _str(node.get("parent_comment_id")):  # a reply listed among comments (threaded answers do that)
             self._reply(node, _str(node["parent_comment_id"]), post_id, code)
             return
-        comment_id, epoch = _str(node["pk"]), _epoch(node.get("created_at"))
+        comment_id, epoch = _str(node["pk"]), epoch_of(node.get("created_at"))
         self.reading.consumed.add(id(node))
         self.reading.found.append(self._found(comment_id, "comment", post_id, post_id, _user(node), epoch,
                                               _str(node.get("text")), code))
@@ -417,14 +383,14 @@ class _Reader:
             return
         self.reading.consumed.add(id(node))
         self.reading.found.append(self._found(_str(node["pk"]), "reply", parent, post_id, _user(node),
-                                              _epoch(node.get("created_at")), _str(node.get("text")), code))
+                                              epoch_of(node.get("created_at")), _str(node.get("text")), code))
 
     def _found(self, item_id: str, item_type: str, parent: str | None, post_id: str, author: dict,
                epoch: int | None, text: str, code: str, media: list[tuple[str, str]] | None = None,
                from_post_page: bool = False) -> Found:
         return Found(id=item_id, item_type=item_type, parent_id=parent, post_id=post_id, author=author, epoch=epoch,
-                     text=text, root=self.root, shortcode=code, media=media or [], response=self.response,
-                     from_post_page=from_post_page)
+                     text=text, site=self.root, code=code, media=media or [], response=self.response,
+                     own_page=from_post_page)
 
 
 def _legacy_media(node: dict, base: str) -> list[tuple[str, str]]:

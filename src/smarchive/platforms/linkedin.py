@@ -23,22 +23,22 @@ replies belong to their post's year, even when written later.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from smarchive.errors import CaptureError
-from smarchive.model import Account, Item, MediaRef, SourceRecord, year_bounds, year_of
+from smarchive.model import Account, Item, MediaRef, year_bounds, year_of
 from smarchive.platforms.answer_shape import key_paths
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
 from smarchive.platforms.behaviour import load_behaviour
+from smarchive.platforms.browsing import Expanded, click_all, each_post, expand_all
+from smarchive.platforms.found import Found
 from smarchive.platforms.jsondata import most_complete as _merge
 from smarchive.platforms.linkedin_read import (
     ACTIVITY,
-    Found,
     GuestPost,
     Reading,
     activity_time_ms,
@@ -98,18 +98,18 @@ class LinkedInAdapter:
         ctx.progress(f"{counted(len(permalinks), 'post')} of {ctx.year} found in the feed")
         page = ctx.context.new_page()
         try:
-            for number, (post_id, url) in enumerate(permalinks, start=1):
-                if ctx.already_captured(post_id):
-                    ctx.progress(f"post {number}/{len(permalinks)} {post_id}: already captured")
-                    continue
-                self._open(ctx, page, url)
-                self._wait_for_post(page, post_id)
-                clicks = self._expand(page, ctx, post_id)
-                self._see_more(page)
-                ctx.snapshot(page, post_id)
-                ctx.progress(f"post {number}/{len(permalinks)} {post_id}: {counted(clicks, 'thread')} expanded")
+            each_post(ctx, permalinks, lambda post_id, url: self._capture_post(ctx, page, post_id, url))
         finally:
             page.close()
+
+    def _capture_post(self, ctx: CaptureContext, page: Page, post_id: str, url: str) -> str:
+        """Open an update's permalink, expand its comments and replies and its texts, snapshot it."""
+        self._open(ctx, page, url)
+        self._wait_for_post(page, post_id)
+        clicks = self._expand(page, ctx, post_id)
+        self._see_more(page)
+        ctx.snapshot(page, post_id)
+        return f"{counted(clicks, 'thread')} expanded"
 
     def _open(self, ctx: CaptureContext, page: Page, url: str) -> None:
         try:
@@ -199,24 +199,16 @@ class LinkedInAdapter:
 
     def _expand(self, page: Page, ctx: CaptureContext, post_id: str) -> int:
         """Click every "more comments" / reply button until none is left; returns the clicks."""
-        clicks = failures = 0
-        while clicks < BEHAVIOUR["max_expansions_per_post"]:
-            button = page.get_by_role("button", name=BEHAVIOUR["expand_button"]).first
-            if button.count() == 0:
-                return clicks
-            clicks += 1
+        def click(button: Locator) -> Expanded:
             status, retry_after = self._click_and_wait(page, button)
             if status in BEHAVIOUR["throttled_statuses"]:
                 ctx.throttled(f"comments of post {post_id}: HTTP {status}", retry_after)
-            elif status:
-                failures += 1
-                if failures >= BEHAVIOUR["max_failed_expansions"]:
-                    ctx.warn(f"post {post_id}: comments could not all be expanded ({page.url}, HTTP {status})")
-                    return clicks
-            else:
-                failures = 0
-        ctx.warn(f"post {post_id}: stopped expanding after {counted(clicks, 'click')} ({page.url})")
-        return clicks
+                return Expanded(throttled=True)
+            return Expanded(detail=f", HTTP {status}") if status else Expanded(answered=True)
+
+        return expand_all(ctx, page, lambda: page.get_by_role("button", name=BEHAVIOUR["expand_button"]).first, click,
+                          post_id=post_id, limit=BEHAVIOUR["max_expansions_per_post"],
+                          max_failures=BEHAVIOUR["max_failed_expansions"])
 
     @staticmethod
     def _click_and_wait(page: Page, button) -> tuple[str, str | None]:  # noqa: ANN001
@@ -233,14 +225,7 @@ class LinkedInAdapter:
     @staticmethod
     def _see_more(page: Page) -> None:
         """Open every "…se mer", so the snapshot shows whole texts (the JSON has them anyway)."""
-        for _ in range(500):
-            button = page.locator(BEHAVIOUR["see_more"]).first
-            if button.count() == 0:
-                return
-            try:
-                button.click(timeout=BEHAVIOUR["xhr_timeout_ms"])
-            except PlaywrightError:
-                return
+        click_all(lambda: page.locator(BEHAVIOUR["see_more"]).first, limit=500, timeout_ms=BEHAVIOUR["xhr_timeout_ms"])
 
     # ----------------------------------------------------------------------------- extract
 
@@ -302,7 +287,7 @@ def _of_year(posts: list[tuple[str, str]], start: int, end: int) -> list[tuple[s
 
 def _in_year(raw: Found, posts: dict[str, Found], year: int) -> bool:
     post = posts.get(raw.post_id, raw)  # without its post recorded, the item's own time is the best evidence
-    return year_of(post.ms / 1000) == year
+    return year_of(post.epoch or 0) == year
 
 
 class _AccountKeys(AccountKeys):
@@ -312,7 +297,8 @@ class _AccountKeys(AccountKeys):
     def of(cls, account: Account, owners: list[Owner]) -> _AccountKeys:
         return cls.known(organization_id(account.platform_id), (account.handle, company_handle(account.url)), owners)
 
-    def matches(self, author_urn: str, author_url: str) -> bool:
+    def matches(self, author: dict) -> bool:
+        author_urn, author_url = author.get("urn", ""), author.get("url", "")
         org = organization_id(author_urn)
         if org:
             return org in self.ids or (not self.ids and company_handle(author_url).lower() in self.handles)
@@ -324,7 +310,7 @@ def _of_account(raw: Found, posts: dict[str, Found], keys: _AccountKeys) -> bool
     post = posts.get(raw.post_id)
     if post is None:
         return raw.item_type != "post"  # an orphan comment was recorded on the account's pages
-    return keys.matches(post.author_urn, post.author_url)
+    return keys.matches(post.author)
 
 
 
@@ -366,22 +352,7 @@ def _empty_listing(response: CapturedResponse) -> bool:
 
 
 def _to_item(raw: Found, keys: _AccountKeys, account: Account, fetched: dict[str, str]) -> Item:
-    response = raw.response
     # Signed media URLs differ per answer (new expiry); name the file by the URL the browser really fetched.
-    media = [MediaRef(url=fetched.get(urlsplit(url).path, url), kind="image") for url in raw.media]
-    return Item(
-        id=raw.id,
-        parent_id=raw.parent_id,
-        platform="linkedin",
-        account=account.id,
-        item_type=raw.item_type,  # type: ignore[arg-type]
-        author=raw.author,
-        author_is_account=keys.matches(raw.author_urn, raw.author_url),
-        published_at=datetime.fromtimestamp(raw.ms / 1000, UTC),
-        text=raw.text,
-        permalink=raw.url,
-        media=media,
-        source=SourceRecord(warc_file=response.warc_file, record_id=response.record_id, offset=response.offset,
-                            url=response.url),
-        post_id=raw.post_id,
-    )
+    media = [MediaRef(url=fetched.get(urlsplit(url).path, url), kind="image") for url, _ in raw.media]
+    return raw.item("linkedin", account, author=raw.author.get("name", ""), author_is_account=keys.matches(raw.author),
+                    permalink=raw.url, media=media)

@@ -15,7 +15,6 @@ Generations read:
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,9 +26,10 @@ from lxml import etree
 
 from smarchive.model import SourceRecord
 from smarchive.platforms.base import CapturedResponse, Owner, Reported
+from smarchive.platforms.found import Found, Reading  # Reading: item-shaped are Comment/Update entities
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
-from smarchive.platforms.toolkit import count_of, json_documents
+from smarchive.platforms.toolkit import count_of, epoch_of, json_documents
 
 LATEST_MS = 4_102_444_800_000  # 2100-01-01: anything later is not a timestamp
 ACTIVITY = re.compile(r"urn:li:activity:(\d+)")
@@ -61,38 +61,6 @@ def company_handle(url: str) -> str:
     return parts[parts.index("company") + 1] if "company" in parts[:-1] else ""
 
 
-@dataclass
-class Found:
-    """An item as read from one response, before merging duplicates."""
-
-    id: str
-    item_type: str
-    parent_id: str | None
-    post_id: str
-    author: str
-    author_url: str
-    author_urn: str
-    ms: int
-    text: str
-    url: str
-    media: list[str]
-    response: CapturedResponse
-    rank: int = 1  # 1: from JSON; 0: from a guest page's HTML (times from ids, no comments)
-
-    def completeness(self) -> tuple[int, int, int, int, int]:
-        # A reply's parent is known only from the answer that lists it: a reading that knows it wins.
-        return (self.rank, 1 if self.item_type == "reply" else 0, len(self.text), len(self.media),
-                1 if self.url else 0)
-
-
-@dataclass
-class Reading:
-    """What one answer gave: items, the platform's counts, and the companies it names."""
-
-    found: list[Found] = field(default_factory=list)
-    reported: list[Reported] = field(default_factory=list)
-    owners: list[Owner] = field(default_factory=list)
-    item_shaped: int = 0  # Comment/Update entities seen, understood or not
 
 
 def read_response(response: CapturedResponse, content_type: str) -> Reading:
@@ -144,16 +112,6 @@ def _html_blobs(text: str) -> Iterator[object]:
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
-
-
-def _ms(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and math.isfinite(value):
-        value = int(value)
-    if isinstance(value, int) and 0 <= value < LATEST_MS:
-        return value
-    return None
 
 
 def _image_urls(content: object, base: str) -> list[str]:
@@ -209,6 +167,15 @@ def _parent_from_permalink(url: str, own_id: str) -> str:
     return ""
 
 
+def _author(name: object, url: object, urn: object) -> dict:
+    """An author as the shared Found record carries it: LinkedIn names members and companies by urn and URL."""
+    return {"name": _str(name), "url": _str(url), "urn": _str(urn)}
+
+
+def _images(urls: list[str]) -> list[tuple[str, str]]:
+    return [(url, "image") for url in urls]
+
+
 def _raw_item(node: dict, response: CapturedResponse, parents: dict[str, str]) -> Found | None:
     kind = _str(node.get("$type"))
     if kind.endswith(".Update"):
@@ -220,24 +187,23 @@ def _raw_item(node: dict, response: CapturedResponse, parents: dict[str, str]) -
 
 def _raw_post(node: dict, response: CapturedResponse) -> Found | None:
     match = ACTIVITY.fullmatch(_str(_dict(node.get("updateMetadata")).get("urn")))
-    ms = _ms(node.get("createdAt"))
+    ms = epoch_of(node.get("createdAt"), 1000, digits=False)
     actor = _dict(node.get("actor"))
     if not match or ms is None or not actor:
         return None
     url = _str(node.get("permalink"))
     return Found(
         id=match.group(1), item_type="post", parent_id=None, post_id=match.group(1),
-        author=_str(_dict(actor.get("name")).get("text")), author_url=_str(actor.get("navigationUrl")),
-        author_urn=_str(actor.get("urn")), ms=ms,
-        text=_str(_dict(_dict(node.get("commentary")).get("text")).get("text")),
-        url=urljoin(response.url, url) if url else "", media=_image_urls(node.get("content"), response.url),
+        author=_author(_dict(actor.get("name")).get("text"), actor.get("navigationUrl"), actor.get("urn")),
+        epoch=ms / 1000, text=_str(_dict(_dict(node.get("commentary")).get("text")).get("text")),
+        url=urljoin(response.url, url) if url else "", media=_images(_image_urls(node.get("content"), response.url)),
         response=response,
     )
 
 
 def _raw_comment(node: dict, response: CapturedResponse, parents: dict[str, str]) -> Found | None:
     ids = _comment_ids(node)
-    ms = _ms(node.get("createdAt"))
+    ms = epoch_of(node.get("createdAt"), 1000, digits=False)
     commenter = _dict(node.get("commenter"))
     if not ids or ms is None or not commenter:
         return None
@@ -250,10 +216,11 @@ def _raw_comment(node: dict, response: CapturedResponse, parents: dict[str, str]
         _str(_dict(commenter.get("actor")).get("companyUrn"))
     return Found(
         id=comment_id, item_type="reply" if parent else "comment", parent_id=parent or post_id,
-        post_id=post_id, author=_str(_dict(commenter.get("title")).get("text")),
-        author_url=_str(commenter.get("navigationUrl")), author_urn=author_urn, ms=ms,
-        text=_str(_dict(node.get("commentary")).get("text")), url=urljoin(response.url, url) if url else "",
-        media=_image_urls(node.get("content"), response.url), response=response,
+        post_id=post_id, author=_author(_dict(commenter.get("title")).get("text"), commenter.get("navigationUrl"),
+                                        author_urn),
+        epoch=ms / 1000, text=_str(_dict(node.get("commentary")).get("text")),
+        url=urljoin(response.url, url) if url else "",
+        media=_images(_image_urls(node.get("content"), response.url)), response=response,
     )
 
 
@@ -395,9 +362,9 @@ def _guest_post(card: etree._Element, urn: str, activity_id: str, base_url: str)
 
 def _guest_found(post: GuestPost, response: CapturedResponse) -> Found:
     return Found(
-        id=post.activity_id, item_type="post", parent_id=None, post_id=post.activity_id, author=post.author,
-        author_url=post.author_url, author_urn="", ms=activity_time_ms(post.urn) or 0, text=post.text,
-        url=post.permalink, media=post.images, response=response, rank=0,
+        id=post.activity_id, item_type="post", parent_id=None, post_id=post.activity_id,
+        author=_author(post.author, post.author_url, ""), epoch=(activity_time_ms(post.urn) or 0) / 1000,
+        text=post.text, url=post.permalink, media=_images(post.images), response=response, rank=0,
     )
 
 

@@ -19,6 +19,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from smarchive.model import STOCKHOLM
+from smarchive.platforms.toolkit import titled_text
 
 NS = {
     "itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd",
@@ -49,7 +50,7 @@ class Episode:
 
     @property
     def text(self) -> str:
-        return f"{self.title}\n\n{self.description}" if self.description else self.title
+        return titled_text(self.title, self.description)
 
 
 @dataclass

@@ -9,6 +9,7 @@ counted from the answer's WARC-Date, never from the time extraction runs.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from datetime import date, datetime, timedelta
 from smarchive.model import STOCKHOLM, CapturedResponse
 from smarchive.platforms.base import Owner, Reported
 
+LATEST_EPOCH = 4_102_444_800  # 2100-01-01: anything later is not a timestamp
 # Anti-hijacking prefixes some platforms put before JSON (Facebook, Google).
 JSON_PREFIXES = ("for (;;);", ")]}'")
 MEDIA_TYPES = ("image/", "video/", "audio/", "font/")
@@ -121,6 +123,25 @@ def local_day(day: date, zone=STOCKHOLM) -> Estimate:  # noqa: ANN001 (a tzinfo)
     return Estimate(datetime(day.year, day.month, day.day, 12, tzinfo=zone), "day")
 
 
+def epoch_of(value: object, per_second: int = 1, digits: bool = True) -> int | None:
+    """A timestamp as a platform's JSON gives it: an integer, a float, or (if `digits`) a string of digits; in
+    seconds, or in milliseconds with `per_second=1000`. None for anything else and for what cannot be a time of
+    a post (negative, after 2099)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and math.isfinite(value):
+        value = int(value)
+    elif digits and isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value < LATEST_EPOCH * per_second else None
+
+
+def titled_text(title: str, description: str) -> str:
+    """The text of an item that has a title and a description (a video, an episode): the title, a blank line,
+    the description; the title alone if there is no description."""
+    return f"{title}\n\n{description}" if description else title
+
+
 def counted(n: int, word: str, plural: str | None = None) -> str:
     """`1 click`, `2 clicks`, `0 replies`: a count with its noun in the right number, for progress lines
     a person reads (English plural: `word + "s"` unless given)."""
@@ -171,3 +192,4 @@ class AccountKeys:
                 if current is None or (not current.name and owner.name):
                     chosen[owner.platform_id] = owner
         return list(chosen.values())
+

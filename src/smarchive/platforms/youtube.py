@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from importlib import resources
 from urllib.parse import parse_qs, urlsplit
@@ -40,6 +40,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from smarchive.errors import CaptureError
 from smarchive.model import Account, year_bounds
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction
+from smarchive.platforms.browsing import click_all
 from smarchive.platforms.toolkit import counted
 from smarchive.platforms.youtube_items import comment_time, extract_youtube, recorded_at
 from smarchive.platforms.youtube_read import (  # re-exported: the readers' public names, as before
@@ -190,17 +191,26 @@ class YouTubeAdapter:
             retry = handle.query_selector("button")
             if retry is not None:
                 retry.click(timeout=timeout)
+        return self._until_gone(ctx, page, handle, handle.scroll_into_view_if_needed,
+                                "el => !el.isConnected || el.getAttribute('data-state') === 'error'", failed,
+                                "continuation")
+
+    def _until_gone(self, ctx: CaptureContext, page: Page, handle, act: Callable[..., None],  # type: ignore[no-untyped-def]
+                    settled: str, failed: list, what: str) -> bool:
+        """Act on a continuation or reply button (scroll to it, click it) and wait until the page has settled; True
+        if what it loaded replaced it. Otherwise the 429/503s the page's script met are waited out (Retry-After),
+        and the caller tries again."""
+        timeout = BEHAVIOUR["xhr_timeout_ms"]
         try:
-            handle.scroll_into_view_if_needed(timeout=timeout)
-            page.wait_for_function("el => !el.isConnected || el.getAttribute('data-state') === 'error'",
-                                   arg=handle, timeout=timeout)
+            act(timeout=timeout)
+            page.wait_for_function(settled, arg=handle, timeout=timeout)
             loaded = page.evaluate("el => !el.isConnected", handle)
         except PlaywrightError:
             loaded = False
         finally:
             handle.dispose()
         if not loaded:
-            self._wait_out(ctx, failed, "continuation")
+            self._wait_out(ctx, failed, what)
         return loaded
 
     def _wait_out(self, ctx: CaptureContext, failed: list, what: str) -> None:
@@ -272,33 +282,17 @@ class YouTubeAdapter:
         return loads
 
     def _click(self, ctx: CaptureContext, page: Page, button, failed: list) -> bool:  # type: ignore[no-untyped-def]
-        timeout = BEHAVIOUR["xhr_timeout_ms"]
         handle = _handle(button)
         if handle is None:
             return True
-        try:
-            handle.click(timeout=timeout)
-            page.wait_for_function("el => !el.isConnected || el.getAttribute('aria-busy') !== 'true'",
-                                   arg=handle, timeout=timeout)
-            loaded = page.evaluate("el => !el.isConnected", handle)
-        except PlaywrightError:
-            loaded = False
-        finally:
-            handle.dispose()
-        if not loaded:
-            self._wait_out(ctx, failed, "reply thread")
-        return loaded
+        return self._until_gone(ctx, page, handle, handle.click,
+                                "el => !el.isConnected || el.getAttribute('aria-busy') !== 'true'", failed,
+                                "reply thread")
 
     def _expand_texts(self, page: Page) -> None:
         """Open "Visa mer" / "Läs mer" so the snapshot shows whole texts, like the JSON has them."""
-        for _ in range(BEHAVIOUR["max_steps_per_page"]):
-            button = page.get_by_role("button", name=BEHAVIOUR["expand_text"]).first
-            if button.count() == 0:
-                return
-            try:
-                button.click(timeout=BEHAVIOUR["xhr_timeout_ms"])
-            except PlaywrightError:
-                return
+        click_all(lambda: page.get_by_role("button", name=BEHAVIOUR["expand_text"]).first,
+                  limit=BEHAVIOUR["max_steps_per_page"], timeout_ms=BEHAVIOUR["xhr_timeout_ms"])
 
     # ----------------------------------------------------------------------------- extract
 

@@ -27,7 +27,7 @@ from lxml import etree
 from smarchive.model import CapturedResponse
 from smarchive.platforms.jsondata import as_dict as _dict
 from smarchive.platforms.jsondata import walk as _walk
-from smarchive.platforms.toolkit import Estimate, json_documents, local_day, response_text
+from smarchive.platforms.toolkit import Estimate, json_documents, local_day, response_text, titled_text
 
 DAY = 86_400
 UNITS = {  # relative-time words, Swedish and English, to seconds (for the capture's age windows)
@@ -68,7 +68,7 @@ class VideoInfo:
 
     @property
     def text(self) -> str:
-        return f"{self.title}\n\n{self.description}" if self.description else self.title
+        return titled_text(self.title, self.description)
 
 
 @dataclass

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 _ENDINGS = ("", "en", "et", "n", "t", "ar", "arna", "er", "erna", "or", "orna", "na", "a", "e", "s",
             "ens", "ets", "ns", "ts", "ade", "at", "as", "ats", "ande")
 
-_WORD_RE = re.compile(r"\w+")
 _FUZZY_CACHE_SIZE = 50_000  # distinct long words remembered by the typo matcher (then it starts afresh)
 
 
@@ -171,6 +170,8 @@ class LexiconMatcher:
         self._word_regex = re.compile(r"(?<!\w)(?=(" + _trie_pattern(word_keys) + "))") if word_keys else None
         self._inner_regex = re.compile("(?=(" + _trie_pattern(inner_keys) + "))") if inner_keys else None
         self.fuzzy_min_length = fuzzy_min_length
+        # Only words long enough to be typo-matched, found in C: most words of a comment are shorter.
+        self._long_word_re = re.compile(r"\w{" + str(max(1, fuzzy_min_length)) + ",}")
         self._fuzzy: dict[str, list[tuple[str, Term]]] = {}
         self._fuzzy_cache: dict[str, tuple[Term, ...]] = {}
         if fuzzy_min_length > 0:
@@ -259,12 +260,11 @@ class LexiconMatcher:
 
     def _find_fuzzy(self, text: str, low: str, covered: set[int]) -> list[LexiconHit]:
         found: list[LexiconHit] = []
-        min_len = self.fuzzy_min_length
         cache = self._fuzzy_cache
-        for word in _WORD_RE.finditer(low):
-            token = word.group()
-            if len(token) < min_len or word.start() in covered:
+        for word in self._long_word_re.finditer(low):  # maximal runs, so each is a whole word
+            if word.start() in covered:
                 continue
+            token = word.group()
             terms = cache.get(token)
             if terms is None:
                 terms = self._fuzzy_terms(token)

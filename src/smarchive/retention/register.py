@@ -45,6 +45,9 @@ def evidence_summary(evidence: list[dict] | None) -> str:
         if e.get("kind") == "condition":
             parts.append(f"{e['rule_id']}: {e.get('name')}={e.get('term')}")
             continue
+        if e.get("kind") == "model" and e.get("start") is None:  # the second opinion's probability
+            parts.append(f"{e['rule_id']}: {e.get('name')} {e.get('term')}")
+            continue
         shown = e.get("text") or ""
         if e.get("kind") == "detector" and len(shown) > DETECTOR_EVIDENCE_SHOWN:
             shown = shown[:DETECTOR_EVIDENCE_SHOWN] + "…"

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from smarchive.errors import ConfigError, SmarchiveError
 from smarchive.retention import detectors
 from smarchive.retention.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
+from smarchive.retention.second_opinion import SecondOpinion
 
 ENGINE_VERSION = "1.2.0"
 # The rule data ships inside the package (package data), so an installed wheel tags like the checkout.
@@ -41,13 +42,15 @@ ACTIONS = ("register", "report-police", "remove", "refer-servicecenter")  # also
 RETENTIONS = ("preserve", "cull-eligible")
 ACCESSES = ("open", "restricted")
 # Detector names a rule may use; samordningsnummer comes from the personnummer detector.
-DETECTOR_NAMES = ("personnummer", "samordningsnummer", "phone", "email", "url", "case_number", "address", "card")
+DETECTOR_NAMES = ("personnummer", "samordningsnummer", "phone", "email", "url", "case_number", "address", "card",
+                  "bank_account")
 _DETECTOR_SOURCE = {"samordningsnummer": "personnummer"}
 # Personal data: every hit of these detectors is evidence in the tag (whatever rule decided) and makes
 # the item's access restricted. Contact data in the account's own items is the municipality's own
 # published contact information (switchboard, unit e-mail, visiting address), not a private person's.
-PERSONAL_DATA = ("personnummer", "samordningsnummer", "card", "phone", "email", "address")
-_OWN_CONTACT_DATA = frozenset(("phone", "email", "address"))
+PERSONAL_DATA = ("personnummer", "samordningsnummer", "card", "bank_account", "phone", "email", "address")
+# A bank account in the account's own post is the municipality's bankgiro (a fee, a fundraiser): public.
+_OWN_CONTACT_DATA = frozenset(("phone", "email", "address", "bank_account"))
 PERSONAL_DATA_RULE = "PERSONAL-DATA"  # the rule id on personal-data evidence no rule asked for
 
 _WORD_RE = re.compile(r"\w+")
@@ -64,8 +67,8 @@ class Evidence:
     """Why a rule matched: a lexicon term, a detector hit or a condition, with offsets into the text."""
 
     rule_id: str
-    kind: Literal["lexicon", "detector", "condition"]
-    name: str  # lexicon name, detector kind or condition name
+    kind: Literal["lexicon", "detector", "condition", "model"]
+    name: str  # lexicon name, detector kind, condition name, or the model's head (second opinion)
     term: str  # the lexicon line, the detector's normalised value, or the condition's value
     text: str = ""  # the matched text as written
     start: int | None = None
@@ -250,6 +253,7 @@ class _Facts:
     answered: bool
     context: ThreadContext
     text: str = ""
+    lowered: str = ""
 
 
 # --- fail-safe --------------------------------------------------------------------------------------
@@ -279,6 +283,18 @@ class FailSafe:
     no_answer_lexicon: str = ""  # a question without a hit here is put to the municipality (doubt)
     long_words: int = 0  # more words than this is a doubt signal (0: off)
     number_digits: int = 0  # an unidentified number of at least this many digits is sensitive (0: off)
+    # A registered item that tells about someone else (a name, a third person, a child: a hit of one of
+    # these) is read by a person before it is handed out open: it may say more about them than the
+    # lexicons see (issue #14, "a text about the writer themselves and a text about someone else").
+    registered_person_lexicons: tuple[str, ...] = ()
+
+    def about_others(self, f: _Facts) -> list[Evidence]:
+        out: dict[tuple[str, int], Evidence] = {}  # one per lexicon and place ("dotter", "dotter*")
+        for n in self.registered_person_lexicons:
+            for h in f.lex.get(n, ()):
+                out.setdefault((n, h.start), Evidence(self.rule_id, "lexicon", n, h.term, h.text, h.start, h.end,
+                                                      h.fuzzy))
+        return list(out.values())
 
     def sensitive(self, f: _Facts, explained: tuple[str, ...] = ()) -> list[Evidence]:
         """``explained``: detectors the deciding rule used as its own element (a shop's phone in an ad)."""
@@ -357,7 +373,8 @@ def _failsafe_from(ruleset: Mapping[str, Any], lexicons: Mapping[str, list[str]]
     if not isinstance(spec, dict):
         raise ConfigError(f"{where}: must be a table")
     names = {k: _str_list(where, k, spec.get(k, []))
-             for k in ("sensitive_lexicons", "doubt_lexicons", "person_lexicons", "person_near")}
+             for k in ("sensitive_lexicons", "doubt_lexicons", "person_lexicons", "person_near",
+                       "registered_person_lexicons")}
     no_answer = str(spec.get("no_answer_lexicon", ""))
     for name in (*(n for group in names.values() for n in group), *([no_answer] if no_answer else [])):
         if name not in lexicons:
@@ -366,6 +383,7 @@ def _failsafe_from(ruleset: Mapping[str, Any], lexicons: Mapping[str, list[str]]
         rule_id=str(spec.get("rule_id", "ORE-FS1")), sensitive_lexicons=names["sensitive_lexicons"],
         doubt_lexicons=names["doubt_lexicons"], person_lexicons=names["person_lexicons"],
         person_near=names["person_near"], no_answer_lexicon=no_answer,
+        registered_person_lexicons=names["registered_person_lexicons"],
         person_window=_opt_int(where, "person_window", spec.get("person_window", DEFAULT_WINDOW)),
         long_words=_opt_int(where, "long_words", spec.get("long_words")),
         number_digits=_opt_int(where, "number_digits", spec.get("number_digits")),
@@ -378,7 +396,8 @@ class RetentionEngine:
     """Tags items with a retention proposal. Build it with ``RetentionEngine.load()``."""
 
     def __init__(self, *, profile: str, ruleset: Mapping[str, Any], categories: Mapping[str, Category],
-                 rules: Sequence[Rule], lexicons: Mapping[str, list[str]], ruleset_version: str) -> None:
+                 rules: Sequence[Rule], lexicons: Mapping[str, list[str]], ruleset_version: str,
+                 second_opinion: SecondOpinion | None = None) -> None:
         self.profile = profile
         self.ruleset = ruleset
         self.categories = dict(categories)
@@ -413,6 +432,8 @@ class RetentionEngine:
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
         self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
         self.failsafe = _failsafe_from(ruleset, self.lexicons)
+        self.second_opinion = second_opinion
+        self.second_opinion_rule = str(ruleset.get("second_opinion", {}).get("rule_id", "ML"))
 
     # loading ---------------------------------------------------------------------------------------
 
@@ -491,6 +512,7 @@ class RetentionEngine:
             answered=context.answered_by_account,
             context=context,
             text=text,
+            lowered=lowered,
         )
 
     def _decide(self, item: Mapping[str, Any], facts: _Facts, matched: list[Rule],
@@ -522,12 +544,20 @@ class RetentionEngine:
         if self.failsafe is not None and not facts.author_is_account:
             explained = winner.any_detector if winner is not None else ()
             held = _fail_safe(self.failsafe, facts, retention, access, needs_review or "remove" in actions,
-                              explained)
+                              explained, "register" in actions)
             if held is not None:
                 retention, access, needs_review, signals = "preserve", held[0], held[1], held[2]
                 evidence += signals
                 rule_ids.append(self.failsafe.rule_id)
                 reasons.append(f"{self.failsafe.rule_id} (fail-safe): {_FAILSAFE_WHY}")
+        if self.second_opinion is not None and not facts.author_is_account:
+            held2 = _second_opinion(self.second_opinion, self.second_opinion_rule, facts, retention, access,
+                                    needs_review or "remove" in actions)
+            if held2 is not None:
+                retention, access, needs_review = "preserve", held2[0], True
+                evidence += held2[1]
+                rule_ids.append(self.second_opinion_rule)
+                reasons.append(f"{self.second_opinion_rule} (second opinion): {_MODEL_WHY}")
         cull_from = None
         if retention == "cull-eligible":
             if created is None:
@@ -551,9 +581,11 @@ _FAILSAFE_WHY = ("a weak signal of something sensitive, criminal or case-related
 
 
 def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access,
-               handled: bool, explained: tuple[str, ...] = ()) -> tuple[Access, bool, list[Evidence]] | None:
+               handled: bool, explained: tuple[str, ...] = (),
+               registered: bool = False) -> tuple[Access, bool, list[Evidence]] | None:
     """The fail-safe's change to a tag: (access, needs_review, evidence), or None when it changes nothing.
-    ``handled``: the item is already held for review or marked for removal."""
+    ``handled``: the item is already held for review or marked for removal; ``registered``: a rule
+    proposes to register it."""
     culled = retention == "cull-eligible"
     if culled or access == "open" or not handled:  # else a sensitive signal could change nothing
         sensitive = fs.sensitive(facts, explained)
@@ -567,7 +599,38 @@ def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access
         long_text = [ev for ev in doubt if ev.name == "long_text"]
         if long_text:
             return access, True, long_text
+    if registered and not handled and facts.lex:
+        others = fs.about_others(facts)
+        if others:
+            return access, True, others
     return None
+
+
+_MODEL_WHY = ("a statistical model trained on labelled comments finds the text likely sensitive or a record "
+              "to keep (its top words are the evidence): held for review, never culled on the model's word")
+
+
+def _second_opinion(model: SecondOpinion, rule_id: str, facts: _Facts, retention: Retention, access: Access,
+                    handled: bool) -> tuple[Access, list[Evidence]] | None:
+    """The second opinion's change to a tag: (access, evidence), or None. It only runs where it could
+    change something: a ``sensitive`` opinion holds an open, cull-eligible or unreviewed item for review
+    (restricted); a ``keep`` opinion keeps a cull-eligible item from culling (held for review)."""
+    culled = retention == "cull-eligible"
+    heads = ("sensitive",) if (culled or access == "open" or not handled) else ()
+    if culled:
+        heads += ("keep",)
+    if not heads:
+        return None
+    opinions = model.opinion(facts.lowered, heads)
+    if not opinions:
+        return None
+    evidence = []
+    for op in opinions:
+        evidence.append(Evidence(rule_id, "model", op.head, f"p={op.probability:.2f}"))
+        evidence += [Evidence(rule_id, "model", op.head, f"{f.key} {w:+.2f}", facts.text[f.start:f.end],
+                              f.start, f.end) for f, w in op.top]
+    sensitive = any(op.head == "sensitive" for op in opinions)
+    return ("restricted" if sensitive else access), evidence
 
 
 def _personal_data(facts: _Facts) -> list[detectors.Hit]:
@@ -696,6 +759,7 @@ class _Loader:
         self.lexicon_files: dict[str, Path] = {}
         self.ruleset_files: list[str] = []
         self.digest = hashlib.sha256()
+        self.folders: list[Path] = []
 
     def add_layer(self, folder: Path, required: bool) -> None:
         if required and not folder.is_dir():
@@ -704,6 +768,7 @@ class _Loader:
         for path in (ruleset_file, rules_file):
             if required and not path.is_file():
                 raise ConfigError(f"{path}: missing rule file")
+        self.folders.append(folder)
         if ruleset_file.is_file():
             self.ruleset_files.append(str(ruleset_file))
             self.ruleset = _deep_merge(self.ruleset, self._read_toml(ruleset_file))
@@ -769,9 +834,23 @@ class _Loader:
         _check_ruleset(self.ruleset, categories, where)
         name = self.ruleset.get("ruleset", {}).get("name", profile)
         version = self.ruleset.get("ruleset", {}).get("version", "0")
+        model = self._second_opinion(where)
         ruleset_version = f"{name}:{version}+{self.digest.hexdigest()[:12]}"
         return RetentionEngine(profile=profile, ruleset=self.ruleset, categories=categories, rules=rules,
-                               lexicons=self.lexicons, ruleset_version=ruleset_version)
+                               lexicons=self.lexicons, ruleset_version=ruleset_version, second_opinion=model)
+
+    def _second_opinion(self, where: str) -> SecondOpinion | None:
+        """[second_opinion] model = "model/second_opinion.txt": the file of the last layer (base, profile,
+        overrides) that has it; its bytes go into the ruleset version like every rule file."""
+        spec = self.ruleset.get("second_opinion")
+        if spec is None or not spec.get("model"):
+            return None
+        rel = str(spec["model"])
+        for folder in reversed(self.folders):
+            path = folder / rel
+            if path.is_file():
+                return SecondOpinion.parse(self._read_text(path).splitlines(), str(path))
+        raise ConfigError(f"{where}: [second_opinion] model {rel!r} not found in the rule folders")
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -59,6 +59,9 @@ class SandboxConfig:
     # frameworkUpdates commentEntityPayload) or "2020" (commentThreadRenderer > commentRenderer, the video id only
     # in the published-time link).
     youtube_generation: str = "2024"
+    # Facebook: "comet" (today's www: GraphQL answers and JSON in the page) or "basic" (mbasic.facebook.com's plain
+    # HTML of 2014-2022: data-ft posts, comments by element id, replies on their own pages; facebook_basic.py).
+    facebook_generation: str = "comet"
     # Facebook posts (by post id) whose "N svar" buttons are broken: the click is answered, but with no reply,
     # while each comment still shows its reply count. A capture then misses those replies, as when a real
     # platform hides them; coverage must report exactly these posts short. Empty: every button works.

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import quote, urlsplit
 
+from smarchive.sandbox import facebook_basic
 from smarchive.sandbox.content import MediaFile, World, WorldAccount, WorldItem, build_facebook, facebook_pinned
 from smarchive.sandbox.truth import facebook_permalink as permalink
 from smarchive.sandbox.web import (
@@ -90,6 +91,8 @@ def handle(world: World, request: Request) -> Response:
         return media(world, request, parts[1])
     if len(parts) == 2 and parts[0] == "static":
         return static(parts[1])
+    if world.config.facebook_generation == "basic":
+        return _basic(world, request, parts)
     account = world.account("facebook", parts[0]) if parts else None
     if account is None:
         return not_found()
@@ -98,6 +101,22 @@ def handle(world: World, request: Request) -> Response:
     if len(parts) == 3 and parts[1] == "posts":
         return _throttled(world, request) or permalink_page(world, account, request, parts[2])
     return not_found()
+
+
+def _basic(world: World, request: Request, parts: list[str]) -> Response:
+    """The pages of the older, plain-HTML generation (facebook_basic.py), at the same URLs."""
+    logged_in = _logged_in(world, request)
+    if parts == ["comment", "replies"]:
+        return _throttled(world, request) or facebook_basic.replies_page(world, request, logged_in)
+    account = world.account("facebook", parts[0]) if parts else None
+    if account is None:
+        return not_found()
+    if len(parts) == 1:
+        return _throttled(world, request) or facebook_basic.timeline_page(world, account, request)
+    post = world.item(parts[2]) if len(parts) == 3 and parts[1] == "posts" else None
+    if post is None or post.item_type != "post" or post.account != account.handle:
+        return not_found("Det här innehållet är inte tillgängligt just nu")
+    return _throttled(world, request) or facebook_basic.permalink_page(world, account, request, post, logged_in)
 
 
 def _throttled(world: World, request: Request) -> Response | None:

