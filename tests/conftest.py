@@ -14,10 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from smarchive.model import Account
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 PROJECT = Path(__file__).resolve().parents[1]
 SMALL = {"seed": 1748, "posts_per_year": 6, "comments_per_post": 5}
@@ -170,3 +174,18 @@ def copy_archive(archive: Path, dest: Path) -> Path:
     """A copy of an archive folder to change in a test (media in local storage come along)."""
     shutil.copytree(archive, dest, symlinks=True)
     return dest
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One real Chromium per test module (Debian's, with the project's launch flags)."""
+    from playwright.sync_api import sync_playwright
+
+    from smarchive.capture.browser import launch_options
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(**launch_options())
+        try:
+            yield launched
+        finally:
+            launched.close()

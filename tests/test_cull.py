@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from smarchive.archive.query import connect
+from smarchive.archive.query import query_rows
 from smarchive.archive.store import LocalStorage
 from smarchive.capture.render import SnapshotRenderer
 from smarchive.cli import cli
@@ -46,12 +46,7 @@ def tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def query(archive: Path, sql: str) -> list[dict]:
-    con = connect(archive)
-    try:
-        return con.sql(sql).to_arrow_table().to_pylist()
-    finally:
-        con.close()
+query = query_rows  # the rows of one query over the archive's views
 
 
 def forms(text: str) -> set[str]:

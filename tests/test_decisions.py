@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from smarchive.archive import decisions
 from smarchive.archive.manifest import ITEM_SCHEMA, item_files
-from smarchive.archive.query import connect
+from smarchive.archive.query import connect, query_rows
 from smarchive.cli import cli, main
 
 
@@ -36,12 +36,7 @@ def refused(capsys, *args: str) -> SimpleNamespace:
     return SimpleNamespace(returncode=stopped.value.code, stdout=out.out, stderr=out.err)
 
 
-def query(archive: Path, sql: str) -> list[dict]:
-    con = connect(archive)
-    try:
-        return con.sql(sql).to_arrow_table().to_pylist()
-    finally:
-        con.close()
+query = query_rows  # the rows of one query over the archive's views
 
 
 def register_ids(archive: Path, pipeline: str) -> list[str]:

@@ -20,7 +20,7 @@ import lxml.html
 import pytest
 from lxml import etree
 
-from smarchive.archive.query import connect
+from smarchive.archive.query import query_rows
 from smarchive.deliver import validate
 from smarchive.deliver.check import check_package, xml_findings
 
@@ -39,12 +39,7 @@ def normalized(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-def rows(archive: Path, sql: str) -> list[dict]:
-    con = connect(archive)
-    try:
-        return con.sql(sql).to_arrow_table().to_pylist()
-    finally:
-        con.close()
+rows = query_rows  # the rows of one query over the archive's views
 
 
 @dataclass

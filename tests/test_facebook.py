@@ -17,11 +17,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from smarchive.archive.warc import SNAPSHOT_SCHEME, iter_records
 from smarchive.capture.account import NO_MEDIA_SOURCE, AccountSession, RetryBudget
-from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.pipeline import SANDBOX_CREDENTIALS
@@ -91,16 +90,6 @@ def logged_in_context(browser: Browser, base_url: str) -> BrowserContext:
 def server() -> Iterator[SandboxServer]:
     with SandboxServer(CONFIG) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")

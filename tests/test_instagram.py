@@ -13,13 +13,12 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from smarchive.archive.query import connect
 from smarchive.archive.store import LocalStorage
 from smarchive.archive.warc import iter_records, iter_responses, read_record_at
 from smarchive.capture.account import NO_MEDIA_SOURCE, AccountSession
-from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.pipeline import SANDBOX_CREDENTIALS
@@ -225,16 +224,6 @@ def _html(text: str) -> str:
 def server() -> Iterator[SandboxServer]:
     with SandboxServer(SandboxConfig(**{**SANDBOX, "throttle_every": 0})) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _session(server: SandboxServer, browser: Browser, tmp_path: Path, cookies: list[dict]) -> AccountSession:

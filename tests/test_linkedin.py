@@ -18,12 +18,11 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from smarchive.archive.query import connect
 from smarchive.archive.store import LocalStorage
 from smarchive.archive.warc import iter_responses
-from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.pipeline import SANDBOX_CREDENTIALS
@@ -279,16 +278,6 @@ def test_throttle_answers_429_with_retry_after() -> None:
         again = _get(running, "/linkedin/company/orebro-kommun/?n=1")
     assert [a[0] for a in answers] == [200, 429, 200, 429]
     assert answers[1][1]["retry-after"] == "1" and again[0] == 200  # once per page
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 class _Context:

@@ -13,12 +13,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from smarchive.archive.query import connect
 from smarchive.archive.store import LocalStorage
 from smarchive.archive.warc import iter_records, iter_responses
-from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.platforms.base import CapturedResponse
@@ -222,16 +221,6 @@ class Context:
 def server() -> Iterator[SandboxServer]:
     with SandboxServer(SandboxConfig(posts_per_year=6, comments_per_post=4, throttle_every=0)) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _capture(browser: Browser, url: str, year: int, route: tuple | None = None) -> Context:

@@ -10,10 +10,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
 from smarchive.archive.warc import iter_records, iter_responses
-from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.platforms.web import WebAdapter
@@ -138,16 +137,6 @@ class Context:
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="module")

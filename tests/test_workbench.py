@@ -12,17 +12,15 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from smarchive.archive.query import connect
-from smarchive.capture.browser import launch_options
+from smarchive.archive.query import query_rows
 from smarchive.cli import cli
 
 from conftest import copy_archive
@@ -36,12 +34,7 @@ def smarchive(*args: str) -> SimpleNamespace:
     return SimpleNamespace(returncode=result.exit_code, stdout=result.stdout, stderr=result.stderr)
 
 
-def rows(archive: Path, sql: str) -> list[dict]:
-    con = connect(archive)
-    try:
-        return con.sql(sql).to_arrow_table().to_pylist()
-    finally:
-        con.close()
+rows = query_rows  # the rows of one query over the archive's views
 
 
 def shot(page: Page, name: str) -> None:
@@ -55,16 +48,6 @@ def demo(demo_capture, tmp_path_factory) -> Path:
     archive = copy_archive(demo_capture.archive, tmp_path_factory.mktemp("bench") / "archive")
     add_users(archive)
     return archive
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def log_in(page: Page, base: str, name: str) -> None:

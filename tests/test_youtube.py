@@ -13,9 +13,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page
 
-from smarchive.capture.browser import launch_options
 from smarchive.errors import CaptureError
 from smarchive.model import Account
 from smarchive.platforms.base import CapturedResponse
@@ -100,16 +99,6 @@ class RecordingContext:
 def server() -> Iterator[SandboxServer]:
     with SandboxServer(CONFIG) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(**launch_options())
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def _warc_responses(archive: Path, account: Account) -> list[CapturedResponse]:

@@ -345,3 +345,12 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None
     if limit is not None or offset:
         sql = paged(sql, limit, offset)
     return _bind(con, sql, params).to_arrow_table()
+
+
+def query_rows(archive: Path, sql: str) -> list[dict]:
+    """The rows of one query over the archive's views, as dicts (the connection closed after)."""
+    con = connect(archive)
+    try:
+        return con.sql(sql).to_arrow_table().to_pylist()
+    finally:
+        con.close()

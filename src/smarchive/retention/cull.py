@@ -115,15 +115,11 @@ TOMBSTONE_SCHEMA = pa.schema([
 
 def _rows(archive: Path, sql: str) -> list[dict]:
     """The rows of a query over the archive's manifest views (see smarchive.archive.query)."""
-    from smarchive.archive.query import connect
+    from smarchive.archive.query import query_rows
 
     if not (archive / "manifest").is_dir():
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
-    con = connect(archive)
-    try:
-        return con.sql(sql).to_arrow_table().to_pylist()
-    finally:
-        con.close()
+    return query_rows(archive, sql)
 
 
 @dataclass
