@@ -329,3 +329,27 @@ def test_cull_eligible_items_not_yet_culled_are_left_out_and_listed(demo_capture
     pages = "".join(p.read_text(encoding="utf-8") for p in package.rglob("*.html"))
     assert all(f'id="item-{r["item_id"]}"' not in pages for r in eligible)
     assert os.listdir(out) == [package.name]
+
+
+def test_archivists_decisions_decide_what_is_delivered_and_restricted(demo_capture, tmp_path):
+    """An archivist's "preserve" on a cull-eligible item keeps it through the cull and into the package; an
+    access restriction decided on an open item travels with it into the package's restriction list."""
+    archive = copy_archive(demo_capture.archive, tmp_path / "archive")
+    [kept] = rows(archive, "SELECT platform, item_id FROM items WHERE year = 2024 AND tag_retention = 'cull-eligible' "
+                           "ORDER BY item_id LIMIT 1")
+    [hidden] = rows(archive, "SELECT platform, item_id FROM items WHERE year = 2024 AND tag_retention = 'preserve' "
+                             "AND tag_access = 'open' ORDER BY item_id LIMIT 1")
+    for item, change in ((kept, ("--retention", "preserve")), (hidden, ("--access", "restricted"))):
+        decided = smarchive("decide", item["item_id"], "--platform", item["platform"], "--archive", str(archive),
+                            *change, "--reason", "test: an archivist's assessment", "--by", "arkivarie")
+        assert decided.returncode == 0, decided.stderr
+    culled = smarchive("cull", "--year", "2024", "--archive", str(archive), "--as-of", "2099-01-01", "--apply")
+    assert culled.returncode == 0, culled.stderr[-2000:]
+    out = tmp_path / "out"
+    result = smarchive("deliver", "--year", "2024", "--archive", str(archive), "--out", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    [package] = [p for p in out.iterdir() if p.is_dir()]
+    items = {r["item_id"]: r for r in _csv(package / "representations/manifest/data/items.csv")}
+    assert kept["item_id"] in items and items[kept["item_id"]]["tag_retention"] == "preserve"
+    restricted = {r["item_id"] for r in _csv(package / "metadata/other/access-restrictions.csv")}
+    assert hidden["item_id"] in restricted

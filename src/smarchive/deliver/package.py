@@ -28,6 +28,7 @@ import duckdb
 
 from smarchive import __version__
 from smarchive.archive import ledger
+from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.query import connect
 from smarchive.archive.store import Storage
 from smarchive.archive.warc import iter_headers, read_record_at
@@ -206,6 +207,14 @@ def _copy_out(con: duckdb.DuckDBPyConnection, files: Files, sql: str, rel_stem: 
 # --------------------------------------------------------------------------------------------- selection
 
 
+def current_items_view(con: duckdb.DuckDBPyConnection) -> None:
+    """`current_items`: the items with the tag as it stands now (an archivist's decision over the rules' tag),
+    so a "preserve" decided in the workbench is delivered and a restriction decided there travels with the item."""
+    replaced = ", ".join(f"{EFFECTIVE[k]} AS tag_{k}" for k in ("category", "retention", "cull_from", "actions",
+                                                                  "access", "needs_review"))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW current_items AS SELECT * REPLACE ({replaced}) FROM items")
+
+
 @dataclass
 class Scope:
     year: int
@@ -220,7 +229,7 @@ class Scope:
 
 
 def delivered_sql(scope: Scope) -> str:
-    return f"SELECT * FROM items WHERE {scope.where()} AND tag_retention = 'preserve'"
+    return f"SELECT * FROM current_items WHERE {scope.where()} AND tag_retention = 'preserve'"
 
 
 def report_sql(scope: Scope, archive: Path) -> str:
@@ -233,7 +242,7 @@ def report_sql(scope: Scope, archive: Path) -> str:
              f"'cull-eligible, not culled yet (may be culled from ' || coalesce(CAST(tag_cull_from AS VARCHAR), '?') "
              f"|| '): left out; deliver again after cull --apply, or after the tag is changed' END AS reason, "
              f"CASE WHEN tag_retention = 'preserve' THEN {page} || '.html' ELSE '' END AS location "
-             f"FROM items WHERE {scope.where()}")
+             f"FROM current_items WHERE {scope.where()}")
     tombs = _tombstones_sql(archive)
     if tombs:
         items += (f" UNION ALL SELECT item_id, platform, account, item_type, post_id, published_at, 'culled', "
@@ -246,7 +255,7 @@ def report_sql(scope: Scope, archive: Path) -> str:
 RESTRICTIONS_SQL = ("SELECT item_id, platform, account, item_type, post_id, tag_category AS category, "
                     "tag_rule_ids AS rule_ids, tag_actions AS actions, "
                     "'access restricted: confidential or personal data; try (sekretessprövning) before release' "
-                    "AS restriction FROM items WHERE {where} AND tag_retention = 'preserve' AND tag_access = "
+                    "AS restriction FROM current_items WHERE {where} AND tag_retention = 'preserve' AND tag_access = "
                     "'restricted' ORDER BY platform, account, published_at, item_id")
 
 
@@ -277,7 +286,7 @@ RENDERED = ("item_id, item_type, parent_id, post_id, author, author_is_account, 
 def _threads(con: duckdb.DuckDBPyConnection, scope: Scope, account: str) -> Iterator[list[dict]]:
     """The delivered rows of one account, one post's thread at a time (streamed in batches)."""
     quoted = account.replace("'", "''")
-    sql = (f"SELECT {RENDERED} FROM items WHERE year = {int(scope.year)} AND account = '{quoted}' "
+    sql = (f"SELECT {RENDERED} FROM current_items WHERE year = {int(scope.year)} AND account = '{quoted}' "
            "AND tag_retention = 'preserve' ORDER BY post_id, item_type <> 'post', published_at, item_id")
     reader = con.sql(sql).to_arrow_reader(BATCH)
     current: list[dict] = []
@@ -504,6 +513,7 @@ def deliver(req: Request, say: Say) -> list[Delivered]:
     """Build, validate and publish the package(s) of the year under `req.out`; nothing is left on failure."""
     check_input(req)
     con = connect(req.archive)
+    current_items_view(con)
     con.execute("SET TimeZone = 'UTC'")  # timestamps in the CSVs: UTC, whoever runs it
     try:
         accounts = year_accounts(con, req.archive, req.year)
