@@ -390,7 +390,6 @@ def manifest_row(item: Item, tag, result: AccountCaptureResult, media: dict[str,
                  warc_file: str, warc_sha: str, captured_at: datetime) -> dict:
     snap = result.snapshots.get(item.post_id or item.id)
     item_media = [vars(media[m.url]) for m in item.media if m.url in media]
-    t = tag.to_dict()
     return {
         "item_id": item.id, "platform": item.platform, "account": item.account, "account_name": result.account.name,
         "year": info.year, "item_type": item.item_type, "parent_id": item.parent_id, "post_id": item.post_id,
@@ -404,12 +403,7 @@ def manifest_row(item: Item, tag, result: AccountCaptureResult, media: dict[str,
         "snapshot_offset": snap.snapshot_offset if snap else None,
         "screenshot_record_id": snap.screenshot_record_id if snap else None,
         "screenshot_offset": snap.screenshot_offset if snap else None,
-        "tag_category": t["category"], "tag_retention": t["retention"], "tag_cull_from": tag.cull_from,
-        "tag_actions": t["actions"], "tag_access": t["access"], "tag_rule_ids": t["rule_ids"],
-        "tag_evidence": [{k: e.get(k) for k in ("rule_id", "kind", "name", "term", "text", "start", "end")}
-                         for e in t["evidence"]],
-        "tag_needs_review": t["needs_review"], "tag_decision": t["decision"],
-        "tag_engine_version": t["engine_version"], "tag_ruleset_version": t["ruleset_version"],
+        **tag.manifest_columns(),
         "run_id": info.run_id, "captured_at": captured_at, "software": software_string(),
         "source": "capture",  # beside `export` (smarchive import, #18)
     }

@@ -216,7 +216,6 @@ def build_rows(read: ExportRead, account: Account, year: int | None, archive: Pa
 
 def row(item: ExportItem, item_id: str, parent_id: str | None, post_id: str, year: int, account: Account,
         media: list[dict], tag, run_id: str, now: datetime, export_file: str, export_sha: str) -> dict:  # noqa: ANN001
-    t = tag.to_dict()
     return {
         "item_id": item_id, "platform": account.platform, "account": account.id, "account_name": account.name,
         "year": year, "item_type": item.item_type, "parent_id": parent_id, "post_id": post_id,
@@ -226,12 +225,7 @@ def row(item: ExportItem, item_id: str, parent_id: str | None, post_id: str, yea
         "extra": sorted(item.extra.items()) or None,
         "warc_file": None, "warc_sha256": None, "warc_record_id": None, "warc_offset": None,
         "source_url": None,
-        "tag_category": t["category"], "tag_retention": t["retention"], "tag_cull_from": tag.cull_from,
-        "tag_actions": t["actions"], "tag_access": t["access"], "tag_rule_ids": t["rule_ids"],
-        "tag_evidence": [{k: e.get(k) for k in ("rule_id", "kind", "name", "term", "text", "start", "end")}
-                         for e in t["evidence"]],
-        "tag_needs_review": t["needs_review"], "tag_decision": t["decision"],
-        "tag_engine_version": t["engine_version"], "tag_ruleset_version": t["ruleset_version"],
+        **tag.manifest_columns(),
         "run_id": run_id, "captured_at": now, "software": f"smarchive/{__version__} import",
         "source": "export", "export_file": export_file, "export_member": item.member, "export_id": item.key,
     }

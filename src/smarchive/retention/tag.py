@@ -95,6 +95,19 @@ class Tag:
     decided_by: str = ""  # the rule that set the category (the fallback rule id when none matched)
     reasons: list[str] = field(default_factory=list)  # the matched rules' explanations
 
+    def manifest_columns(self) -> dict[str, Any]:
+        """The manifest's `tag_*` columns (archive.manifest.ITEM_SCHEMA) of this tag: one place for every row
+        writer (captured items in the pipeline, exported items in imports)."""
+        t = self.to_dict()
+        return {
+            "tag_category": t["category"], "tag_retention": t["retention"], "tag_cull_from": self.cull_from,
+            "tag_actions": t["actions"], "tag_access": t["access"], "tag_rule_ids": t["rule_ids"],
+            "tag_evidence": [{k: e.get(k) for k in ("rule_id", "kind", "name", "term", "text", "start", "end")}
+                             for e in t["evidence"]],
+            "tag_needs_review": t["needs_review"], "tag_decision": t["decision"],
+            "tag_engine_version": t["engine_version"], "tag_ruleset_version": t["ruleset_version"],
+        }
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (dates as ISO strings). Built field by field: dataclasses.asdict deep-copies
         recursively and was most of the cost of writing tagged JSONL."""
