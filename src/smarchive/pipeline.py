@@ -140,9 +140,19 @@ def start_sandbox(pipeline: Pipeline, stack: ExitStack) -> str | None:
     return sandbox_launch.start(pipeline.sandbox, stack, f"{pipeline.path} [sandbox]")
 
 
-def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Path,
-        progress: Callable[[str], None] | None = None) -> RunReport:
-    archive = archive.resolve()
+@dataclass
+class RunStart:
+    """What every way of running a year (here one account after another; scaleout in parallel) begins with."""
+    accounts: list[Account]
+    journal: RunJournal
+    report: RunReport
+    log: Progress
+    say: Callable[[str], None]
+
+
+def begin_run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Path,
+              progress: Callable[[str], None] | None = None, mode: str = "") -> RunStart:
+    """Check the sandbox settings and the archive, begin (or resume) the run's journal and say so."""
     if pipeline.sandbox is not None:  # a wrong [sandbox] key fails before anything is written
         sandbox_launch.sandbox_config(pipeline.sandbox, f"{pipeline.path} [sandbox]")
     check_archive_writable(archive)
@@ -153,13 +163,22 @@ def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Pa
     report.log_file = archive / "logs" / f"run-{report.run_id}.log"
     log = Progress(report.log_file)
     say = progress or log
-    engine = RetentionEngine.load(pipeline.retention_dir, profile=pipeline.retention_profile)
-    storage = open_storage(pipeline.storage, archive)
-    info = JobInfo(pipeline.name, pipeline.operator, report.run_id, year, pipeline.description)
     if journal.resumed:
         say(f"resuming run {report.run_id}, interrupted before it finished: {len(journal.accounts)} of "
             f"{len(accounts)} account(s) already done (to start afresh instead, delete {journal.path})")
-    say(f"run {report.run_id}: pipeline {pipeline.name}, year {year}, {len(accounts)} account(s), archive {archive}")
+    say(f"run {report.run_id}: pipeline {pipeline.name}, year {year}, {len(accounts)} account(s), archive {archive}"
+        + (f", {mode}" if mode else ""))
+    return RunStart(accounts, journal, report, log, say)
+
+
+def run(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], archive: Path,
+        progress: Callable[[str], None] | None = None) -> RunReport:
+    archive = archive.resolve()
+    start = begin_run(pipeline, year, account_ids, archive, progress)
+    accounts, journal, report, log, say = start.accounts, start.journal, start.report, start.log, start.say
+    engine = RetentionEngine.load(pipeline.retention_dir, profile=pipeline.retention_profile)
+    storage = open_storage(pipeline.storage, archive)
+    info = JobInfo(pipeline.name, pipeline.operator, report.run_id, year, pipeline.description)
     recording = ledger.start(archive, report.run_id)  # every file written from here is in the fixity ledger
     try:
         with ExitStack() as stack:

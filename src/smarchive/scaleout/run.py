@@ -23,10 +23,8 @@ from smarchive.config import Pipeline
 from smarchive.model import Account
 from smarchive.pipeline import (
     AccountOutcome,
-    Progress,
     RunReport,
-    check_archive_writable,
-    new_run_id,
+    begin_run,
     outcome_from_dict,
     record_ids,
     run_row,
@@ -34,7 +32,6 @@ from smarchive.pipeline import (
     staging_folder,
     start_sandbox,
 )
-from smarchive.sandbox import launch as sandbox_launch
 from smarchive.scaleout.job import make_job
 from smarchive.scaleout.status import RunStatus
 
@@ -57,21 +54,8 @@ def run_scaled(pipeline: Pipeline, year: int, account_ids: tuple[str, ...], arch
                progress: Callable[[str], None] | None = None, mode: str = "",
                notes: list[str] | None = None) -> RunReport:
     archive = archive.resolve()
-    if pipeline.sandbox is not None:
-        sandbox_launch.sandbox_config(pipeline.sandbox, f"{pipeline.path} [sandbox]")
-    check_archive_writable(archive)
-    accounts = pipeline.with_known_ids(pipeline.select(account_ids), archive)
-    now = datetime.now(UTC)
-    journal = RunJournal.begin(archive, pipeline.name, year, [a.id for a in accounts], new_run_id(now), now)
-    report = RunReport(journal.run_id, pipeline.name, year, archive, journal.started_at)
-    report.log_file = archive / "logs" / f"run-{report.run_id}.log"
-    log = Progress(report.log_file)
-    say = progress or log
-    if journal.resumed:
-        say(f"resuming run {report.run_id}, interrupted before it finished: {len(journal.accounts)} of "
-            f"{len(accounts)} account(s) already done (to start afresh instead, delete {journal.path})")
-    say(f"run {report.run_id}: pipeline {pipeline.name}, year {year}, {len(accounts)} account(s), archive {archive}"
-        + (f", {mode}" if mode else ""))
+    start = begin_run(pipeline, year, account_ids, archive, progress, mode)
+    accounts, journal, report, log, say = start.accounts, start.journal, start.report, start.log, start.say
     for note in notes or []:
         say(note)
     status = RunStatus.begin(archive, report.run_id, {"pipeline": pipeline.name, "year": year,
