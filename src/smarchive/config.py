@@ -51,7 +51,8 @@ class Pipeline:
     # that may be missing before an account is incomplete (see smarchive.extract.coverage).
     coverage: dict[str, float] = field(default_factory=dict)
     # [scaleout]: broker (distributed mode), browsers (per-platform limit of browsers at once), backoff (seconds
-    # every browser on a platform waits after a 429 on one of them); see smarchive.scaleout.courtesy.
+    # every browser on a platform waits after a 429 on one of them), login_wall_backoff (the same after a login
+    # wall); see smarchive.scaleout.courtesy.
     scaleout: dict[str, Any] = field(default_factory=dict)
 
     def tolerance(self, platform: str) -> float:
@@ -251,15 +252,16 @@ def parse_coverage(table: Any, where: str) -> dict[str, float]:
 
 
 def parse_scaleout(table: Any, where: str) -> dict[str, Any]:
-    """[scaleout] broker = "redis://…", backoff = 60, [scaleout.browsers] default = 4, facebook = 2, ..."""
+    """[scaleout] broker = "redis://…", backoff = 60, login_wall_backoff = 600, [scaleout.browsers] default = 4, ..."""
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
-    _check_keys(table, {"broker", "backoff", "browsers"}, where)
+    _check_keys(table, {"broker", "backoff", "login_wall_backoff", "browsers"}, where)
     if "broker" in table and not str(table["broker"]).startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError(f"{where} broker: expected a Redis URL, redis://HOST:PORT/DB, not {table['broker']!r}")
-    backoff = table.get("backoff", 0)
-    if isinstance(backoff, bool) or not isinstance(backoff, int | float) or backoff < 0:
-        raise ConfigError(f"{where} backoff: seconds (a number, 0 or more), not {backoff!r}")
+    for key in ("backoff", "login_wall_backoff"):
+        seconds = table.get(key, 0)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ConfigError(f"{where} {key}: seconds (a number, 0 or more), not {seconds!r}")
     browsers = table.get("browsers", {})
     if not isinstance(browsers, dict):
         raise ConfigError(f"{where} browsers must be a table (platform = number of browsers at once)")

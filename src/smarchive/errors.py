@@ -11,3 +11,9 @@ class ConfigError(SmarchiveError):
 
 class CaptureError(SmarchiveError):
     """An account could not be captured (wall not passed, platform unreachable...)."""
+
+
+class LoginWall(CaptureError):
+    """The platform showed a login wall instead of the account: the stored login is missing or expired, or the
+    platform no longer trusts the session. Besides failing the account, every browser on the platform backs off
+    (capture.account's courtesy; scaleout/courtesy.py)."""

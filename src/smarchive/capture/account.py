@@ -41,7 +41,7 @@ from smarchive.archive.warc import salvage as salvage_warc
 from smarchive.capture.browser import launch_options
 from smarchive.capture.journal import PageJournal
 from smarchive.capture.recorder import Recorder
-from smarchive.errors import CaptureError, SmarchiveError
+from smarchive.errors import CaptureError, LoginWall, SmarchiveError
 from smarchive.model import Account
 from smarchive.platforms.base import Adapter
 
@@ -134,6 +134,9 @@ class Courtesy(Protocol):
     def throttled(self, platform: str, seconds: float) -> None:
         """This browser was answered 429/503 by `platform`: every browser on it waits `seconds` (at least)."""
 
+    def login_wall(self, platform: str) -> None:
+        """This browser met a login wall on `platform` (errors.LoginWall): every browser on it backs off."""
+
 
 _courtesy: Courtesy | None = None
 
@@ -147,6 +150,11 @@ def set_courtesy(courtesy: Courtesy | None) -> None:
 def _shared_throttle(platform: str, retry_after: str | None) -> None:
     if _courtesy is not None:
         _courtesy.throttled(platform, parse_retry_after(retry_after) or 2.0)
+
+
+def _shared_login_wall(platform: str) -> None:
+    if _courtesy is not None:
+        _courtesy.login_wall(platform)
 
 
 TRANSIENT_NET_ERRORS = ("net::ERR_ABORTED", "net::ERR_CONNECTION_RESET", "net::ERR_CONNECTION_CLOSED",
@@ -403,6 +411,8 @@ def browse(pw: Playwright, adapter: Adapter, session: AccountSession, recorder: 
             # Adapters may wrap browser errors in their own: ask the browser whether it is still there.
             if not browser.is_connected() or "crash" in str(e).lower():
                 raise BrowserCrashed(str(e).splitlines()[0] if str(e) else type(e).__name__) from None
+            if isinstance(e, LoginWall):  # the one seam from an adapter's login wall to the shared back-off
+                _shared_login_wall(session.account.platform)
             if isinstance(e, SmarchiveError):
                 raise
             raise CaptureError(f"{session.account.id}: browser error: {str(e).splitlines()[0]}") from None

@@ -28,7 +28,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from smarchive.errors import CaptureError
+from smarchive.errors import CaptureError, LoginWall
 from smarchive.model import Account, Item, MediaRef, year_bounds, year_of
 from smarchive.platforms import facebook_basic
 from smarchive.platforms.answer_shape import key_paths
@@ -277,7 +277,7 @@ class FacebookAdapter:
     def _require_login_state(self, page: Page) -> None:
         """Logged out, the thread is cut short: recording it so would silently lose comments."""
         if page.get_by_text(BEHAVIOUR["login_prompt"]).count():
-            raise CaptureError(f"Facebook hides comments on {page.url} behind 'Logga in för att se fler "
+            raise LoginWall(f"Facebook hides comments on {page.url} behind 'Logga in för att se fler "
                                f"kommentarer': the browser is not logged in. Run `smarchive login facebook` "
                                f"(or check that the stored login state is still valid)")
 

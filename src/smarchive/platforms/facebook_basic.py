@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 from playwright.sync_api import Page
 
-from smarchive.errors import CaptureError
+from smarchive.errors import CaptureError, LoginWall
 from smarchive.platforms import facebook_html
 from smarchive.platforms.base import CaptureContext
 from smarchive.platforms.behaviour import load_behaviour
@@ -46,7 +46,7 @@ def _capture_post(ctx: CaptureContext, page: Page, other: Page, post_id: str, ur
         ctx.warn(f"post {post_id} is no longer on Facebook ({url}); only the timeline shows it")
         return None
     if page.get_by_text(BEHAVIOUR["login_prompt"]).count():
-        raise CaptureError(f"Facebook hides comments on {page.url} behind 'Logga in för att se fler "
+        raise LoginWall(f"Facebook hides comments on {page.url} behind 'Logga in för att se fler "
                            f"kommentarer': the browser is not logged in. Run `smarchive login facebook`")
     pages = _thread(ctx, page, other, post_id)
     ctx.snapshot(page, post_id)

@@ -37,7 +37,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Response
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from smarchive.errors import CaptureError
+from smarchive.errors import CaptureError, LoginWall
 from smarchive.model import Account, Item, MediaRef, year_bounds, year_of
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
 from smarchive.platforms.found import Found
@@ -321,8 +321,8 @@ def login_url(account_url: str) -> str:
     return urljoin(profile, ".." + BEHAVIOUR["login_path"])
 
 
-def _login_wall(url: str) -> CaptureError:
-    return CaptureError(f"instagram: login wall on {url}: the browser is not logged in (stored login state "
+def _login_wall(url: str) -> LoginWall:
+    return LoginWall(f"instagram: login wall on {url}: the browser is not logged in (stored login state "
                         "missing or expired); run `smarchive login instagram` and capture again")
 
 

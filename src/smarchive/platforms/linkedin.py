@@ -29,7 +29,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from smarchive.errors import CaptureError
+from smarchive.errors import CaptureError, LoginWall
 from smarchive.model import Account, Item, MediaRef, year_bounds, year_of
 from smarchive.platforms.answer_shape import key_paths
 from smarchive.platforms.base import CaptureContext, CapturedResponse, Extraction, Owner, Reported
@@ -124,12 +124,12 @@ class LinkedInAdapter:
     def _check_walls(page: Page, url: str) -> None:
         path = urlsplit(page.url).path
         if any(marker in path for marker in BEHAVIOUR["auth_wall_paths"]):
-            raise CaptureError(
+            raise LoginWall(
                 f"LinkedIn sent {url} to its auth wall ({page.url}): the browser is not logged in. "
                 "Run `smarchive login linkedin` (the stored login is missing or has expired)."
             )
         if page.locator(BEHAVIOUR["guest_page"]).count():
-            raise CaptureError(
+            raise LoginWall(
                 f"LinkedIn showed the logged-out view of {url} (sign-in modal; only the newest ~10 posts, "
                 "no comments). Run `smarchive login linkedin` (the stored login is missing or has expired)."
             )

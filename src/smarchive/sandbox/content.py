@@ -66,6 +66,10 @@ class SandboxConfig:
     # while each comment still shows its reply count. A capture then misses those replies, as when a real
     # platform hides them; coverage must report exactly these posts short. Empty: every button works.
     broken_reply_buttons: tuple[str, ...] = ()
+    # Instagram forgets a logged-in session once: the n-th profile or post page a logged-in browser opens (counted
+    # over all browsers on the sandbox) is answered as to a logged-out one, a login wall. 0 = never. The world and
+    # its truth stay the same; the capture that meets the wall fails its account (and backs off, scaleout/courtesy).
+    login_wall_after: int = 0
 
     def __post_init__(self) -> None:
         # From TOML this is a list of ids (strings or numbers); kept as a tuple of strings (hashable, comparable).

@@ -12,6 +12,8 @@ What it imitates (and why), after the real site and the saved pages in real-worl
   time ("Nästa"); a video plays by MediaSource unless that is unsupported, then from the
   progressive mp4. Times on screen are relative ("3 v"); exact epochs live in the JSON.
 - Media URLs are signed and expire (web.sign_path); pages and API calls are throttled (429).
+- With SandboxConfig.login_wall_after = n, the n-th profile or post page a logged-in browser opens is answered
+  as to a logged-out one, once (the real site's way of showing a session it no longer trusts a login wall).
 
 Two generations of the data, chosen by SandboxConfig.instagram_generation:
 - "2019": GraphQL GET /instagram/graphql/query/?query_hash=H&variables=JSON, pages with `_sharedData.entry_data`:
@@ -53,6 +55,7 @@ from smarchive.sandbox.content import (
 )
 from smarchive.sandbox.web import (
     SANDBOX_CREDENTIALS,
+    ForgetSession,
     Request,
     Response,
     Throttle,
@@ -425,6 +428,17 @@ def _throttle(world: World) -> Throttle:
 
 def _logged_in(world: World, request: Request) -> bool:
     return session_valid(request.cookies.get(SESSION_COOKIE), world.secret)
+
+
+def _page_logged_in(world: World, request: Request) -> bool:
+    """For a profile or post page: logged in, unless this is the page where the session is forgotten
+    (SandboxConfig.login_wall_after: a login wall shown to one browser)."""
+    if not _logged_in(world, request):
+        return False
+    forget = world.runtime.get("instagram_forget")
+    if not isinstance(forget, ForgetSession):
+        forget = world.runtime.setdefault("instagram_forget", ForgetSession(world.config.login_wall_after))
+    return not forget.forgets()  # type: ignore[union-attr]
 
 
 def _consented(request: Request) -> bool:
@@ -855,7 +869,7 @@ def _shell(title: str, description: str, view: str, shared: str, data: dict | No
 
 
 def profile_page(world: World, request: Request, account: WorldAccount) -> Response:
-    logged_in = _logged_in(world, request)
+    logged_in = _page_logged_in(world, request)
     user = _user_node(world, account, request.base_url, GRID_FIRST if logged_in else LOGGED_OUT_POSTS)
     if not logged_in:  # logged out: a few posts and no way on
         user["edge_owner_to_timeline_media"]["page_info"] = {"has_next_page": False, "end_cursor": None}
@@ -876,7 +890,7 @@ def post_page(world: World, request: Request, code: str) -> Response:
     post = world.item(media_id_of(code))
     if post is None or post.platform != PLATFORM or post.item_type != "post":
         return not_found("Sidan är inte tillgänglig.")
-    if not _logged_in(world, request):
+    if not _page_logged_in(world, request):
         target = f"/{PLATFORM}/accounts/login/?next={quote(request.path)}"
         return Response(302, "text/html; charset=utf-8", b"", [("Location", target)])
     account = world.account(PLATFORM, post.account)

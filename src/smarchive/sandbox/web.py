@@ -128,6 +128,23 @@ class Throttle:
                         compressible=False)
 
 
+class ForgetSession:
+    """Forgets a logged-in session once: the `after`-th logged-in page asked for (over all browsers) is answered as
+    to a logged-out browser, a login wall. after=0 turns it off."""
+
+    def __init__(self, after: int):
+        self.after = after
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def forgets(self) -> bool:
+        if self.after <= 0:
+            return False
+        with self._lock:
+            self._count += 1
+            return self._count == self.after
+
+
 class Faults:
     """Transient server faults, each given once to the first answer for every n-th distinct key.
 

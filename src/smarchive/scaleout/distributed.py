@@ -34,7 +34,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from smarchive.errors import SmarchiveError
-from smarchive.scaleout.courtesy import BrowserSlot, RedisCourtesy, backoff_seconds, browser_limit
+from smarchive.scaleout.courtesy import (
+    BrowserSlot,
+    RedisCourtesy,
+    backoff_seconds,
+    browser_limit,
+    login_wall_seconds,
+)
 from smarchive.scaleout.job import capture_job, worker_name
 from smarchive.scaleout.run import failed_result
 
@@ -250,7 +256,7 @@ def courteous_capture(job: dict, state: RunState) -> dict:
             state.set_state(run_id, account, "waiting", worker_name())
             slot.acquire(lambda m: log(f"{account}: {m}"))
         state.set_state(run_id, account, "running", worker_name())
-        set_courtesy(RedisCourtesy(state.redis, worker_name(), backoff_seconds(pipeline)))
+        set_courtesy(RedisCourtesy(state.redis, worker_name(), backoff_seconds(pipeline), login_wall_seconds(pipeline)))
         return capture_job(job)
     finally:
         set_courtesy(None)

@@ -8,18 +8,23 @@ unsafe) and each runs one account, so a browser's memory is returned when its ac
 The number of browsers is bounded by memory: each browser with its proxy may take up to
 BROWSER_MEMORY (2 GiB, a long Facebook timeline's worst measured); without --workers, as many as
 MemAvailable allows, at most one per account and at most MAX_DEFAULT_WORKERS.
+
+The browsers share the platforms' back-off (a 429 or a login wall on one slows all of them on that platform)
+through a folder of the run's own (courtesy.FileCourtesy), removed when the run's processes are done.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import socket
+import tempfile
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection, wait
 
-from smarchive.scaleout.job import capture_job
+from smarchive.scaleout.courtesy import FileCourtesy, backoff_seconds, login_wall_seconds
+from smarchive.scaleout.job import capture_job, worker_name
 from smarchive.scaleout.run import failed_result
 
 BROWSER_MEMORY = 2 * 1024**3  # bytes one browser (Chromium, its renderers, the proxy) may use
@@ -58,9 +63,21 @@ def choose_workers(requested: int | None, accounts: int, say: Callable[[str], No
     return requested
 
 
+def _share_courtesy(job: dict) -> None:
+    """Share this process's back-offs with the run's other processes (the folder LocalPool.run made)."""
+    from smarchive.capture.account import set_courtesy
+    from smarchive.config import load_pipeline
+
+    pipeline = load_pipeline(job["pipeline_file"])
+    set_courtesy(FileCourtesy(job["courtesy_dir"], worker_name(), backoff_seconds(pipeline),
+                              login_wall_seconds(pipeline)))
+
+
 def _child(job: dict, conn: Connection) -> None:
     """In the worker process: run the job, send back its result (or the error that stopped it)."""
     try:
+        if job.get("courtesy_dir"):
+            _share_courtesy(job)
         result = capture_job(job)
     except BaseException as e:  # noqa: BLE001 (anything: the parent must hear of it, the others go on)
         last = traceback.format_exception_only(type(e), e)[-1].strip()
@@ -91,6 +108,11 @@ class LocalPool:
 
     def run(self, jobs: list[dict], say: Callable[[str], None],
             on_state: Callable[[str, str, str], None] | None = None) -> Iterator[dict]:
+        with tempfile.TemporaryDirectory(prefix="smarchive-courtesy-") as folder:
+            yield from self._run([{**job, "courtesy_dir": folder} for job in jobs], say, on_state)
+
+    def _run(self, jobs: list[dict], say: Callable[[str], None],
+             on_state: Callable[[str, str, str], None] | None) -> Iterator[dict]:
         pending = deque(jobs)
         running: dict[int, tuple] = {}  # sentinel -> (process, connection, job)
         while pending or running:
