@@ -17,7 +17,7 @@ import sys
 import time
 import tomllib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,6 +330,38 @@ def test_a_429_on_one_worker_makes_the_other_wait(tmp_path: Path) -> None:
     assert waited, "a worker waited for a back-off another worker was told to take:\n" + "\n".join(logs)[-3000:]
 
 
+TWO_INSTAGRAM = ["instagram-orebrokommun", "instagram-tborebro"]
+
+
+def test_a_login_wall_on_one_worker_makes_the_other_wait(tmp_path: Path) -> None:
+    """Two Instagram accounts on the queue, two `smarchive worker`s, two Instagram browsers allowed. The sandbox
+    forgets the session once (the 4th page opened, over both browsers: a login wall); with [scaleout]
+    login_wall_backoff = 8, the worker that met the wall fails its account with the reason, and the other worker
+    waits before its next page, saying who met the wall; the other account is captured whole."""
+    settings = {**SMALL, "login_wall_after": 4}
+    archive = tmp_path / "archive"
+    with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path) as started:
+        courtesy = (f'\n[scaleout]\nbroker = "{broker}"\nlogin_wall_backoff = 8\n\n'
+                    "[scaleout.browsers]\ninstagram = 2\n")
+        pipeline = write_pipeline(tmp_path, settings, accounts_toml(TWO_INSTAGRAM) + courtesy)
+        result = run_capture(archive, pipeline, 2024)
+        logs = [w.text() for w in started]
+        status = smarchive("status", "--broker", broker)
+    walled = dict(re.findall(r"(\S+): failed \(on (\S+)\): instagram: login wall on ", result.stderr))
+    captured = dict(re.findall(r"(\S+): captured \(on (\S+)\)", result.stderr))
+    assert len(walled) == 1 and len(captured) == 1, result.stderr[-3000:] + "\n".join(logs)[-3000:]
+    assert result.returncode == 1, "an account failed: never a silent success"
+    (account, worker), (other, other_worker) = *walled.items(), *captured.items()
+    check_archive(archive, expected(settings, [other]))
+    run = run_query(archive, "SELECT accounts_failed, errors FROM runs").to_pylist()[0]
+    assert run["accounts_failed"] == [account] and "login wall" in run["errors"][0]
+    assert re.search(rf"{account}\s+failed\s+{re.escape(worker)}", status.stdout), status.stdout
+    waited = [line for log in logs for line in log.splitlines() if re.search(
+        rf"{other}: waiting \d+\.\d s: instagram showed worker {re.escape(worker)} a login wall \(shared back-off\)",
+        line)]
+    assert waited and worker != other_worker, "the other worker waited:\n" + "\n".join(logs)[-3000:]
+
+
 @pytest.mark.slow
 def test_browsers_per_platform_are_limited_across_workers(tmp_path: Path) -> None:
     """Two Instagram accounts, two idle workers, Instagram's default of one browser at once: one waits, says so."""
@@ -346,6 +378,7 @@ def test_browsers_per_platform_are_limited_across_workers(tmp_path: Path) -> Non
 @pytest.mark.parametrize("table, message", [
     ('[scaleout]\nbrowsers = { facebok = 2 }', "browsers: unknown key facebok"),
     ('[scaleout]\nbackoff = -1', "backoff: seconds (a number, 0 or more)"),
+    ('[scaleout]\nlogin_wall_backoff = "10m"', "login_wall_backoff: seconds (a number, 0 or more)"),
     ('[scaleout]\nbroker = "http://example.org"', "broker: expected a Redis URL"),
     ('[scaleout]\n[scaleout.browsers]\ninstagram = 0', "instagram must be a whole number of browsers, 1 or more"),
 ])
@@ -384,3 +417,38 @@ def test_status_of_a_sequential_run_in_progress(tmp_path: Path) -> None:
     assert "accounts not listed are not done yet" in first
     missing = smarchive("status", "20990101T000000Z-000000", "--archive", str(archive))
     assert missing.returncode == 2 and "no run 20990101T000000Z-000000" in missing.stderr
+
+
+@pytest.mark.parametrize("store", ["redis", "file"])
+def test_the_shared_back_off_of_a_login_wall_and_a_429(tmp_path: Path, store: str) -> None:
+    """Two browsers' courtesies (a real redis-server; or the folder `--workers N` shares): a login wall seen by
+    one makes the other wait `login_wall_backoff` on that platform only, saying who met it; a 429 never
+    shortens a longer back-off, and sets its own, shorter one."""
+    from smarchive.scaleout.courtesy import FileCourtesy, RedisCourtesy
+
+    with ExitStack() as stack:
+        if store == "redis":
+            import redis
+
+            client = redis.Redis.from_url(stack.enter_context(redis_server(tmp_path / "redis")), decode_responses=True)
+            stack.callback(client.close)
+            first, second = (RedisCourtesy(client, holder, backoff=0.3, login_wall=1.5) for holder in ("a-1", "b-2"))
+        else:
+            first, second = (FileCourtesy(tmp_path / "courtesy", holder, backoff=0.3, login_wall=1.5)
+                             for holder in ("a-1", "b-2"))
+        said: list[str] = []
+        first.login_wall("instagram")
+        first.throttled("instagram", 0.1)  # a 429 just after: the login wall's longer back-off stands
+        begun = time.monotonic()
+        second.wait_turn("facebook", said.append)
+        assert not said and time.monotonic() - begun < 0.2, "another platform does not wait"
+        second.wait_turn("instagram", said.append)
+        waited = time.monotonic() - begun
+        assert 1.3 < waited < 3.0, waited
+        assert re.fullmatch(r"waiting 1\.\d s: instagram showed worker a-1 a login wall \(shared back-off\)", said[0])
+        said.clear()
+        second.throttled("instagram", 0.1)  # Retry-After 0.1 s, but the pipeline's back-off is 0.3 s
+        begun = time.monotonic()
+        first.wait_turn("instagram", said.append)
+        assert 0.15 < time.monotonic() - begun < 1.0
+        assert said[0].endswith("instagram asked worker b-2 to slow down (shared back-off)"), said
