@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from collections.abc import Iterator
@@ -331,6 +332,24 @@ def test_a_429_on_one_worker_makes_the_other_wait(tmp_path: Path) -> None:
 
 
 TWO_INSTAGRAM = ["instagram-orebrokommun", "instagram-tborebro"]
+LOGIN_WALL = {**SMALL, "login_wall_after": 4}  # the sandbox forgets the session at the 4th Instagram page
+LOGIN_WALL_COURTESY = "\n[scaleout]\nlogin_wall_backoff = 8\n\n[scaleout.browsers]\ninstagram = 2\n"
+
+
+def check_login_wall(archive: Path, coordinator: str, logs: str) -> tuple[str, str]:
+    """One account failed with the login wall, named; the other was captured whole, after its worker waited the
+    back-off the first one set. Returns the walled account and where it ran."""
+    walled = dict(re.findall(r"(\S+): failed \(on (\S+)\): instagram: login wall on ", coordinator))
+    captured = dict(re.findall(r"(\S+): captured \(on (\S+)\)", coordinator))
+    assert len(walled) == 1 and len(captured) == 1, coordinator[-3000:] + logs[-3000:]
+    (account, worker), (other, other_worker) = *walled.items(), *captured.items()
+    check_archive(archive, expected(LOGIN_WALL, [other]))
+    run = run_query(archive, "SELECT accounts_failed, errors FROM runs").to_pylist()[0]
+    assert run["accounts_failed"] == [account] and "login wall" in run["errors"][0], "never a silent success"
+    waited = re.findall(rf"{other}: waiting \d+\.\d s: instagram showed worker {re.escape(worker)} a login wall "
+                        r"\(shared back-off\)", logs)
+    assert waited and worker != other_worker, "the other browser waited:\n" + logs[-3000:]
+    return account, worker
 
 
 def test_a_login_wall_on_one_worker_makes_the_other_wait(tmp_path: Path) -> None:
@@ -338,28 +357,26 @@ def test_a_login_wall_on_one_worker_makes_the_other_wait(tmp_path: Path) -> None
     forgets the session once (the 4th page opened, over both browsers: a login wall); with [scaleout]
     login_wall_backoff = 8, the worker that met the wall fails its account with the reason, and the other worker
     waits before its next page, saying who met the wall; the other account is captured whole."""
-    settings = {**SMALL, "login_wall_after": 4}
     archive = tmp_path / "archive"
     with redis_server(tmp_path / "redis") as broker, workers(broker, 2, tmp_path) as started:
-        courtesy = (f'\n[scaleout]\nbroker = "{broker}"\nlogin_wall_backoff = 8\n\n'
-                    "[scaleout.browsers]\ninstagram = 2\n")
-        pipeline = write_pipeline(tmp_path, settings, accounts_toml(TWO_INSTAGRAM) + courtesy)
+        courtesy = LOGIN_WALL_COURTESY.replace("[scaleout]\n", f'[scaleout]\nbroker = "{broker}"\n')
+        pipeline = write_pipeline(tmp_path, LOGIN_WALL, accounts_toml(TWO_INSTAGRAM) + courtesy)
         result = run_capture(archive, pipeline, 2024)
-        logs = [w.text() for w in started]
+        logs = "\n".join(w.text() for w in started)
         status = smarchive("status", "--broker", broker)
-    walled = dict(re.findall(r"(\S+): failed \(on (\S+)\): instagram: login wall on ", result.stderr))
-    captured = dict(re.findall(r"(\S+): captured \(on (\S+)\)", result.stderr))
-    assert len(walled) == 1 and len(captured) == 1, result.stderr[-3000:] + "\n".join(logs)[-3000:]
-    assert result.returncode == 1, "an account failed: never a silent success"
-    (account, worker), (other, other_worker) = *walled.items(), *captured.items()
-    check_archive(archive, expected(settings, [other]))
-    run = run_query(archive, "SELECT accounts_failed, errors FROM runs").to_pylist()[0]
-    assert run["accounts_failed"] == [account] and "login wall" in run["errors"][0]
+    assert result.returncode == 1, result.stderr[-3000:]
+    account, worker = check_login_wall(archive, result.stderr, logs)
     assert re.search(rf"{account}\s+failed\s+{re.escape(worker)}", status.stdout), status.stdout
-    waited = [line for log in logs for line in log.splitlines() if re.search(
-        rf"{other}: waiting \d+\.\d s: instagram showed worker {re.escape(worker)} a login wall \(shared back-off\)",
-        line)]
-    assert waited and worker != other_worker, "the other worker waited:\n" + "\n".join(logs)[-3000:]
+
+
+@pytest.mark.slow
+def test_a_login_wall_slows_the_other_browsers_on_this_machine(tmp_path: Path) -> None:
+    """The same with `--workers 2` and no broker: the processes share the back-off through a folder of the run."""
+    pipeline = write_pipeline(tmp_path, LOGIN_WALL, accounts_toml(TWO_INSTAGRAM) + LOGIN_WALL_COURTESY)
+    result = run_capture(tmp_path / "archive", pipeline, 2024, "--workers", "2")
+    assert result.returncode == 1, result.stderr[-3000:]
+    check_login_wall(tmp_path / "archive", result.stderr, result.stderr)
+    assert not list(Path(tempfile.gettempdir()).glob("smarchive-courtesy-*")), "the run's folder is removed"
 
 
 @pytest.mark.slow
