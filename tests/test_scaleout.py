@@ -469,3 +469,31 @@ def test_the_shared_back_off_of_a_login_wall_and_a_429(tmp_path: Path, store: st
         first.wait_turn("instagram", said.append)
         assert 0.15 < time.monotonic() - begun < 1.0
         assert said[0].endswith("instagram asked worker b-2 to slow down (shared back-off)"), said
+
+
+def commented_scaleout(text: str) -> dict:
+    """The commented `# [scaleout]` block of a pipeline file, uncommented and read as TOML."""
+    block = re.search(r"^# \[scaleout\]\n(?:^# .*\n)+", text, re.M)
+    assert block, "the pipeline documents [scaleout]"
+    return tomllib.loads("".join(line[2:] + "\n" for line in block.group(0).splitlines()))["scaleout"]
+
+
+def test_the_documented_courtesy_defaults_are_the_code_s() -> None:
+    """The commented [scaleout] block of the pipelines and the table in docs/scaleout.md say what the code does."""
+    from smarchive.scaleout.courtesy import (
+        DEFAULT_BACKOFF,
+        DEFAULT_BROWSERS,
+        DEFAULT_LOGIN_WALL_BACKOFF,
+        backoff_seconds,
+        login_wall_seconds,
+    )
+
+    for name, backoff, wall in (("orebro", DEFAULT_BACKOFF, DEFAULT_LOGIN_WALL_BACKOFF), ("sandbox", 0, 0)):
+        table = commented_scaleout((PROJECT / "pipelines" / f"{name}.toml").read_text(encoding="utf-8"))
+        assert (table["backoff"], table["login_wall_backoff"], table["browsers"]) == (backoff, wall, DEFAULT_BROWSERS)
+        pipeline = load_pipeline(str(PROJECT / "pipelines" / f"{name}.toml"))
+        assert (backoff_seconds(pipeline), login_wall_seconds(pipeline)) == (backoff, wall), "left out: the defaults"
+    docs = (PROJECT / "docs" / "scaleout.md").read_text(encoding="utf-8")
+    table = tomllib.loads(re.search(r"```toml\n(\[scaleout\]\n.*?)```", docs, re.S).group(1))["scaleout"]
+    assert (table["backoff"], table["login_wall_backoff"], table["browsers"]) == (
+        DEFAULT_BACKOFF, DEFAULT_LOGIN_WALL_BACKOFF, DEFAULT_BROWSERS)
