@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 
 from smarchive.archive.warc import SNAPSHOT_SCHEME, iter_records
 from smarchive.capture.account import NO_MEDIA_SOURCE, AccountSession, RetryBudget
-from smarchive.errors import CaptureError
+from smarchive.errors import CaptureError, LoginWall
 from smarchive.model import Account
 from smarchive.pipeline import SANDBOX_CREDENTIALS
 from smarchive.platforms.base import CapturedResponse
@@ -266,7 +266,7 @@ def test_logged_out_capture_fails_clearly(server: SandboxServer, browser: Browse
     context = browser.new_context()
     try:
         ctx = RecordingContext(context, server.base_url + "/facebook/orebrokommun", 2024)
-        with pytest.raises(CaptureError, match="not logged in.*smarchive login facebook"):
+        with pytest.raises(LoginWall, match="not logged in.*smarchive login facebook"):
             FacebookAdapter().capture(ctx)
     finally:
         context.close()

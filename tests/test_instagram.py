@@ -19,7 +19,7 @@ from smarchive.archive.query import connect
 from smarchive.archive.store import LocalStorage
 from smarchive.archive.warc import iter_records, iter_responses, read_record_at
 from smarchive.capture.account import NO_MEDIA_SOURCE, AccountSession
-from smarchive.errors import CaptureError
+from smarchive.errors import CaptureError, LoginWall
 from smarchive.model import Account
 from smarchive.pipeline import SANDBOX_CREDENTIALS
 from smarchive.platforms.base import CapturedResponse
@@ -247,7 +247,7 @@ def test_login_wall_fails_cleanly(server: SandboxServer, browser: Browser, tmp_p
            "consent-only": [_cookie(server, "ig_consent", "essential")]}[cookies]
     ctx = _session(server, browser, tmp_path, jar)
     try:
-        with pytest.raises(CaptureError, match=r"instagram: login wall .* run `smarchive login instagram`"):
+        with pytest.raises(LoginWall, match=r"instagram: login wall .* run `smarchive login instagram`"):
             InstagramAdapter().capture(ctx)
     finally:
         ctx.context.close()

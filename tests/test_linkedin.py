@@ -23,7 +23,7 @@ from playwright.sync_api import Browser
 from smarchive.archive.query import connect
 from smarchive.archive.store import LocalStorage
 from smarchive.archive.warc import iter_responses
-from smarchive.errors import CaptureError
+from smarchive.errors import CaptureError, LoginWall
 from smarchive.model import Account
 from smarchive.pipeline import SANDBOX_CREDENTIALS
 from smarchive.platforms.base import CapturedResponse
@@ -309,11 +309,11 @@ def test_capture_logged_out_fails_clearly(server: SandboxServer, browser: Browse
     context = browser.new_context()
     try:
         company = _Context(context, server.base_url + "/linkedin/company/orebro-kommun/")
-        with pytest.raises(CaptureError, match=r"logged-out view .*smarchive login linkedin"):
+        with pytest.raises(LoginWall, match=r"logged-out view .*smarchive login linkedin"):
             LinkedInAdapter().capture(company)
         post = server.world.posts("linkedin", "orebro-kommun")[0]
         permalink = _Context(context, f"{server.base_url}/linkedin/feed/update/urn:li:activity:{post.id}/")
-        with pytest.raises(CaptureError, match=r"auth wall .*not logged in"):
+        with pytest.raises(LoginWall, match=r"auth wall .*not logged in"):
             LinkedInAdapter().capture(permalink)
     finally:
         context.close()
