@@ -410,3 +410,28 @@ def test_cli_serve_until_sigterm() -> None:
             process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+def test_instagram_forgets_the_session_once_at_login_wall_after() -> None:
+    """[sandbox] login_wall_after = 2: the 2nd post or profile page a logged-in browser opens is a login wall (the
+    post page sends it to the login form), once; the pages before and after are served logged in."""
+    import http.client
+    from dataclasses import replace
+
+    from smarchive.sandbox import instagram as sandbox_ig
+
+    config = replace(SMALL, login_wall_after=2)
+    world = build_world(config)
+    post = world.posts("instagram", "orebrokommun")[0]
+    cookie = f"{sandbox_ig.CONSENT_COOKIE}=all; {sandbox_ig.SESSION_COOKIE}={session_token(world.secret, 'arkivarie')}"
+    answers = []
+    with SandboxServer(config) as running:
+        host, port = urllib.parse.urlsplit(running.base_url).netloc.split(":")
+        for _ in range(4):
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            connection.request("GET", f"/instagram/p/{sandbox_ig.shortcode(post.id)}/", headers={"Cookie": cookie})
+            answer = connection.getresponse()
+            answers.append((answer.status, answer.getheader("Location", "")))
+            connection.close()
+    assert [status for status, _ in answers] == [200, 302, 200, 200]
+    assert answers[1][1].startswith("/instagram/accounts/login/?next=")
