@@ -126,7 +126,8 @@ THROTTLED = (429, 500, 502, 503, 504)
 
 
 class Courtesy(Protocol):
-    """Courtesy shared with other browsers on the same platform (distributed mode sets one; see set_courtesy)."""
+    """Courtesy shared with other browsers on the same platform (scaleout sets one: a worker, or a --workers
+    process; see set_courtesy). None in a sequential run: its one browser waits its own Retry-After."""
 
     def wait_turn(self, platform: str, progress: Callable[[str], None]) -> None:
         """Before a navigation: wait out a back-off another browser on `platform` was told to take."""
