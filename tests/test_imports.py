@@ -327,52 +327,77 @@ def test_wrong_account_or_platform_refused_nothing_written(tmp_path: Path) -> No
 
 HIDDEN_FROM = [("facebook", "facebook-orebrokommun"), ("instagram", "instagram-orebrokommun"),
                ("youtube", "youtube-orebrokommun")]
-IMPORTED = [account for _, account in HIDDEN_FROM] + ["linkedin-orebrokommun", "facebook-orebrokommun-teckensprak"]
+DEMO_WORLD = {"seed": 1748, "posts_per_year": 8, "comments_per_post": 5, "throttle_every": 0}  # sandbox.toml's
 
 
-def hide_posts(archive: Path) -> list[dict]:
-    """One 2024 post of each account in HIDDEN_FROM taken out of the capture's view: its row dropped from the
-    captured items file (its comments stay), as if the timeline had never shown it."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def posts_to_hide() -> dict[str, dict]:
+    """Per account of HIDDEN_FROM, the first 2024 post (of the demo's world) that citizens commented on and the
+    account did not: hidden with its thread, it is the one item of the account's own that the export has and the
+    capture cannot (an own reply under it would be a second one)."""
+    from smarchive.sandbox.content import SandboxConfig, build_world
+    from smarchive.sandbox.truth import truth
 
-    from smarchive.archive.manifest import ITEM_SCHEMA, item_files, write_items_file
-
-    hidden = []
+    world = build_world(SandboxConfig(**{k: v for k, v in DEMO_WORLD.items() if k != "throttle_every"}))
+    items = truth(world, 2024)
+    chosen = {}
     for platform, account in HIDDEN_FROM:
-        (path,) = [f for f in item_files(archive)
-                   if f.parent.name == f"account={account}" and f.parent.parent.name == f"platform={platform}"]
-        rows = pq.read_table(path, schema=ITEM_SCHEMA).to_pylist()
-        post = [r for r in rows if r["item_type"] == "post"][3]
-        hidden.append(post)
-        write_items_file(pa.Table.from_pylist([r for r in rows if r["item_id"] != post["item_id"]],
-                                              schema=ITEM_SCHEMA), path)
-    return hidden
+        handle = account.removeprefix(f"{platform}-")
+        for post in (i for i in items if (i["platform"], i["account"], i["item_type"]) == (platform, handle, "post")):
+            thread = [i for i in world.items if i.post_id == post["id"] and i.item_type != "post"]
+            if thread and not any(i.author_is_account for i in thread):
+                chosen[account] = post
+                break
+    return chosen
 
 
-def test_sandbox_export_reconciled_with_the_demo_capture(demo_capture, tmp_path: Path) -> None:
-    from conftest import copy_archive
+@pytest.fixture(scope="module")
+def hidden_capture(tmp_path_factory) -> tuple[Path, Path, dict[str, dict]]:
+    """The demo's world captured (three accounts, 2024) with one post of each hidden from the platforms' pages
+    (`[sandbox] hidden_posts`); the pipeline, so `sandbox export` writes the same world's exports."""
+    from smarchive.model import Account
 
-    archive = copy_archive(demo_capture.archive, tmp_path / "archive")
+    from conftest import register_toml, run_capture, write_pipeline
+
+    folder = tmp_path_factory.mktemp("hidden")
+    hidden = posts_to_hide()
+    ids = ", ".join(f'"{p["id"]}"' for p in hidden.values())
+    url = {"facebook": "sandbox:/facebook/orebrokommun", "instagram": "sandbox:/instagram/orebrokommun/",
+           "youtube": "sandbox:/youtube/@orebrokommun/videos"}
+    register = register_toml(*(Account(id=account, platform=platform, name="Örebro kommun", url=url[platform],
+                                       handle="orebrokommun") for platform, account in HIDDEN_FROM))
+    pipeline = write_pipeline(folder, {**DEMO_WORLD, "hidden_posts": f"[{ids}]"}, register)
+    archive = folder / "archive"
+    result = run_capture(archive, pipeline, 2024)
+    assert result.returncode == 0, f"capture failed:\n{result.stdout}\n{result.stderr[-3000:]}"
+    return archive, pipeline, hidden
+
+
+def test_sandbox_export_reconciled_with_a_capture_that_never_saw_three_posts(hidden_capture, tmp_path: Path) -> None:
+    """The done-when of #18: the platforms never showed three posts (one each on Facebook, Instagram and YouTube);
+    the accounts' own exports hold them; the reconciliation lists exactly those three as missed by the capture,
+    they are counted in the capture's coverage, and each import says its account is incomplete (exit 1)."""
+    archive, pipeline, hidden = hidden_capture
+    captured = query(archive, "SELECT item_id FROM items")
+    assert not {p["id"] for p in hidden.values()} & {r["item_id"] for r in captured}  # the capture never saw them
     exports = tmp_path / "exports"
-    made = smarchive("sandbox", "export", "--out", str(exports), *(a for acc in IMPORTED for a in ("--account", acc)))
+    made = smarchive("sandbox", "export", "--out", str(exports), "--pipeline", str(pipeline),
+                     *(a for _, acc in HIDDEN_FROM for a in ("--account", acc)))
     assert made.returncode == 0, made.stderr
-    hidden = hide_posts(archive)
-    for account in IMPORTED:
+    for _, account in HIDDEN_FROM:
         result = smarchive("import", str(exports / f"{account}.zip"), "--account", account, "--year", "2024",
-                           "--archive", str(archive))
-        assert result.returncode == 0, result.stdout + result.stderr
-        missed = 1 if account in [a for _, a in HIDDEN_FROM] else 0
-        assert f"reconciliation with the capture: {missed} missed by the capture" in result.stdout, result.stdout
+                           "--pipeline", str(pipeline), "--archive", str(archive))
+        assert result.returncode == 1, result.stdout + result.stderr  # incomplete: the capture missed an item
+        assert "reconciliation with the capture: 1 missed by the capture" in result.stdout, result.stdout
+        assert f"{account}: incomplete: 1 item(s) of the export missed by the capture" in result.stdout
     reconciled = smarchive("query", "--saved", "reconcile", "--year", "2024", "--format", "json", "--archive",
                            str(archive))
     assert reconciled.returncode == 0, reconciled.stderr
     found = [json.loads(line) for line in reconciled.stdout.splitlines()]
     missed = [r for r in found if r["finding"] == "missed-by-capture"]
-    assert sorted((r["platform"], r["item_type"], r["export_text"]) for r in missed) == sorted(
-        (h["platform"], "post", h["text"][:100]) for h in hidden)
+    assert sorted((r["account"], r["item_type"], r["export_text"]) for r in missed) == sorted(
+        (account, "post", hidden[account]["text"][:100]) for _, account in HIDDEN_FROM)
     youtube = next(r for r in missed if r["platform"] == "youtube")
-    assert youtube["export_id"] == next(h["item_id"] for h in hidden if h["platform"] == "youtube")
+    assert youtube["export_id"] == hidden["youtube-orebrokommun"]["id"]
     assert [r for r in found if r["finding"] == "text-differs"] == []
     # Own Facebook/Instagram replies whose post the export does not name, found in no capture: the first days of
     # January, answers to posts of December 2023 (not captured here); the others were placed in their threads.
@@ -381,6 +406,21 @@ def test_sandbox_export_reconciled_with_the_demo_capture(demo_capture, tmp_path:
     assert {r["platform"] for r in unplaced} <= {"facebook", "instagram"}
     # What the export lacks is what others wrote: the account's own items are all in its export.
     assert all(r["expected"] for r in found if r["finding"] == "missing-from-export")
+    # Counted in the capture's coverage: one row per missed item, in the saved coverage query and the summary.
+    gaps = json.loads(smarchive("query", "--saved", "coverage", "--year", "2024", "--format", "json",
+                                "--archive", str(archive)).stdout.replace("}\n{", "},{").join("[]"))
+    assert sorted((g["account"], g["kind"], g["shortfall"]) for g in gaps) == sorted(
+        (account, "missed-by-capture", 1) for _, account in HIDDEN_FROM)
+    assert {g["post_id"] for g in gaps} == {r["export_item_id"] for r in missed}
+    summary = query(archive, "SELECT account, count(*) AS n FROM coverage WHERE kind = 'missed-by-capture' "
+                             "GROUP BY ALL ORDER BY ALL")
+    assert summary == [{"account": account, "n": 1} for _, account in sorted(HIDDEN_FROM, key=lambda h: h[1])]
+    figures = json.loads(smarchive("query", "--saved", "account-summary", "--year", "2024", "--format", "json",
+                                   "--archive", str(archive)).stdout.replace("}\n{", "},{").join("[]"))
+    assert sorted((f["account"], f["missed_by_capture"]) for f in figures) == sorted(
+        (account, 1) for _, account in HIDDEN_FROM)
+    runs = query(archive, "SELECT accounts_incomplete FROM runs WHERE job = 'import' ORDER BY run_id")
+    assert [r["accounts_incomplete"] for r in runs] == [[account] for _, account in HIDDEN_FROM]
     counts = query(archive, "SELECT source, count(*) AS n FROM items WHERE account = 'facebook-orebrokommun' "
                             "AND item_type = 'post' GROUP BY ALL ORDER BY ALL")
     assert counts == [{"source": "capture", "n": 7}, {"source": "export", "n": 8}]
