@@ -498,3 +498,44 @@ def test_export_media_stored_and_the_export_kept_once(tmp_path: Path) -> None:
         assert m["sha256"] == hashlib.sha256(data).hexdigest()
         assert (archive / "media" / m["sha256"][:2] / m["sha256"]).read_bytes() == data
     assert smarchive("verify", "--archive", str(archive)).returncode == 0
+
+
+def test_instagram_post_without_caption_is_an_item(tmp_path: Path) -> None:
+    """A photo posted with no caption: an item with the text "" (it made the whole import exit 2 before)."""
+    export = tmp_path / "ig"
+    (export / "media" / "posts" / "202403").mkdir(parents=True)
+    (export / "media" / "posts" / "202403" / "a.jpg").write_bytes(b"\xff\xd8\xff\xe0 a photo")
+    (export / "your_instagram_activity" / "media").mkdir(parents=True)
+    (export / "your_instagram_activity" / "media" / "posts_1.json").write_text(json.dumps([
+        {"media": [{"uri": "media/posts/202403/a.jpg", "creation_timestamp": 1709290800, "title": ""}]},
+        {"media": [{"uri": "media/posts/202403/a.jpg", "creation_timestamp": 1709377200}], "title": "Med text"}]))
+    archive = tmp_path / "archive"
+    result = smarchive("import", str(export), "--platform", "instagram", "--owner", "orebrokommun",
+                       "--archive", str(archive))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = query(archive, "SELECT text, len(media) AS media FROM items ORDER BY published_at")
+    assert rows == [{"text": "", "media": 1}, {"text": "Med text", "media": 1}]
+
+
+def test_facebook_export_naming_an_owner_that_cannot_be_checked_is_refused(tmp_path: Path) -> None:
+    """A Facebook export whose profile names its owner by id only, for an account known by its handle: it may be
+    another account's, so nothing is imported (one line, exit 2); with the id given, it is checked and imported."""
+    export = tmp_path / "fb"
+    (export / "personal_information" / "profile_information").mkdir(parents=True)
+    (export / "personal_information" / "profile_information" / "profile_information.json").write_text(json.dumps(
+        {"profile_v2": {"name": {"full_name": "Någon annan"},
+                        "profile_uri": "https://www.facebook.com/profile.php?id=100000000000001"}}))
+    (export / "your_facebook_activity" / "posts").mkdir(parents=True)
+    (export / "your_facebook_activity" / "posts" / "your_posts_1.json").write_text(json.dumps(
+        [{"timestamp": 1709290800, "data": [{"post": "Hej"}], "title": "Någon annan uppdaterade sin status."}]))
+    archive = tmp_path / "archive"
+    refused = smarchive("import", str(export), "--account", "facebook-orebrokommun", "--archive", str(archive))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert refused.stderr.count("\n") == 1 and "is the export of facebook account 100000000000001" in refused.stderr
+    assert "cannot be checked against facebook-orebrokommun" in refused.stderr and not archive.exists()
+    other = smarchive("import", str(export), "--platform", "facebook", "--owner", "100000000000002",
+                      "--archive", str(archive))
+    assert other.returncode == 2 and "not of facebook-100000000000002" in other.stderr and not archive.exists()
+    same = smarchive("import", str(export), "--platform", "facebook", "--owner", "100000000000001",
+                     "--archive", str(archive))
+    assert same.returncode == 0, same.stdout + same.stderr
