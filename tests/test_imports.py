@@ -93,6 +93,10 @@ def test_linkedin_per_line_quotes_removed_only_when_every_line_has_them() -> Non
     ("den 1 juli 2024 kl. 14:05", None),  # "den" first: not a date this reads; None, never a guess
     ("1 juli 2024 kl. 14:05", utc(2024, 7, 1, 12, 5)),  # CEST
     ("Jan 5, 2024, 10:00 PM", utc(2024, 1, 5, 21, 0)),
+    ("Jan 05, 2024 10:00:00 am", utc(2024, 1, 5, 9, 0)),  # Meta's HTML pages, English
+    ("Feb 28, 2025 10:07 pm", utc(2025, 2, 28, 21, 7)),
+    ("mars 02, 2024 3:30 em", utc(2024, 3, 2, 14, 30)),  # Meta's HTML pages, Swedish: fm/em
+    ("jan. 05, 2024 12:10 fm", utc(2024, 1, 4, 23, 10)),
     ("2026-02-30 10:00:00", None), ("2026-13-05 09:00:00", None), ("sometime later", None), ("0", None),
     ("202+00:00", None), ("1999-01-01", None), ("", None),
 ])
@@ -539,3 +543,85 @@ def test_facebook_export_naming_an_owner_that_cannot_be_checked_is_refused(tmp_p
     same = smarchive("import", str(export), "--platform", "facebook", "--owner", "100000000000001",
                      "--archive", str(archive))
     assert same.returncode == 0, same.stdout + same.stderr
+
+
+# ------------------------------------------------------------------------------------------ Meta's HTML format
+
+META_HTML = Path(__file__).resolve().parent / "data" / "meta-html"  # modelled fixtures: see its SOURCES.md
+
+
+def test_facebook_html_both_generations_posts_comments_replies_entities() -> None:
+    """The 2022- pages (_a6-g, English UI) and the 2019-2022 pages (_2lej, Swedish UI): posts with their media
+    and links, comments and replies told by the title, HTML entities decoded, a time that is no time reported."""
+    new = read_export(META_HTML / "facebook-2023-en")
+    assert (new.platform, new.layout) == ("facebook", "facebook-dyi-html")
+    assert (new.owner.handles, new.owner.names) == ({"orebrokommun"}, {"Örebro kommun"})
+    assert [str(p) for p in new.problems] == [
+        "your_facebook_activity/posts/your_posts_1.html: an entry without a readable time ('sometime') skipped"]
+    by_type = {t: [i for i in new.items if i.item_type == t] for t in ("post", "comment", "reply")}
+    first, link = sorted(by_type["post"], key=lambda i: i.published_at)
+    assert (first.text, first.published_at) == (
+        "Snöröjningen i Hovsta börjar i morgon & pågår till fredag.\nHåll avstånd till plogbilarna!",
+        utc(2024, 1, 5, 9, 0))
+    assert first.media == [("your_facebook_activity/posts/media/Timeline_photos/431_photo.jpg", "image")]
+    assert first.permalink == "https://www.facebook.com/orebrokommun/posts/pfbid0abc"
+    assert (link.text, link.extra["links"]) == ('Läs mer om "Örebro växer" – 5 < 10 😀', "https://www.orebro.se/vaxer")
+    assert [(i.text, i.published_at) for i in by_type["comment"]] == [("Tack för alla tips!", utc(2024, 1, 5, 10, 30))]
+    assert [i.text for i in by_type["reply"]] == ["Hej Anna! Plogbilen kommer vid 7."]
+    old = read_export(META_HTML / "facebook-2021-sv")
+    assert (old.layout, old.problems) == ("facebook-dyi-html", [])
+    assert sorted((i.item_type, i.published_at, i.text) for i in old.items) == [
+        ("comment", utc(2021, 7, 2, 7, 5), "Välkomna!"),
+        ("post", utc(2020, 12, 31, 23, 15), "Gott nytt år från oss alla på Örebro kommun!"),  # 00:15 CET
+        ("post", utc(2021, 7, 1, 12, 5), "Badplatserna öppnar för säsongen!"),
+        ("reply", utc(2021, 7, 2, 7, 0), "Hej Erik, badet öppnar 1 juli.")]
+
+
+def test_instagram_html_posts_comments_profile_swedish(tmp_path: Path) -> None:
+    """Instagram's HTML pages in Swedish: captions (one post without), photo and video with spaces in the file
+    name, the comments table (Kommentar, Medieägare, Tid with fm/em), the owner; imported with its media."""
+    read = read_export(META_HTML / "instagram-2024-sv")
+    assert (read.platform, read.layout, read.problems, read.owner.handles) == (
+        "instagram", "instagram-dyi-html", [], {"orebrokommun"})
+    posts = sorted((i for i in read.items if i.item_type == "post"), key=lambda i: i.published_at)
+    assert [(p.text, p.published_at, [k for _, k in p.media]) for p in posts] == [
+        ("Vi söker sommarvikarier! Ansök senast 15 mars 😎 #örebro", utc(2024, 3, 1, 8, 0), ["image", "video"]),
+        ("", utc(2024, 3, 2, 14, 30), ["image"])]
+    (comment,) = [i for i in read.items if i.item_type == "comment"]
+    assert (comment.text, comment.published_at, comment.extra) == (
+        "@anna_s tack, vi hör av oss!", utc(2024, 3, 1, 9, 12), {"media_owner": "orebrokommun"})
+    archive = tmp_path / "archive"
+    result = smarchive("import", str(META_HTML / "instagram-2024-sv"), "--platform", "instagram", "--owner",
+                       "orebrokommun", "--archive", str(archive))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "instagram-dyi-html export" in result.stdout
+    rows = query(archive, "SELECT text, media_sha256 FROM items WHERE item_type = 'post' ORDER BY published_at")
+    photo = (META_HTML / "instagram-2024-sv" / "media" / "posts" / "202403" / "17990_bild med mellanslag.jpg")
+    assert rows[1] == {"text": "", "media_sha256": [hashlib.sha256(photo.read_bytes()).hexdigest()]}
+
+
+def test_another_account_html_export_refused(tmp_path: Path) -> None:
+    result = smarchive("import", str(META_HTML / "facebook-2023-en"), "--platform", "facebook", "--owner",
+                       "someoneelse", "--archive", str(tmp_path / "archive"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "is the export of facebook account orebrokommun, not of" in result.stderr
+    assert not (tmp_path / "archive").exists()
+
+
+@pytest.mark.parametrize("account", ["facebook-orebrokommun", "instagram-orebrokommun"])
+def test_sandbox_html_export_gives_the_items_of_its_json_export(tmp_path: Path, account: str) -> None:
+    """`sandbox export --format html`: the same account's HTML and JSON exports read as the same items. Facebook's
+    pages show the second, so the stable ids are the same too (a later export in the other format adds nothing
+    new); Instagram's show the minute (and its JSON dates a single photo a second early): times within 60 s."""
+    for form in ("json", "html"):
+        made = smarchive("sandbox", "export", "--format", form, "--out", str(tmp_path / form), "--account", account)
+        assert made.returncode == 0, made.stderr
+    json_read, html_read = (read_export(tmp_path / form / f"{account}.zip") for form in ("json", "html"))
+    assert (json_read.layout.endswith("-json"), html_read.layout.endswith("-html")) == (True, True)
+    assert html_read.problems == [] and len(html_read.items) > 20
+    if account.startswith("facebook"):
+        assert sorted(i.key for i in html_read.items) == sorted(i.key for i in json_read.items)
+    both = [sorted(((i.item_type, i.text, [p.rsplit("/", 1)[-1] for p, _ in i.media]), i.published_at)
+                   for i in r.items) for r in (html_read, json_read)]
+    assert [what for what, _ in both[0]] == [what for what, _ in both[1]]
+    assert all(abs((a - b).total_seconds()) < 60 for (_, a), (_, b) in zip(*both, strict=True))
