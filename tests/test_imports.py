@@ -380,7 +380,10 @@ def test_sandbox_export_reconciled_with_a_capture_that_never_saw_three_posts(hid
     """The done-when of #18: the platforms never showed three posts (one each on Facebook, Instagram and YouTube);
     the accounts' own exports hold them; the reconciliation lists exactly those three as missed by the capture,
     they are counted in the capture's coverage, and each import says its account is incomplete (exit 1)."""
-    archive, pipeline, hidden = hidden_capture
+    from conftest import copy_archive
+
+    original, pipeline, hidden = hidden_capture
+    archive = copy_archive(original, tmp_path / "archive")  # the HTML test imports into its own copy
     captured = query(archive, "SELECT item_id FROM items")
     assert not {p["id"] for p in hidden.values()} & {r["item_id"] for r in captured}  # the capture never saw them
     exports = tmp_path / "exports"
@@ -430,6 +433,31 @@ def test_sandbox_export_reconciled_with_a_capture_that_never_saw_three_posts(hid
     assert counts == [{"source": "capture", "n": 7}, {"source": "export", "n": 8}]
     verified = smarchive("verify", "--archive", str(archive))
     assert "exports/" not in verified.stdout + verified.stderr  # the kept exports are in the ledger and intact
+
+
+def test_sandbox_html_export_reconciled_with_the_same_capture(hidden_capture, tmp_path: Path) -> None:
+    """The same done-when on Meta's HTML format: the Facebook and Instagram exports as HTML pages, imported into a
+    copy of the capture, list exactly the hidden post of each as missed by the capture."""
+    from conftest import copy_archive
+
+    original, pipeline, hidden = hidden_capture
+    archive = copy_archive(original, tmp_path / "archive")
+    meta = [account for platform, account in HIDDEN_FROM if platform != "youtube"]
+    made = smarchive("sandbox", "export", "--format", "html", "--out", str(tmp_path / "html"), "--pipeline",
+                     str(pipeline), *(a for account in meta for a in ("--account", account)))
+    assert made.returncode == 0, made.stderr
+    for account in meta:
+        result = smarchive("import", str(tmp_path / "html" / f"{account}.zip"), "--account", account, "--year",
+                           "2024", "--pipeline", str(pipeline), "--archive", str(archive))
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "-dyi-html export" in result.stdout and "1 missed by the capture" in result.stdout, result.stdout
+    reconciled = smarchive("query", "--saved", "reconcile", "--year", "2024", "--format", "json", "--archive",
+                           str(archive))
+    rows = [json.loads(line) for line in reconciled.stdout.splitlines()]
+    assert sorted((r["account"], r["item_type"], r["export_text"]) for r in rows
+                  if r["finding"] == "missed-by-capture") == sorted(
+        (account, "post", hidden[account]["text"][:100]) for account in meta)
+    assert [r for r in rows if r["finding"] == "text-differs"] == []
 
 
 @pytest.mark.parametrize(("real_file", "inside", "posts", "notes"), [
