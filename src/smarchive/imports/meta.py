@@ -21,15 +21,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from smarchive.imports import meta_html
 from smarchive.imports.base import ExportItem, ExportRead, load_json, load_text, media_kind
+from smarchive.imports.meta_labels import COMMENT_LABELS, NAME_LABELS, REPLY_TITLE, TIME_LABELS, USERNAME_LABELS
 from smarchive.imports.times import parse_time
-
-REPLY_TITLE = re.compile(r"\b(replied|svarade|svarede|har svaret|svarte|antwortete|respondió|répondu)\b",
-                         re.IGNORECASE)
-COMMENT_LABELS = ("Comment", "Kommentar", "Kommentti", "Comentario", "Commentaire")
-TIME_LABELS = ("Time", "Tid", "Zeit", "Hora", "Tiempo", "Heure", "Aika")
-USERNAME_LABELS = ("Username", "Användarnamn", "Brugernavn", "Brukernavn", "Benutzername", "Nombre de usuario")
-NAME_LABELS = ("Name", "Namn", "Navn", "Nombre")
 
 
 def shape(data: object) -> str:
@@ -255,8 +250,6 @@ class HtmlPage:
 
 def _html_document(read: ExportRead, member: str) -> tuple[str, str, HtmlPage] | None:
     """A page of the HTML format: its owner read at once, its items kept for later; None for other pages."""
-    from smarchive.imports import meta_html
-
     text = load_text(read, member)
     if text is None:
         return None
@@ -269,8 +262,6 @@ def _html_document(read: ExportRead, member: str) -> tuple[str, str, HtmlPage] |
 
 
 def _read_html(read: ExportRead, member: str, kind: str, page: HtmlPage, seen: set) -> None:
-    from smarchive.imports import meta_html
-
     if kind.startswith("facebook-"):
         meta_html.facebook(read, member, page.entries)
     elif kind == "instagram-posts":

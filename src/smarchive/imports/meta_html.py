@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 
 from smarchive.imports.base import ExportItem, ExportRead, media_kind
-from smarchive.imports.meta import COMMENT_LABELS, NAME_LABELS, REPLY_TITLE, TIME_LABELS, USERNAME_LABELS
+from smarchive.imports.meta_labels import COMMENT_LABELS, NAME_LABELS, REPLY_TITLE, TIME_LABELS, USERNAME_LABELS
 from smarchive.imports.times import parse_time
 
 MARKERS = ("_a6-g", "_2lej", "_a6_q", "_2pin")  # a page without any of these is no Meta export page
