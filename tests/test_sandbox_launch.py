@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from contextlib import ExitStack
 from dataclasses import fields
@@ -55,6 +56,26 @@ def test_start_serves_until_the_stack_closes() -> None:
             assert answer.status == 200
     with pytest.raises(OSError):
         urllib.request.urlopen(base + "/facebook/orebrokommun", timeout=5)
+
+
+def test_hidden_posts_are_never_served_but_stay_in_the_truth() -> None:
+    """`hidden_posts`: the platforms' pages never show the post (nor its thread); the truth and the exports
+    (built from build_world) still hold it (#18)."""
+    from smarchive.sandbox.content import shown_world
+
+    settings = {"years": [2024], "posts_per_year": 3, "comments_per_post": 2, "throttle_every": 0}
+    post = build_world(launch.sandbox_config(settings)).posts("facebook", "orebrokommun")[1]
+    hidden = {**settings, "hidden_posts": [int(post.id)]}  # TOML may give a number
+    assert post in build_world(launch.sandbox_config(hidden)).items
+    assert not [i for i in shown_world(launch.sandbox_config(hidden)).items if i.post_id == post.id]
+    with ExitStack() as stack:  # its permalink page: there without the setting, 404 with it
+        with urllib.request.urlopen(launch.start(settings, stack) + f"/facebook/orebrokommun/posts/{post.id}",
+                                    timeout=30) as answer:
+            assert answer.status == 200
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            urllib.request.urlopen(launch.start(hidden, stack) + f"/facebook/orebrokommun/posts/{post.id}", timeout=30)
+    with pytest.raises(ConfigError, match="hidden_posts: no post 123"):
+        shown_world(launch.sandbox_config({**settings, "hidden_posts": ["123"]}))
 
 
 def test_capture_with_a_misspelt_sandbox_key_fails_before_writing(tmp_path: Path) -> None:

@@ -157,6 +157,8 @@ ALLOWED = {
 }
 REQUIRED = ("item_id", "platform", "account", "year", "item_type", "published_at", "text", "run_id", "tag_category",
             "tag_retention", "tag_rule_ids")
+# Required, but may be empty: a photo posted without a caption has the text "" (never null).
+MAY_BE_EMPTY = {"text"}
 
 
 def validate_rows(rows: list[dict]) -> None:
@@ -170,7 +172,7 @@ def validate_table(table: pa.Table | pa.RecordBatch) -> None:
     for key in REQUIRED:
         column = table.column(key)
         bad = pc.is_null(column)
-        if pa.types.is_string(column.type):
+        if pa.types.is_string(column.type) and key not in MAY_BE_EMPTY:
             bad = pc.or_(bad, pc.equal(column, ""))
         elif pa.types.is_list(column.type):
             bad = pc.or_(bad, pc.equal(pc.list_value_length(column), 0))

@@ -28,7 +28,8 @@ def import_command(export: Path, account_id: str | None, pipeline_name: str, pla
 
     The export is kept in the archive as received, its media stored, its items added to the manifest with
     source = export and tagged; then they are reconciled with the capture of the same account and years.
-    Exits 1 if a file of the export could not be read (the rest is imported), 2 on wrong input (nothing written).
+    Exits 1 if a file of the export could not be read (the rest is imported) or the export holds items the capture
+    missed (the account is incomplete: coverage rows of kind missed-by-capture), 2 on wrong input (nothing written).
     """
     from smarchive.config import load_pipeline
     from smarchive.imports import read_export
@@ -48,8 +49,8 @@ def import_command(export: Path, account_id: str | None, pipeline_name: str, pla
                    "complete were not kept: free space or make the archive writable, then import again", err=True)
         sys.exit(EXIT_FAILED)
     report(read, account, imported, reconciliation)
-    if read.problems:
-        sys.exit(EXIT_FAILED)
+    if read.problems or (reconciliation is not None and reconciliation.missed()):
+        sys.exit(EXIT_FAILED)  # a file not read, or the account incomplete: what the capture missed
 
 
 def resolve(pipeline, account_id: str | None, platform: str | None, owner: str | None,  # noqa: ANN001
@@ -74,10 +75,10 @@ def write(read, account: Account, year: int | None, archive: Path, pipeline):  #
     from datetime import UTC, datetime
 
     from smarchive.archive import ledger
-    from smarchive.archive.manifest import write_items, write_run
+    from smarchive.archive.manifest import write_account_table, write_items, write_run
     from smarchive.archive.s3store import open_storage
     from smarchive.imports.archiving import build_rows
-    from smarchive.imports.reconcile import reconcile
+    from smarchive.imports.reconcile import gap_rows, reconcile
     from smarchive.retention.tag import RetentionEngine
 
     engine = RetentionEngine.load(pipeline.retention_dir, profile=pipeline.retention_profile)
@@ -89,17 +90,30 @@ def write(read, account: Account, year: int | None, archive: Path, pipeline):  #
         imported = build_rows(read, account, year, archive, storage, engine.tag_all, run_id)
         if imported.rows:
             write_items(archive, imported.rows, run_id)
+        years = sorted({r["year"] for r in imported.rows})
+        reconciliation = reconcile(archive, account.platform, account.id, years) if years else None
+        # What the export has and the capture missed is a gap in the capture's coverage: a coverage file of this
+        # import per captured year it reconciled (empty when nothing was missed), and the account incomplete.
+        post_of = {r["item_id"]: r["post_id"] for r in imported.rows}
+        for y in sorted(reconciliation.captured_years if reconciliation else ()):
+            write_account_table(archive, "coverage", gap_rows(reconciliation, y, post_of, imported.export_file),
+                                run_id, y, account.platform, account.id)
+        missed = reconciliation.missed() if reconciliation else []
         write_run(archive, {
             "run_id": run_id, "job": "import", "pipeline_file": str(pipeline.path),
             "year": year if year is not None else None, "started_at": started, "finished_at": datetime.now(UTC),
-            "accounts": [account.id], "accounts_failed": [], "accounts_skipped": [], "accounts_incomplete": [],
+            "accounts": [account.id], "accounts_failed": [], "accounts_skipped": [],
+            "accounts_incomplete": [account.id] if missed else [],
             "items": len(imported.rows), "media": imported.media_stored, "warc_files": [imported.export_file],
             "warnings": [f"{account.id}: {p}" for p in read.problems] + read.notes,
-            "errors": [], "software": imported.rows[0]["software"] if imported.rows else "", "operator":
-            pipeline.operator})
-    years = sorted({r["year"] for r in imported.rows})
-    reconciliation = reconcile(archive, account.platform, account.id, years) if years else None
+            "errors": [incomplete_line(account, missed)] if missed else [],
+            "software": imported.rows[0]["software"] if imported.rows else "", "operator": pipeline.operator})
     return imported, reconciliation
+
+
+def incomplete_line(account: Account, missed: list[dict]) -> str:
+    return (f"{account.id}: incomplete: {len(missed)} item(s) of the export missed by the capture (capture the "
+            "year again, or keep the exported items as the record; smarchive query --saved coverage)")
 
 
 def report(read, account: Account, imported, reconciliation) -> None:  # noqa: ANN001
@@ -124,6 +138,8 @@ def report(read, account: Account, imported, reconciliation) -> None:  # noqa: A
     if reconciliation is not None:
         lines.append(f"reconciliation with the capture: {reconciliation.summary()} "
                      "(smarchive query --saved reconcile)")
+        if reconciliation.missed():
+            lines.append(incomplete_line(account, reconciliation.missed()))
         for row in reconciliation.of("missed-by-capture"):
             lines.append(f"  missed by the capture: {row['item_type']} {row['published_local']} "
                          f"{row['export_id']} {(row['export_text'] or '')[:60]!r}")

@@ -115,8 +115,10 @@ def truth(year: int, platform: str | None, pipeline_name: str, posts_per_year: i
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder to write one ZIP per account into (<account-id>.zip).")
 @click.option("--account", "accounts", multiple=True, help="Only this account of the pipeline (repeatable).")
+@click.option("--format", "form", type=click.Choice(["json", "html"]), default="json", show_default=True,
+              help="Facebook and Instagram: Meta's JSON or HTML format (YouTube and LinkedIn have one format).")
 @_world_options
-def export(out_dir: Path, accounts: tuple[str, ...], pipeline_name: str, posts_per_year: int | None,
+def export(out_dir: Path, accounts: tuple[str, ...], form: str, pipeline_name: str, posts_per_year: int | None,
            comments_per_post: int | None, seed: int | None) -> None:
     """Write the sandbox accounts' own data exports (Facebook, Instagram, YouTube Takeout, LinkedIn), from its
     truth, as the platforms deliver them: for `smarchive import` without network."""
@@ -131,7 +133,7 @@ def export(out_dir: Path, accounts: tuple[str, ...], pipeline_name: str, posts_p
     for account in chosen:
         handle = account.handle or account.url.rstrip("/").rsplit("/", 1)[-1]
         try:
-            path = export_account(world, account.platform, handle, out_dir / f"{account.id}.zip")
+            path = export_account(world, account.platform, handle, out_dir / f"{account.id}.zip", form)
         except ValueError as e:
             raise SmarchiveError(f"{account.id}: {e}") from None
         click.echo(f"{account.id}: {path}")

@@ -2,7 +2,8 @@
 
 `read_export(path)` opens a downloaded export (the ZIP or its unpacked folder), detects which platform's
 export it is from what its files hold (not from their names, which are translated), and reads its items
-with their provenance. Readers: `meta` (Facebook and Instagram JSON), `takeout` (YouTube), `linkedin`.
+with their provenance. Readers: `meta` (Facebook and Instagram JSON; `meta_html` their HTML format), `takeout`
+(YouTube), `linkedin`.
 `reconcile` matches imported items with captured ones. The command is `smarchive import` (cli/imports.py).
 """
 
@@ -12,7 +13,7 @@ import json
 from pathlib import Path
 
 from smarchive.errors import SmarchiveError
-from smarchive.imports import linkedin, meta, takeout
+from smarchive.imports import linkedin, meta, meta_html, takeout
 from smarchive.imports.base import ExportItem, ExportRead, Problem
 from smarchive.imports.source import ExportSource
 
@@ -37,7 +38,11 @@ def _platform_of_member(source: ExportSource, member: str) -> str:
                 return "linkedin"
             return "youtube" if takeout.kind_of(header) else ""
         if lower.endswith((".html", ".htm")):
-            return "youtube" if takeout.html_comments(source.read(member).decode("utf-8", "replace")) else ""
+            page = source.read(member).decode("utf-8", "replace")
+            kind = meta_html.shape(meta_html.entries(page), page)
+            if kind:
+                return kind.split("-")[0]
+            return "youtube" if takeout.html_comments(page) else ""
     except (ValueError, UnicodeDecodeError):
         return ""  # unreadable members are reported when the export is read
     return ""
@@ -60,7 +65,7 @@ def read_export(path: Path, platform: str | None = None) -> ExportRead:
     if platform is not None and platform not in READERS:
         raise SmarchiveError(f"smarchive cannot import {platform} exports (it reads: {', '.join(READERS)})")
     if not found:
-        raise SmarchiveError(f"{path} holds no export smarchive recognises (Facebook or Instagram JSON, Google "
+        raise SmarchiveError(f"{path} holds no export smarchive recognises (Facebook or Instagram JSON or HTML, Google "
                              "Takeout YouTube, LinkedIn CSV)")
     if platform is None:
         if len(found) > 1:

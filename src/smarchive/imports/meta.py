@@ -19,16 +19,12 @@ Owner     Facebook profile_v2 {name: {full_name}, username, profile_uri}; Instag
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from smarchive.imports.base import ExportItem, ExportRead, load_json, media_kind
+from smarchive.imports import meta_html
+from smarchive.imports.base import ExportItem, ExportRead, load_json, load_text, media_kind
+from smarchive.imports.meta_labels import COMMENT_LABELS, NAME_LABELS, REPLY_TITLE, TIME_LABELS, USERNAME_LABELS
 from smarchive.imports.times import parse_time
-
-REPLY_TITLE = re.compile(r"\b(replied|svarade|svarede|har svaret|svarte|antwortete|respondió|répondu)\b",
-                         re.IGNORECASE)
-COMMENT_LABELS = ("Comment", "Kommentar", "Kommentti", "Comentario", "Commentaire")
-TIME_LABELS = ("Time", "Tid", "Zeit", "Hora", "Tiempo", "Heure", "Aika")
-USERNAME_LABELS = ("Username", "Användarnamn", "Brugernavn", "Brukernavn", "Benutzername", "Nombre de usuario")
-NAME_LABELS = ("Name", "Namn", "Navn", "Nombre")
 
 
 def shape(data: object) -> str:
@@ -216,9 +212,14 @@ READERS = {"facebook-posts": facebook_posts, "facebook-comments": facebook_comme
 
 
 def read_meta(read: ExportRead, members: list[str]) -> None:
-    """Read every JSON member of a Meta export of read.platform (owner first, so items carry its name)."""
+    """Read every JSON or HTML member of a Meta export of read.platform (owner first, so items carry its name)."""
     documents = []
     for member in members:
+        if member.lower().endswith((".html", ".htm")):
+            document = _html_document(read, member)
+            if document is not None:
+                documents.append(document)
+            continue
         data = load_json(read, member)
         if data is None:
             continue
@@ -227,11 +228,43 @@ def read_meta(read: ExportRead, members: list[str]) -> None:
             (facebook_profile if read.platform == "facebook" else instagram_profile)(read, data)
         elif kind.startswith(read.platform):
             documents.append((member, kind, data))
+    if documents and all(isinstance(d[2], HtmlPage) for d in documents):
+        read.layout = read.layout.replace("-json", "-html")
     seen: set = set()
     # Posts before reels: the reels file repeats posts, and the post is the one kept.
     for member, kind, data in sorted(documents, key=lambda d: (d[1] == "instagram-reels", d[0])):
         read.members_read.append(member)
-        if kind in ("instagram-posts", "instagram-reels"):
+        if isinstance(data, HtmlPage):
+            _read_html(read, member, kind, data, seen)
+        elif kind in ("instagram-posts", "instagram-reels"):
             instagram_posts(read, member, data, seen)
         else:
             READERS[kind](read, member, data)
+
+
+@dataclass
+class HtmlPage:
+    text: str
+    entries: list
+
+
+def _html_document(read: ExportRead, member: str) -> tuple[str, str, HtmlPage] | None:
+    """A page of the HTML format: its owner read at once, its items kept for later; None for other pages."""
+    text = load_text(read, member)
+    if text is None:
+        return None
+    found = meta_html.entries(text)
+    kind = meta_html.shape(found, text)
+    if kind == f"{read.platform}-profile":
+        meta_html.profile(read, text, found)
+        return None
+    return (member, kind, HtmlPage(text, found)) if kind.startswith(read.platform) else None
+
+
+def _read_html(read: ExportRead, member: str, kind: str, page: HtmlPage, seen: set) -> None:
+    if kind.startswith("facebook-"):
+        meta_html.facebook(read, member, page.entries)
+    elif kind == "instagram-posts":
+        meta_html.instagram_posts(read, member, page.entries, seen)
+    elif kind == "instagram-comments":
+        meta_html.instagram_comments(read, member, page.entries)

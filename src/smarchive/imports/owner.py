@@ -1,6 +1,7 @@
 """Is the export the account's? Decided on the platform's ids and handles the export names, never on a display
 name. An export that names none (LinkedIn's CSVs, a Facebook posts file alone) is taken as the account's, and
-the report says so."""
+the report says so. An export that names its owner only in a form the account lacks (an id, when only the
+account's handle is known) is refused: it may be another account's, and nothing can show it is not."""
 
 from __future__ import annotations
 
@@ -25,5 +26,11 @@ def check_owner(read: ExportRead, account: Account) -> None:
                                  f"{', '.join(sorted(owner.handles))}, not of {account.id} ({account.handle}); "
                                  "nothing was imported")
         return
+    if owner.ids or owner.handles:
+        named = ", ".join(sorted(owner.ids | owner.handles))
+        raise SmarchiveError(f"{read.source.path} is the export of {read.platform} account {named}, which cannot be "
+                             f"checked against {account.id} (no {'id' if owner.ids else 'handle'} of it is known): "
+                             "set its platform_id in the register (or capture it once), or name it with --platform "
+                             "and --owner; nothing was imported")
     read.notes.append(f"the export does not say whose it is in a form {account.id} can be checked against "
                       "(an id or handle); imported as that account's")

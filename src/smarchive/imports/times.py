@@ -1,6 +1,7 @@
 """Times as exports write them: epoch seconds (or milliseconds), ISO 8601 with microseconds, LinkedIn's
 `2024-01-05 10:00:00` (UTC, sometimes with ` UTC`), and strings in the account's UI language
-("5 jan. 2024 10:00", "Jan 5, 2024, 10:00 AM", "5. januar 2024"). A time that cannot be read gives None and
+("5 jan. 2024 10:00", "Jan 5, 2024, 10:00 AM", "5. januar 2024", Meta's Swedish HTML
+"mars 01, 2024 3:30 em"). A time that cannot be read gives None and
 the row is reported: an importer never guesses a year.
 """
 
@@ -33,9 +34,9 @@ for number, names in enumerate((
 
 ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}| ?UTC)?$")
 DAY_FIRST = re.compile(r"^(\d{1,2})\.?\s+([^\W\d]+)\.?,?\s+(\d{4})(?:,?\s+(?:kl\.?\s+|at\s+|um\s+)?"
-                       r"(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?)?", re.IGNORECASE)
+                       r"(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?|[fe]\.?m\.?)?)?", re.IGNORECASE)
 MONTH_FIRST = re.compile(r"^([^\W\d]+)\.?\s+(\d{1,2}),?\s+(\d{4})(?:,?\s+(?:at\s+)?(\d{1,2}):(\d{2})(?::(\d{2}))?"
-                         r"\s*([ap]\.?m\.?)?)?", re.IGNORECASE)
+                         r"\s*([ap]\.?m\.?|[fe]\.?m\.?)?)?", re.IGNORECASE)
 
 
 def parse_time(value: object, zone=UTC) -> datetime | None:  # noqa: ANN001 (a tzinfo)
@@ -87,9 +88,10 @@ def _ui(text: str) -> datetime | None:
     if number is None:
         return None
     h = int(hour or 0)
-    if half and half.lower().startswith("p") and h < 12:
+    # am/pm, and Swedish fm/em (förmiddag, eftermiddag) as Meta's Swedish HTML pages write them
+    if half and half.lower()[0] in "pe" and h < 12:
         h += 12
-    elif half and half.lower().startswith("a") and h == 12:
+    elif half and half.lower()[0] in "af" and h == 12:
         h = 0
     zone = UTC if "UTC" in text else STOCKHOLM
     try:

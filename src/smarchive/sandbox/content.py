@@ -21,6 +21,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from smarchive.errors import ConfigError
 from smarchive.model import STOCKHOLM  # the sandbox's pages show Swedish time, like the real platforms
 
 MUNICIPALITY = "Örebro kommun"
@@ -70,10 +71,15 @@ class SandboxConfig:
     # over all browsers on the sandbox) is answered as to a logged-out one, a login wall. 0 = never. The world and
     # its truth stay the same; the capture that meets the wall fails its account (and backs off, scaleout/courtesy).
     login_wall_after: int = 0
+    # Posts (by post id, any platform) the platforms' pages and APIs never show, with their threads, while the
+    # truth and the accounts' own exports (`sandbox export`) still hold them: what a capture misses and only
+    # the export has (#18). Empty: every post is shown.
+    hidden_posts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        # From TOML this is a list of ids (strings or numbers); kept as a tuple of strings (hashable, comparable).
+        # From TOML these are lists of ids (strings or numbers); kept as tuples of strings (hashable, comparable).
         object.__setattr__(self, "broken_reply_buttons", tuple(str(p) for p in self.broken_reply_buttons))
+        object.__setattr__(self, "hidden_posts", tuple(str(p) for p in self.hidden_posts))
 
 
 @dataclass(frozen=True)
@@ -174,6 +180,26 @@ class World:
         """The year rule: the Stockholm year of the item's post."""
         post = self._by_id.get(item.post_id, item)
         return stockholm_year(post.published_at)
+
+
+def shown_world(config: SandboxConfig | None = None) -> World:
+    """The world as the platforms show it: `build_world`, without the posts of `config.hidden_posts` and their
+    threads (their media files stay on the CDN). A hidden id that is no post of the world is an error, so a
+    typo does not silently hide nothing."""
+    world = build_world(config)
+    hidden = set(world.config.hidden_posts)
+    if not hidden:
+        return world
+    posts = {i.id for i in world.items if i.item_type == "post"}
+    unknown = sorted(hidden - posts)
+    if unknown:
+        raise ConfigError(f"[sandbox] hidden_posts: no post {', '.join(unknown)} in the sandbox's world "
+                          "(see `sandbox truth`)")
+    shown = World(config=world.config, accounts=world.accounts, media=world.media)
+    for item in world.items:
+        if item.post_id not in hidden:
+            shown.add(item)
+    return shown
 
 
 def stockholm_year(moment: datetime) -> int:

@@ -12,11 +12,17 @@ One ZIP per account, in the layout and with the quirks of the real thing:
 - LinkedIn: `Shares.csv` (percent-encoded URNs, every line of a text quoted, one row per media file) and
   `Comments.csv` (backslash-escaped quotes).
 An export holds what the account itself wrote: its posts, and its own comments and replies.
+
+Facebook and Instagram also in Meta's HTML format (`format="html"`, `sandbox export --format html`): the same
+files as .html pages of entry boxes (the 2022- class names: _a6-g, _a6-h, _a6-p, _2pin, _a6-o; Instagram's
+comments and profile as _a6_q label tables), times in Swedish UI language and Swedish time ("5 jan. 2024 10:00:00"
+on Facebook, "jan. 05, 2024 10:00 fm" on Instagram), text HTML-escaped with <br /> for new lines, the media inside.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import zipfile
@@ -25,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from smarchive.model import STOCKHOLM
 from smarchive.sandbox.content import World, WorldAccount, WorldItem
 
 ZIP_DATE = (2025, 2, 1, 12, 0, 0)
@@ -172,17 +179,124 @@ def linkedin(world: World, account: WorldAccount, files: dict[str, bytes]) -> No
     files["Comments.csv"] = _csv(comments, escapechar="\\", doublequote=False)
 
 
+# ------------------------------------------------------------------------------------- Meta's HTML format
+
+SV_MONTHS = ("jan.", "feb.", "mars", "apr.", "maj", "juni", "juli", "aug.", "sep.", "okt.", "nov.", "dec.")
+
+
+def _page(title: str, boxes: list[str]) -> bytes:
+    return ('<!DOCTYPE html><html><head><meta charset="utf-8" /><title>' + html.escape(title) + "</title></head>"
+            '<body class="_5vb_ _2yq _a7o5"><div class="_a706" role="main">\n' + "\n".join(boxes)
+            + "\n</div></body></html>\n").encode("utf-8")
+
+
+def _html_text(text: str) -> str:
+    return "<br />".join(html.escape(line, quote=False) for line in text.split("\n"))
+
+
+def _sv_day_first(moment: datetime) -> str:
+    local = moment.astimezone(STOCKHOLM)
+    return f"{local.day} {SV_MONTHS[local.month - 1]} {local.year} {local:%H:%M:%S}"
+
+
+def _sv_month_first(moment: datetime) -> str:
+    local = moment.astimezone(STOCKHOLM)
+    half = "fm" if local.hour < 12 else "em"
+    return f"{SV_MONTHS[local.month - 1]} {local.day:02d}, {local.year} {(local.hour % 12) or 12}:{local:%M} {half}"
+
+
+def _box(title: str, content: str, when: str) -> str:
+    head = f'<h2 class="_2ph_ _a6-h _a6-i">{html.escape(title)}</h2>' if title else ""
+    return (f'<div class="pam _3-95 _2ph- _a6-g uiBoxWhite noborder">{head}<div class="_2ph_ _a6-p"><div>{content}'
+            f'</div></div><div class="_3-94 _a6-o">{html.escape(when)}</div></div>')
+
+
+def _table_box(rows: list[tuple[str, str]], time_label: str = "", when: str = "") -> str:
+    cells = "".join(f'<tr><td colspan="2" class="_2pin _a6_q">{html.escape(label)}<div><div>{_html_text(value)}'
+                    "</div></div></td></tr>" for label, value in rows)
+    if time_label:
+        cells += (f'<tr><td class="_2pin _a6_q">{html.escape(time_label)}</td>'
+                  f'<td class="_2pin _2piu _a6_r">{html.escape(when)}</td></tr>')
+    return (f'<div class="pam _3-95 _2ph- _a6-g uiBoxWhite noborder"><div class="_a6-p"><table style="table-layout: '
+            f'fixed;">{cells}</table></div></div>')
+
+
+def _media_html(paths: list[str], world: World, media_ids: tuple[str, ...]) -> str:
+    out = []
+    for path, m in zip(paths, media_ids, strict=True):
+        src = html.escape(path)
+        tag = (f'<video src="{src}" controls="1" class="_a6_o _3-96"></video>'
+               if world.media[m].content_type.startswith("video/") else f'<img src="{src}" class="_a6_o _3-96" />')
+        out.append(f'<div class="_2pin"><a href="{src}" target="_blank">{tag}</a></div>')
+    return "".join(out)
+
+
+def facebook_html(world: World, account: WorldAccount, files: dict[str, bytes]) -> None:
+    posts, own = _own(world, account)
+    boxes = []
+    for post in posts[::-1]:  # newest first
+        paths = []
+        for m in post.media:
+            path = f"your_facebook_activity/posts/media/Tidslinjefoton_{account.handle}/{world.media[m].filename}"
+            files[path] = world.media[m].data
+            paths.append(path)
+        content = f'<div class="_2pin"><div>{_html_text(post.text)}</div></div>' + _media_html(paths, world, post.media)
+        boxes.append(_box(f"{account.name} uppdaterade sin status.", content, _sv_day_first(post.published_at)))
+    files["your_facebook_activity/posts/your_posts_1.html"] = _page("Dina inlägg", boxes)
+    comments = []
+    for item in own[::-1]:
+        parent = world.item(item.parent_id or "")
+        whose = f"{parent.author}s kommentar" if parent else "en kommentar"
+        title = (f"{account.name} svarade på {whose}." if item.item_type == "reply"
+                 else f"{account.name} kommenterade sitt eget inlägg.")
+        comments.append(_box(title, f'<div class="_2pin"><div>{_html_text(item.text)}</div></div>',
+                             _sv_day_first(item.published_at)))
+    files["your_facebook_activity/comments_and_reactions/comments.html"] = _page("Kommentarer", comments)
+    files["personal_information/profile_information/profile_information.html"] = _page("Profilinformation", [
+        _table_box([("Namn", account.name), ("Användarnamn", account.handle)])
+        .replace("</table>", '<tr><td colspan="2" class="_2pin _a6_q">Profil-URL<div><div><a href="https://www.'
+                 f'facebook.com/{account.handle}">https://www.facebook.com/{account.handle}</a></div></div></td></tr>'
+                 "</table>")])
+
+
+def instagram_html(world: World, account: WorldAccount, files: dict[str, bytes]) -> None:
+    posts, own = _own(world, account)
+    boxes = []
+    for post in posts[::-1]:
+        paths = []
+        for m in post.media:
+            path = f"media/posts/{post.published_at:%Y%m}/{world.media[m].filename}"
+            files[path] = world.media[m].data
+            paths.append(path)
+        caption = (f'<h2 class="_3-95 _2pim _a6-h _a6-i">{_html_text(post.text)}</h2>' if post.text else "")
+        media = _media_html(paths, world, post.media).replace('class="_2pin"', "")
+        boxes.append(f'<div class="pam _3-95 _2ph- _a6-g uiBoxWhite noborder">{caption}<div class="_3-95 _a6-p">'
+                     f'<div>{media}</div></div><div class="_3-94 _a6-o">{_sv_month_first(post.published_at)}</div>'
+                     "</div>")
+    files["your_instagram_activity/content/posts_1.html"] = _page("Inlägg", boxes)
+    comments = [_table_box([("Kommentar", i.text), ("Medieägare", account.handle)], "Tid",
+                           _sv_month_first(i.published_at)) for i in own[::-1]]
+    files["your_instagram_activity/comments/post_comments_1.html"] = _page("Kommentarer", comments)
+    files["personal_information/personal_information/personal_information.html"] = _page(
+        "Personlig information", [_table_box([("Användarnamn", account.handle), ("Namn", account.name)])])
+
+
 WRITERS: dict[str, Callable[[World, WorldAccount, dict[str, bytes]], None]] = {
     "facebook": facebook, "instagram": instagram, "youtube": youtube, "linkedin": linkedin}
+HTML_WRITERS: dict[str, Callable[[World, WorldAccount, dict[str, bytes]], None]] = {
+    "facebook": facebook_html, "instagram": instagram_html}
+FORMATS = ("json", "html")  # json: each platform's usual format; html: Meta's HTML (others keep their own)
 
 
-def export_account(world: World, platform: str, handle: str, out: Path) -> Path:
-    """Write the account's export as a ZIP at `out`; the account is the world's (platform, handle)."""
+def export_account(world: World, platform: str, handle: str, out: Path, form: str = "json") -> Path:
+    """Write the account's export as a ZIP at `out`; the account is the world's (platform, handle). `form`
+    "html": Facebook and Instagram in Meta's HTML format (the other platforms have one format only)."""
     account = world.account(platform, handle)
     if account is None or platform not in WRITERS:
         raise ValueError(f"the sandbox has no {platform} account {handle!r} it can export")
     files: dict[str, bytes] = {}
-    WRITERS[platform](world, account, files)
+    writer = HTML_WRITERS.get(platform, WRITERS[platform]) if form == "html" else WRITERS[platform]
+    writer(world, account, files)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.part")
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:

@@ -9,7 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from smarchive.sandbox.content import SandboxConfig, World, build_world
+from smarchive.sandbox.content import SandboxConfig, World, shown_world
 from smarchive.sandbox.platforms import handler
 from smarchive.sandbox.web import Faults, Request, Response, html_response, not_found
 
@@ -121,7 +121,7 @@ class SandboxServer:
         self.config = config or SandboxConfig()
         self.host = host
         self.port = port
-        self.world = build_world(self.config)
+        self.world = shown_world(self.config)  # hidden posts: in the truth and the exports, never served
         self.base_url = ""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
