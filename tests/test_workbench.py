@@ -82,6 +82,8 @@ def see_as_it_looked(page: Page, base: str, post_text: str) -> None:
     assert replayed.locator("body").inner_text().count(first_line) >= 1
     shot(page, "replay")
     assert not outside, outside
+    kept = "navigator.serviceWorker.getRegistrations().then(r => r.length)"
+    assert page.evaluate(kept) >= 1 and page.evaluate("indexedDB.databases().then(d => d.length)") >= 1
     page.goto(item_url)
 
 
@@ -132,6 +134,10 @@ def test_archivist_finds_views_and_decides(demo, browser):
             expect(page.locator("#open-needs-review")).to_have_text(str(before - 1))
             page.click("header button.link")  # English
             expect(page.locator("h1")).to_have_text("Overview")
+            page.click("header form[action='/logout'] button")  # the replay's keepings leave with the session
+            expect(page).to_have_url(re.compile(r"/login$"))
+            assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+            assert page.evaluate("indexedDB.databases().then(d => d.length)") == 0
         finally:
             page.close()
     answer = smarchive("query", "--archive", str(demo), "--format", "csv",

@@ -291,7 +291,9 @@ class Workbench:
     async def logout(self, request: Request) -> Response:
         await self.form(request)
         request.session.clear()
-        return RedirectResponse("/login", 303)
+        # the replay's service worker keeps what it read of WACZs in the browser (IndexedDB, caches): gone with the
+        # session, so the next person at this browser finds nothing of it
+        return RedirectResponse("/login", 303, headers={"Clear-Site-Data": '"cache", "storage"'})
 
     async def language(self, request: Request) -> Response:
         form = await self.form(request)
