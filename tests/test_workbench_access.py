@@ -280,7 +280,7 @@ def test_replaywebpage_is_served_unmodified_from_the_workbench(bench):
     for name in ("ui.js", "sw.js", "LICENSE"):
         answer = archivist.get(f"/replay/{name}")
         assert answer.status_code == 200
-        assert hashlib.sha256(answer.content).hexdigest() == sums[name]  # as npm published it
+        assert hashlib.sha256(answer.content).hexdigest() == sums[name]  # as unpacked from the checked tarball
     assert "GNU AFFERO GENERAL PUBLIC LICENSE" in archivist.get("/replay/LICENSE").text
     assert archivist.get("/replay/sw.js").headers["content-type"].startswith("text/javascript")
     frame = archivist.get("/replay/")  # the replay frame, framed by the workbench's own pages only
