@@ -34,3 +34,39 @@ fi
 for tool in wayback wb-manager; do
     ln -sfn "$PWD/.venv-pywb/bin/$tool" ".venv/bin/$tool"
 done
+
+# ReplayWeb.page (Webrecorder, AGPL-3.0): the workbench's "as it looked" replay. Served unmodified, as separate
+# files, from the workbench's own origin (never a CDN). `npm install replaywebpage` fails on a dependency pin the
+# registry lacks, and the workbench needs only the built ui.js and sw.js at the package root: `npm pack` fetches
+# the published tarball, checked against its pinned SHA-256 before anything in it is unpacked.
+RWP_VERSION=2.5.3
+RWP_SHA256=b7d35c39c4da9b7121c5a393911d8675d4cc6f19513c380191e16b086bea812c
+rwp_dir=.venv/share/smarchive/replaywebpage
+if [ "$(cat "$rwp_dir/VERSION" 2>/dev/null)" != "$RWP_VERSION" ]; then
+    echo "setup: fetching ReplayWeb.page $RWP_VERSION (npm pack) into $rwp_dir"
+    if ! command -v npm >/dev/null 2>&1; then
+        sudo_cmd=""
+        [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+        $sudo_cmd apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq npm >/dev/null
+    fi
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    (cd "$work" && npm pack --silent "replaywebpage@$RWP_VERSION" >/dev/null)
+    tarball="$work/replaywebpage-$RWP_VERSION.tgz"
+    if ! echo "$RWP_SHA256  $tarball" | sha256sum --check --quiet; then
+        echo "setup: replaywebpage-$RWP_VERSION.tgz does not have the pinned SHA-256: not unpacked" >&2
+        exit 1
+    fi
+    tar -xzf "$tarball" -C "$work" package/ui.js package/sw.js package/LICENSE
+    mkdir -p "$work/out"
+    for f in ui.js sw.js LICENSE; do mv "$work/package/$f" "$work/out/$f"; done
+    (cd "$work/out" && sha256sum ui.js sw.js LICENSE > SHA256SUMS)
+    echo "$RWP_VERSION" > "$work/out/VERSION"
+    # the new folder replaces the old one whole: a half-fetched one is never served
+    mkdir -p "$(dirname "$rwp_dir")"
+    rm -rf "$rwp_dir.old"
+    [ -d "$rwp_dir" ] && mv "$rwp_dir" "$rwp_dir.old"
+    mv "$work/out" "$rwp_dir"
+    rm -rf "$rwp_dir.old"
+fi

@@ -1,6 +1,7 @@
 """The workbench in the real Chromium (Playwright), on the `make demo` archive: an archivist logs in, searches a
-word, opens an item and sees its thread and the evidence highlighted, records a decision from the needs-review
-worklist and sees the list shrink by one and the decision in `smarchive query`; a registrar records a
+word, opens an item and sees its thread and the evidence highlighted, opens it "as it looked" (ReplayWeb.page
+replaying the post page from the account's WACZ) and sees the post's text in the replay, records a decision from
+the needs-review worklist and sees the list shrink by one and the decision in `smarchive query`; a registrar records a
 diarienummer and `smarchive register --year 2024` no longer lists the item; decisions survive a restart and a
 reindex.
 
@@ -65,6 +66,27 @@ def register_ids(archive: Path) -> list[str]:
         return [r["item_id"] for r in csv.DictReader(f, delimiter=";")]
 
 
+def see_as_it_looked(page: Page, base: str, post_text: str) -> None:
+    """From an item page, "Som det såg ut": ReplayWeb.page replays the post page from the account's WACZ, served by
+    the workbench (the sandbox that served the capture is gone; nothing comes from anywhere else)."""
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base + "/", "data:", "blob:"))
+            else None)
+    item_url = page.url
+    page.click("a.as-it-looked")
+    expect(page).to_have_url(re.compile(r"/as-it-looked/"))
+    # the replayed page is a frame in a frame: <replay-web-page>'s (shadow DOM) holds the app, the app the page
+    replayed = page.frame_locator("replay-web-page iframe").frame_locator("iframe")
+    first_line = post_text.splitlines()[0].strip()
+    expect(replayed.get_by_text(first_line, exact=False).first).to_be_visible(timeout=60_000)
+    assert replayed.locator("body").inner_text().count(first_line) >= 1
+    shot(page, "replay")
+    assert not outside, outside
+    kept = "navigator.serviceWorker.getRegistrations().then(r => r.length)"
+    assert page.evaluate(kept) >= 1 and page.evaluate("indexedDB.databases().then(d => d.length)") >= 1
+    page.goto(item_url)
+
+
 def test_archivist_finds_views_and_decides(demo, browser):
     target = rows(demo, "SELECT item_id, platform, post_id, list_filter(tag_evidence, lambda e: e.kind = 'lexicon' "
                         "AND e.start IS NOT NULL) AS evidence FROM items WHERE item_type = 'comment' AND "
@@ -72,6 +94,8 @@ def test_archivist_finds_views_and_decides(demo, browser):
                         "ORDER BY published_at, item_id LIMIT 1")[0]
     evidence = target["evidence"][0]["text"]
     word = max(re.findall(r"[^\W\d_]+", evidence), key=len)
+    post_text = rows(demo, f"SELECT text FROM items WHERE platform = '{target['platform']}' "
+                           f"AND item_id = '{target['post_id']}'")[0]["text"]
     thread_size = rows(demo, f"SELECT count(*) AS n FROM items WHERE platform = '{target['platform']}' "
                              f"AND post_id = '{target['post_id']}'")[0]["n"]
     with running(demo, "sandbox") as base:
@@ -96,6 +120,7 @@ def test_archivist_finds_views_and_decides(demo, browser):
             marks = page.locator(".thread article.this mark.evidence").all_inner_texts()
             assert evidence in marks
             shot(page, "item")
+            see_as_it_looked(page, base, post_text)
 
             page.goto(f"{base}/worklist/needs-review")
             first = page.locator("tr.row").first
@@ -109,6 +134,10 @@ def test_archivist_finds_views_and_decides(demo, browser):
             expect(page.locator("#open-needs-review")).to_have_text(str(before - 1))
             page.click("header button.link")  # English
             expect(page.locator("h1")).to_have_text("Overview")
+            page.click("header form[action='/logout'] button")  # the replay's keepings leave with the session
+            expect(page).to_have_url(re.compile(r"/login$"))
+            assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
+            assert page.evaluate("indexedDB.databases().then(d => d.length)") == 0
         finally:
             page.close()
     answer = smarchive("query", "--archive", str(demo), "--format", "csv",

@@ -6,6 +6,7 @@ views and decisions go to the audit log."""
 from __future__ import annotations
 
 import csv
+import hashlib
 import http.client
 import io
 import re
@@ -19,7 +20,7 @@ from itsdangerous import TimestampSigner
 
 from smarchive.archive import decisions
 from smarchive.archive.query import connect
-from smarchive.workbench import audit
+from smarchive.workbench import audit, replay
 
 from workbench_server import PASSWORDS, add_users, running
 
@@ -180,6 +181,10 @@ def test_forms_without_csrf_and_forged_cookies_are_refused(bench):
     "/media/../workbench/users.toml", "/media/..%2f..%2fworkbench%2fusers.toml", "/media/%2e%2e/%2e%2e/etc/passwd",
     "/media/%2e%2e%2fworkbench%2fsession.key", "/static/../app.py", "/static/..%2fusers.py",
     "/static/%2e%2e/%2e%2e/%2e%2e/workbench/users.toml", "/screenshot/facebook/..%2f..%2fworkbench%2fusers.toml",
+    "/wacz/2024/..%2f..%2fworkbench%2fusers.toml", "/wacz/..%2f..%2fworkbench/users.wacz",
+    "/wacz/2024/%2e%2e%2f%2e%2e%2fworkbench%2fsession.key%2f.wacz", "/wacz/2024/..%5c..%5cworkbench%5cusers.wacz",
+    "/replay/..%2f..%2fworkbench%2fusers.toml", "/replay/%2e%2e%2fapp.py", "/replay/../app.py",
+    "/as-it-looked/facebook/..%2f..%2fworkbench%2fusers.toml",
 ])
 def test_path_traversal_is_refused(bench, path):
     archive, base, _ = bench
@@ -217,3 +222,112 @@ def test_restricted_views_and_decisions_are_audited(bench):
     assert decided and decided[-1]["kind"] == "registered" and decided[-1]["item_id"] == post["item_id"]
     assert rows(archive, f"SELECT diarienummer FROM items WHERE item_id = '{post['item_id']}'")[0] == {
         "diarienummer": "KS 2024-00042"}
+
+
+# ---------------------------------------------------------------- "as it looked": replay page, WACZ, ReplayWeb.page
+
+def replay_path(item: dict) -> str:
+    return f"/as-it-looked/{quote(item['platform'], safe='')}/{quote(item['item_id'], safe='')}"
+
+
+def test_replay_of_an_account_holding_restricted_items_is_for_archivists_and_registrars_only(bench):
+    """A WACZ holds every page of the account's year: one restricted comment in it makes the whole file, and the
+    replay of any of its items, unavailable to a reader (404, as if it did not exist)."""
+    archive, base, post = bench
+    wacz = archive / "wacz" / "2024" / "facebook-orebrokommun.wacz"
+    whole = wacz.read_bytes()
+    source = "/wacz/2024/facebook-orebrokommun.wacz"
+    open_item = rows(archive, "SELECT item_id, platform FROM items WHERE account = 'facebook-orebrokommun' AND "
+                              "coalesce(decision_access, tag_access) = 'open' LIMIT 1")[0]
+    reader, archivist, registrar = login(base, "lisa"), login(base, "anna"), login(base, "rolf")
+    for item in [*restricted_items(archive), open_item]:
+        assert reader.get(replay_path(item)).status_code == 404, item
+    assert reader.get(source).status_code == 404
+    assert reader.get(source, headers={"Range": "bytes=0-3"}).status_code == 404
+    assert reader.head(source).status_code == 404
+    assert "as-it-looked" not in reader.get(f"/item/{open_item['platform']}/{quote(open_item['item_id'], safe='')}"
+                                            ).text
+    assert httpx.get(f"{base}{source}").status_code == 303  # no session: to the login
+
+    page = archivist.get(replay_path(post))
+    assert page.status_code == 200
+    assert f'<replay-web-page source="{source}"' in page.text and 'replayBase="/replay/"' in page.text
+    assert 'src="/replay/ui.js"' in page.text
+    item_page = archivist.get(f"/item/{post['platform']}/{quote(post['item_id'], safe='')}").text
+    assert f'href="{replay_path(post)}"' in item_page
+    for who in (archivist, registrar):  # ReplayWeb.page reads the WACZ in parts: Range must work
+        head = who.get(source, headers={"Range": "bytes=0-3"})
+        assert head.status_code == 206 and head.content == b"PK\x03\x04" == whole[:4]
+        assert head.headers["content-range"] == f"bytes 0-3/{len(whole)}"
+        tail = who.get(source, headers={"Range": "bytes=-22"})  # the zip's end of central directory
+        assert tail.status_code == 206 and tail.content == whole[-22:]
+    full = archivist.get(source)
+    assert full.status_code == 200 and full.headers["accept-ranges"] == "bytes"
+    assert hashlib.sha256(full.content).hexdigest() == hashlib.sha256(whole).hexdigest()
+
+    events = audit.read(archive)
+    assert any(e["action"] == "replay-restricted" and e["user"] == "anna" and e["item_id"] == post["item_id"]
+               for e in events)
+    reads = [e for e in events if e["action"] == "wacz-restricted" and e["user"] == "anna"]
+    assert len(reads) == 1 and reads[0]["wacz"] == "wacz/2024/facebook-orebrokommun.wacz"  # once, not per Range
+
+
+def test_replaywebpage_is_served_unmodified_from_the_workbench(bench):
+    archive, base, _ = bench
+    archivist = login(base, "anna")
+    folder = replay.assets_dir()
+    sums = dict(line.split()[::-1] for line in (folder / "SHA256SUMS").read_text().splitlines())
+    for name in ("ui.js", "sw.js", "LICENSE"):
+        answer = archivist.get(f"/replay/{name}")
+        assert answer.status_code == 200
+        assert hashlib.sha256(answer.content).hexdigest() == sums[name]  # as unpacked from the checked tarball
+    assert "GNU AFFERO GENERAL PUBLIC LICENSE" in archivist.get("/replay/LICENSE").text
+    assert archivist.get("/replay/sw.js").headers["content-type"].startswith("text/javascript")
+    frame = archivist.get("/replay/")  # the replay frame, framed by the workbench's own pages only
+    assert frame.status_code == 200 and "<replay-app-main>" in frame.text
+    assert frame.headers["x-frame-options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in frame.headers[
+        "content-security-policy"]
+    assert archivist.get("/").headers["x-frame-options"] == "DENY"
+    assert archivist.get("/replay/package.json").status_code == 404
+
+
+@pytest.fixture(scope="module")
+def opened(sandbox_capture, tmp_path_factory):
+    """A copy where an archivist has decided every restricted item open: the account's WACZ then holds nothing a
+    reader may not see."""
+    archive = tmp_path_factory.mktemp("workbench-open") / "archive"
+    shutil.copytree(sandbox_capture.archive, archive)
+    add_users(archive)
+    for item in rows(archive, "SELECT * FROM items WHERE tag_access = 'restricted'"):
+        decisions.record(archive, decisions.review(item, "anna", "archivist", "prövat: kan lämnas ut", access="open"))
+    with running(archive, str(sandbox_capture.archive.parent / "small-sandbox.toml")) as base:
+        yield archive, base
+
+
+def test_a_reader_replays_an_account_with_nothing_restricted_until_an_item_is_restricted(opened):
+    archive, base = opened
+    post = rows(archive, "SELECT * FROM items WHERE item_type = 'post' ORDER BY published_at LIMIT 1")[0]
+    source = "/wacz/2024/facebook-orebrokommun.wacz"
+    reader = login(base, "lisa")
+    assert reader.get(replay_path(post)).status_code == 200
+    assert reader.get(source, headers={"Range": "bytes=0-3"}).status_code == 206
+    assert not any(e["action"].startswith(("replay-", "wacz-")) for e in audit.read(archive))
+    comment = rows(archive, f"SELECT * FROM items WHERE post_id = '{post['item_id']}' AND item_type = 'comment' "
+                            "LIMIT 1")[0]
+    decisions.record(archive, decisions.review(comment, "anna", "archivist", "personuppgifter", access="restricted"))
+    assert reader.get(source, headers={"Range": "bytes=0-3"}).status_code == 404  # the decision counts at once
+    assert reader.get(replay_path(post)).status_code == 404
+
+
+def test_without_replaywebpage_the_workbench_starts_and_says_so(sandbox_capture, tmp_path, monkeypatch):
+    archive = tmp_path / "archive"
+    shutil.copytree(sandbox_capture.archive, archive)
+    add_users(archive)
+    monkeypatch.setenv("SMARCHIVE_REPLAYWEBPAGE", str(tmp_path / "not-installed"))
+    post = rows(archive, "SELECT * FROM items WHERE item_type = 'post' LIMIT 1")[0]
+    with running(archive, str(sandbox_capture.archive.parent / "small-sandbox.toml")) as base:
+        archivist = login(base, "anna")
+        page = archivist.get(replay_path(post))
+        assert page.status_code == 200 and "make setup" in page.text and "<replay-web-page" not in page.text
+        for path in ("/replay/ui.js", "/replay/sw.js", "/replay/"):
+            assert archivist.get(path).status_code == 404

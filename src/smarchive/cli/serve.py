@@ -21,7 +21,7 @@ def settings_for(archive: Path, pipeline_name: str, users_file: Path | None, sec
     from smarchive.archive.s3store import open_storage
     from smarchive.config import load_pipeline
     from smarchive.retention.tag import RetentionEngine
-    from smarchive.workbench import users
+    from smarchive.workbench import replay, users
     from smarchive.workbench.app import Settings, session_secret
 
     if not (archive / "manifest").is_dir():
@@ -35,7 +35,7 @@ def settings_for(archive: Path, pipeline_name: str, users_file: Path | None, sec
     return Settings(archive=archive.resolve(), users_file=path, storage=open_storage(pipeline.storage,
                                                                                      archive.resolve()),
                     categories={cid: c.title for cid, c in engine.categories.items()},
-                    secret=session_secret(archive), secure_cookies=secure)
+                    secret=session_secret(archive), secure_cookies=secure, replay_dir=replay.assets_dir())
 
 
 @click.command("serve")

@@ -33,7 +33,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -44,7 +44,7 @@ from smarchive.archive.manifest import item_files
 from smarchive.archive.query import SUMMARY_SQL, connect, search, search_params
 from smarchive.errors import SmarchiveError
 from smarchive.model import STOCKHOLM
-from smarchive.workbench import audit, users
+from smarchive.workbench import audit, replay, users
 from smarchive.workbench.i18n import LANGUAGES, translate
 
 HERE = Path(__file__).parent
@@ -83,6 +83,7 @@ class Settings:
     categories: dict[str, str]  # id -> title
     secret: str
     secure_cookies: bool = False
+    replay_dir: Path | None = None  # ReplayWeb.page's ui.js, sw.js, LICENSE (scripts/setup.sh); None: no replay
 
 
 def session_secret(archive: Path) -> str:
@@ -173,6 +174,7 @@ class Workbench:
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[tuple, threading.Lock] = {}
+        self._wacz_logged: dict[tuple[str, str], float] = {}  # (user, WACZ) -> when its reading was last audited
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
         self.templates.globals.update(local_time=local_time, json_list=lambda v: ", ".join(v or []), enc=quote_path)
@@ -289,7 +291,9 @@ class Workbench:
     async def logout(self, request: Request) -> Response:
         await self.form(request)
         request.session.clear()
-        return RedirectResponse("/login", 303)
+        # the replay's service worker keeps what it read of WACZs in the browser (IndexedDB, caches): gone with the
+        # session, so the next person at this browser finds nothing of it
+        return RedirectResponse("/login", 303, headers={"Clear-Site-Data": '"cache", "storage"'})
 
     async def language(self, request: Request) -> Response:
         form = await self.form(request)
@@ -418,7 +422,8 @@ class Workbench:
             finally:
                 con.close()
         return self.page(request, "item.html", item=item, thread=nest(thread), hidden=hidden, more=more,
-                         current=current, coverage=coverage, history=past, today=date.today().isoformat())
+                         current=current, coverage=coverage, history=past, today=date.today().isoformat(),
+                         replayable=self.may_read_wacz(user, item["year"], item["account"]))
 
     def media(self, request: Request) -> Response:
         user = self.need_user(request)
@@ -456,6 +461,72 @@ class Workbench:
         if decisions.current_tag(item)["access"] == "restricted":
             self.audit(user, "screenshot-restricted", platform=item["platform"], item_id=item["item_id"])
         return Response(body, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+    # ------------------------------------------------------------------ "as it looked" (ReplayWeb.page)
+
+    def wacz_holds_restricted(self, year: int, account: str) -> bool:
+        """Whether the account's WACZ of the year holds a restricted item: it holds every page of the account
+        captured that year, so one restricted comment makes the whole file one a reader may not have."""
+        return self.rows(f"SELECT count(*) FILTER (WHERE coalesce({RESTRICTED}, FALSE)) AS n FROM items "
+                         "WHERE year = $y AND account = $a", {"y": year, "a": account})[0]["n"] > 0
+
+    def may_read_wacz(self, user: users.User, year: int, account: str) -> bool:
+        return user.sees_restricted or not self.wacz_holds_restricted(year, account)
+
+    def replay_page(self, request: Request) -> Response:
+        user = self.need_user(request)
+        item = self.item_row(user, request.path_params["platform"], request.path_params["item_id"])
+        if not self.may_read_wacz(user, item["year"], item["account"]):
+            raise HTTPException(404)  # a reader, and the account's WACZ holds restricted items: as if none
+        if decisions.current_tag(item)["access"] == "restricted":
+            self.audit(user, "replay-restricted", platform=item["platform"], item_id=item["item_id"])
+        wacz = replay.wacz_file(self.s.archive, str(item["year"]), item["account"])
+        url, stamp = replay.target(item)
+        return self.page(request, "replay.html", item=item, url=url, ts=stamp,
+                         installed=replay.installed(self.s.replay_dir), version=replay.version(self.s.replay_dir),
+                         source=f"/wacz/{item['year']}/{quote_path(item['account'])}.wacz" if wacz else None)
+
+    def wacz(self, request: Request) -> Response:
+        """The account's WACZ, with HTTP Range (ReplayWeb.page reads the parts it needs): for those who see
+        restricted items, and for a reader only when it holds none."""
+        user = self.need_user(request)
+        year, account = request.path_params["year"], request.path_params["account"]
+        path = replay.wacz_file(self.s.archive, year, account)
+        if path is None or not self.may_read_wacz(user, int(year), account):
+            raise HTTPException(404)
+        if user.sees_restricted and self.wacz_holds_restricted(int(year), account):
+            self.audit_wacz(user, path)
+        return FileResponse(path, media_type="application/wacz+zip",
+                            headers={"Cache-Control": "private, no-store", "Content-Security-Policy": "sandbox"})
+
+    def audit_wacz(self, user: users.User, path: Path) -> None:
+        """A replay reads a WACZ in dozens of Range requests: the audit log gets one line per user and file
+        every ten minutes, not one per request."""
+        key, now = (user.name, str(path)), time.monotonic()
+        with self._lock:
+            if now - self._wacz_logged.get(key, -3600.0) < 600:
+                return
+            self._wacz_logged[key] = now
+        self.audit(user, "wacz-restricted", wacz=str(path.relative_to(self.s.archive.resolve())))
+
+    def replay_frame(self, request: Request) -> Response:
+        """The page the replay frame opens at /replay/ before the service worker answers for it (its first load;
+        afterwards sw.js serves the same page itself): ReplayWeb.page's app, framed by the workbench only."""
+        self.need_user(request)
+        if not replay.installed(self.s.replay_dir):
+            raise HTTPException(404)
+        return HTMLResponse(replay.FRAME_HTML, headers={"X-Frame-Options": "SAMEORIGIN", "Cache-Control": "no-cache",
+                                                        "Content-Security-Policy": replay.FRAME_CSP})
+
+    def replay_asset(self, request: Request) -> Response:
+        """ui.js, sw.js and the licence, unmodified, from where setup put them. sw.js from /replay/ so that its
+        scope covers the replay frames under /replay/."""
+        name = request.path_params["name"]
+        if name not in replay.ASSETS or not replay.installed(self.s.replay_dir):
+            raise HTTPException(404)
+        kind = {"ui.js": "text/javascript", "sw.js": "text/javascript"}.get(name, "text/plain")
+        return FileResponse(self.s.replay_dir / name, media_type=kind,  # type: ignore[operator]
+                            headers={"Cache-Control": "no-cache"})
 
     def worklist_rows(self, user: users.User, name: str, year: int | None, limit: int | None,
                       offset: int = 0) -> list[dict]:
@@ -600,7 +671,7 @@ async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN201
                                 "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
+    response.headers.setdefault("X-Frame-Options", "DENY")  # the replay frame alone allows SAMEORIGIN
     return response
 
 
@@ -622,6 +693,10 @@ def make_app(settings: Settings) -> Starlette:
         Route("/", bench.overview),
         Route("/search", bench.search_page),
         Route("/item/{platform}/{item_id:path}", bench.item_page),
+        Route("/as-it-looked/{platform}/{item_id:path}", bench.replay_page),
+        Route("/wacz/{year}/{account}.wacz", bench.wacz, methods=["GET", "HEAD"]),
+        Route("/replay/", bench.replay_frame),
+        Route("/replay/{name}", bench.replay_asset, methods=["GET", "HEAD"]),
         Route("/decide/{platform}/{item_id:path}", bench.decide, methods=["POST"]),
         Route("/screenshot/{platform}/{item_id:path}", bench.screenshot),
         Route("/media/{sha256}", bench.media),

@@ -79,6 +79,14 @@ WORDS: dict[str, tuple[str, str]] = {  # key -> (Swedish, English)
     "all": ("alla", "all"),
     "nothing": ("Inget här.", "Nothing here."),
     "rules_tag": ("Reglernas klassning", "The rules' tag"),
+    "as_it_looked": ("Som det såg ut", "As it looked"),
+    "replay_of": ("Uppspelning ur kontots WACZ", "Replay from the account's WACZ"),
+    "replay_not_installed": ("Uppspelningen (ReplayWeb.page) är inte installerad: kör `make setup`.",
+                             "The replay (ReplayWeb.page) is not installed: run `make setup`."),
+    "no_wacz": ("Kontot har ingen WACZ för året.", "The account has no WACZ for the year."),
+    "back_to_item": ("Tillbaka till posten", "Back to the item"),
+    "replay_licence": ("Uppspelningen visas med Webrecorders ReplayWeb.page {version} (AGPL-3.0, oförändrad):",
+                       "Replayed with Webrecorder's ReplayWeb.page {version} (AGPL-3.0, unmodified):"),
 }
 
 
