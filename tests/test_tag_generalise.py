@@ -71,6 +71,18 @@ LAY_SENSITIVE = [
     "Min dotter har börjat skära sig och skolsköterskan säger bara att vi ska vänta",
 ]
 
+# Offensive without a slur: an address to people next to contempt for people (förolämpning).
+OFFENSIVE = [
+    "Ni på miljöförvaltningen är så himla odugliga allihop",
+    "Du som sitter i receptionen är en arrogant jävel",
+]
+
+# An advert by its elements: a price next to a call to write, pay or click (no stock marketing phrase).
+COMMERCIAL = [
+    "Säljer begagnad cykelhjälm 150 kr, skriv pm",
+    "Nya kursen i körkortsteori bara 499 kr 🚗 DM för plats",
+]
+
 # Ordinary remarks: the rules and the fail-safe must leave them minor. (The statistical second opinion,
 # ORE-ML1, may still hold one for review: "Kul att se så många på plats igår" gets p = 0.12 from
 # function words; a known cost, docs/retention.md.)
@@ -126,3 +138,17 @@ def test_ordinary_remarks_stay_cullable(engine: RetentionEngine, text: str) -> N
     tag = _tag(engine, text)
     assert tag.category == "minor" and "ORE-FS1" not in tag.rule_ids, tag.rule_ids
     assert tag.retention == "cull-eligible" or tag.rule_ids[-1] == "ORE-ML1"
+
+
+@pytest.mark.parametrize("text", OFFENSIVE)
+def test_contempt_for_people_addressed_is_offensive(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert tag.category == "offensive" and {"register", "remove"} <= set(tag.actions), tag.rule_ids
+    assert tag.access == "restricted"
+
+
+@pytest.mark.parametrize("text", COMMERCIAL)
+def test_adverts_by_price_and_call_to_action(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert tag.category == "commercial" and tag.actions == ["remove"], tag.rule_ids
+    assert {ev.name for ev in tag.evidence if ev.rule_id == tag.decided_by} >= {"price", "call_to_action"}
