@@ -53,6 +53,10 @@ COMPLAINTS = [
     "Jag ringde kundtjänsten fyra gånger i veckan och blev bortkopplad varje gång",
     "Lekplatsen vid Hagaparken är full av glassplitter och ingen städar där",
     "Skolbussen körde förbi min son i morse trots att han stod vid hållplatsen",
+    # a proposal put to the municipality, about no listed service (ORE-066)
+    "Ni skulle kunna visa fler filmer från ytterområdena och inte bara från centrum",
+    # a service next to a plain negation (ORE-065)
+    "Fritidsgården i Baronbackarna öppnar inte på fredagar längre, ungdomarna står ute i kylan",
 ]
 
 # A question to the municipality about its service: a record to register or at least a person reads it;
