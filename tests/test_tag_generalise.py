@@ -55,6 +55,8 @@ COMPLAINTS = [
     "Skolbussen körde förbi min son i morse trots att han stod vid hållplatsen",
     # a proposal put to the municipality, about no listed service (ORE-066)
     "Ni skulle kunna visa fler filmer från ytterområdena och inte bara från centrum",
+    # a fault word near a public thing (felanmälan, ORE-051)
+    "Rutschkanan vid Lundby lekpark är knäckt i ena kanten, ungarna river sönder kläderna",
     # a service next to a plain negation (ORE-065)
     "Fritidsgården i Baronbackarna öppnar inte på fredagar längre, ungdomarna står ute i kylan",
 ]
