@@ -57,6 +57,8 @@ COMPLAINTS = [
     "Ni skulle kunna visa fler filmer från ytterområdena och inte bara från centrum",
     # a fault word near a public thing (felanmälan, ORE-051)
     "Rutschkanan vid Lundby lekpark är knäckt i ena kanten, ungarna river sönder kläderna",
+    # thanks for one identifiable occasion of a service (registered praise, ORE-067)
+    "Tack för att ni skottade fram till bänkarna vid Boulognerskogen i lördags, mamma kunde äntligen gå ut",
     # a service next to a plain negation (ORE-065)
     "Fritidsgården i Baronbackarna öppnar inte på fredagar längre, ungdomarna står ute i kylan",
 ]
@@ -94,6 +96,7 @@ COMMERCIAL = [
 # function words; a known cost, docs/retention.md.)
 MINOR = [
     "Tack för tipset! 😊",
+    "Tack till alla som jobbar i vården 💙",
     "Vilken fin bild på slottet",
     "Kul att se så många på plats igår",
     "Vi kommer på lördag!",
