@@ -31,6 +31,11 @@ SETS = {
     "labelled": "labelled_items.jsonl",
     "heldout": "heldout_items.jsonl",
     "heldout2": "heldout2_items.jsonl",
+    # Written by the engine session of 2026-12-05 (tests/data/eval4_README.md); the blind half is not tuned on.
+    "eval4_dev": "eval4_dev.jsonl",
+    "eval4_blind": "eval4_blind.jsonl",
+    # Written at the end of that session, after the last rule change, measured once: never tuned on.
+    "eval5_blind": "eval5_blind.jsonl",
 }
 SAFETY_CATEGORIES = ("criminal", "confidential")
 # Labels that must never be cull-eligible: everything registered, and the account's own records.

@@ -4,6 +4,10 @@ Usage: .venv/bin/python benchmarks/tagging.py [--items N] [--profile NAME] [--e2
 Target: >= 20,000 items/s. The items are the labelled set repeated, so the mix is realistic
 (mostly short comments, some with numbers, addresses and links).
 
+--compare DIR times the rule folder DIR (for example an older commit's src/smarchive/retention/rules, from
+`git archive`) against the current rules in the same process, alternating runs, and prints both figures
+per CPU second (an A/B of a rule change on a busy machine).
+
 --e2e-items N also runs `smarchive tag` end to end on a JSONL file of N items (1,000,000 for the
 issue #14 figure) in a child process and reports its items/s and peak memory (max RSS). Target:
 within 2x of the engine's tag_all figure, peak memory under 300 MB.
@@ -42,7 +46,11 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--profile", default="orebro")
     parser.add_argument("--e2e-items", type=int, default=0, help="also run smarchive tag on this many items")
+    parser.add_argument("--compare", type=Path, metavar="DIR", help="A/B: also time the rule folder DIR")
     args = parser.parse_args()
+    if args.compare is not None:
+        compare(args.compare, args.profile, load_items(args.items))
+        return
 
     t0 = time.perf_counter()
     engine = RetentionEngine.load(profile=args.profile)
@@ -73,6 +81,25 @@ def main() -> None:
     print("target: 20,000 items/s on one core:", "met" if len(items) / best >= 20_000 else "NOT met")
     if args.e2e_items:
         end_to_end(args.e2e_items, args.profile, len(items) / best_cpu)
+
+
+def compare(other_dir: Path, profile: str, items: list[dict]) -> None:
+    """Items per CPU second of the rule folder ``other_dir`` (A) and the current rules (B), five alternating
+    rounds in one process, best of each: both see the same machine load."""
+    engines = {"A " + str(other_dir): RetentionEngine.load(retention_dir=other_dir, profile=profile),
+               "B current": RetentionEngine.load(profile=profile)}
+    best = dict.fromkeys(engines, float("inf"))
+    for engine in engines.values():
+        engine.tag_all(items[:1000])  # warm-up
+    for _ in range(5):
+        for name, engine in engines.items():
+            c0 = time.process_time()
+            engine.tag_all(items)
+            best[name] = min(best[name], time.process_time() - c0)
+    for name, cpu in best.items():
+        print(f"{name}: {len(items) / cpu:,.0f} items per CPU second (best of 5, {len(items)} items)")
+    a, b = best.values()
+    print(f"B vs A: {100.0 * (a / b - 1):+.1f} % items per CPU second")
 
 
 def end_to_end(n: int, profile: str, engine_rate: float) -> None:
