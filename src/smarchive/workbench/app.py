@@ -8,6 +8,7 @@ decision, else the rules' tag) is not `restricted`; anything else answers 404, a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -41,7 +42,7 @@ from smarchive.archive import decisions
 from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.ledger import new_session_id, recording
 from smarchive.archive.manifest import item_files
-from smarchive.archive.query import SUMMARY_SQL, connect, search, search_params
+from smarchive.archive.query import LATE_MATERIALIZATION, SUMMARY_SQL, connect, search, search_params
 from smarchive.errors import SmarchiveError
 from smarchive.model import STOCKHOLM
 from smarchive.workbench import audit, users
@@ -69,6 +70,10 @@ LIST_COLUMNS = ("item_id, platform, account, year, item_type, published_at, auth
                 f"{EFFECTIVE['cull_from']} AS cull_from, {EFFECTIVE['actions']} AS actions, "
                 f"{EFFECTIVE['access']} AS access, {EFFECTIVE['needs_review']} AS needs_review, "
                 "diarienummer, removed_from_platform_at")
+# What a search keeps of every result: the key, the time order and the facets (the text is read for a page only)
+KEY_COLUMNS = ("item_id, platform, account, year, item_type, published_at, "
+               f"{EFFECTIVE['category']} AS category, {EFFECTIVE['access']} AS access, "
+               f"{EFFECTIVE['needs_review']} AS needs_review")
 FACETS = ("year", "platform", "account", "item_type", "category", "needs_review", "access")
 EXPORT_COLUMNS = ["item_id", "platform", "account", "year", "item_type", "published_local", "author", "text",
                   "category", "retention", "cull_from", "actions", "access", "needs_review", "rule_ids",
@@ -173,6 +178,8 @@ class Workbench:
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
         self._computing: dict[tuple, threading.Lock] = {}
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con_state: int | None = None
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
         self.templates.globals.update(local_time=local_time, json_list=lambda v: ", ".join(v or []), enc=quote_path)
@@ -180,15 +187,33 @@ class Workbench:
     # ------------------------------------------------------------------ plumbing
 
     def db(self) -> duckdb.DuckDBPyConnection:
-        con = connect(self.s.archive)
-        con.execute(f"SET threads = {DB_THREADS}")  # several pages at once share the cores
-        return con
+        """A cursor of the connection for the archive as it is now. The connection (its views, the Parquet
+        footers it has read) is made once per archive state and shared by every page: defining the views
+        opens every manifest file, which costs more than most page queries themselves. Close the cursor."""
+        state = self.state()
+        with self._lock:
+            if self._con is None or self._con_state != state:
+                # the old connection stays open for the cursors still reading it; it goes when they do
+                self._con, self._con_state = connect(self.s.archive), state
+                self._con.execute(f"SET threads = {DB_THREADS}")  # several pages at once share the cores
+            base = self._con
+        cursor = base.cursor()
+        cursor.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")  # a per-session setting
+        return cursor
 
     def state(self) -> int:
         """A fingerprint of what the pages show: every items file and decision file, with its time. A run, a cull,
         a reindex or a decision changes it, and every cached answer is then stale."""
         files = item_files(self.s.archive) + decisions.decision_files(self.s.archive)
         return hash(tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists()))
+
+    def warm(self) -> None:
+        """Open the connection and compute the overview before the first person asks (server start)."""
+        try:
+            for role in ("archivist", "reader"):
+                self.overview_data(users.User("warm-up", role))
+        except Exception:  # noqa: BLE001 (a warm-up that fails leaves the first request to compute, as before)
+            pass
 
     def cached(self, key: tuple, compute) -> list[dict]:  # noqa: ANN001 (a function of no arguments -> rows)
         """The answer to `key` for the archive as it is now: computed once, then served to everyone asking the same
@@ -303,6 +328,9 @@ class Workbench:
 
     def overview(self, request: Request) -> Response:
         user = self.need_user(request)
+        return self.page(request, "overview.html", **self.overview_data(user))
+
+    def overview_data(self, user: users.User) -> dict:
         if user.sees_restricted:
             summary_sql = "SELECT * FROM account_summary"
         else:  # a reader's counts leave restricted items out, so they are counted from the items
@@ -316,28 +344,33 @@ class Workbench:
                            f"count(*) AS n FROM items WHERE {self.visible(user)} GROUP BY 1 ORDER BY 1")
         runs = self.rows("SELECT run_id, year, started_at, finished_at, items, accounts_failed, accounts_incomplete,"
                          " warnings, errors FROM runs ORDER BY started_at DESC LIMIT 20")
-        return self.page(request, "overview.html", summary=summary, runs=runs, open=self.open_counts(user),
-                         chart=month_chart([(m["month"], m["n"]) for m in months]))
+        return {"summary": summary, "runs": runs, "open": self.open_counts(user),
+                "chart": month_chart([(m["month"], m["n"]) for m in months])}
+
+    def search_sql(self, user: users.User, columns: str) -> str:
+        """The saved search's SQL (query.search gives the hits as search_hits), with the access rule applied
+        before anything is counted or shown."""
+        return (f"SELECT {columns} FROM (SELECT i.* FROM items i SEMI JOIN search_hits h "
+                "ON i.item_id = h.item_id AND i.platform = h.platform AND i.run_id = h.run_id "
+                "AND i.published_at = h.published_at "
+                "WHERE ($from IS NULL OR i.published_at BETWEEN $from AND $until) "
+                "AND ($phrase IS NULL OR contains(lower(i.text), lower($phrase)))) "
+                f"WHERE {self.visible(user)} ORDER BY published_at, item_id, platform")
+
+    def search_query(self, sql: str, text: str, year: int | None) -> pa.Table:
+        with QUERIES:
+            con = self.db()
+            try:
+                return search(con, sql, {"text": text, "year": year}, None, 0)
+            finally:
+                con.close()
 
     def search_results(self, user: users.User, text: str, year: int | None) -> tuple[list[dict], list[str]]:
+        """Every result with its text (an export)."""
         words = search_params(text)["words"]
-        # the saved search's SQL (query.search gives the hits as search_hits), with the access rule applied
-        # before anything is counted or shown
-        sql = (f"SELECT {LIST_COLUMNS} FROM (SELECT i.* FROM items i SEMI JOIN search_hits h "
-               "ON i.item_id = h.item_id AND i.platform = h.platform AND i.run_id = h.run_id "
-               "AND i.published_at = h.published_at "
-               "WHERE ($from IS NULL OR i.published_at BETWEEN $from AND $until) "
-               "AND ($phrase IS NULL OR contains(lower(i.text), lower($phrase)))) "
-               f"WHERE {self.visible(user)} ORDER BY published_at, item_id, platform")
-        def compute() -> list[dict]:
-            with QUERIES:
-                con = self.db()
-                try:
-                    return search(con, sql, {"text": text, "year": year}, None, 0).to_pylist()
-                finally:
-                    con.close()
-
-        found = self.cached(("search", sql, text, year), compute)
+        sql = self.search_sql(user, LIST_COLUMNS)
+        found = self.cached(("search", sql, text, year),
+                            lambda: self.search_query(sql, text, year).to_pylist())
         return found, words
 
     @staticmethod
@@ -351,15 +384,14 @@ class Workbench:
         text = (q.get("q") or "").strip()
         chosen = {f: q.get(f) for f in FACETS if q.get(f)}
         page = max(1, int(q.get("page") or 1)) if (q.get("page") or "1").isdigit() else 1
-        results, words, facets, error = [], [], {}, None
+        shown, words, facets, error, total = [], [], {}, None, 0
         if text:
             try:
                 view = self.search_view(user, text, chosen)
-                results, words, facets = view["results"], view["words"], view["facets"]
+                words, facets, total = view["words"], view["facets"], view["keys"].num_rows
+                shown = self.rows_of(user, view["keys"].slice((page - 1) * PAGE_SIZE, PAGE_SIZE))
             except SmarchiveError as e:
                 error = str(e)
-        total = len(results)
-        shown = [dict(r) for r in results[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
         for r in shown:
             r["marked"] = highlight(snippet(r["text"] or "", words), words)
         if any(r["access"] == "restricted" for r in shown):
@@ -371,15 +403,49 @@ class Workbench:
                          query=lambda **more: urlencode({**params, **more}))
 
     def search_view(self, user: users.User, text: str, chosen: dict[str, str]) -> dict:
-        """The results of a search narrowed by the chosen facets, and the facet counts: computed once per
-        archive state, so the next page (or the next person) only takes its slice."""
+        """The results of a search narrowed by the chosen facets (their keys and facet columns only, in time
+        order: no text is read but for a phrase's check), and the facet counts: computed once per archive
+        state, so the next page (or the next person) reads only its page's rows (`rows_of`)."""
         def compute() -> list[dict]:
-            found, words = self.search_results(user, text, None)
-            results = [r for r in found if all(self.facet_value(r, f) == v for f, v in chosen.items())]
-            facets = {f: sorted(Counter(self.facet_value(r, f) for r in results).items()) for f in FACETS}
-            return [{"results": results, "words": words, "facets": facets}]
+            sql = self.search_sql(user, KEY_COLUMNS)
+            keys = self.cached(("search-keys", sql, text), lambda: [{"t": self.search_query(sql, text, None)}])[0]["t"]
+            for facet, value in chosen.items():
+                keys = keys.filter(self.facet_mask(keys.column(facet), facet, value))
+            facets = {f: self.facet_counts(keys.column(f), f) for f in FACETS}
+            return [{"keys": keys, "words": search_params(text)["words"], "facets": facets}]
 
         return self.cached(("search-view", self.visible(user), text, tuple(sorted(chosen.items()))), compute)[0]
+
+    @classmethod
+    def facet_counts(cls, column: pa.ChunkedArray, facet: str) -> list[tuple[str, int]]:
+        counts: Counter = Counter()
+        for pair in column.value_counts().to_pylist():
+            counts[cls.facet_value({facet: pair["values"]}, facet)] += pair["counts"]
+        return sorted(counts.items())
+
+    @classmethod
+    def facet_mask(cls, column: pa.ChunkedArray, facet: str, value: str) -> pa.ChunkedArray:
+        """The rows whose facet value (as facet_value shows it) is `value`."""
+        import pyarrow.compute as pc
+
+        wanted = [v for v in column.unique().to_pylist() if cls.facet_value({facet: v}, facet) == value]
+        mask = pc.is_in(column, value_set=pa.array([v for v in wanted if v is not None], column.type))
+        return pc.or_(pc.fill_null(mask, False), pc.is_null(column)) if None in wanted else pc.fill_null(mask, False)
+
+    def rows_of(self, user: users.User, keys: pa.Table) -> list[dict]:
+        """The list rows (text included) of the items `keys` names, in its order: only the row groups of their
+        time span are read (items files are in time order)."""
+        if not keys.num_rows:
+            return []
+        times = keys.column("published_at")
+        found = self.rows(f"SELECT {LIST_COLUMNS} FROM items WHERE published_at BETWEEN $a AND $b "
+                          "AND item_id IN (SELECT unnest(string_split($ids, chr(31)))) "
+                          f"AND {self.visible(user)}",
+                          {"a": min(times.to_pylist()), "b": max(times.to_pylist()),
+                           "ids": "\x1f".join(keys.column("item_id").to_pylist())})
+        by_key = {(r["platform"], r["item_id"]): r for r in found}
+        return [by_key[k] for k in zip(keys.column("platform").to_pylist(), keys.column("item_id").to_pylist(),
+                                       strict=True) if k in by_key]
 
     def item_row(self, user: users.User, platform: str, item_id: str) -> dict:
         rows = self.rows(f"SELECT * FROM items WHERE platform = $p AND item_id = $id AND {self.visible(user)}",
@@ -411,12 +477,7 @@ class Workbench:
                 else escape(r["text"] or "")
         coverage = self.rows("SELECT * FROM coverage WHERE platform = $p AND post_id = $post ORDER BY run_id, kind",
                              {"p": platform, "post": item["post_id"] or item_id})
-        with QUERIES:
-            con = self.db()
-            try:
-                past = decisions.history(con, item_id, platform, self.s.archive)
-            finally:
-                con.close()
+        past = self.rows(decisions.HISTORY_SQL, {"id": item_id, "platform": platform})
         return self.page(request, "item.html", item=item, thread=nest(thread), hidden=hidden, more=more,
                          current=current, coverage=coverage, history=past, today=date.today().isoformat())
 
@@ -614,6 +675,13 @@ def make_app(settings: Settings) -> Starlette:
     from starlette.middleware.base import BaseHTTPMiddleware
 
     bench = Workbench(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):  # noqa: ANN202, ARG001 (Starlette's lifespan protocol)
+        # the views and the overview ready before the first person comes, without holding up the start
+        threading.Thread(target=bench.warm, name="workbench-warm-up", daemon=True).start()
+        yield
+
     routes = [
         Route("/login", bench.login_page, methods=["GET"]),
         Route("/login", bench.login, methods=["POST"]),
@@ -634,7 +702,8 @@ def make_app(settings: Settings) -> Starlette:
                    max_age=8 * 3600, same_site="strict", https_only=settings.secure_cookies),
         Middleware(BaseHTTPMiddleware, dispatch=security_headers),
     ]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error})
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error},
+                     lifespan=lifespan)
 
 
 def quote_path(value: str) -> str:
