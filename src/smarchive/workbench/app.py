@@ -41,7 +41,6 @@ from starlette.staticfiles import StaticFiles
 from smarchive.archive import decisions
 from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.ledger import new_session_id, recording
-from smarchive.archive.manifest import item_files
 from smarchive.archive.query import LATE_MATERIALIZATION, SUMMARY_SQL, connect, search, search_params
 from smarchive.errors import SmarchiveError
 from smarchive.model import STOCKHOLM
@@ -55,6 +54,7 @@ PAGE_SIZE = 50
 QUERIES = threading.BoundedSemaphore(4)
 DB_THREADS = 2
 THREAD_SHOWN = 500  # items of a thread shown on an item page
+STATE_SECONDS = 0.1  # how long a look at the manifest's folders serves (a change elsewhere shows after this)
 CACHE_ENTRIES = 256  # answers kept (overview counts, worklist and search pages), newest first
 RESTRICTED = f"{EFFECTIVE['access']} = 'restricted'"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -180,6 +180,7 @@ class Workbench:
         self._computing: dict[tuple, threading.Lock] = {}
         self._con: duckdb.DuckDBPyConnection | None = None
         self._con_state: int | None = None
+        self._state: tuple[float, int] | None = None
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
         self.templates.globals.update(local_time=local_time, json_list=lambda v: ", ".join(v or []), enc=quote_path)
@@ -202,10 +203,36 @@ class Workbench:
         return cursor
 
     def state(self) -> int:
-        """A fingerprint of what the pages show: every items file and decision file, with its time. A run, a cull,
-        a reindex or a decision changes it, and every cached answer is then stale."""
-        files = item_files(self.s.archive) + decisions.decision_files(self.s.archive)
-        return hash(tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists()))
+        """The fingerprint of the manifest (`fingerprint`), looked at most every STATE_SECONDS: a page asks
+        several times, twenty people at once ask many times. A decision made here forgets it at once."""
+        now = time.monotonic()
+        with self._lock:
+            if self._state is not None and now - self._state[0] < STATE_SECONDS:
+                return self._state[1]
+        value = self.fingerprint()
+        with self._lock:
+            self._state = (now, value)
+        return value
+
+    def forget_state(self) -> None:
+        with self._lock:
+            self._state = None
+
+    def fingerprint(self) -> int:
+        """A fingerprint of what the pages show: the time of every folder of the manifest. The manifest's files
+        are written atomically (a new name, then a rename) and removed, never changed in place, so a run, a cull,
+        a reindex or a decision changes the time of the folder it writes in, and every cached answer is then
+        stale. Folders, not files: a page asks this several times, and an archive holds thousands of files."""
+        found = []
+        pending = [self.s.archive / "manifest"]
+        while pending:
+            folder = pending.pop()
+            try:
+                found.append((str(folder), folder.stat().st_mtime_ns))
+                pending += [Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+            except FileNotFoundError:  # removed while looked at: the next look sees the change
+                found.append((str(folder), None))
+        return hash(tuple(sorted(found, key=lambda f: f[0])))
 
     def warm(self) -> None:
         """Open the connection and compute the overview before the first person asks (server start)."""
@@ -461,25 +488,37 @@ class Workbench:
         current = decisions.current_tag(item)
         if current["access"] == "restricted":
             self.audit(user, "view-restricted", platform=platform, item_id=item_id)
-        where = {"p": platform, "post": item["post_id"] or item_id, "id": item_id}
-        # a thread of thousands is shown in its first THREAD_SHOWN items (the post first), the item always among them
-        thread = sorted(self.rows("SELECT * FROM items WHERE platform = $p AND post_id = $post AND "
-                                  f"{self.visible(user)} ORDER BY item_id = $id DESC, item_id = $post DESC, "
-                                  f"published_at, item_id LIMIT {THREAD_SHOWN}", where),
-                        key=lambda r: (r["item_id"] != where["post"], r["published_at"], r["item_id"]))
-        counts = self.rows(f"SELECT count(*) AS total, count(*) FILTER (WHERE {self.visible(user)}) AS visible "
-                           "FROM items WHERE platform = $p AND post_id = $post",
-                           {"p": where["p"], "post": where["post"]})[0]
-        hidden = counts["total"] - counts["visible"]
-        more = counts["visible"] - len(thread)
-        for r in thread:
-            r["marked"] = evidence_marked(r["text"] or "", r["tag_evidence"]) if r["item_id"] == item_id \
-                else escape(r["text"] or "")
+        thread = self.thread(user, item)
         coverage = self.rows("SELECT * FROM coverage WHERE platform = $p AND post_id = $post ORDER BY run_id, kind",
                              {"p": platform, "post": item["post_id"] or item_id})
         past = self.rows(decisions.HISTORY_SQL, {"id": item_id, "platform": platform})
-        return self.page(request, "item.html", item=item, thread=nest(thread), hidden=hidden, more=more,
-                         current=current, coverage=coverage, history=past, today=date.today().isoformat())
+        return self.page(request, "item.html", item=item, thread_html=thread["html"], hidden=thread["hidden"],
+                         more=thread["more"], current=current, coverage=coverage, history=past,
+                         today=date.today().isoformat())
+
+    def thread(self, user: users.User, item: dict) -> dict:
+        """The item's thread as HTML (a thread of thousands in its first THREAD_SHOWN items, the post first, the
+        item always among them), with the counts of items not shown: rendered once per archive state and kept,
+        since rendering hundreds of messages costs more than reading them."""
+        item_id = item["item_id"]
+        where = {"p": item["platform"], "post": item["post_id"] or item_id, "id": item_id}
+
+        def compute() -> list[dict]:
+            rows = sorted(self.rows("SELECT * FROM items WHERE platform = $p AND post_id = $post AND "
+                                    f"{self.visible(user)} ORDER BY item_id = $id DESC, item_id = $post DESC, "
+                                    f"published_at, item_id LIMIT {THREAD_SHOWN}", where),
+                          key=lambda r: (r["item_id"] != where["post"], r["published_at"], r["item_id"]))
+            counts = self.rows(f"SELECT count(*) AS total, count(*) FILTER (WHERE {self.visible(user)}) AS visible "
+                               "FROM items WHERE platform = $p AND post_id = $post",
+                               {"p": where["p"], "post": where["post"]})[0]
+            for r in rows:
+                r["marked"] = evidence_marked(r["text"] or "", r["tag_evidence"]) if r["item_id"] == item_id \
+                    else escape(r["text"] or "")
+            html = Markup(self.templates.get_template("thread.html").render(thread=nest(rows), item=item))
+            return [{"html": html, "hidden": counts["total"] - counts["visible"],
+                     "more": counts["visible"] - len(rows)}]
+
+        return self.cached(("thread", self.visible(user), where["p"], item_id), compute)[0]
 
     def media(self, request: Request) -> Response:
         user = self.need_user(request)
@@ -601,6 +640,7 @@ class Workbench:
             decision = self.decision_of(item, user, kind, form)
             with recording(self.s.archive, new_session_id("workbench")):
                 decisions.record(self.s.archive, decision)
+            self.forget_state()
         except (SmarchiveError, ValueError) as e:
             message = str(e).splitlines()[0]
             if request.headers.get("hx-request"):
