@@ -411,23 +411,34 @@ class Workbench:
         text = (q.get("q") or "").strip()
         chosen = {f: q.get(f) for f in FACETS if q.get(f)}
         page = max(1, int(q.get("page") or 1)) if (q.get("page") or "1").isdigit() else 1
-        shown, words, facets, error, total = [], [], {}, None, 0
+        part, error = {"html": "", "restricted": []}, None
         if text:
             try:
-                view = self.search_view(user, text, chosen)
-                words, facets, total = view["words"], view["facets"], view["keys"].num_rows
-                shown = self.rows_of(user, view["keys"].slice((page - 1) * PAGE_SIZE, PAGE_SIZE))
+                part = self.search_part(user, self.lang(request), text, chosen, page)
             except SmarchiveError as e:
                 error = str(e)
-        for r in shown:
-            r["marked"] = highlight(snippet(r["text"] or "", words), words)
-        if any(r["access"] == "restricted" for r in shown):
-            self.audit(user, "search-restricted", q=text, items=[r["item_id"] for r in shown
-                                                                 if r["access"] == "restricted"])
-        params = {"q": text, **chosen}
-        return self.page(request, "search.html", q=text, results=shown, total=total, page=page, facets=facets,
-                         chosen=chosen, error=error, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE,
-                         query=lambda **more: urlencode({**params, **more}))
+        if part["restricted"]:
+            self.audit(user, "search-restricted", q=text, items=part["restricted"])
+        return self.page(request, "search.html", q=text, error=error, results_html=part["html"])
+
+    def search_part(self, user: users.User, lang: str, text: str, chosen: dict[str, str], page: int) -> dict:
+        """A search page's results and facets as HTML, with the restricted items shown: rendered once per
+        archive state and kept, since marking the words and rendering the facets cost more than the lookup."""
+        def compute() -> list[dict]:
+            view = self.search_view(user, text, chosen)
+            words, total = view["words"], view["keys"].num_rows
+            shown = self.rows_of(user, view["keys"].slice((page - 1) * PAGE_SIZE, PAGE_SIZE))
+            for r in shown:
+                r["marked"] = highlight(snippet(r["text"] or "", words), words)
+            params = {"q": text, **chosen}
+            html = self.templates.get_template("search_results.html").render(
+                t=lambda key: translate(lang, key), results=shown, total=total, page=page, facets=view["facets"],
+                chosen=chosen, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE,
+                query=lambda **more: urlencode({**params, **more}))
+            return [{"html": Markup(html), "restricted": [r["item_id"] for r in shown if r["access"] == "restricted"]}]
+
+        key = ("search-page", self.visible(user), lang, text, tuple(sorted(chosen.items())), page)
+        return self.cached(key, compute)[0]
 
     def search_view(self, user: users.User, text: str, chosen: dict[str, str]) -> dict:
         """The results of a search narrowed by the chosen facets (their keys and facet columns only, in time
