@@ -1,5 +1,6 @@
-"""The workbench at scale: a synthetic archive (benchmarks/manifest.py's manifest), the real server (uvicorn on
-127.0.0.1), 20 concurrent clients; the server-side time of each page (its Server-Timing header), median and p95.
+"""The workbench at scale: a synthetic archive (benchmarks/manifest.py's manifest), the real server (`smarchive
+serve` in its own process, on 127.0.0.1), 20 concurrent clients; the server-side time of each page (its
+Server-Timing header), median and p95.
 
     .venv/bin/python benchmarks/workbench.py [--items 10000000] [--dir /tmp/smarchive-bench-wb] [--clients 20]
                                              [--requests 100] [--decisions 200]
