@@ -88,6 +88,7 @@ def batch(rng: random.Random, vocab: list[str], start: int, n: int, year: int, p
         "tag_engine_version": ["1.0.0"] * n, "tag_ruleset_version": ["bench"] * n, "run_id": [run_id] * n,
         "captured_at": [datetime(year + 1, 1, 15, tzinfo=UTC)] * n, "software": ["smarchive/bench"] * n,
         "replay_target": [None] * n, "time_precision": ["second"] * n,  # columns added after this benchmark
+        "source": ["capture"] * n, "export_file": [None] * n, "export_member": [None] * n, "export_id": [None] * n,
     }
     return pa.Table.from_pydict(columns, schema=ITEM_SCHEMA)
 

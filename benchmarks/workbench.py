@@ -1,5 +1,6 @@
-"""The workbench at scale: a synthetic archive (benchmarks/manifest.py's manifest), the real server (uvicorn on
-127.0.0.1), 20 concurrent clients; the server-side time of each page (its Server-Timing header), median and p95.
+"""The workbench at scale: a synthetic archive (benchmarks/manifest.py's manifest), the real server (`smarchive
+serve` in its own process, on 127.0.0.1), 20 concurrent clients; the server-side time of each page (its
+Server-Timing header), median and p95.
 
     .venv/bin/python benchmarks/workbench.py [--items 10000000] [--dir /tmp/smarchive-bench-wb] [--clients 20]
                                              [--requests 100] [--decisions 200]
@@ -14,17 +15,20 @@ computes it ("first"), the concurrent ones after it are served the kept answer (
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import socket
 import statistics
+import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+SRC = Path(__file__).resolve().parents[1] / "src"
+sys.path.insert(0, str(SRC))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from manifest import write_manifest  # noqa: E402
@@ -32,9 +36,7 @@ from manifest import write_manifest  # noqa: E402
 from smarchive.archive import decisions  # noqa: E402
 from smarchive.archive.manifest import item_files, write_terms  # noqa: E402
 from smarchive.archive.query import connect  # noqa: E402
-from smarchive.archive.store import LocalStorage  # noqa: E402
 from smarchive.workbench import users  # noqa: E402
-from smarchive.workbench.app import Settings, make_app, session_secret  # noqa: E402
 
 PASSWORD = "bench-password-1748"
 
@@ -60,22 +62,25 @@ def build(archive: Path, items: int, n_decisions: int) -> None:
     print(f"built {items:,} items and {n_decisions} decisions in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
-def serve(archive: Path):  # noqa: ANN201
-    import uvicorn
-
-    from smarchive.retention.tag import RetentionEngine
-
-    engine = RetentionEngine.load(None)
-    app = make_app(Settings(archive=archive, users_file=users.users_path(archive), storage=LocalStorage(archive),
-                            categories={c: v.title for c, v in engine.categories.items()},
-                            secret=session_secret(archive)))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return server, thread, f"http://127.0.0.1:{port}"
+def serve(archive: Path) -> tuple[subprocess.Popen, str]:
+    """`smarchive serve` of this checkout in its own process, as a municipality runs it (the clients' threads
+    here then do not share the server's interpreter lock, and its Server-Timing is the server's own time)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    server = subprocess.Popen([sys.executable, "-m", "smarchive", "serve", "--archive", str(archive), "--port",
+                               str(port)], env=env, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/login", timeout=5).status_code == 200:
+                return server, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the workbench did not start")
 
 
 def logged_in(base: str) -> httpx.Client:
@@ -117,7 +122,7 @@ def main() -> None:
     con = connect(archive)
     item = con.sql("SELECT platform, item_id FROM items WHERE item_type = 'comment' LIMIT 1").fetchall()[0]
     con.close()
-    server, thread, base = serve(archive)
+    server, base = serve(archive)
     clients = [logged_in(base) for _ in range(args.clients)]
     pages = {
         "overview": "/",
@@ -140,8 +145,8 @@ def main() -> None:
     finally:
         for c in clients:
             c.close()
-        server.should_exit = True
-        thread.join(timeout=30)
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -90,7 +90,7 @@ def test_latest_review_wins_and_history_is_kept(archive):
     assert (row["decision_retention"], row["decision_cull_from"], row["decision_reason"]) == ("preserve", None,
                                                                                                "sedan")
     con = connect(folder)
-    past = decisions.history(con, item_id, row["platform"], folder)
+    past = decisions.history(con, item_id, row["platform"])
     con.close()
     assert [d["reason"] for d in past] == ["först", "sedan"]
     assert past[1]["old_retention"] == "cull-eligible" and past[1]["old_cull_from"] == date(2030, 1, 1)
@@ -186,3 +186,62 @@ def test_a_later_capture_of_the_item_keeps_its_decision(archive):
     pq.write_table(later, first.with_name("run-29991231T000000Z-later.parquet"))
     row = query(folder, f"SELECT run_id, decision_retention FROM items WHERE item_id = '{item['item_id']}'")
     assert row == [{"run_id": "29991231T000000Z-later", "decision_retention": "preserve"}]
+
+
+def decision_rows(archive: Path) -> list[dict]:
+    con = connect(archive)
+    try:
+        return con.sql("SELECT * FROM decisions ORDER BY decided_at, decision_id").to_arrow_table().to_pylist()
+    finally:
+        con.close()
+
+
+def test_reindex_compacts_decisions_and_keeps_every_one(archive):
+    """Thousands of one-decision files slow every query; `reindex` merges a year's into one file. Every decision
+    is kept with every value as recorded, the items view's current decision is the same, the ledger knows the
+    new file and the removed ones, and the archive verifies."""
+    folder, _ = archive
+    ids = [r["item_id"] for r in query(folder, "SELECT item_id FROM items ORDER BY item_id LIMIT 3")]
+    for n, item_id in enumerate(ids * 2):
+        assert smarchive("decide", item_id, "--archive", str(folder), "--retention", "preserve",
+                         "--reason", f"skäl {n}").returncode == 0
+    assert smarchive("decide", ids[0], "--archive", str(folder), "--by", "registrator",
+                     "--diarienummer", "KS 2024-00123").returncode == 0
+    before_files = decisions.decision_files(folder)
+    before, current = decision_rows(folder), query(folder, "SELECT * FROM items WHERE decided_at IS NOT NULL "
+                                                           "ORDER BY item_id")
+    assert len(before_files) == len(before) == 7
+    assert smarchive("reindex", "--archive", str(folder)).returncode == 0
+    after_files = decisions.decision_files(folder)
+    assert len(after_files) == len({f.parent for f in before_files}) and not any(f.exists() for f in before_files)
+    assert decision_rows(folder) == before
+    assert query(folder, "SELECT * FROM items WHERE decided_at IS NOT NULL ORDER BY item_id") == current
+    ledger = {r["path"]: r for r in query(folder, "SELECT path, sha256 FROM ledger_state")}
+    assert all(f.relative_to(folder).as_posix() in ledger for f in after_files)
+    assert not any(f.relative_to(folder).as_posix() in ledger for f in before_files)
+    assert smarchive("verify", "--archive", str(folder)).returncode == 0
+    # a decision after the compaction is a new file beside the merged one; the next compaction merges both
+    assert smarchive("decide", ids[1], "--archive", str(folder), "--retention", "preserve",
+                     "--reason", "senare").returncode == 0
+    assert len(decisions.decision_files(folder)) == len(after_files) + 1
+    assert [r["reason"] for r in decision_rows(folder)][-1] == "senare"
+    assert len(decisions.compact(folder)) == 1 and len(decision_rows(folder)) == 8
+
+
+def test_many_decisions_are_compacted_as_they_come_and_a_copy_counts_once(archive, monkeypatch):
+    folder, _ = archive
+    monkeypatch.setattr(decisions, "COMPACT_AFTER", 3)
+    item_id = query(folder, "SELECT item_id FROM items ORDER BY item_id LIMIT 1")[0]["item_id"]
+    for n in range(4):
+        assert smarchive("decide", item_id, "--archive", str(folder), "--retention", "preserve",
+                         "--reason", f"skäl {n}").returncode == 0
+    files = decisions.decision_files(folder)
+    assert len(files) == 1 and "compacted" in files[0].name
+    assert [r["reason"] for r in decision_rows(folder)] == [f"skäl {n}" for n in range(4)]
+    # a compaction interrupted after writing the merged file and before removing the old ones leaves copies:
+    # each decision still counts once
+    shutil.copy(files[0], files[0].with_name("decision-00000000T000000000000Z-copy.parquet"))
+    assert [r["reason"] for r in decision_rows(folder)] == [f"skäl {n}" for n in range(4)]
+    assert query(folder, f"SELECT decision_reason FROM items WHERE item_id = '{item_id}'") == [
+        {"decision_reason": "skäl 3"}]
+    assert len(decisions.compact(folder)) == 1 and len(decision_rows(folder)) == 4

@@ -108,7 +108,50 @@ def decisions_root(archive: Path) -> Path:
 
 
 def decision_files(archive: Path) -> list[Path]:
+    """Every file holding decisions: one-decision files and the compacted files that merged earlier ones."""
     return sorted(decisions_root(archive).glob("year=*/decision-*.parquet"))
+
+
+# A year folder with more one-decision files than this is compacted when the next decision is recorded:
+# thousands of small files cost every query a file open each (reindex compacts whatever there is).
+COMPACT_AFTER = 1000
+
+
+def compact(archive: Path, at_least: int = 2) -> list[Path]:
+    """Merge each year's decision files into one file, when there are `at_least` of them. Returns the new files.
+
+    Append-only holds: every decision is copied as it was (same values, every column), the merged file is
+    written atomically and read back and compared before any merged file is removed, and each file is removed
+    only after that (a crash in between leaves a decision in two files: `items` and `decisions` count it once,
+    and the next compaction merges the copies). A decision recorded meanwhile is in a file not listed, and stays.
+    """
+    import pyarrow.parquet as pq
+
+    from smarchive.archive import ledger
+
+    made = []
+    for folder in sorted(decisions_root(archive).glob("year=*")):
+        files = sorted(folder.glob("decision-*.parquet"))
+        if len(files) < max(at_least, 2):
+            continue
+        rows = _distinct_rows(pa.concat_tables([pq.read_table(f, schema=DECISION_SCHEMA) for f in files]))
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        path = folder / f"decision-{stamp}-compacted-{len(rows)}.parquet"
+        write_atomic(pa.Table.from_pylist(rows, schema=DECISION_SCHEMA), path)
+        if _distinct_rows(pq.read_table(path, schema=DECISION_SCHEMA)) != rows:  # never remove before it holds
+            path.unlink()
+            raise SmarchiveError(f"compacting {folder}: the merged file does not read back as written; nothing removed")
+        for f in files:
+            f.unlink()
+            ledger.removed(f)
+        made.append(path)
+    return made
+
+
+def _distinct_rows(table: pa.Table) -> list[dict]:
+    """The decisions of a table, each once (by decision_id), oldest first."""
+    by_id = {r["decision_id"]: r for r in table.to_pylist()}
+    return sorted(by_id.values(), key=lambda r: (r["decided_at"], r["decision_id"]))
 
 
 def check_review(new: dict, reason: str) -> None:
@@ -150,7 +193,10 @@ def record(archive: Path, decision: Decision) -> Path:
     stamp = decision.decided_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = decisions_root(archive) / f"year={decision.year}" / f"decision-{stamp}-{decision.decision_id}.parquet"
     table = pa.Table.from_pylist([decision.row()], schema=DECISION_SCHEMA)
-    return write_atomic(table, path)
+    written = write_atomic(table, path)
+    if sum(1 for _ in path.parent.glob("decision-*.parquet")) > COMPACT_AFTER:
+        compact(archive, COMPACT_AFTER)
+    return written
 
 
 def _file_list(paths: list[Path]) -> str:
@@ -261,11 +307,18 @@ def removed(row: dict, by: str, role: str, when: datetime, reason: str = "") -> 
                     old=current_tag(row), removed_at=when.astimezone(UTC))
 
 
-def history(con, item_id: str, platform: str, archive: Path) -> list[dict]:  # noqa: ANN001 (DuckDB connection)
-    """Every decision about one item, oldest first."""
-    files = decision_files(archive)
-    if not files:
-        return []
-    return con.sql(f"SELECT * FROM read_parquet({_file_list(files)}, union_by_name = true, hive_partitioning = false)"
-                   " WHERE item_id = $id AND platform = $platform ORDER BY decided_at, decision_id",
-                   params={"id": item_id, "platform": platform}).to_arrow_table().to_pylist()
+HISTORY_SQL = ("SELECT * FROM decisions WHERE item_id = $id AND platform = $platform "
+               "ORDER BY decided_at, decision_id")
+
+
+def decisions_view_sql(files: list[Path]) -> str:
+    """The `decisions` view: every decision recorded, each once (a copy left by an interrupted compaction
+    is the same decision)."""
+    source = f"read_parquet({_file_list(files)}, union_by_name = true, hive_partitioning = false)"
+    return f"SELECT * EXCLUDE (_copy) FROM (SELECT *, row_number() OVER (PARTITION BY decision_id) AS _copy " \
+           f"FROM {source}) WHERE _copy = 1"
+
+
+def history(con, item_id: str, platform: str) -> list[dict]:  # noqa: ANN001 (DuckDB connection)
+    """Every decision about one item, oldest first (from the `decisions` view that query.connect defines)."""
+    return con.sql(HISTORY_SQL, params={"id": item_id, "platform": platform}).to_arrow_table().to_pylist()

@@ -6,6 +6,7 @@ Views (and one macro, `stockholm(ts)`: a UTC time in Swedish time with its zone,
                      (archive/decisions.py: decision_*, diarienummer, removed_from_platform_at)
     runs             one row per run
     terms            the word index (term, platform, item_id, year, published_at, run_id)
+    decisions        every decision recorded (archive/decisions.py), each once, oldest file first
     account_summary  per year, platform and account: counts of the items view (from the files' summaries)
     ledger           the fixity ledger's history: every file written (or removed), its SHA-256, size, role, run
     ledger_state     the fixity ledger now: the last recorded hash and size of every file the archive holds
@@ -25,7 +26,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from smarchive.archive.decisions import decision_files, with_decisions_sql
+from smarchive.archive.decisions import DECISION_SCHEMA, decision_files, decisions_view_sql, with_decisions_sql
 from smarchive.archive.ledger import ledger_views_sql
 from smarchive.archive.manifest import (
     DELIVERY_SCHEMA,
@@ -144,6 +145,14 @@ def late_columns_sql(present: set[str]) -> tuple[str, str]:
     return added, f" REPLACE ({', '.join(filled)})" if filled else ""
 
 
+def _empty_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """An empty table of the schema, in the database (not registered on this connection), so the views over it
+    work from every cursor of the connection too (the workbench queries through cursors)."""
+    con.register("_empty_source", table)
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM _empty_source")
+    con.unregister("_empty_source")
+
+
 def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the manifest views defined (empty views if nothing is captured yet)."""
     con = duckdb.connect(":memory:")
@@ -161,16 +170,16 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
         con.execute(f"CREATE VIEW items AS {with_decisions_sql(items_sql, decision_files(archive))}")
         con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files)}")
     else:
-        con.register("_empty_items", ITEM_SCHEMA.empty_table())
+        _empty_table(con, "_empty_items", ITEM_SCHEMA.empty_table())
         con.execute("CREATE VIEW item_captures AS SELECT * FROM _empty_items")
         con.execute(f"CREATE VIEW items AS {with_decisions_sql('SELECT * FROM _empty_items', [])}")
-        con.register("_empty_summary", SUMMARY_SCHEMA.empty_table().drop_columns(["run_id"]))
+        _empty_table(con, "_empty_summary", SUMMARY_SCHEMA.empty_table().drop_columns(["run_id"]))
         con.execute("CREATE VIEW account_summary AS SELECT * FROM _empty_summary")
     terms = sorted(archive.glob("manifest/terms/year=*/platform=*/account=*/*.parquet"))
     if terms:
         con.execute(f"CREATE VIEW terms AS SELECT * FROM read_parquet({_file_list(terms)}, union_by_name = true)")
     else:
-        con.register("_empty_terms", TERMS_SCHEMA.empty_table())
+        _empty_table(con, "_empty_terms", TERMS_SCHEMA.empty_table())
         con.execute("CREATE VIEW terms AS SELECT * FROM _empty_terms")
     for name, schema in TABLE_SCHEMAS.items():  # coverage, unrecognised: every run's rows
         found = account_table_files(archive, name)
@@ -178,20 +187,26 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_file_list(found)}, "
                         "union_by_name = true, hive_partitioning = false)")
         else:
-            con.register(f"_empty_{name}", schema.empty_table())
+            _empty_table(con, f"_empty_{name}", schema.empty_table())
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM _empty_{name}")
     runs = sorted(archive.glob("manifest/runs/*.parquet"))
     if runs:
         con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet({_file_list(runs)}, union_by_name = true)")
     else:
-        con.register("_empty_runs", RUN_SCHEMA.empty_table())
+        _empty_table(con, "_empty_runs", RUN_SCHEMA.empty_table())
         con.execute("CREATE VIEW runs AS SELECT * FROM _empty_runs")
+    found = decision_files(archive)
+    if found:
+        con.execute(f"CREATE VIEW decisions AS {decisions_view_sql(found)}")
+    else:
+        _empty_table(con, "_empty_decisions", DECISION_SCHEMA.empty_table())
+        con.execute("CREATE VIEW decisions AS SELECT * FROM _empty_decisions")
     deliveries = sorted(archive.glob("manifest/deliveries/*.parquet"))  # packages `smarchive deliver` wrote
     if deliveries:
         con.execute(f"CREATE VIEW deliveries AS SELECT * FROM read_parquet({_file_list(deliveries)}, "
                     "union_by_name = true)")
     else:
-        con.register("_empty_deliveries", DELIVERY_SCHEMA.empty_table())
+        _empty_table(con, "_empty_deliveries", DELIVERY_SCHEMA.empty_table())
         con.execute("CREATE VIEW deliveries AS SELECT * FROM _empty_deliveries")
     for statement in ledger_views_sql(archive):
         con.execute(statement)

@@ -128,18 +128,22 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
 @click.option("--archive", type=click.Path(path_type=Path), default=Path("archive"), show_default=True)
 def reindex(archive: Path) -> None:
     """Rebuild the word index and the summary of every manifest file (after a restore, or when this
-    smarchive's index format is newer than the archive's). The items files are not changed."""
+    smarchive's index format is newer than the archive's), and merge each year's decision files into one
+    (every decision kept as recorded). The items files are not changed."""
     from smarchive.archive.manifest import item_files, write_sidecars
 
     files = item_files(archive)
     if not files:
         raise SmarchiveError(f"no manifest files in {archive}")
+    from smarchive.archive.decisions import compact
     from smarchive.archive.ledger import new_session_id, recording
 
     with recording(archive, new_session_id("reindex")):
         for n, path in enumerate(files, 1):
             write_sidecars(path)
             click.echo(f"[{n}/{len(files)}] {path.relative_to(archive)}", err=True)
+        for merged in compact(archive):  # a year's decisions in one file: every query opens one, not thousands
+            click.echo(f"decisions compacted into {merged.relative_to(archive)}", err=True)
 
 
 def write_result(table, fmt: str, out_path: Path | None) -> None:  # noqa: ANN001 (pyarrow Table)

@@ -8,6 +8,7 @@ decision, else the rules' tag) is not `restricted`; anything else answers 404, a
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -40,8 +41,7 @@ from starlette.staticfiles import StaticFiles
 from smarchive.archive import decisions
 from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.ledger import new_session_id, recording
-from smarchive.archive.manifest import item_files
-from smarchive.archive.query import SUMMARY_SQL, connect, search, search_params
+from smarchive.archive.query import LATE_MATERIALIZATION, SUMMARY_SQL, connect, search, search_params
 from smarchive.errors import SmarchiveError
 from smarchive.model import STOCKHOLM
 from smarchive.workbench import audit, replay, users
@@ -54,6 +54,7 @@ PAGE_SIZE = 50
 QUERIES = threading.BoundedSemaphore(4)
 DB_THREADS = 2
 THREAD_SHOWN = 500  # items of a thread shown on an item page
+STATE_SECONDS = 0.1  # how long a look at the manifest's folders serves (a change elsewhere shows after this)
 CACHE_ENTRIES = 256  # answers kept (overview counts, worklist and search pages), newest first
 RESTRICTED = f"{EFFECTIVE['access']} = 'restricted'"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -69,6 +70,10 @@ LIST_COLUMNS = ("item_id, platform, account, year, item_type, published_at, auth
                 f"{EFFECTIVE['cull_from']} AS cull_from, {EFFECTIVE['actions']} AS actions, "
                 f"{EFFECTIVE['access']} AS access, {EFFECTIVE['needs_review']} AS needs_review, "
                 "diarienummer, removed_from_platform_at")
+# What a search keeps of every result: the key, the time order and the facets (the text is read for a page only)
+KEY_COLUMNS = ("item_id, platform, account, year, item_type, published_at, "
+               f"{EFFECTIVE['category']} AS category, {EFFECTIVE['access']} AS access, "
+               f"{EFFECTIVE['needs_review']} AS needs_review")
 FACETS = ("year", "platform", "account", "item_type", "category", "needs_review", "access")
 EXPORT_COLUMNS = ["item_id", "platform", "account", "year", "item_type", "published_local", "author", "text",
                   "category", "retention", "cull_from", "actions", "access", "needs_review", "rule_ids",
@@ -175,6 +180,9 @@ class Workbench:
         self._lock = threading.Lock()
         self._computing: dict[tuple, threading.Lock] = {}
         self._wacz_logged: dict[tuple[str, str], float] = {}  # (user, WACZ) -> when its reading was last audited
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con_state: int | None = None
+        self._state: tuple[float, int] | None = None
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                                      autoescape=select_autoescape(["html"]))
         self.templates.globals.update(local_time=local_time, json_list=lambda v: ", ".join(v or []), enc=quote_path)
@@ -182,15 +190,59 @@ class Workbench:
     # ------------------------------------------------------------------ plumbing
 
     def db(self) -> duckdb.DuckDBPyConnection:
-        con = connect(self.s.archive)
-        con.execute(f"SET threads = {DB_THREADS}")  # several pages at once share the cores
-        return con
+        """A cursor of the connection for the archive as it is now. The connection (its views, the Parquet
+        footers it has read) is made once per archive state and shared by every page: defining the views
+        opens every manifest file, which costs more than most page queries themselves. Close the cursor."""
+        state = self.state()
+        with self._lock:
+            if self._con is None or self._con_state != state:
+                # the old connection stays open for the cursors still reading it; it goes when they do
+                self._con, self._con_state = connect(self.s.archive), state
+                self._con.execute(f"SET threads = {DB_THREADS}")  # several pages at once share the cores
+            base = self._con
+        cursor = base.cursor()
+        cursor.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")  # a per-session setting
+        return cursor
 
     def state(self) -> int:
-        """A fingerprint of what the pages show: every items file and decision file, with its time. A run, a cull,
-        a reindex or a decision changes it, and every cached answer is then stale."""
-        files = item_files(self.s.archive) + decisions.decision_files(self.s.archive)
-        return hash(tuple((str(f), f.stat().st_mtime_ns) for f in files if f.exists()))
+        """The fingerprint of the manifest (`fingerprint`), looked at most every STATE_SECONDS: a page asks
+        several times, twenty people at once ask many times. A decision made here forgets it at once."""
+        now = time.monotonic()
+        with self._lock:
+            if self._state is not None and now - self._state[0] < STATE_SECONDS:
+                return self._state[1]
+        value = self.fingerprint()
+        with self._lock:
+            self._state = (now, value)
+        return value
+
+    def forget_state(self) -> None:
+        with self._lock:
+            self._state = None
+
+    def fingerprint(self) -> int:
+        """A fingerprint of what the pages show: the time of every folder of the manifest. The manifest's files
+        are written atomically (a new name, then a rename) and removed, never changed in place, so a run, a cull,
+        a reindex or a decision changes the time of the folder it writes in, and every cached answer is then
+        stale. Folders, not files: a page asks this several times, and an archive holds thousands of files."""
+        found = []
+        pending = [self.s.archive / "manifest"]
+        while pending:
+            folder = pending.pop()
+            try:
+                found.append((str(folder), folder.stat().st_mtime_ns))
+                pending += [Path(e.path) for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+            except FileNotFoundError:  # removed while looked at: the next look sees the change
+                found.append((str(folder), None))
+        return hash(tuple(sorted(found, key=lambda f: f[0])))
+
+    def warm(self) -> None:
+        """Open the connection and compute the overview before the first person asks (server start)."""
+        try:
+            for role in ("archivist", "reader"):
+                self.overview_data(users.User("warm-up", role))
+        except Exception:  # noqa: BLE001 (a warm-up that fails leaves the first request to compute, as before)
+            pass
 
     def cached(self, key: tuple, compute) -> list[dict]:  # noqa: ANN001 (a function of no arguments -> rows)
         """The answer to `key` for the archive as it is now: computed once, then served to everyone asking the same
@@ -307,6 +359,9 @@ class Workbench:
 
     def overview(self, request: Request) -> Response:
         user = self.need_user(request)
+        return self.page(request, "overview.html", **self.overview_data(user))
+
+    def overview_data(self, user: users.User) -> dict:
         if user.sees_restricted:
             summary_sql = "SELECT * FROM account_summary"
         else:  # a reader's counts leave restricted items out, so they are counted from the items
@@ -320,28 +375,33 @@ class Workbench:
                            f"count(*) AS n FROM items WHERE {self.visible(user)} GROUP BY 1 ORDER BY 1")
         runs = self.rows("SELECT run_id, year, started_at, finished_at, items, accounts_failed, accounts_incomplete,"
                          " warnings, errors FROM runs ORDER BY started_at DESC LIMIT 20")
-        return self.page(request, "overview.html", summary=summary, runs=runs, open=self.open_counts(user),
-                         chart=month_chart([(m["month"], m["n"]) for m in months]))
+        return {"summary": summary, "runs": runs, "open": self.open_counts(user),
+                "chart": month_chart([(m["month"], m["n"]) for m in months])}
+
+    def search_sql(self, user: users.User, columns: str) -> str:
+        """The saved search's SQL (query.search gives the hits as search_hits), with the access rule applied
+        before anything is counted or shown."""
+        return (f"SELECT {columns} FROM (SELECT i.* FROM items i SEMI JOIN search_hits h "
+                "ON i.item_id = h.item_id AND i.platform = h.platform AND i.run_id = h.run_id "
+                "AND i.published_at = h.published_at "
+                "WHERE ($from IS NULL OR i.published_at BETWEEN $from AND $until) "
+                "AND ($phrase IS NULL OR contains(lower(i.text), lower($phrase)))) "
+                f"WHERE {self.visible(user)} ORDER BY published_at, item_id, platform")
+
+    def search_query(self, sql: str, text: str, year: int | None) -> pa.Table:
+        with QUERIES:
+            con = self.db()
+            try:
+                return search(con, sql, {"text": text, "year": year}, None, 0)
+            finally:
+                con.close()
 
     def search_results(self, user: users.User, text: str, year: int | None) -> tuple[list[dict], list[str]]:
+        """Every result with its text (an export)."""
         words = search_params(text)["words"]
-        # the saved search's SQL (query.search gives the hits as search_hits), with the access rule applied
-        # before anything is counted or shown
-        sql = (f"SELECT {LIST_COLUMNS} FROM (SELECT i.* FROM items i SEMI JOIN search_hits h "
-               "ON i.item_id = h.item_id AND i.platform = h.platform AND i.run_id = h.run_id "
-               "AND i.published_at = h.published_at "
-               "WHERE ($from IS NULL OR i.published_at BETWEEN $from AND $until) "
-               "AND ($phrase IS NULL OR contains(lower(i.text), lower($phrase)))) "
-               f"WHERE {self.visible(user)} ORDER BY published_at, item_id, platform")
-        def compute() -> list[dict]:
-            with QUERIES:
-                con = self.db()
-                try:
-                    return search(con, sql, {"text": text, "year": year}, None, 0).to_pylist()
-                finally:
-                    con.close()
-
-        found = self.cached(("search", sql, text, year), compute)
+        sql = self.search_sql(user, LIST_COLUMNS)
+        found = self.cached(("search", sql, text, year),
+                            lambda: self.search_query(sql, text, year).to_pylist())
         return found, words
 
     @staticmethod
@@ -355,35 +415,79 @@ class Workbench:
         text = (q.get("q") or "").strip()
         chosen = {f: q.get(f) for f in FACETS if q.get(f)}
         page = max(1, int(q.get("page") or 1)) if (q.get("page") or "1").isdigit() else 1
-        results, words, facets, error = [], [], {}, None
+        part, error = {"html": "", "restricted": []}, None
         if text:
             try:
-                view = self.search_view(user, text, chosen)
-                results, words, facets = view["results"], view["words"], view["facets"]
+                part = self.search_part(user, self.lang(request), text, chosen, page)
             except SmarchiveError as e:
                 error = str(e)
-        total = len(results)
-        shown = [dict(r) for r in results[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]]
-        for r in shown:
-            r["marked"] = highlight(snippet(r["text"] or "", words), words)
-        if any(r["access"] == "restricted" for r in shown):
-            self.audit(user, "search-restricted", q=text, items=[r["item_id"] for r in shown
-                                                                 if r["access"] == "restricted"])
-        params = {"q": text, **chosen}
-        return self.page(request, "search.html", q=text, results=shown, total=total, page=page, facets=facets,
-                         chosen=chosen, error=error, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE,
-                         query=lambda **more: urlencode({**params, **more}))
+        if part["restricted"]:
+            self.audit(user, "search-restricted", q=text, items=part["restricted"])
+        return self.page(request, "search.html", q=text, error=error, results_html=part["html"])
+
+    def search_part(self, user: users.User, lang: str, text: str, chosen: dict[str, str], page: int) -> dict:
+        """A search page's results and facets as HTML, with the restricted items shown: rendered once per
+        archive state and kept, since marking the words and rendering the facets cost more than the lookup."""
+        def compute() -> list[dict]:
+            view = self.search_view(user, text, chosen)
+            words, total = view["words"], view["keys"].num_rows
+            shown = self.rows_of(user, view["keys"].slice((page - 1) * PAGE_SIZE, PAGE_SIZE))
+            for r in shown:
+                r["marked"] = highlight(snippet(r["text"] or "", words), words)
+            params = {"q": text, **chosen}
+            html = self.templates.get_template("search_results.html").render(
+                t=lambda key: translate(lang, key), results=shown, total=total, page=page, facets=view["facets"],
+                chosen=chosen, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE,
+                query=lambda **more: urlencode({**params, **more}))
+            return [{"html": Markup(html), "restricted": [r["item_id"] for r in shown if r["access"] == "restricted"]}]
+
+        key = ("search-page", self.visible(user), lang, text, tuple(sorted(chosen.items())), page)
+        return self.cached(key, compute)[0]
 
     def search_view(self, user: users.User, text: str, chosen: dict[str, str]) -> dict:
-        """The results of a search narrowed by the chosen facets, and the facet counts: computed once per
-        archive state, so the next page (or the next person) only takes its slice."""
+        """The results of a search narrowed by the chosen facets (their keys and facet columns only, in time
+        order: no text is read but for a phrase's check), and the facet counts: computed once per archive
+        state, so the next page (or the next person) reads only its page's rows (`rows_of`)."""
         def compute() -> list[dict]:
-            found, words = self.search_results(user, text, None)
-            results = [r for r in found if all(self.facet_value(r, f) == v for f, v in chosen.items())]
-            facets = {f: sorted(Counter(self.facet_value(r, f) for r in results).items()) for f in FACETS}
-            return [{"results": results, "words": words, "facets": facets}]
+            sql = self.search_sql(user, KEY_COLUMNS)
+            keys = self.cached(("search-keys", sql, text), lambda: [{"t": self.search_query(sql, text, None)}])[0]["t"]
+            for facet, value in chosen.items():
+                keys = keys.filter(self.facet_mask(keys.column(facet), facet, value))
+            facets = {f: self.facet_counts(keys.column(f), f) for f in FACETS}
+            return [{"keys": keys, "words": search_params(text)["words"], "facets": facets}]
 
         return self.cached(("search-view", self.visible(user), text, tuple(sorted(chosen.items()))), compute)[0]
+
+    @classmethod
+    def facet_counts(cls, column: pa.ChunkedArray, facet: str) -> list[tuple[str, int]]:
+        counts: Counter = Counter()
+        for pair in column.value_counts().to_pylist():
+            counts[cls.facet_value({facet: pair["values"]}, facet)] += pair["counts"]
+        return sorted(counts.items())
+
+    @classmethod
+    def facet_mask(cls, column: pa.ChunkedArray, facet: str, value: str) -> pa.ChunkedArray:
+        """The rows whose facet value (as facet_value shows it) is `value`."""
+        import pyarrow.compute as pc
+
+        wanted = [v for v in column.unique().to_pylist() if cls.facet_value({facet: v}, facet) == value]
+        mask = pc.is_in(column, value_set=pa.array([v for v in wanted if v is not None], column.type))
+        return pc.or_(pc.fill_null(mask, False), pc.is_null(column)) if None in wanted else pc.fill_null(mask, False)
+
+    def rows_of(self, user: users.User, keys: pa.Table) -> list[dict]:
+        """The list rows (text included) of the items `keys` names, in its order: only the row groups of their
+        time span are read (items files are in time order)."""
+        if not keys.num_rows:
+            return []
+        times = keys.column("published_at")
+        found = self.rows(f"SELECT {LIST_COLUMNS} FROM items WHERE published_at BETWEEN $a AND $b "
+                          "AND item_id IN (SELECT unnest(string_split($ids, chr(31)))) "
+                          f"AND {self.visible(user)}",
+                          {"a": min(times.to_pylist()), "b": max(times.to_pylist()),
+                           "ids": "\x1f".join(keys.column("item_id").to_pylist())})
+        by_key = {(r["platform"], r["item_id"]): r for r in found}
+        return [by_key[k] for k in zip(keys.column("platform").to_pylist(), keys.column("item_id").to_pylist(),
+                                       strict=True) if k in by_key]
 
     def item_row(self, user: users.User, platform: str, item_id: str) -> dict:
         rows = self.rows(f"SELECT * FROM items WHERE platform = $p AND item_id = $id AND {self.visible(user)}",
@@ -399,31 +503,38 @@ class Workbench:
         current = decisions.current_tag(item)
         if current["access"] == "restricted":
             self.audit(user, "view-restricted", platform=platform, item_id=item_id)
-        where = {"p": platform, "post": item["post_id"] or item_id, "id": item_id}
-        # a thread of thousands is shown in its first THREAD_SHOWN items (the post first), the item always among them
-        thread = sorted(self.rows("SELECT * FROM items WHERE platform = $p AND post_id = $post AND "
-                                  f"{self.visible(user)} ORDER BY item_id = $id DESC, item_id = $post DESC, "
-                                  f"published_at, item_id LIMIT {THREAD_SHOWN}", where),
-                        key=lambda r: (r["item_id"] != where["post"], r["published_at"], r["item_id"]))
-        counts = self.rows(f"SELECT count(*) AS total, count(*) FILTER (WHERE {self.visible(user)}) AS visible "
-                           "FROM items WHERE platform = $p AND post_id = $post",
-                           {"p": where["p"], "post": where["post"]})[0]
-        hidden = counts["total"] - counts["visible"]
-        more = counts["visible"] - len(thread)
-        for r in thread:
-            r["marked"] = evidence_marked(r["text"] or "", r["tag_evidence"]) if r["item_id"] == item_id \
-                else escape(r["text"] or "")
+        thread = self.thread(user, item)
         coverage = self.rows("SELECT * FROM coverage WHERE platform = $p AND post_id = $post ORDER BY run_id, kind",
                              {"p": platform, "post": item["post_id"] or item_id})
-        with QUERIES:
-            con = self.db()
-            try:
-                past = decisions.history(con, item_id, platform, self.s.archive)
-            finally:
-                con.close()
-        return self.page(request, "item.html", item=item, thread=nest(thread), hidden=hidden, more=more,
-                         current=current, coverage=coverage, history=past, today=date.today().isoformat(),
+        past = self.rows(decisions.HISTORY_SQL, {"id": item_id, "platform": platform})
+        return self.page(request, "item.html", item=item, thread_html=thread["html"], hidden=thread["hidden"],
+                         more=thread["more"], current=current, coverage=coverage, history=past,
+                         today=date.today().isoformat(),
                          replayable=self.may_read_wacz(user, item["year"], item["account"]))
+
+    def thread(self, user: users.User, item: dict) -> dict:
+        """The item's thread as HTML (a thread of thousands in its first THREAD_SHOWN items, the post first, the
+        item always among them), with the counts of items not shown: rendered once per archive state and kept,
+        since rendering hundreds of messages costs more than reading them."""
+        item_id = item["item_id"]
+        where = {"p": item["platform"], "post": item["post_id"] or item_id, "id": item_id}
+
+        def compute() -> list[dict]:
+            rows = sorted(self.rows("SELECT * FROM items WHERE platform = $p AND post_id = $post AND "
+                                    f"{self.visible(user)} ORDER BY item_id = $id DESC, item_id = $post DESC, "
+                                    f"published_at, item_id LIMIT {THREAD_SHOWN}", where),
+                          key=lambda r: (r["item_id"] != where["post"], r["published_at"], r["item_id"]))
+            counts = self.rows(f"SELECT count(*) AS total, count(*) FILTER (WHERE {self.visible(user)}) AS visible "
+                               "FROM items WHERE platform = $p AND post_id = $post",
+                               {"p": where["p"], "post": where["post"]})[0]
+            for r in rows:
+                r["marked"] = evidence_marked(r["text"] or "", r["tag_evidence"]) if r["item_id"] == item_id \
+                    else escape(r["text"] or "")
+            html = Markup(self.templates.get_template("thread.html").render(thread=nest(rows), item=item))
+            return [{"html": html, "hidden": counts["total"] - counts["visible"],
+                     "more": counts["visible"] - len(rows)}]
+
+        return self.cached(("thread", self.visible(user), where["p"], item_id), compute)[0]
 
     def media(self, request: Request) -> Response:
         user = self.need_user(request)
@@ -611,6 +722,7 @@ class Workbench:
             decision = self.decision_of(item, user, kind, form)
             with recording(self.s.archive, new_session_id("workbench")):
                 decisions.record(self.s.archive, decision)
+            self.forget_state()
         except (SmarchiveError, ValueError) as e:
             message = str(e).splitlines()[0]
             if request.headers.get("hx-request"):
@@ -685,6 +797,13 @@ def make_app(settings: Settings) -> Starlette:
     from starlette.middleware.base import BaseHTTPMiddleware
 
     bench = Workbench(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):  # noqa: ANN202, ARG001 (Starlette's lifespan protocol)
+        # the views and the overview ready before the first person comes, without holding up the start
+        threading.Thread(target=bench.warm, name="workbench-warm-up", daemon=True).start()
+        yield
+
     routes = [
         Route("/login", bench.login_page, methods=["GET"]),
         Route("/login", bench.login, methods=["POST"]),
@@ -709,7 +828,8 @@ def make_app(settings: Settings) -> Starlette:
                    max_age=8 * 3600, same_site="strict", https_only=settings.secure_cookies),
         Middleware(BaseHTTPMiddleware, dispatch=security_headers),
     ]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error})
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error},
+                     lifespan=lifespan)
 
 
 def quote_path(value: str) -> str:
