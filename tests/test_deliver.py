@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,6 +30,7 @@ from conftest import copy_archive
 M = "{http://www.loc.gov/METS/}"
 XLINK = "{http://www.w3.org/1999/xlink}"
 CSIP = "{https://DILCIS.eu/XML/METS/CSIPExtensionMETS}"
+P = "{http://www.loc.gov/premis/v3}"
 
 
 def smarchive(*args: str) -> subprocess.CompletedProcess:
@@ -116,7 +118,7 @@ def test_package_meets_the_csip_and_sip_requirements(delivered):
             assert all(file.get(a) for a in ("MIMETYPE", "SIZE", "CREATED", "CHECKSUM")), etree.tostring(file)
             assert file.get("CHECKSUMTYPE") == "SHA-256"
     captures = {p.name for p in (root / "representations/captures/data").rglob("*") if p.is_file()}
-    warcs = {p.name for p in (delivered.archive / "warc/2024").glob("*.warc.gz") if not p.name.startswith("web-")}
+    warcs = {p.name for p in (delivered.archive / "warc/2024").glob("*.warc.gz")}
     assert warcs <= captures and any(n.endswith(".wacz") for n in captures)
     premis = etree.parse(str(root / "metadata/preservation/premis.xml")).getroot()
     events = [e.findtext("{*}eventType") for e in premis.iter("{*}event")]
@@ -124,6 +126,37 @@ def test_package_meets_the_csip_and_sip_requirements(delivered):
     assert list((root / "documentation/gallring").glob("*/gallringsdokument.csv"))
     manifest = {p.name for p in (root / "representations/manifest/data").iterdir()}
     assert {"items.parquet", "items.csv", "tombstones.parquet", "tombstones.csv"} <= manifest
+
+
+RUN_SUFFIX = re.compile(r"-\d{8}T\d{6}Z-[0-9a-f]+\.warc\.gz$")
+
+
+def captured_accounts(archive: Path, year: int) -> set[str]:
+    """Every account with a WARC of the year (`<account>-<run id>.warc.gz`), items or not."""
+    return {RUN_SUFFIX.sub("", p.name) for p in (archive / "warc" / str(year)).glob("*.warc.gz")}
+
+
+def test_every_account_captured_in_the_year_is_in_the_package(delivered):
+    """Nothing captured is left out: the web page (WARCs, a snapshot and a screenshot, no items) is delivered
+    with its WARC and WACZ and a rendition page showing its screenshot and its text."""
+    root = delivered.package
+    accounts = captured_accounts(delivered.archive, 2024)
+    web = [a for a in accounts if a.startswith("web-")]
+    assert web and len(accounts) > 10, accounts
+    data = root / "representations/rendition/data"
+    top = (data / "index.html").read_text(encoding="utf-8")
+    for account in accounts:
+        assert (data / account / "index.html").is_file(), account
+        assert f'href="{account}/index.html"' in top, account
+        assert (root / f"representations/captures/data/wacz/{account}.wacz").is_file(), account
+    for account in web:
+        pages = sorted((data / account).glob("page-*.html"))
+        assert pages, account
+        html = pages[0].read_text(encoding="utf-8")
+        shot = lxml.html.fromstring(html).xpath("//img/@src")
+        assert shot and (data / account / shot[0]).read_bytes().startswith(b"\x89PNG"), account
+        text = lxml.html.fromstring(html).xpath("string(//div[@class='text'])")
+        assert len(text.split()) > 5 and "<" not in text, text[:200]
 
 
 def _csv(path: Path) -> list[dict]:
@@ -296,7 +329,7 @@ def test_per_account_tar_packages_inside_the_archive(delivered, tmp_path):
     assert result.returncode == 0, result.stderr
     out = next((delivered.archive / "delivery").iterdir())
     tars = sorted(out.glob("*.tar"))
-    accounts = {r["account"] for r in rows(delivered.archive, "SELECT DISTINCT account FROM items WHERE year = 2024")}
+    accounts = captured_accounts(delivered.archive, 2024)
     assert len(tars) == len(accounts) == len(list(out.iterdir()))
     with tarfile.open(tars[0]) as tar:
         names = tar.getnames()
@@ -333,15 +366,21 @@ def test_cull_eligible_items_not_yet_culled_are_left_out_and_listed(demo_capture
 
 def test_archivists_decisions_decide_what_is_delivered_and_restricted(demo_capture, tmp_path):
     """An archivist's "preserve" on a cull-eligible item keeps it through the cull and into the package; an
-    access restriction decided on an open item travels with it into the package's restriction list."""
+    access restriction decided on an open item travels with it into the package's restriction list. Every
+    decision about a delivered item is a PREMIS event (LoC event type, the person by user name, the item, the
+    reason) and a row of the manifest's decisions table; a decision about an item culled since is in neither."""
     archive = copy_archive(demo_capture.archive, tmp_path / "archive")
-    [kept] = rows(archive, "SELECT platform, item_id FROM items WHERE year = 2024 AND tag_retention = 'cull-eligible' "
-                           "ORDER BY item_id LIMIT 1")
+    [kept, gone] = rows(archive, "SELECT platform, item_id FROM items WHERE year = 2024 AND "
+                                 "tag_retention = 'cull-eligible' ORDER BY item_id LIMIT 2")
     [hidden] = rows(archive, "SELECT platform, item_id FROM items WHERE year = 2024 AND tag_retention = 'preserve' "
                              "AND tag_access = 'open' ORDER BY item_id LIMIT 1")
-    for item, change in ((kept, ("--retention", "preserve")), (hidden, ("--access", "restricted"))):
+    for item, change, by in ((kept, ("--retention", "preserve"), "arkivarie"),
+                             (hidden, ("--access", "restricted", "--reason", "personuppgifter"), "arkivarie"),
+                             (hidden, ("--diarienummer", "KS 2024-00123"), "registrator"),
+                             (gone, ("--confirm", "--reason", "test: may be culled"), "arkivarie")):
+        reason = () if "--reason" in change or "--diarienummer" in change else ("--reason", "test: bevaras")
         decided = smarchive("decide", item["item_id"], "--platform", item["platform"], "--archive", str(archive),
-                            *change, "--reason", "test: an archivist's assessment", "--by", "arkivarie")
+                            *change, *reason, "--by", by)
         assert decided.returncode == 0, decided.stderr
     culled = smarchive("cull", "--year", "2024", "--archive", str(archive), "--as-of", "2099-01-01", "--apply")
     assert culled.returncode == 0, culled.stderr[-2000:]
@@ -353,3 +392,40 @@ def test_archivists_decisions_decide_what_is_delivered_and_restricted(demo_captu
     assert kept["item_id"] in items and items[kept["item_id"]]["tag_retention"] == "preserve"
     restricted = {r["item_id"] for r in _csv(package / "metadata/other/access-restrictions.csv")}
     assert hidden["item_id"] in restricted
+    recorded = {r["decision_id"]: r for r in rows(archive, "SELECT decision_id, item_id, kind, reason FROM "
+                                                           f"read_parquet('{archive}/manifest/decisions/*/*.parquet')")}
+    expected = {d for d, r in recorded.items() if r["item_id"] != gone["item_id"]}
+    assert len(recorded) == 4 and len(expected) == 3
+    table = _csv(package / "representations/manifest/data/decisions.csv")
+    assert {r["decision_id"] for r in table} == expected
+    assert (package / "representations/manifest/data/decisions.parquet").is_file()
+    assert not xml_findings(package).errors
+    premis = etree.parse(str(package / "metadata/preservation/premis.xml")).getroot()
+    events = {e.findtext(f"{P}eventIdentifier/{P}eventIdentifierValue"): e for e in premis.iter(f"{P}event")}
+    assert {e.removeprefix("decision-") for e in events if e.startswith("decision-")} == expected
+    loc = "http://id.loc.gov/vocabulary/preservation/eventType/"
+    for decision_id in expected:
+        event, decision = events[f"decision-{decision_id}"], recorded[decision_id]
+        kind = event.find(f"{P}eventType")
+        assert (kind.text, kind.get("valueURI")) == (("appraisal", loc + "app") if decision["kind"] == "review"
+                                                     else ("metadata modification", loc + "mem"))
+        links = {(link.findtext(f"{P}linkingObjectIdentifierType"), link.findtext(f"{P}linkingObjectIdentifierValue"))
+                 for link in event.iter(f"{P}linkingObjectIdentifier")}
+        platform = {kept["item_id"]: kept["platform"], hidden["item_id"]: hidden["platform"]}[decision["item_id"]]
+        assert ("smarchive item", f"{platform}:{decision['item_id']}") in links
+        page = [value for kind_, value in links if kind_ == "local"]
+        assert page and f'id="item-{decision["item_id"]}"' in (package / page[0]).read_text(encoding="utf-8")
+        if decision["reason"]:
+            assert event.findtext(f".//{P}eventOutcomeDetailNote") == f"reason: {decision['reason']}"
+    restricting = next(e for d, e in events.items() if d.startswith("decision-") and "access open -> restricted" in
+                       e.findtext(f"{P}eventDetailInformation/{P}eventDetail"))
+    assert restricting.findtext(f".//{P}eventOutcomeDetailNote") == "reason: personuppgifter"
+    people = {a.findtext(f"{P}agentName"): a for a in premis.iter(f"{P}agent")
+              if a.findtext(f"{P}agentType") == "person"}
+    assert set(people) == {"arkivarie", "registrator"}
+    for name, agent in people.items():  # a user name and roles: nothing else about the person
+        assert [child.tag.removeprefix(P) for child in agent] == ["agentIdentifier", "agentName", "agentType",
+                                                                 "agentNote"], name
+        linked = {link.findtext(f"{P}linkingAgentIdentifierValue")
+                  for e in events.values() for link in e.iter(f"{P}linkingAgentIdentifier")}
+        assert agent.findtext(f"{P}agentIdentifier/{P}agentIdentifierValue") in linked

@@ -111,6 +111,14 @@ def decision_files(archive: Path) -> list[Path]:
     return sorted(decisions_root(archive).glob("year=*/decision-*.parquet"))
 
 
+def decisions_source(archive: Path) -> str | None:
+    """Every decision of the archive as a DuckDB table expression (all DECISION_SCHEMA columns); None if none."""
+    files = decision_files(archive)
+    if not files:
+        return None
+    return f"read_parquet({_file_list(files)}, union_by_name = true, hive_partitioning = false)"
+
+
 def check_review(new: dict, reason: str) -> None:
     """A review must say why, and what it says must be a tag the rest of smarchive understands."""
     if not reason.strip():
