@@ -21,8 +21,9 @@ from smarchive.errors import SmarchiveError
 @click.option("--format", "fmt", type=click.Choice(["dir", "tar", "zip"]), default="dir", show_default=True,
               help="The package as a folder, or one .tar / .zip file per package (named by its OBJID).")
 @click.option("--per-account", is_flag=True, help="One package per account instead of one for the whole year.")
+@click.option("--pdf", is_flag=True, help="Also each account's rendition as one PDF/A-2b file (WeasyPrint).")
 def deliver_command(year: int, archive: Path, pipeline_name: str, out: Path | None, fmt: str,
-                    per_account: bool) -> None:
+                    per_account: bool, pdf: bool) -> None:
     """Write the SIP(s) of YEAR: captures (WARC, WACZ), an HTML rendition and the manifest, with METS and PREMIS.
 
     Only what is kept goes in: culled items are out (their tombstones and gallringsdokument are in); items that
@@ -42,7 +43,7 @@ def deliver_command(year: int, archive: Path, pipeline_name: str, out: Path | No
         raise SmarchiveError(f"no manifest in {archive} (run `smarchive capture` first, or pass --archive)")
     storage = open_storage(pipeline.storage, archive.resolve())
     request = Request(archive, year, storage, pipeline.operator or pipeline.name, pipeline.name, out, fmt,
-                      per_account, created, pipeline.objid)
+                      per_account, created, pipeline.objid, pdf)
     done = deliver(request, lambda message: click.echo(message, err=True))
     with recording(archive, new_session_id("deliver")):
         for package in done:

@@ -33,7 +33,7 @@ from smarchive.archive.query import connect
 from smarchive.archive.store import Storage
 from smarchive.archive.warc import SCREENSHOT_SCHEME, SNAPSHOT_SCHEME, iter_headers, read_record_at
 from smarchive.config import DEFAULT_OBJID
-from smarchive.deliver import mets, rendition, validate
+from smarchive.deliver import mets, pdf, rendition, validate
 from smarchive.deliver.check import xml_findings
 from smarchive.deliver.formats import ending_for
 from smarchive.deliver.objid import make_objids, recorded_objids
@@ -59,6 +59,7 @@ class Request:
     per_account: bool = False
     created: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
     objid: str = DEFAULT_OBJID  # the pipeline's [delivery] objid template (deliver/objid.py)
+    pdf: bool = False  # also one PDF/A-2b per account (deliver/pdf.py)
 
 
 @dataclass
@@ -352,6 +353,7 @@ class RenditionCounts:
     posts: int = 0
     items: int = 0
     warnings: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # the account's pages in its index's order
 
 
 def render_account(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope: Scope,
@@ -388,6 +390,7 @@ def render_account(con: duckdb.DuckDBPyConnection, req: Request, files: Files, s
         counts.items += len(rows)
     index.sort(key=lambda p: (p.published_at or datetime.min.replace(tzinfo=UTC), p.page))
     files.write(base + "index.html", rendition.account_index(name, platform, scope.year, index))
+    counts.pages = [p.page for p in index]
     return counts
 
 
@@ -427,6 +430,7 @@ def render_pages(req: Request, files: Files, scope: Scope, account: tuple[str, s
             index.append(rendition.PostEntry(page + ".html", when, f"sidan {url}", 0, False))
             counts.posts += 1
     files.write(base + "index.html", rendition.account_index(name, platform, scope.year, index))
+    counts.pages = [p.page for p in index]
     return counts
 
 
@@ -593,6 +597,15 @@ def _metadata(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope:
     return files.write("METS.xml", mets.root_mets(head, parts))
 
 
+def _account_pdf(files: Files, scope: Scope, account: tuple[str, str, str], pages: list[str]) -> None:
+    """`<account>-<year>.pdf` beside the account's HTML: its index, then its pages, as PDF/A-2b."""
+    base = f"representations/rendition/data/{account[0]}/"
+    folder = files.root / base
+    data = pdf.account_pdf([folder / "index.html", *(folder / page for page in pages)],
+                           f"{account[1]} ({account[2]}) {scope.year}")
+    files.write(f"{base}{account[0]}-{scope.year}.pdf", data)
+
+
 def build_package(con: duckdb.DuckDBPyConnection, req: Request, scope: Scope, root: Path, objid: str,
                   say: Say) -> Delivered:
     files = Files(root, req.created)
@@ -611,6 +624,9 @@ def build_package(con: duckdb.DuckDBPyConnection, req: Request, scope: Scope, ro
             counts = render_pages(req, files, scope, account)
         else:
             counts = render_account(con, req, files, scope, account)
+        if req.pdf:
+            say(f"{objid}: PDF/A-2b of {account[0]}")
+            _account_pdf(files, scope, account, counts.pages)
         warnings += counts.warnings
         summary.append((account[0], account[1], account[2], counts.posts, counts.items))
     files.write("representations/rendition/data/index.html", rendition.root_index(label, scope.year, summary))
