@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -488,3 +489,40 @@ def test_objid_from_the_municipalitys_template_new_for_every_package(delivered, 
         assert len(result.stderr.strip().splitlines()) == 1 and says in result.stderr, (name, result.stderr)
         assert not out.exists() and not list(tmp_path.glob(f".{out.name}.part-*")), name
     assert len(rows(archive, "SELECT objid FROM deliveries")) == len(recorded)
+
+
+def _pdf_text(data: bytes) -> bytes:
+    """The PDF's bytes with every Flate stream inflated (the XMP metadata and object streams are compressed)."""
+    parts = [data]
+    for match in re.finditer(rb"stream\r?\n", data):
+        end = data.find(b"endstream", match.end())
+        try:
+            parts.append(zlib.decompress(data[match.end():end]))
+        except zlib.error:
+            continue
+    return b"\n".join(parts)
+
+
+def test_pdf_a_rendition_of_every_account(delivered, tmp_path):
+    """`deliver --pdf`: one PDF/A-2b per account beside its HTML, identified as PDF/A-2b (XMP pdfaid), every
+    delivered item of the account a named destination in it (its div laid out), listed in the METS with its
+    PRONOM id. Conformance itself is not checked (no veraPDF here)."""
+    out = tmp_path / "out"
+    result = smarchive("deliver", "--year", "2024", "--archive", str(delivered.archive), "--out", str(out), "--pdf")
+    assert result.returncode == 0, result.stderr[-2000:]
+    [package] = list(out.iterdir())
+    data = package / "representations/rendition/data"
+    delivered_items = {(r["account"], r["item_id"]) for r in _csv(package / "representations/manifest/data/items.csv")}
+    for account in captured_accounts(delivered.archive, 2024):
+        pdf = (data / account / f"{account}-2024.pdf").read_bytes()
+        assert pdf.startswith(b"%PDF-1.7"), account
+        text = _pdf_text(pdf)
+        assert b'pdfaid:part="2"' in text and b'pdfaid:conformance="B"' in text, account
+        missing = [i for a, i in delivered_items if a == account and f"(item-{i})".encode() not in text]
+        assert not missing, (account, missing[:5])
+    rep = etree.parse(str(package / "representations/rendition/METS.xml")).getroot()
+    pdfs = [f for f in rep.iter(f"{M}file") if f.find(f"{M}FLocat").get(f"{XLINK}href").endswith(".pdf")]
+    assert len(pdfs) == len(captured_accounts(delivered.archive, 2024))
+    sip = "{https://DILCIS.eu/XML/METS/SIPExtensionMETS}"
+    assert {(f.get("MIMETYPE"), f.get(f"{sip}FORMATREGISTRYKEY")) for f in pdfs} == {("application/pdf", "fmt/477")}
+    assert check_package(package).ok
