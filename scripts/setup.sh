@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="chromium fonts-dejavu-core fonts-noto-color-emoji xvfb redis-server"  # redis-server: distributed mode (#17)
+# redis-server: distributed mode (#17); libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0: WeasyPrint (deliver --pdf)
+APT_PACKAGES="chromium fonts-dejavu-core fonts-noto-color-emoji xvfb redis-server libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0"
 # shellcheck disable=SC2086
 if ! dpkg -s $APT_PACKAGES >/dev/null 2>&1; then
     echo "setup: installing Debian's chromium, fonts, xvfb (for the headed login test; Playwright cannot download its own browser here) and redis-server (distributed mode)"

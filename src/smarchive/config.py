@@ -12,7 +12,10 @@ so a typo stops the run before a browser starts, with one line naming the file a
 from __future__ import annotations
 
 import os
+import re
+import string
 import tomllib
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,14 @@ JOB_KEYS = {"name", "description", "operator", "accounts_file", "accounts", "san
             "retention_profile", "year_timezone"}
 ACCOUNT_KEYS = {"id", "platform", "name", "url", "handle", "confirmed", "archivable", "reason", "notes",
                 "platform_id"}
-TOP_KEYS = {"job", "account", "storage", "sandbox", "seal", "coverage", "scaleout"}
+TOP_KEYS = {"job", "account", "storage", "sandbox", "seal", "coverage", "scaleout", "delivery"}
+# [delivery] objid: the template of a delivered package's OBJID (its folder's name). Fields: {year}, {seq} (the
+# year's delivery number, 1 for the first package of the year; a format spec such as {seq:03d} is allowed),
+# {account} (with --per-account) and {uuid}. The default keeps the E-ARK habit of a UUID.
+DEFAULT_OBJID = "uuid-{uuid}"
+OBJID_FIELDS = {"year", "seq", "account", "uuid"}
+# An OBJID names a folder (and a .tar/.zip) on any file system: letters, digits, '.', '_' and '-', no leading dot.
+OBJID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 SEAL_FILES = {"key", "cert", "ca", "tsa_ca", "tsa_cert"}  # [seal] keys naming files
 SEAL_KEYS = SEAL_FILES | {"key_password_env", "tsa_url", "tsa_timeout"}
 
@@ -54,6 +64,7 @@ class Pipeline:
     # every browser on a platform waits after a 429 on one of them), login_wall_backoff (the same after a login
     # wall); see smarchive.scaleout.courtesy.
     scaleout: dict[str, Any] = field(default_factory=dict)
+    objid: str = DEFAULT_OBJID  # [delivery] objid: the template of a delivered package's OBJID
 
     def tolerance(self, platform: str) -> float:
         """The coverage tolerance of a platform: [coverage] PLATFORM, else [coverage] default, else 0 on the
@@ -237,7 +248,31 @@ def load_pipeline(name_or_path: str) -> Pipeline:
         seal=parse_seal(data.get("seal", {}), path),
         coverage=coverage,
         scaleout=parse_scaleout(data.get("scaleout", {}), f"{path} [scaleout]"),
+        objid=parse_delivery(data.get("delivery", {}), f"{path} [delivery]"),
     )
+
+
+def parse_delivery(table: Any, where: str) -> str:
+    """[delivery] objid = "SE-ORE-SM-{year}-{seq:03d}": checked now, so a bad template stops before any work."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    _check_keys(table, {"objid"}, where)
+    template = table.get("objid", DEFAULT_OBJID)
+    if not isinstance(template, str) or not template.strip():
+        raise ConfigError(f"{where} objid: a template such as \"SE-ORE-SM-{{year}}-{{seq:03d}}\", not {template!r}")
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        unknown = sorted(fields - OBJID_FIELDS)
+        if unknown:
+            raise ConfigError(f"{where} objid: unknown field {{{unknown[0]}}} in {template!r} (fields: "
+                              f"{', '.join('{' + f + '}' for f in sorted(OBJID_FIELDS))})")
+        sample = template.format(year=2024, seq=1, account="facebook-example", uuid=uuid.UUID(int=0))
+    except (ValueError, IndexError, KeyError) as e:
+        raise ConfigError(f"{where} objid: {template!r} is not a valid template ({e})") from None
+    if not OBJID_PATTERN.match(sample):
+        raise ConfigError(f"{where} objid: {template!r} gives {sample!r}, not a valid OBJID (letters, digits, "
+                          "'.', '_', '-'; it names the package's folder)")
+    return template
 
 
 def parse_coverage(table: Any, where: str) -> dict[str, float]:

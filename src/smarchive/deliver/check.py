@@ -180,11 +180,16 @@ def _check_file(root: Path, entry: Listed, report: PackageReport, deep: bool) ->
 
 
 def xml_findings(root: Path) -> validate.Findings:
-    """XSD of every METS and the PREMIS file, and the Schematron rules on the root METS."""
+    """XSD and the CSIP/SIP Schematron rules on every METS (root and representations), XSD of the PREMIS file,
+    and our own check of the Dublin Core file (no DC XSD is vendored: see validate.check_dublin_core)."""
     found = validate.Findings()
     for path in [root / "METS.xml", *sorted(root.glob("representations/*/METS.xml"))]:
-        found.extend(validate.check_xsd(path, validate.mets_schema(), path.relative_to(root).as_posix()))
+        rel = path.relative_to(root).as_posix()
+        found.extend(validate.check_xsd(path, validate.mets_schema(), rel))
+        if path.is_file():
+            found.extend(validate.check_schematron(path, rel, representation=rel != "METS.xml"))
     for path in sorted(root.glob("metadata/preservation/*.xml")):
         found.extend(validate.check_xsd(path, validate.premis_schema(), path.relative_to(root).as_posix()))
-    found.extend(validate.check_schematron(root / "METS.xml", "METS.xml"))
+    for path in sorted(root.glob("metadata/descriptive/*.xml")):
+        found.extend(validate.check_dublin_core(path, path.relative_to(root).as_posix()))
     return found

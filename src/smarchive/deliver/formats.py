@@ -29,6 +29,8 @@ BY_ENDING: tuple[tuple[str, Format], ...] = (  # longest endings first
     (".html", Format("text/html", "Hypertext Markup Language", "fmt/471", "5")),
     (".xsd", Format("application/xml", "XML Schema Definition", "x-fmt/280")),
     (".xml", Format("application/xml", "Extensible Markup Language", "fmt/101", "1.0")),
+    # Written by WeasyPrint as PDF/A-2b (`deliver --pdf`); its conformance is not validated here (no veraPDF).
+    (".pdf", Format("application/pdf", "Acrobat PDF/A - Portable Document Format", "fmt/477", "2b")),
     (".md", Format("text/markdown", "Markdown", "fmt/1149")),
     (".txt", Format("text/plain", "Plain Text File", "x-fmt/111")),
     (".json", Format("application/json", "JSON Data Interchange Format", "fmt/817")),

@@ -209,23 +209,34 @@ def root_mets(head: Header, parts: RootParts) -> bytes:
 # -------------------------------------------------------------------------------------------------- PREMIS
 
 
+# The event types used, from the Library of Congress PREMIS event type vocabulary (label -> code): every
+# eventType carries the vocabulary's URI and the term's, so an archive need not guess what a word means.
+EVENT_TYPES = "http://id.loc.gov/vocabulary/preservation/eventType"
+EVENT_TYPE_CODES = {"capture": "cap", "deletion": "del", "information package creation": "ipc",
+                    "appraisal": "app", "metadata modification": "mem"}
+ITEM_ID_TYPE = "smarchive item"  # linkingObjectIdentifierType of an item: "<platform>:<item_id>"
+
+
 @dataclass(frozen=True)
 class Event:
     identifier: str
-    type: str  # from the Library of Congress event type vocabulary: capture, deletion, ...
+    type: str  # a label of EVENT_TYPE_CODES (the Library of Congress event type vocabulary)
     when: datetime
     detail: str
     outcome: str
     agents: tuple[tuple[str, str], ...]  # (agent id, role)
     objects: tuple[str, ...] = ()  # package paths of the objects (or documents) involved
+    items: tuple[str, ...] = ()  # items involved, as "<platform>:<item_id>" (rows of the manifest, divs of pages)
+    note: str = ""  # eventOutcomeDetailNote: why (an archivist's reason)
 
 
 @dataclass(frozen=True)
 class Agent:
     identifier: str
     name: str
-    type: str  # software, organization
+    type: str  # software, organization, person
     version: str = ""
+    note: str = ""
 
 
 def _p(tag: str) -> str:
@@ -262,12 +273,17 @@ def _premis_object(root: etree._Element, packed: PackedFile) -> None:
 def _premis_event(root: etree._Element, event: Event) -> None:
     element = etree.SubElement(root, _p("event"))
     _ident(element, "event", event.identifier)
-    etree.SubElement(element, _p("eventType")).text = event.type
+    kind = etree.SubElement(element, _p("eventType"), authority="eventType", authorityURI=EVENT_TYPES,
+                            valueURI=f"{EVENT_TYPES}/{EVENT_TYPE_CODES[event.type]}")
+    kind.text = event.type
     etree.SubElement(element, _p("eventDateTime")).text = iso(event.when)
     detail = etree.SubElement(element, _p("eventDetailInformation"))
     etree.SubElement(detail, _p("eventDetail")).text = event.detail
     outcome = etree.SubElement(element, _p("eventOutcomeInformation"))
     etree.SubElement(outcome, _p("eventOutcome")).text = event.outcome
+    if event.note:
+        note = etree.SubElement(etree.SubElement(outcome, _p("eventOutcomeDetail")), _p("eventOutcomeDetailNote"))
+        note.text = event.note
     for agent_id, role in event.agents:
         link = etree.SubElement(element, _p("linkingAgentIdentifier"))
         etree.SubElement(link, _p("linkingAgentIdentifierType")).text = "local"
@@ -277,6 +293,10 @@ def _premis_event(root: etree._Element, event: Event) -> None:
         link = etree.SubElement(element, _p("linkingObjectIdentifier"))
         etree.SubElement(link, _p("linkingObjectIdentifierType")).text = "local"
         etree.SubElement(link, _p("linkingObjectIdentifierValue")).text = rel
+    for item in event.items:
+        link = etree.SubElement(element, _p("linkingObjectIdentifier"))
+        etree.SubElement(link, _p("linkingObjectIdentifierType")).text = ITEM_ID_TYPE
+        etree.SubElement(link, _p("linkingObjectIdentifierValue")).text = item
 
 
 def _premis_agent(root: etree._Element, agent: Agent) -> None:
@@ -286,6 +306,8 @@ def _premis_agent(root: etree._Element, agent: Agent) -> None:
     etree.SubElement(element, _p("agentType")).text = agent.type
     if agent.version:
         etree.SubElement(element, _p("agentVersion")).text = agent.version
+    if agent.note:
+        etree.SubElement(element, _p("agentNote")).text = agent.note
 
 
 def premis(objects: Iterable[PackedFile], events: list[Event], agents: list[Agent]) -> bytes:

@@ -28,13 +28,15 @@ import duckdb
 
 from smarchive import __version__
 from smarchive.archive import ledger
-from smarchive.archive.decisions import EFFECTIVE
+from smarchive.archive.decisions import DECISION_SCHEMA, EFFECTIVE, decisions_source
 from smarchive.archive.query import connect
 from smarchive.archive.store import Storage
-from smarchive.archive.warc import iter_headers, read_record_at
-from smarchive.deliver import mets, rendition, validate
+from smarchive.archive.warc import SCREENSHOT_SCHEME, SNAPSHOT_SCHEME, iter_headers, read_record_at
+from smarchive.config import DEFAULT_OBJID
+from smarchive.deliver import mets, pdf, rendition, validate
 from smarchive.deliver.check import xml_findings
 from smarchive.deliver.formats import ending_for
+from smarchive.deliver.objid import make_objids, recorded_objids
 from smarchive.errors import SmarchiveError
 
 FORMATS = ("dir", "tar", "zip")
@@ -56,7 +58,8 @@ class Request:
     fmt: str = "dir"
     per_account: bool = False
     created: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
-    new_objid: Callable[[], str] = lambda: f"uuid-{uuid.uuid4()}"
+    objid: str = DEFAULT_OBJID  # the pipeline's [delivery] objid template (deliver/objid.py)
+    pdf: bool = False  # also one PDF/A-2b per account (deliver/pdf.py)
 
 
 @dataclass
@@ -105,14 +108,43 @@ def check_input(req: Request) -> None:
         raise SmarchiveError(f"cannot write in {parent} (permission denied): give an --out in a writable folder")
 
 
-def year_accounts(con: duckdb.DuckDBPyConnection, archive: Path, year: int) -> list[tuple[str, str, str]]:
-    """(account, name, platform) of every account with items or tombstones in the year."""
+def year_accounts(con: duckdb.DuckDBPyConnection, archive: Path, year: int) -> tuple[list[tuple[str, str, str]],
+                                                                                         set[str]]:
+    """(account, name, platform) of every account with items, tombstones or captures (WARCs) in the year, and
+    the ids of those captured without any item (a web page): their captured pages are their rendition."""
     rows = con.sql(f"SELECT account, any_value(account_name), any_value(platform) FROM items WHERE year = {year} "
                    "GROUP BY account").fetchall()
     found = {a: (a, n, p) for a, n, p in rows}
     for account, platform in _tombstone_accounts(con, archive, year):
         found.setdefault(account, (account, account, platform))
-    return [found[a] for a in sorted(found)]
+    pages_only = set()
+    run_accounts = con.sql(f"SELECT DISTINCT unnest(accounts) FROM runs WHERE year = {year}").fetchall()
+    for (account,) in run_accounts:
+        warcs = account_warcs(archive, year, account)
+        if account not in found and warcs:
+            info = warcinfo(warcs[0])
+            found[account] = (account, info.get("account-name") or account, info.get("platform") or "web")
+            pages_only.add(account)
+    return [found[a] for a in sorted(found)], pages_only
+
+
+def account_warcs(archive: Path, year: int, account: str) -> list[Path]:
+    """The account's WARCs of the year, `<account>-<run id>.warc.gz` (not another account's with a longer id)."""
+    return [warc for warc in sorted((archive / "warc" / str(year)).glob(f"{account}-*.warc.gz"))
+            if warc.name[len(account) + 1:][:8].isdigit()]
+
+
+def warcinfo(warc: Path) -> dict[str, str]:
+    """The fields of a WARC's first record (warcinfo: account-name, platform, ...), docs/warc.md."""
+    headers, body = read_record_at(warc, 0)
+    if headers.get("WARC-Type") != "warcinfo":
+        return {}
+    fields = {}
+    for line in body.decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep:
+            fields[name.strip()] = value.strip()
+    return fields
 
 
 def _tombstone_files(archive: Path) -> list[Path]:
@@ -215,10 +247,20 @@ def current_items_view(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP VIEW current_items AS SELECT * REPLACE ({replaced}) FROM items")
 
 
+def decisions_view(con: duckdb.DuckDBPyConnection, archive: Path) -> None:
+    """`decisions`: every decision recorded in the archive (an empty table with the columns when there is none)."""
+    source = decisions_source(archive)
+    if source is None:
+        con.register("_no_decisions", DECISION_SCHEMA.empty_table())
+        source = "_no_decisions"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW decisions AS SELECT * FROM {source}")
+
+
 @dataclass
 class Scope:
     year: int
     accounts: list[tuple[str, str, str]]  # (id, name, platform)
+    pages_only: set[str] = field(default_factory=set)  # accounts captured without items: pages are the rendition
 
     @property
     def ids(self) -> list[str]:
@@ -230,6 +272,12 @@ class Scope:
 
 def delivered_sql(scope: Scope) -> str:
     return f"SELECT * FROM current_items WHERE {scope.where()} AND tag_retention = 'preserve'"
+
+
+def decisions_sql(scope: Scope) -> str:
+    """The decisions about the delivered items, oldest first (those about culled or left-out items stay home)."""
+    return (f"SELECT d.* FROM decisions d SEMI JOIN ({delivered_sql(scope)}) i ON d.platform = i.platform AND "
+            "d.item_id = i.item_id ORDER BY d.decided_at, d.decision_id")
 
 
 def report_sql(scope: Scope, archive: Path) -> str:
@@ -305,6 +353,7 @@ class RenditionCounts:
     posts: int = 0
     items: int = 0
     warnings: list[str] = field(default_factory=list)
+    pages: list[str] = field(default_factory=list)  # the account's pages in its index's order
 
 
 def render_account(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope: Scope,
@@ -341,6 +390,47 @@ def render_account(con: duckdb.DuckDBPyConnection, req: Request, files: Files, s
         counts.items += len(rows)
     index.sort(key=lambda p: (p.published_at or datetime.min.replace(tzinfo=UTC), p.page))
     files.write(base + "index.html", rendition.account_index(name, platform, scope.year, index))
+    counts.pages = [p.page for p in index]
+    return counts
+
+
+def _captured_pages(warc: Path) -> Iterator[tuple[str, datetime | None, int, int | None]]:
+    """(page URL, when, snapshot offset, screenshot offset) of every page a WARC holds a snapshot of."""
+    snapshots: dict[str, tuple[datetime | None, int]] = {}
+    shots: dict[str, int] = {}
+    for offset, headers in iter_headers(warc):
+        uri = headers.get("WARC-Target-URI", "")
+        if uri.startswith(SNAPSHOT_SCHEME):
+            when = headers.get("WARC-Date")
+            snapshots[uri.removeprefix(SNAPSHOT_SCHEME)] = (
+                datetime.fromisoformat(when.replace("Z", "+00:00")) if when else None, offset)
+        elif uri.startswith(SCREENSHOT_SCHEME):
+            shots[uri.removeprefix(SCREENSHOT_SCHEME)] = offset
+    for url, (when, offset) in snapshots.items():
+        yield url, when, offset, shots.get(url)
+
+
+def render_pages(req: Request, files: Files, scope: Scope, account: tuple[str, str, str]) -> RenditionCounts:
+    """An account captured without items (a web page): each captured page with its screenshot and its text,
+    from the snapshot and screenshot records of its WARCs; one page per WARC and address, in file order."""
+    account_id, name, platform = account
+    base = f"representations/rendition/data/{account_id}/"
+    counts = RenditionCounts()
+    index: list[rendition.PostEntry] = []
+    for warc in account_warcs(req.archive, scope.year, account_id):
+        run = warc.name.removesuffix(".warc.gz")
+        for n, (url, when, snap_at, shot_at) in enumerate(_captured_pages(warc), 1):
+            page = f"page-{run.removeprefix(account_id + '-')}-{n:03d}"
+            text = rendition.snapshot_text(read_record_at(warc, snap_at)[1])
+            shot_rel = None
+            if shot_at is not None:
+                shot_rel = f"screenshots/{page}.png"
+                files.write(base + shot_rel, read_record_at(warc, shot_at)[1])
+            files.write(base + page + ".html", rendition.captured_page(name, platform, url, when, text, shot_rel))
+            index.append(rendition.PostEntry(page + ".html", when, f"sidan {url}", 0, False))
+            counts.posts += 1
+    files.write(base + "index.html", rendition.account_index(name, platform, scope.year, index))
+    counts.pages = [p.page for p in index]
     return counts
 
 
@@ -349,9 +439,8 @@ def render_account(con: duckdb.DuckDBPyConnection, req: Request, files: Files, s
 
 def _captures(req: Request, files: Files, scope: Scope) -> None:
     for account in scope.ids:
-        for warc in sorted((req.archive / "warc" / str(scope.year)).glob(f"{account}-*.warc.gz")):
-            if warc.name[len(account) + 1:][:8].isdigit():  # <account>-<run id>: not another account's prefix
-                files.copy(f"representations/captures/data/warc/{warc.name}", warc)
+        for warc in account_warcs(req.archive, scope.year, account):
+            files.copy(f"representations/captures/data/warc/{warc.name}", warc)
         wacz = req.archive / "wacz" / str(scope.year) / f"{account}.wacz"
         if wacz.is_file():
             files.copy(f"representations/captures/data/wacz/{wacz.name}", wacz)
@@ -360,7 +449,13 @@ def _captures(req: Request, files: Files, scope: Scope) -> None:
 def _manifest_tables(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope: Scope) -> None:
     base = "representations/manifest/data/"
     order = " ORDER BY platform, account, published_at, item_id"
-    _copy_out(con, files, delivered_sql(scope) + order, base + "items")
+    # The sort of every column of every delivered item is the largest: with DuckDB's two threads each holding
+    # a sort buffer it ran out of its 400 MB at 400 k items (DuckDB 2.0.1); one thread spills instead.
+    con.execute("SET threads = 1")
+    try:
+        _copy_out(con, files, delivered_sql(scope) + order, base + "items")
+    finally:
+        con.execute("RESET threads")
     tombs = _tombstones_sql(req.archive)
     if tombs:
         _copy_out(con, files, f"SELECT * FROM {tombs} WHERE {scope.where()}" + order, base + "tombstones")
@@ -368,6 +463,7 @@ def _manifest_tables(con: duckdb.DuckDBPyConnection, req: Request, files: Files,
                           f"list_has_any(accounts, {_sql_list(scope.ids)}) ORDER BY started_at, run_id", base + "runs")
     _copy_out(con, files, f"SELECT * FROM coverage WHERE {scope.where()} ORDER BY run_id, account, kind, post_id, "
                           "comment_id", base + "coverage")
+    _copy_out(con, files, decisions_sql(scope), base + "decisions")
 
 
 def _documentation(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope: Scope) -> list[str]:
@@ -412,15 +508,73 @@ def _events(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope: S
                                  f"gallring (culling) under decision {decision} (handlings-id), cull {cull_id}; the "
                                  "gallringsdokument and the tombstones record what was culled",
                                  f"{count} item(s) of this delivery culled", (software, organisation), documents))
+    events += _decision_events(con, files, scope)
     events.append(mets.Event("delivery", "information package creation", req.created,
                              f"smarchive deliver --year {scope.year}: E-ARK SIP 2.1 (FGS 2.0)",
                              "package created and validated", (software, organisation)))
     return events
 
 
+TAG_FIELDS = ("retention", "access", "category", "cull_from", "actions")
+
+
+def _tag_text(row: dict, side: str) -> str:
+    parts = []
+    for name in TAG_FIELDS:
+        value = row.get(f"{side}_{name}")
+        parts.append(f"{name} {', '.join(value) if isinstance(value, list) else value}")
+    return "; ".join(parts)
+
+
+def _decision_detail(row: dict) -> tuple[str, str, str]:
+    """(event type, detail, outcome) of one decision (docs/delivery.md: the archivists' decisions)."""
+    who = f"{row['role']} {row['decided_by']}"
+    if row["kind"] == "review":
+        changed = [f"{name} {row.get('old_' + name)} -> {row.get('new_' + name)}" for name in TAG_FIELDS
+                   if row.get(f"old_{name}") != row.get(f"new_{name}")]
+        what = "changed " + "; ".join(changed) if changed else "confirmed the tag"
+        return "appraisal", f"review (granskning) by {who}: {what}", _tag_text(row, "new")
+    if row["kind"] == "registered":
+        return ("metadata modification", f"registered (diariefört) by {who} as {row['diarienummer']}",
+                f"diarienummer {row['diarienummer']}")
+    removed = mets.iso(row["removed_at"]) if row.get("removed_at") else "?"
+    return ("metadata modification", f"removal from the platform recorded by {who}: removed at {removed}",
+            f"removed from {row['platform']} at {removed}")
+
+
+def person_agent_id(name: str) -> str:
+    return f"agent-person-{name}"
+
+
+def _decision_events(con: duckdb.DuckDBPyConnection, files: Files, scope: Scope) -> list[mets.Event]:
+    """Each decision about a delivered item: who (a person agent, by user name only), when, what, and why."""
+    events = []
+    pages = "representations/rendition/data/"
+    reader = con.sql(f"SELECT d.*, i.post_id FROM ({decisions_sql(scope)}) d JOIN current_items i ON "
+                     "d.platform = i.platform AND d.item_id = i.item_id ORDER BY d.decided_at, d.decision_id")
+    for row in reader.to_arrow_table().to_pylist():
+        kind, detail, outcome = _decision_detail(row)
+        page = f"{pages}{row['account']}/{rendition.page_name(row['post_id'] or row['item_id'])}"
+        events.append(mets.Event(
+            f"decision-{row['decision_id']}", kind, row["decided_at"], detail, outcome,
+            ((person_agent_id(row["decided_by"]), row["role"] or "decider"), ("agent-organisation", "authorizer")),
+            (page,) if page in files.entries else (), (f"{row['platform']}:{row['item_id']}",),
+            f"reason: {row['reason']}" if row.get("reason") else ""))
+    return events
+
+
+def _person_agents(con: duckdb.DuckDBPyConnection, scope: Scope) -> list[mets.Agent]:
+    """The people who decided about delivered items: their user name and roles, nothing else (no e-mail, no
+    password, no session: the decisions hold none, and the workbench's users file is never read here)."""
+    rows = con.sql(f"SELECT decided_by, list_sort(list_distinct(list(role))) FROM ({decisions_sql(scope)}) "
+                   "GROUP BY decided_by ORDER BY decided_by").fetchall()
+    return [mets.Agent(person_agent_id(name), name, "person", note=f"smarchive user; role(s): {', '.join(roles)}")
+            for name, roles in rows]
+
+
 REPRESENTATIONS = (("captures", "Websites", "the captures as recorded: WARC and WACZ"),
                    ("rendition", "Websites", "static HTML per account, readable without software"),
-                   ("manifest", "Datasets", "the manifest: items, tombstones, runs, coverage"))
+                   ("manifest", "Datasets", "the manifest: items, tombstones, runs, coverage, decisions"))
 
 
 def _metadata(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope: Scope, head: mets.Header,
@@ -432,7 +586,7 @@ def _metadata(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope:
     for rep in reps:
         rep.files = files.under(f"representations/{rep.name}/data/")
     agents = [mets.Agent("agent-smarchive", "smarchive", "software", __version__),
-              mets.Agent("agent-organisation", req.organisation, "organization")]
+              mets.Agent("agent-organisation", req.organisation, "organization"), *_person_agents(con, scope)]
     events = _events(con, req, files, scope, culls)
     premis = files.write("metadata/preservation/premis.xml",
                          mets.premis([p for rep in reps for p in rep.files], events, agents))
@@ -449,6 +603,15 @@ def _metadata(con: duckdb.DuckDBPyConnection, req: Request, files: Files, scope:
     return files.write("METS.xml", mets.root_mets(head, parts))
 
 
+def _account_pdf(files: Files, scope: Scope, account: tuple[str, str, str], pages: list[str]) -> None:
+    """`<account>-<year>.pdf` beside the account's HTML: its index, then its pages, as PDF/A-2b."""
+    base = f"representations/rendition/data/{account[0]}/"
+    folder = files.root / base
+    data = pdf.account_pdf([folder / "index.html", *(folder / page for page in pages)],
+                           f"{account[1]} ({account[2]}) {scope.year}")
+    files.write(f"{base}{account[0]}-{scope.year}.pdf", data)
+
+
 def build_package(con: duckdb.DuckDBPyConnection, req: Request, scope: Scope, root: Path, objid: str,
                   say: Say) -> Delivered:
     files = Files(root, req.created)
@@ -463,7 +626,13 @@ def build_package(con: duckdb.DuckDBPyConnection, req: Request, scope: Scope, ro
     warnings: list[str] = []
     summary = []
     for account in scope.accounts:
-        counts = render_account(con, req, files, scope, account)
+        if account[0] in scope.pages_only:
+            counts = render_pages(req, files, scope, account)
+        else:
+            counts = render_account(con, req, files, scope, account)
+        if req.pdf:
+            say(f"{objid}: PDF/A-2b of {account[0]}")
+            _account_pdf(files, scope, account, counts.pages)
         warnings += counts.warnings
         summary.append((account[0], account[1], account[2], counts.posts, counts.items))
     files.write("representations/rendition/data/index.html", rendition.root_index(label, scope.year, summary))
@@ -514,12 +683,16 @@ def deliver(req: Request, say: Say) -> list[Delivered]:
     check_input(req)
     con = connect(req.archive)
     current_items_view(con)
+    decisions_view(con, req.archive)
     con.execute("SET TimeZone = 'UTC'")  # timestamps in the CSVs: UTC, whoever runs it
     try:
-        accounts = year_accounts(con, req.archive, req.year)
+        accounts, pages_only = year_accounts(con, req.archive, req.year)
         if not accounts:
             raise SmarchiveError(f"no capture of {req.year} in {req.archive} (nothing to deliver)")
         groups = [[a] for a in accounts] if req.per_account else [accounts]
+        recorded, year_count = recorded_objids(con, req.year)
+        objids = make_objids(req.objid, req.year, [g[0][0] if req.per_account else None for g in groups],
+                             recorded, year_count)
         staging = req.out.parent / f".{req.out.name}.part-{uuid.uuid4().hex[:8]}"
         try:
             staging.mkdir(parents=True)
@@ -531,9 +704,9 @@ def deliver(req: Request, say: Say) -> list[Delivered]:
         con.execute(f"SET temp_directory = '{spill.as_posix()}'")
         try:
             done = []
-            for group in groups:
-                objid = req.new_objid()
-                built = build_package(con, req, Scope(req.year, group), staging / objid, objid, say)
+            for group, objid in zip(groups, objids, strict=True):
+                scope = Scope(req.year, group, pages_only & {a for a, _, _ in group})
+                built = build_package(con, req, scope, staging / objid, objid, say)
                 if req.fmt != "dir":
                     target = staging / f"{objid}.{req.fmt}"
                     (_tar if req.fmt == "tar" else _zip)(staging / objid, target, req.created)

