@@ -155,11 +155,12 @@ def _distinct_rows(table: pa.Table) -> list[dict]:
 
 
 def decisions_source(archive: Path) -> str | None:
-    """Every decision of the archive as a DuckDB table expression (all DECISION_SCHEMA columns); None if none."""
+    """Every decision of the archive, each once, as a DuckDB table expression (all DECISION_SCHEMA columns);
+    None if none."""
     files = decision_files(archive)
     if not files:
         return None
-    return f"read_parquet({_file_list(files)}, union_by_name = true, hive_partitioning = false)"
+    return f"({decisions_view_sql(files)})"
 
 
 def check_review(new: dict, reason: str) -> None:
