@@ -41,6 +41,7 @@ _PNR_CUE_RE = re.compile(r"(personnummer|personnr|pnr|samordningsnummer|fÃ¶dd|fÃ
 
 
 _HAS_ANY_DIGIT = re.compile(r"\d")
+_MIN_PNR_DIGITS = 9  # the fewest digits of any personnummer reading: the date in words (1 + 4) + the last four
 _SIX_DIGITS = re.compile(r"\d{6}")  # every personnummer has its date digits in one run: a cheap pre-check
 
 
@@ -197,7 +198,9 @@ def find_personnummer(text: str, ref: date | None = None) -> list[Hit]:
     A hit needs a real date (day + 60 for a samordningsnummer, century from 12 digits or "+"), not
     after ``ref`` (default: today), and a correct Luhn check digit.
     """
-    if not text or len(_HAS_ANY_DIGIT.findall(text)) < 4:
+    # Every reading needs at least 9 digits (10 or 12 in one number, or a day, a four-digit year and
+    # the last four): most texts with a digit have fewer, and this one C-level count skips them.
+    if not text or len(_HAS_ANY_DIGIT.findall(text)) < _MIN_PNR_DIGITS:
         return []
     ref = ref or date.today()
     hits = []

@@ -57,6 +57,7 @@ _WORD_RE = re.compile(r"\w+")
 _RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
 _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "no_lexicon", "any_detector",
               "no_detector", "min_hits", "max_words", "short", "question", "answered_by_account", "near", "window"}
+_CANDIDATE_CACHE_SIZE = 20_000  # combinations of hit lexicons/detectors remembered by _candidates
 DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
 
@@ -442,6 +443,7 @@ class RetentionEngine:
         self._evidence_lexicons = {r.id: tuple(dict.fromkeys((*r.any_lexicon, *r.all_lexicons, *r.near)))
                                    for r in self.rules}
         self._conditions = {r.id: _condition_terms(r) for r in self.rules}
+        self._candidate_cache: dict[tuple[frozenset[str], frozenset[str]], list[tuple[Rule, tuple[Check, ...]]]] = {}
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
         self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
         self.failsafe = _failsafe_from(ruleset, self.lexicons)
@@ -498,10 +500,19 @@ class RetentionEngine:
                 gc.enable()
 
     def _candidates(self, facts: _Facts) -> list[tuple[Rule, tuple[Check, ...]]]:
-        indexes = set(self._always)
-        for name in (*facts.lex, *facts.det):
-            indexes.update(self._by_trigger.get(name, ()))
-        return [self._compiled[i] for i in sorted(indexes)]
+        # The candidates depend only on which lexicons and detectors hit, and few combinations occur:
+        # remembered per combination (bounded), the set union and sort run once per combination.
+        key = (frozenset(facts.lex), frozenset(facts.det))
+        found = self._candidate_cache.get(key)
+        if found is None:
+            indexes = set(self._always)
+            for name in (*facts.lex, *facts.det):
+                indexes.update(self._by_trigger.get(name, ()))
+            found = [self._compiled[i] for i in sorted(indexes)]
+            if len(self._candidate_cache) >= _CANDIDATE_CACHE_SIZE:
+                self._candidate_cache.clear()
+            self._candidate_cache[key] = found
+        return found
 
     def _facts(self, item: Mapping[str, Any], context: ThreadContext, created: datetime | None) -> _Facts:
         text = str(item.get("text") or "")
