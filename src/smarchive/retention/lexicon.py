@@ -118,6 +118,16 @@ def _overlapping_regex(keys: list[str], before: str = "") -> re.Pattern[str]:
     return re.compile(first + "(?<=" + before + "(?=(" + _trie_pattern(keys) + r"))[\s\S])")
 
 
+_NO_FIT: tuple[tuple[Term, ...], ...] = ((), (), (), ())
+
+
+def _fitting(terms: list[Term]) -> tuple[tuple[Term, ...], ...]:
+    """A key's terms that fit its place, indexed by 2 * (a letter before) + (a letter after), in
+    lexicon order: a term closed on a side needs no letter there."""
+    return tuple(tuple(t for t in terms if (t.open_left or not before) and (t.open_right or not after))
+                 for before in (False, True) for after in (False, True))
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1:] for i in range(len(word))}
 
@@ -176,6 +186,7 @@ class LexiconMatcher:
         word_keys = sorted(k for k, ts in self._by_key.items() if any(not t.open_left for t in ts))
         inner_keys = sorted(k for k, ts in self._by_key.items() if any(t.open_left for t in ts))
         self._word_keys = frozenset(word_keys)
+        self._accept = {key: _fitting(terms) for key, terms in self._by_key.items()}
         # The trie regex takes the longest key at a position. When that key is rejected at a word
         # boundary ("kurder" in "kurderna"), a shorter key that is a prefix of it ("kurd*") gets its
         # chance. An accepted longer key still hides the shorter ones (idioms: "slår ihjäl sig").
@@ -228,6 +239,7 @@ class LexiconMatcher:
         prefixes = self._prefixes
         by_key = self._by_key
         word_keys = self._word_keys
+        accept = self._accept
         for match in regex.finditer(low):
             start, end = match.span(1)
             if start == end:
@@ -239,18 +251,17 @@ class LexiconMatcher:
                     continue  # at a word start the word scan has found it already
             else:
                 left_word = False  # the word regex only matches where no letter precedes
-            terms = by_key.get(key)
-            if terms is None:
-                terms = by_key.get(" ".join(key.split()), ())  # a phrase with extra whitespace
+            # The terms that fit, by (a letter before, a letter after): worked out once per key at load.
+            fitting = accept.get(key)
+            if fitting is None:
+                fitting = accept.get(" ".join(key.split()), _NO_FIT)  # a phrase with extra whitespace
             right_word = end < n and (low[end].isalnum() or low[end] == "_")
-            added = False
-            for term in terms:  # inline: this loop runs for every candidate of every item
-                if (left_word and not term.open_left) or (right_word and not term.open_right):
-                    continue
-                hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end))
+            terms = fitting[2 * left_word + right_word]
+            if terms:
+                piece = text[start:end]
+                for term in terms:  # inline: this loop runs for every candidate of every item
+                    hits.append(LexiconHit(term.lexicon, term.source, piece, start, end))
                 covered.add(start)
-                added = True
-            if added:
                 continue
             for shorter in prefixes.get(key, ()):
                 if (not inner or left_word or shorter not in word_keys) and self._add_hits(
