@@ -428,6 +428,13 @@ _NEEDS_DIGIT = {"personnummer", "phone", "case_number", "address", "card", "bank
 _MIN_DIGITS = {**dict.fromkeys(_NEEDS_DIGIT, 1), "personnummer": _MIN_PNR_DIGITS, "phone": 8, "card": 13}
 
 
+# An identity or card number wins over a phone reading of the same digits (leaving it open is the
+# worse mistake); a card number wins over an identity-number reading of some of its digits.
+_STRONGER_THAN = {"personnummer": ("phone",), "samordningsnummer": ("phone",),
+                  "card": ("phone", "personnummer", "samordningsnummer"),
+                  "bank_account": ("phone", "personnummer", "samordningsnummer", "card")}
+
+
 def find_all(text: str, ref: date | None = None, only: set[str] | None = None) -> list[Hit]:
     """Run every pattern detector (or those named in ``only``); hits sorted by position.
 
@@ -443,11 +450,9 @@ def find_all(text: str, ref: date | None = None, only: set[str] | None = None) -
         if (only is not None and name not in only) or digits < _MIN_DIGITS.get(name, 0):
             continue
         hits.extend(find_personnummer(text, ref) if name == "personnummer" else func(text))
-    # An identity or card number wins over a phone reading of the same digits (leaving it open is the
-    # worse mistake); a card number wins over an identity-number reading of some of its digits.
-    strong = {"personnummer": ("phone",), "samordningsnummer": ("phone",),
-              "card": ("phone", "personnummer", "samordningsnummer"),
-              "bank_account": ("phone", "personnummer", "samordningsnummer", "card")}
+    if not hits:  # most texts: nothing to sort or resolve
+        return hits
+    strong = _STRONGER_THAN
     spans = [(h.start, h.end, strong[h.kind]) for h in hits if h.kind in strong]
     if spans:
         hits = [h for h in hits

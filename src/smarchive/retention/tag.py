@@ -495,7 +495,7 @@ class RetentionEngine:
         context = context or ThreadContext()
         created = _parse_datetime(item.get("published_at"), self.timezone)
         facts = self._facts(item, context, created)
-        matched = [rule for rule, checks in self._candidates(facts) if _passes(checks, facts)]
+        matched = [rule for rule, checks in self._candidates(facts) if not checks or _passes(checks, facts)]
         return self._decide(item, facts, matched, created)
 
     def tag_all(self, items: Sequence[Mapping[str, Any]]) -> list[Tag]:
