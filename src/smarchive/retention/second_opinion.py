@@ -30,6 +30,8 @@ from smarchive.retention.lexicon import lower_same_length
 
 HEADS = ("sensitive", "keep")
 _TOKEN_RE = re.compile(r"[^\W\d_]{2,}|\d+", re.UNICODE)
+_TOKEN_CACHE_SIZE = 50_000  # distinct tokens remembered by fast_scores (then it starts afresh)
+_TokenInfo = tuple[str, str, "tuple[float, ...] | None", bool, "tuple[float, ...] | None"]
 STEM = 5  # letters kept as a rough stem: "brinna", "brinner", "brinnande" share "brinn"
 
 
@@ -92,6 +94,7 @@ class SecondOpinion:
         self._pairs: dict[tuple[str, str], tuple[float, ...]] = {}
         self._digits: dict[int, tuple[float, ...]] = {}
         self._bias_pair = (bias.get(HEADS[0], 0.0), bias.get(HEADS[1], 0.0))
+        self._token_info: dict[str, _TokenInfo] = {}  # per distinct token, see _remember_token
         for key, w in weights.items():
             kind, _, rest = key.partition(":")
             if kind == "w":
@@ -153,36 +156,28 @@ class SecondOpinion:
         tokens = _TOKEN_RE.findall(lowered)
         if not tokens:
             return [s0, s1]
-        words_get, stems_get, pairs_get = self._words.get, self._stems.get, self._pairs.get
+        pairs_get = self._pairs.get
+        info_get = self._token_info.get
         seen: set[str] = set()
         stems: set[str] = set()
         pairs: set[tuple[str, str]] = set()
         prev = ""
         for tok in tokens:
-            if tok[0].isdigit():
-                stem = "#"
-                n = len(tok) if len(tok) < 13 else 13
-                key = f"#{n}"
-                if key not in seen:
-                    seen.add(key)
-                    w = self._digits.get(n)
-                    if w is not None:
-                        s0 += w[0]
-                        s1 += w[1]
-            else:
-                stem = tok[:STEM]
-                if tok not in seen:
-                    seen.add(tok)
-                    w = words_get(tok)
-                    if w is not None:
-                        s0 += w[0]
-                        s1 += w[1]
-                    if len(tok) > STEM and stem not in stems:
-                        stems.add(stem)
-                        w = stems_get(stem)
-                        if w is not None:
-                            s0 += w[0]
-                            s1 += w[1]
+            info = info_get(tok)
+            if info is None:
+                info = self._remember_token(tok)
+            key, stem, w, has_stem, ws = info
+            # The same additions in the same order as scores(features(...)): the sums are bit-identical.
+            if key not in seen:
+                seen.add(key)
+                if w is not None:
+                    s0 += w[0]
+                    s1 += w[1]
+                if has_stem and stem not in stems:
+                    stems.add(stem)
+                    if ws is not None:
+                        s0 += ws[0]
+                        s1 += ws[1]
             if prev:
                 pair = (prev, stem)
                 if pair not in pairs:
@@ -193,6 +188,21 @@ class SecondOpinion:
                         s1 += w[1]
             prev = stem
         return [s0, s1]
+
+    def _remember_token(self, tok: str) -> _TokenInfo:
+        """What scoring needs of one distinct token, looked up once (words repeat a lot in comments):
+        (seen-key, stem, word weights, has a stem feature, stem weights). A number counts by its digits."""
+        if tok[0].isdigit():
+            n = len(tok) if len(tok) < 13 else 13
+            info: _TokenInfo = (f"#{n}", "#", self._digits.get(n), False, None)
+        else:
+            stem = tok[:STEM]
+            long_word = len(tok) > STEM
+            info = (tok, stem, self._words.get(tok), long_word, self._stems.get(stem) if long_word else None)
+        if len(self._token_info) >= _TOKEN_CACHE_SIZE:
+            self._token_info.clear()
+        self._token_info[tok] = info
+        return info
 
     def opinion(self, lowered: str, heads: Sequence[str] = HEADS, top: int = 3) -> list[Opinion]:
         """The heads (of ``heads``) whose probability reaches their threshold, with their top features.

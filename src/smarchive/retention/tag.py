@@ -57,6 +57,7 @@ _WORD_RE = re.compile(r"\w+")
 _RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
 _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "no_lexicon", "any_detector",
               "no_detector", "min_hits", "max_words", "short", "question", "answered_by_account", "near", "window"}
+_CANDIDATE_CACHE_SIZE = 20_000  # combinations of hit lexicons/detectors remembered by _candidates
 DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
 
@@ -183,31 +184,43 @@ Check = Callable[["_Facts"], bool]
 def compile_rule(rule: Rule) -> tuple[Check, ...]:
     """The rule's conditions as a short tuple of checks, cheapest and most selective first: a rule
     that names a lexicon is usually rejected by one dict look-up. This keeps tagging fast."""
-    checks: list[Check] = []
+    key_checks, item_checks = compile_rule_split(rule)
+    return (*item_checks[:1], *key_checks, *item_checks[1:]) if rule.author_is_account is not None \
+        else (*key_checks, *item_checks)
+
+
+def compile_rule_split(rule: Rule) -> tuple[tuple[Check, ...], tuple[Check, ...]]:
+    """The rule's checks in two parts: (key checks, item checks). A key check looks only at *which*
+    lexicons and detectors hit (``n in f.lex``), so its result is the same for every item with the same
+    hit names and the engine evaluates it once per combination (RetentionEngine._candidates); item
+    checks (the author, proximity, flags, hit counts) run per item. The author check comes first."""
+    keys: list[Check] = []
+    item: list[Check] = []
     if rule.author_is_account is not None:
         want_author = rule.author_is_account
-        checks.append(lambda f: f.author_is_account == want_author)
+        item.append(lambda f: f.author_is_account == want_author)
     if rule.any_lexicon:
         any_lex = rule.any_lexicon
-        checks.append(lambda f: any(n in f.lex for n in any_lex))
+        keys.append(lambda f: any(n in f.lex for n in any_lex))
     if rule.any_detector:
         any_det = rule.any_detector
-        checks.append(lambda f: any(n in f.det for n in any_det))
+        keys.append(lambda f: any(n in f.det for n in any_det))
     if rule.all_lexicons:
         all_lex = rule.all_lexicons
-        checks.append(lambda f: all(n in f.lex for n in all_lex))
+        keys.append(lambda f: all(n in f.lex for n in all_lex))
     if rule.near:
         near, window = rule.near, rule.window
-        checks.append(lambda f: all(n in f.lex for n in near) and _near(f, near, window))
+        keys.append(lambda f: all(n in f.lex for n in near))
+        item.append(lambda f: _near(f, near, window))
     if rule.no_lexicon or rule.no_detector:
         no_lex, no_det = rule.no_lexicon, rule.no_detector
-        checks.append(lambda f: not any(n in f.lex for n in no_lex) and not any(n in f.det for n in no_det))
-    checks.extend(_flag_checks(rule))
+        keys.append(lambda f: not any(n in f.lex for n in no_lex) and not any(n in f.det for n in no_det))
+    item.extend(_flag_checks(rule))
     if rule.min_hits:
         names, dets, need = rule.any_lexicon, rule.any_detector, rule.min_hits
-        checks.append(lambda f: sum(len(f.lex.get(n, ())) for n in names)
-                      + sum(len(f.det.get(n, ())) for n in dets) >= need)
-    return tuple(checks)
+        item.append(lambda f: sum(len(f.lex.get(n, ())) for n in names)
+                    + sum(len(f.det.get(n, ())) for n in dets) >= need)
+    return tuple(keys), tuple(item)
 
 
 def _near(f: _Facts, names: tuple[str, ...], window: int) -> bool:
@@ -426,7 +439,7 @@ class RetentionEngine:
         self.fallback_rule = str(engine_cfg.get("fallback_rule_id", "FALLBACK"))
         self.timezone = ZoneInfo(engine_cfg.get("timezone", "Europe/Stockholm"))
         self.matcher = LexiconMatcher(self.lexicons, int(engine_cfg.get("fuzzy_min_length", 7)))
-        self._compiled = [(rule, compile_rule(rule)) for rule in self.rules]
+        self._split = [(rule, *compile_rule_split(rule)) for rule in self.rules]
         # Most rules need some lexicon or detector to hit; index them by those names so an item only
         # runs the rules its hits can trigger (plus the rules that need none).
         self._always: list[int] = []
@@ -442,6 +455,7 @@ class RetentionEngine:
         self._evidence_lexicons = {r.id: tuple(dict.fromkeys((*r.any_lexicon, *r.all_lexicons, *r.near)))
                                    for r in self.rules}
         self._conditions = {r.id: _condition_terms(r) for r in self.rules}
+        self._candidate_cache: dict[tuple[frozenset[str], frozenset[str]], list[tuple[Rule, tuple[Check, ...]]]] = {}
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
         self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
         self.failsafe = _failsafe_from(ruleset, self.lexicons)
@@ -481,7 +495,7 @@ class RetentionEngine:
         context = context or ThreadContext()
         created = _parse_datetime(item.get("published_at"), self.timezone)
         facts = self._facts(item, context, created)
-        matched = [rule for rule, checks in self._candidates(facts) if _passes(checks, facts)]
+        matched = [rule for rule, checks in self._candidates(facts) if not checks or _passes(checks, facts)]
         return self._decide(item, facts, matched, created)
 
     def tag_all(self, items: Sequence[Mapping[str, Any]]) -> list[Tag]:
@@ -498,10 +512,22 @@ class RetentionEngine:
                 gc.enable()
 
     def _candidates(self, facts: _Facts) -> list[tuple[Rule, tuple[Check, ...]]]:
-        indexes = set(self._always)
-        for name in (*facts.lex, *facts.det):
-            indexes.update(self._by_trigger.get(name, ()))
-        return [self._compiled[i] for i in sorted(indexes)]
+        # The candidates depend only on which lexicons and detectors hit, and few combinations occur:
+        # remembered per combination (bounded), the set union and sort run once per combination.
+        # The key checks (which names hit) are settled here too, once per combination, so per item only
+        # the item checks of the rules still in the running are left.
+        key = (frozenset(facts.lex), frozenset(facts.det))
+        found = self._candidate_cache.get(key)
+        if found is None:
+            indexes = set(self._always)
+            for name in (*facts.lex, *facts.det):
+                indexes.update(self._by_trigger.get(name, ()))
+            found = [(rule, item_checks) for rule, key_checks, item_checks in (self._split[i] for i in sorted(indexes))
+                     if _passes(key_checks, facts)]
+            if len(self._candidate_cache) >= _CANDIDATE_CACHE_SIZE:
+                self._candidate_cache.clear()
+            self._candidate_cache[key] = found
+        return found
 
     def _facts(self, item: Mapping[str, Any], context: ThreadContext, created: datetime | None) -> _Facts:
         text = str(item.get("text") or "")
