@@ -301,9 +301,15 @@ def test_the_replay_origin_takes_no_session_only_a_token_for_that_account_and_ye
     assert with_session.get(path).status_code == 403  # the session, no token
     assert with_session.get(path, params={"token": archivist.cookies["smarchive_workbench"]}).status_code == 403
     assert httpx.get(f"{base.replay}{path}?token={grant[:-3]}AAA").status_code == 403  # altered signature
-    other = sorted(p.stem for p in (archive / "wacz" / "2024").glob("*.wacz") if p.stem != "facebook-orebrokommun")
-    assert other, "one account only: a token's account is untested"
-    assert httpx.get(f"{base.replay}/wacz/2024/{other[0]}.wacz?token={grant}").status_code == 403  # account B
+    # account B: the capture has one account, so B's WACZ is a copy of A's under another account's name
+    other = archive / "wacz" / "2024" / "facebook-annankommun.wacz"
+    shutil.copyfile(archive / "wacz" / "2024" / "facebook-orebrokommun.wacz", other)
+    try:
+        assert httpx.get(f"{base.replay}/wacz/2024/{other.stem}.wacz?token={grant}").status_code == 403
+        own = replay.token(secret_of(archive), "anna", 2024, other.stem)  # B's own token opens B
+        assert httpx.get(f"{base.replay}/wacz/2024/{other.stem}.wacz?token={own}").status_code == 200
+    finally:
+        other.unlink()
     assert httpx.get(f"{base.replay}/wacz/2025/facebook-orebrokommun.wacz?token={grant}").status_code == 403
     secret = secret_of(archive)
     expired = replay.token(secret, "anna", 2024, "facebook-orebrokommun", now=time.time() - 2 * replay.TOKEN_PERIOD)
