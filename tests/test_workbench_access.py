@@ -369,7 +369,8 @@ def test_replaywebpage_is_served_unmodified_from_the_replay_origin(bench):
     frame = httpx.get(f"{base.replay}/replay/")  # the replay frame, framed by the workbench's pages only
     assert frame.status_code == 200 and "<replay-app-main>" in frame.text
     assert frame.headers["content-security-policy"].endswith(f"frame-ancestors {base}")
-    assert "frame-ancestors 'none'" in httpx.get(f"{base.replay}/replay/sw.js").headers["content-security-policy"]
+    worker = httpx.get(f"{base.replay}/replay/sw.js").headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in worker and "connect-src 'self'" in worker  # it reads the WACZ from there
     for path in ("/replay/", "/replay/sw.js", "/replay/package.json"):  # no service worker on the workbench's origin
         assert archivist.get(path).status_code == 404, path
     assert httpx.get(f"{base.replay}/replay/package.json").status_code == 404

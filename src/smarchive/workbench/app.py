@@ -733,7 +733,9 @@ async def replay_headers(request: Request, call_next):  # noqa: ANN001, ANN201 (
     response = await call_next(request)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    # the policy of a page or worker here is ReplayWeb.page's frame's (sw.js takes the policy it is served with: it
+    # fetches the WACZ from this origin), framed by nobody except that frame page, which names the workbench
+    response.headers.setdefault("Content-Security-Policy", replay.FRAME_CSP.format(workbench=NONE))
     return response
 
 
