@@ -268,6 +268,7 @@ def test_replay_of_an_account_holding_restricted_items_is_for_archivists_and_reg
     assert source.startswith(f"{base.replay}{path}?token=")
     assert f'replayBase="{base.replay}/replay/"' in page.text and 'src="/replay/ui.js"' in page.text
     assert page.headers["content-security-policy"].endswith(f"frame-src {base.replay}")  # frames the replay only
+    assert f"form-action 'self' {base.replay};" in page.headers["content-security-policy"]  # logout passes there
     item_page = archivist.get(f"/item/{post['platform']}/{quote(post['item_id'], safe='')}").text
     assert f'href="{replay_path(post)}"' in item_page
     for who in (archivist, registrar):  # ReplayWeb.page reads the WACZ in parts: Range must work
@@ -376,7 +377,7 @@ def test_replaywebpage_is_served_unmodified_from_the_replay_origin(bench):
     assert httpx.get(f"{base.replay}/replay/package.json").status_code == 404
     assert archivist.get("/").headers["x-frame-options"] == "DENY"
     # the workbench's logout passes through the replay origin, which clears its storage and comes back
-    bye = httpx.get(f"{base.replay}/replay/logout")
+    bye = httpx.get(f"{base.replay}/logout")
     assert bye.headers["clear-site-data"] == '"cache", "storage"' and f"url={base}/login" in bye.text
 
 

@@ -296,9 +296,10 @@ class Workbench:
         await self.form(request)
         request.session.clear()
         # the replay's service worker keeps what it read of WACZs in the browser (IndexedDB, caches) on the replay
-        # origin: its /replay/logout page clears that origin's storage (Clear-Site-Data counts for the origin that
+        # origin: its /logout page (outside the service worker's scope /replay/, which would answer for it) clears
+        # that origin's storage (Clear-Site-Data counts for the origin that
         # answers it) and comes back to the login, so the next person at this browser finds nothing of it
-        target = f"{self.s.replay_url}/replay/logout" if self.s.replay_url else "/login"
+        target = f"{self.s.replay_url}/logout" if self.s.replay_url else "/login"
         return RedirectResponse(target, 303, headers={"Clear-Site-Data": '"cache", "storage"'})
 
     async def language(self, request: Request) -> Response:
@@ -497,7 +498,8 @@ class Workbench:
                              version=replay.version(self.s.replay_dir), replay_base=f"{self.s.replay_url}/replay/",
                              source=source if wacz else None)
         # this page alone may frame anything, and only the replay origin
-        response.headers["Content-Security-Policy"] = f"{CSP}; frame-src {self.s.replay_url or NONE}"
+        frames = self.s.replay_url or NONE
+        response.headers["Content-Security-Policy"] = f"{policy(self.s.replay_url)}; frame-src {frames}"
         return response
 
     def wacz(self, request: Request) -> Response:
@@ -695,6 +697,12 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inlin
        "form-action 'self'")
 
 
+def policy(replay_url: str) -> str:
+    """The workbench pages' Content-Security-Policy. The logout form's answer sends the browser on to the replay
+    origin's /logout, and form-action counts for redirects after a form: it names that origin."""
+    return f"{CSP} {replay_url}" if replay_url else CSP
+
+
 def cross_site(request: Request, replay_url: str) -> bool:
     """Whether a browser sent this request on behalf of another origin's page: the replay origin's (its Origin), or
     any other page's fetch, frame, image or script (Fetch Metadata: `Sec-Fetch-Site` other than same-origin or
@@ -720,7 +728,7 @@ async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN201
         response = await call_next(request)
     # the server's own time for the page (benchmarks/workbench.py reads it; browsers show it in their tools)
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("Content-Security-Policy", policy(replay_url))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"  # the workbench is framed by nobody, the replay origin neither
@@ -786,7 +794,7 @@ def make_replay_app(settings: Settings) -> Starlette:
     routes = [
         Route("/wacz/{year}/{account}.wacz", bench.wacz, methods=["GET", "HEAD"]),
         Route("/replay/", bench.replay_frame),
-        Route("/replay/logout", bench.replay_logout),
+        Route("/logout", bench.replay_logout),
         Route("/replay/{name}", bench.replay_asset, methods=["GET", "HEAD"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=replay_headers)],
