@@ -423,3 +423,48 @@ def test_without_replaywebpage_the_workbench_starts_and_says_so(sandbox_capture,
         for path in ("/replay/ui.js", "/replay/sw.js", "/replay/"):
             assert archivist.get(path).status_code == 404
             assert httpx.get(base.replay + path).status_code == 404
+
+
+def test_serve_starts_and_stops_the_workbench_and_its_replay_origin_together(sandbox_capture, tmp_path):
+    """`smarchive serve` as a user starts it: one process, two ports (the replay origin on --port + 1); Ctrl-C
+    (SIGINT) stops both. Binding elsewhere without the two public addresses is refused."""
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import free_port
+
+    archive = tmp_path / "archive"
+    shutil.copytree(sandbox_capture.archive, archive)
+    add_users(archive)
+    command = [sys.executable, "-m", "smarchive", "serve", "--archive", str(archive), "--pipeline",
+               str(sandbox_capture.archive.parent / "small-sandbox.toml")]
+    refused = subprocess.run([*command, "--host", "0.0.0.0"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "--url and --replay-url" in refused.stderr
+    port = free_port()
+    same = subprocess.run([*command, "--port", str(port), "--replay-port", str(port)], capture_output=True,
+                          text=True, timeout=60)
+    assert same.returncode == 2 and "--replay-port must differ" in same.stderr
+    process = subprocess.Popen([*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    base, replay_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{replay_base}/replay/LICENSE").status_code == 200 and login(base, "anna"):
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        post = rows(archive, "SELECT * FROM items WHERE item_type = 'post' LIMIT 1")[0]
+        assert source_of(login(base, "anna").get(replay_path(post)).text).startswith(f"{replay_base}/wacz/")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode in (0, -signal.SIGINT, 130), err
+    assert f"workbench: {base}/  replay: {replay_base}/" in err
+    for url in (base, replay_base):  # both stopped
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url)
