@@ -2,8 +2,9 @@
 
 ReplayWeb.page (npm `replaywebpage`, AGPL-3.0) runs in the browser: `ui.js` draws the `<replay-web-page>`
 element, `sw.js` is a service worker that reads the account's WACZ by HTTP Range requests and answers the
-replayed page's requests from it. Both are served unmodified, as separate files, from the workbench's own origin
-(`scripts/setup.sh` fetches them with `npm pack`, SHA-256 pinned, into the virtualenv; never a CDN).
+replayed page's requests from it. Both are served unmodified, as separate files, by the workbench's replay
+origin, `ui.js` also by the workbench itself (`scripts/setup.sh` fetches them with `npm pack`, SHA-256 pinned,
+into the virtualenv; never a CDN).
 
 Isolation: the replayed pages' own scripts run in ReplayWeb.page's frames, so the frames, `sw.js` and the WACZ are
 served from a second origin (`smarchive serve --replay-port`, the workbench's port + 1) that has no sessions: it
