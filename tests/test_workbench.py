@@ -66,12 +66,24 @@ def register_ids(archive: Path) -> list[str]:
         return [r["item_id"] for r in csv.DictReader(f, delimiter=";")]
 
 
-def see_as_it_looked(page: Page, base: str, post_text: str) -> None:
+# run in the replay's frame: what a script of a replayed page gets when it reads a workbench page with the cookies
+READ_WORKBENCH = """async (url) => {
+  let read = "blocked", opaque = "";
+  try { const r = await fetch(url, {credentials: "include"}); read = "read " + r.status + " " + (await r.text()); }
+  catch (e) {}
+  try { const r = await fetch(url, {credentials: "include", mode: "no-cors"}); opaque = r.type + " " + r.status; }
+  catch (e) { opaque = "failed"; }
+  return [read, opaque];
+}"""
+
+
+def see_as_it_looked(page: Page, base, post_text: str) -> None:  # noqa: ANN001 (workbench_server.Base)
     """From an item page, "Som det såg ut": ReplayWeb.page replays the post page from the account's WACZ, served by
-    the workbench (the sandbox that served the capture is gone; nothing comes from anywhere else)."""
+    the workbench's replay origin (the sandbox that served the capture is gone; nothing comes from anywhere
+    else). A script on the replay origin cannot read the workbench's pages."""
     outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base + "/", "data:", "blob:"))
-            else None)
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(
+        (base + "/", base.replay + "/", "data:", "blob:")) else None)
     item_url = page.url
     page.click("a.as-it-looked")
     expect(page).to_have_url(re.compile(r"/as-it-looked/"))
@@ -82,9 +94,29 @@ def see_as_it_looked(page: Page, base: str, post_text: str) -> None:
     assert replayed.locator("body").inner_text().count(first_line) >= 1
     shot(page, "replay")
     assert not outside, outside
-    kept = "navigator.serviceWorker.getRegistrations().then(r => r.length)"
-    assert page.evaluate(kept) >= 1 and page.evaluate("indexedDB.databases().then(d => d.length)") >= 1
+    frames = [f for f in page.frames if f != page.main_frame]  # ReplayWeb.page's app, and the replayed page in it
+    assert len(frames) >= 2 and all(f.url.startswith(base.replay + "/replay/") for f in frames)  # the other origin
+    workbench_page = page.content()
+    assert "<h1>" in workbench_page and "anna (archivist)" in workbench_page  # what a read would give away
+    for frame in frames:  # a script there reads nothing of the workbench: an opaque answer or a policy's refusal
+        # in the app's frame, by the browser; in the replayed page ReplayWeb.page also rewrites the URL into the
+        # archive (its service worker answers "not found"), so the request never leaves it
+        read, opaque = frame.evaluate(READ_WORKBENCH, item_url)
+        assert "anna (archivist)" not in read + opaque and "<h1>" not in read, (frame.url, read, opaque)
+        if frame.parent_frame == page.main_frame:
+            assert read == "blocked" and opaque in ("opaque 0", "failed"), (read, opaque)
+    assert "replay-web-page" not in page.evaluate("document.cookie")  # and no cookie is readable (HttpOnly)
+    assert stored(page, base.replay) == (True, True)  # the service worker and what it kept, on the replay origin
     page.goto(item_url)
+
+
+def stored(page: Page, origin: str) -> tuple[bool, bool]:
+    """Whether the origin has a service worker and IndexedDB databases, looked at from a top-level page of it
+    (outside the service worker's /replay/ scope)."""
+    page.goto(origin + "/")
+    kept = (page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") >= 1,
+            page.evaluate("indexedDB.databases().then(d => d.length)") >= 1)
+    return kept
 
 
 def test_archivist_finds_views_and_decides(demo, browser):
@@ -136,8 +168,8 @@ def test_archivist_finds_views_and_decides(demo, browser):
             expect(page.locator("h1")).to_have_text("Overview")
             page.click("header form[action='/logout'] button")  # the replay's keepings leave with the session
             expect(page).to_have_url(re.compile(r"/login$"))
-            assert page.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0
-            assert page.evaluate("indexedDB.databases().then(d => d.length)") == 0
+            assert page.url.startswith(base + "/")  # through the replay origin's /logout and back
+            assert stored(page, base.replay) == (False, False)
         finally:
             page.close()
     answer = smarchive("query", "--archive", str(demo), "--format", "csv",

@@ -11,6 +11,7 @@ import http.client
 import io
 import re
 import shutil
+import time
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -189,9 +190,10 @@ def test_forms_without_csrf_and_forged_cookies_are_refused(bench):
 def test_path_traversal_is_refused(bench, path):
     archive, base, _ = bench
     archivist = login(base, "anna")
-    status, body = raw_get(base, path, archivist.cookies)
-    assert status in (400, 404)
-    assert b"argon2" not in body and b"import" not in body and b"root:" not in body
+    for origin in (base, base.replay):  # the workbench, and the replay origin (WACZs, ReplayWeb.page)
+        status, body = raw_get(origin, path, archivist.cookies)
+        assert status in (400, 403, 404)
+        assert b"argon2" not in body and b"import" not in body and b"root:" not in body
 
 
 @pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "\\\\evil"])
@@ -230,38 +232,53 @@ def replay_path(item: dict) -> str:
     return f"/as-it-looked/{quote(item['platform'], safe='')}/{quote(item['item_id'], safe='')}"
 
 
+def source_of(page: str) -> str:
+    """The WACZ's URL that an "as it looked" page gives ReplayWeb.page: on the replay origin, with a token."""
+    return re.search(r'<replay-web-page source="([^"]+)"', page).group(1)
+
+
+def secret_of(archive) -> str:
+    return (archive / "workbench" / "session.key").read_text().strip()
+
+
 def test_replay_of_an_account_holding_restricted_items_is_for_archivists_and_registrars_only(bench):
     """A WACZ holds every page of the account's year: one restricted comment in it makes the whole file, and the
     replay of any of its items, unavailable to a reader (404, as if it did not exist)."""
     archive, base, post = bench
     wacz = archive / "wacz" / "2024" / "facebook-orebrokommun.wacz"
     whole = wacz.read_bytes()
-    source = "/wacz/2024/facebook-orebrokommun.wacz"
+    path = "/wacz/2024/facebook-orebrokommun.wacz"
     open_item = rows(archive, "SELECT item_id, platform FROM items WHERE account = 'facebook-orebrokommun' AND "
                               "coalesce(decision_access, tag_access) = 'open' LIMIT 1")[0]
     reader, archivist, registrar = login(base, "lisa"), login(base, "anna"), login(base, "rolf")
     for item in [*restricted_items(archive), open_item]:
         assert reader.get(replay_path(item)).status_code == 404, item
-    assert reader.get(source).status_code == 404
-    assert reader.get(source, headers={"Range": "bytes=0-3"}).status_code == 404
-    assert reader.head(source).status_code == 404
+    # a reader holding a genuine token of their own (as if the page had given one) still gets nothing of it
+    forged = f"{base.replay}{path}?token={replay.token(secret_of(archive), 'lisa', 2024, 'facebook-orebrokommun')}"
+    assert httpx.get(forged).status_code == 404
+    assert httpx.get(forged, headers={"Range": "bytes=0-3"}).status_code == 404
+    assert httpx.head(forged).status_code == 404
     assert "as-it-looked" not in reader.get(f"/item/{open_item['platform']}/{quote(open_item['item_id'], safe='')}"
                                             ).text
-    assert httpx.get(f"{base}{source}").status_code == 303  # no session: to the login
+    assert archivist.get(path).status_code == 404  # the workbench's origin serves no WACZ at all
 
     page = archivist.get(replay_path(post))
     assert page.status_code == 200
-    assert f'<replay-web-page source="{source}"' in page.text and 'replayBase="/replay/"' in page.text
-    assert 'src="/replay/ui.js"' in page.text
+    source = source_of(page.text)
+    assert source.startswith(f"{base.replay}{path}?token=")
+    assert f'replayBase="{base.replay}/replay/"' in page.text and 'src="/replay/ui.js"' in page.text
+    assert page.headers["content-security-policy"].endswith(f"frame-src {base.replay}")  # frames the replay only
+    assert f"form-action 'self' {base.replay};" in page.headers["content-security-policy"]  # logout passes there
     item_page = archivist.get(f"/item/{post['platform']}/{quote(post['item_id'], safe='')}").text
     assert f'href="{replay_path(post)}"' in item_page
     for who in (archivist, registrar):  # ReplayWeb.page reads the WACZ in parts: Range must work
-        head = who.get(source, headers={"Range": "bytes=0-3"})
+        source = source_of(who.get(replay_path(post)).text)
+        head = httpx.get(source, headers={"Range": "bytes=0-3"})
         assert head.status_code == 206 and head.content == b"PK\x03\x04" == whole[:4]
         assert head.headers["content-range"] == f"bytes 0-3/{len(whole)}"
-        tail = who.get(source, headers={"Range": "bytes=-22"})  # the zip's end of central directory
+        tail = httpx.get(source, headers={"Range": "bytes=-22"})  # the zip's end of central directory
         assert tail.status_code == 206 and tail.content == whole[-22:]
-    full = archivist.get(source)
+    full = httpx.get(source)
     assert full.status_code == 200 and full.headers["accept-ranges"] == "bytes"
     assert hashlib.sha256(full.content).hexdigest() == hashlib.sha256(whole).hexdigest()
 
@@ -272,23 +289,96 @@ def test_replay_of_an_account_holding_restricted_items_is_for_archivists_and_reg
     assert len(reads) == 1 and reads[0]["wacz"] == "wacz/2024/facebook-orebrokommun.wacz"  # once, not per Range
 
 
-def test_replaywebpage_is_served_unmodified_from_the_workbench(bench):
+def test_the_replay_origin_takes_no_session_only_a_token_for_that_account_and_year(bench):
+    """The replay origin gets the workbench's session cookie too (a cookie of 127.0.0.1 goes to every port): it
+    must count for nothing there. Only the token the workbench made opens a WACZ: unexpired, unaltered, for that
+    account and year."""
+    archive, base, post = bench
+    archivist = login(base, "anna")
+    source = source_of(archivist.get(replay_path(post)).text)
+    path, _, grant = source.removeprefix(base.replay).partition("?token=")
+    assert httpx.get(source, headers={"Range": "bytes=0-3"}).status_code == 206  # the token alone opens it
+    with_session = httpx.Client(base_url=base.replay, cookies=archivist.cookies)
+    assert with_session.get(path).status_code == 403  # the session, no token
+    assert with_session.get(path, params={"token": archivist.cookies["smarchive_workbench"]}).status_code == 403
+    assert httpx.get(f"{base.replay}{path}?token={grant[:-3]}AAA").status_code == 403  # altered signature
+    # account B: the capture has one account, so B's WACZ is a copy of A's under another account's name
+    other = archive / "wacz" / "2024" / "facebook-annankommun.wacz"
+    shutil.copyfile(archive / "wacz" / "2024" / "facebook-orebrokommun.wacz", other)
+    try:
+        assert httpx.get(f"{base.replay}/wacz/2024/{other.stem}.wacz?token={grant}").status_code == 403
+        own = replay.token(secret_of(archive), "anna", 2024, other.stem)  # B's own token opens B
+        assert httpx.get(f"{base.replay}/wacz/2024/{other.stem}.wacz?token={own}").status_code == 200
+    finally:
+        other.unlink()
+    assert httpx.get(f"{base.replay}/wacz/2025/facebook-orebrokommun.wacz?token={grant}").status_code == 403
+    secret = secret_of(archive)
+    expired = replay.token(secret, "anna", 2024, "facebook-orebrokommun", now=time.time() - 2 * replay.TOKEN_PERIOD)
+    assert httpx.get(f"{base.replay}{path}?token={expired}").status_code == 403
+    fresh = replay.token(secret, "anna", 2024, "facebook-orebrokommun")
+    assert httpx.get(f"{base.replay}{path}?token={fresh}", headers={"Range": "bytes=0-3"}).status_code == 206
+    gone = replay.token(secret, "nobody", 2024, "facebook-orebrokommun")  # a user no longer in users.toml
+    assert httpx.get(f"{base.replay}{path}?token={gone}").status_code == 403
+    wrong_key = replay.token("not the workbench's key", "anna", 2024, "facebook-orebrokommun")
+    assert httpx.get(f"{base.replay}{path}?token={wrong_key}").status_code == 403
+    # and the replay origin has no workbench pages, whatever cookie comes along
+    for page in ("/", "/search?q=x", f"/item/{post['platform']}/{quote(post['item_id'], safe='')}", "/login"):
+        assert with_session.get(page).status_code == 404, page
+
+
+def test_the_workbench_answers_no_request_made_for_the_replay_origin(bench):
+    """Scripts on the replay origin (the replayed pages') send the session cookie along to the workbench (same
+    site): the workbench refuses what they send (Origin, Fetch Metadata) and never allows a cross-origin read."""
+    archive, base, post = bench
+    archivist = login(base, "anna")
+    item = f"/item/{post['platform']}/{quote(post['item_id'], safe='')}"
+    assert archivist.get(item).status_code == 200
+    before = len([e for e in audit.read(archive) if e["action"] == "view-restricted"])
+    for headers in ({"Origin": base.replay}, {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors"},
+                    {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"},
+                    {"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "iframe"},
+                    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors"}):
+        answer = archivist.get(item, headers=headers)
+        assert answer.status_code == 403, headers
+        assert "access-control-allow-origin" not in answer.headers
+        token = csrf_of(archivist.get("/search").text)
+        posted = archivist.post(f"/decide/{post['platform']}/{quote(post['item_id'], safe='')}", headers=headers,
+                                data={"csrf": token, "kind": "registered", "diarienummer": "KS 2024-00999"})
+        assert posted.status_code == 403, headers
+    # nothing was shown: no view of the restricted item was logged for them
+    assert len([e for e in audit.read(archive) if e["action"] == "view-restricted"]) == before
+    # a link followed from elsewhere still opens the page (a top-level navigation)
+    followed = archivist.get(item, headers={"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "navigate",
+                                            "Sec-Fetch-Dest": "document"})
+    assert followed.status_code == 200 and "access-control-allow-origin" not in followed.headers
+    assert followed.headers["x-frame-options"] == "DENY" and "frame-ancestors 'none'" in followed.headers[
+        "content-security-policy"]
+
+
+def test_replaywebpage_is_served_unmodified_from_the_replay_origin(bench):
     archive, base, _ = bench
     archivist = login(base, "anna")
     folder = replay.assets_dir()
     sums = dict(line.split()[::-1] for line in (folder / "SHA256SUMS").read_text().splitlines())
-    for name in ("ui.js", "sw.js", "LICENSE"):
-        answer = archivist.get(f"/replay/{name}")
-        assert answer.status_code == 200
-        assert hashlib.sha256(answer.content).hexdigest() == sums[name]  # as unpacked from the checked tarball
-    assert "GNU AFFERO GENERAL PUBLIC LICENSE" in archivist.get("/replay/LICENSE").text
-    assert archivist.get("/replay/sw.js").headers["content-type"].startswith("text/javascript")
-    frame = archivist.get("/replay/")  # the replay frame, framed by the workbench's own pages only
+    for origin, names in ((base.replay, ("ui.js", "sw.js", "LICENSE")), (base, ("ui.js", "LICENSE"))):
+        for name in names:
+            answer = httpx.get(f"{origin}/replay/{name}")
+            assert answer.status_code == 200
+            assert hashlib.sha256(answer.content).hexdigest() == sums[name]  # as unpacked from the checked tarball
+    assert "GNU AFFERO GENERAL PUBLIC LICENSE" in httpx.get(f"{base.replay}/replay/LICENSE").text
+    assert httpx.get(f"{base.replay}/replay/sw.js").headers["content-type"].startswith("text/javascript")
+    frame = httpx.get(f"{base.replay}/replay/")  # the replay frame, framed by the workbench's pages only
     assert frame.status_code == 200 and "<replay-app-main>" in frame.text
-    assert frame.headers["x-frame-options"] == "SAMEORIGIN" and "frame-ancestors 'self'" in frame.headers[
-        "content-security-policy"]
+    assert frame.headers["content-security-policy"].endswith(f"frame-ancestors {base}")
+    worker = httpx.get(f"{base.replay}/replay/sw.js").headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in worker and "connect-src 'self'" in worker  # it reads the WACZ from there
+    for path in ("/replay/", "/replay/sw.js", "/replay/package.json"):  # no service worker on the workbench's origin
+        assert archivist.get(path).status_code == 404, path
+    assert httpx.get(f"{base.replay}/replay/package.json").status_code == 404
     assert archivist.get("/").headers["x-frame-options"] == "DENY"
-    assert archivist.get("/replay/package.json").status_code == 404
+    # the workbench's logout passes through the replay origin, which clears its storage and comes back
+    bye = httpx.get(f"{base.replay}/logout")
+    assert bye.headers["clear-site-data"] == '"cache", "storage"' and f"url={base}/login" in bye.text
 
 
 @pytest.fixture(scope="module")
@@ -307,15 +397,16 @@ def opened(sandbox_capture, tmp_path_factory):
 def test_a_reader_replays_an_account_with_nothing_restricted_until_an_item_is_restricted(opened):
     archive, base = opened
     post = rows(archive, "SELECT * FROM items WHERE item_type = 'post' ORDER BY published_at LIMIT 1")[0]
-    source = "/wacz/2024/facebook-orebrokommun.wacz"
     reader = login(base, "lisa")
-    assert reader.get(replay_path(post)).status_code == 200
-    assert reader.get(source, headers={"Range": "bytes=0-3"}).status_code == 206
+    page = reader.get(replay_path(post))
+    assert page.status_code == 200
+    source = source_of(page.text)
+    assert httpx.get(source, headers={"Range": "bytes=0-3"}).status_code == 206
     assert not any(e["action"].startswith(("replay-", "wacz-")) for e in audit.read(archive))
     comment = rows(archive, f"SELECT * FROM items WHERE post_id = '{post['item_id']}' AND item_type = 'comment' "
                             "LIMIT 1")[0]
     decisions.record(archive, decisions.review(comment, "anna", "archivist", "personuppgifter", access="restricted"))
-    assert reader.get(source, headers={"Range": "bytes=0-3"}).status_code == 404  # the decision counts at once
+    assert httpx.get(source, headers={"Range": "bytes=0-3"}).status_code == 404  # the decision counts at once
     assert reader.get(replay_path(post)).status_code == 404
 
 
@@ -331,3 +422,49 @@ def test_without_replaywebpage_the_workbench_starts_and_says_so(sandbox_capture,
         assert page.status_code == 200 and "make setup" in page.text and "<replay-web-page" not in page.text
         for path in ("/replay/ui.js", "/replay/sw.js", "/replay/"):
             assert archivist.get(path).status_code == 404
+            assert httpx.get(base.replay + path).status_code == 404
+
+
+def test_serve_starts_and_stops_the_workbench_and_its_replay_origin_together(sandbox_capture, tmp_path):
+    """`smarchive serve` as a user starts it: one process, two ports (the replay origin on --port + 1); Ctrl-C
+    (SIGINT) stops both. Binding elsewhere without the two public addresses is refused."""
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import free_port
+
+    archive = tmp_path / "archive"
+    shutil.copytree(sandbox_capture.archive, archive)
+    add_users(archive)
+    command = [sys.executable, "-m", "smarchive", "serve", "--archive", str(archive), "--pipeline",
+               str(sandbox_capture.archive.parent / "small-sandbox.toml")]
+    refused = subprocess.run([*command, "--host", "0.0.0.0"], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "--url and --replay-url" in refused.stderr
+    port = free_port()
+    same = subprocess.run([*command, "--port", str(port), "--replay-port", str(port)], capture_output=True,
+                          text=True, timeout=60)
+    assert same.returncode == 2 and "--replay-port must differ" in same.stderr
+    process = subprocess.Popen([*command, "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    base, replay_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{replay_base}/replay/LICENSE").status_code == 200 and login(base, "anna"):
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        post = rows(archive, "SELECT * FROM items WHERE item_type = 'post' LIMIT 1")[0]
+        assert source_of(login(base, "anna").get(replay_path(post)).text).startswith(f"{replay_base}/wacz/")
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=30)
+    assert process.returncode in (0, -signal.SIGINT, 130), err
+    assert f"workbench: {base}/  replay: {replay_base}/" in err
+    for url in (base, replay_base):  # both stopped
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url)

@@ -89,6 +89,10 @@ class Settings:
     secret: str
     secure_cookies: bool = False
     replay_dir: Path | None = None  # ReplayWeb.page's ui.js, sw.js, LICENSE (scripts/setup.sh); None: no replay
+    # the two origins as browsers reach them (scheme://host:port, no slash at the end): the workbench's, and the
+    # replay's (make_replay_app: ReplayWeb.page's frames, sw.js and the WACZs, no sessions). "": no replay origin
+    workbench_url: str = ""
+    replay_url: str = ""
 
 
 def session_secret(archive: Path) -> str:
@@ -343,9 +347,12 @@ class Workbench:
     async def logout(self, request: Request) -> Response:
         await self.form(request)
         request.session.clear()
-        # the replay's service worker keeps what it read of WACZs in the browser (IndexedDB, caches): gone with the
-        # session, so the next person at this browser finds nothing of it
-        return RedirectResponse("/login", 303, headers={"Clear-Site-Data": '"cache", "storage"'})
+        # the replay's service worker keeps what it read of WACZs in the browser (IndexedDB, caches) on the replay
+        # origin: its /logout page (outside the service worker's scope /replay/, which would answer for it) clears
+        # that origin's storage (Clear-Site-Data counts for the origin that
+        # answers it) and comes back to the login, so the next person at this browser finds nothing of it
+        target = f"{self.s.replay_url}/logout" if self.s.replay_url else "/login"
+        return RedirectResponse(target, 303, headers={"Clear-Site-Data": '"cache", "storage"'})
 
     async def language(self, request: Request) -> Response:
         form = await self.form(request)
@@ -593,15 +600,28 @@ class Workbench:
             self.audit(user, "replay-restricted", platform=item["platform"], item_id=item["item_id"])
         wacz = replay.wacz_file(self.s.archive, str(item["year"]), item["account"])
         url, stamp = replay.target(item)
-        return self.page(request, "replay.html", item=item, url=url, ts=stamp,
-                         installed=replay.installed(self.s.replay_dir), version=replay.version(self.s.replay_dir),
-                         source=f"/wacz/{item['year']}/{quote_path(item['account'])}.wacz" if wacz else None)
+        # the WACZ on the replay origin, with a token for this user, account and year (that origin has no session)
+        grant = replay.token(self.s.secret, user.name, item["year"], item["account"])
+        source = (f"{self.s.replay_url}/wacz/{item['year']}/{quote_path(item['account'])}.wacz?"
+                  + urlencode({"token": grant}))
+        response = self.page(request, "replay.html", item=item, url=url, ts=stamp,
+                             installed=replay.installed(self.s.replay_dir) and bool(self.s.replay_url),
+                             version=replay.version(self.s.replay_dir), replay_base=f"{self.s.replay_url}/replay/",
+                             source=source if wacz else None)
+        # this page alone may frame anything, and only the replay origin
+        frames = self.s.replay_url or NONE
+        response.headers["Content-Security-Policy"] = f"{policy(self.s.replay_url)}; frame-src {frames}"
+        return response
 
     def wacz(self, request: Request) -> Response:
-        """The account's WACZ, with HTTP Range (ReplayWeb.page reads the parts it needs): for those who see
-        restricted items, and for a reader only when it holds none."""
-        user = self.need_user(request)
+        """The account's WACZ on the replay origin, with HTTP Range (ReplayWeb.page reads the parts it needs), for
+        the holder of a token the workbench made (no session here): for those who see restricted items, and for a
+        reader only when it holds none. No token, a wrong or expired one, one for another account or year: 403."""
         year, account = request.path_params["year"], request.path_params["account"]
+        name = replay.check(self.s.secret, request.query_params.get("token") or "", year, account)
+        user = users.current(self.s.users_file, name) if name else None
+        if user is None:
+            raise HTTPException(403)
         path = replay.wacz_file(self.s.archive, year, account)
         if path is None or not self.may_read_wacz(user, int(year), account):
             raise HTTPException(404)
@@ -621,19 +641,29 @@ class Workbench:
         self.audit(user, "wacz-restricted", wacz=str(path.relative_to(self.s.archive.resolve())))
 
     def replay_frame(self, request: Request) -> Response:
-        """The page the replay frame opens at /replay/ before the service worker answers for it (its first load;
-        afterwards sw.js serves the same page itself): ReplayWeb.page's app, framed by the workbench only."""
-        self.need_user(request)
+        """The page the replay frame opens at /replay/ of the replay origin before the service worker answers for it
+        (its first load; afterwards sw.js serves the same page itself): ReplayWeb.page's app, framed by the
+        workbench's origin only. It holds nothing of the archive: the WACZ needs its token."""
         if not replay.installed(self.s.replay_dir):
             raise HTTPException(404)
-        return HTMLResponse(replay.FRAME_HTML, headers={"X-Frame-Options": "SAMEORIGIN", "Cache-Control": "no-cache",
-                                                        "Content-Security-Policy": replay.FRAME_CSP})
+        policy = replay.FRAME_CSP.format(workbench=self.s.workbench_url or "'none'")
+        return HTMLResponse(replay.FRAME_HTML, headers={"Cache-Control": "no-cache",
+                                                        "Content-Security-Policy": policy})
+
+    def replay_logout(self, request: Request) -> Response:
+        """Where the workbench's logout passes: the replay origin's storage (the service worker, what it kept of
+        WACZs) cleared, then back to the workbench's login (a fixed address: no redirect to elsewhere)."""
+        login = escape(f"{self.s.workbench_url}/login")
+        return HTMLResponse(f'<!doctype html><meta http-equiv="refresh" content="0;url={login}">'
+                            f'<a href="{login}">login</a>\n',
+                            headers={"Clear-Site-Data": '"cache", "storage"', "Cache-Control": "no-store"})
 
     def replay_asset(self, request: Request) -> Response:
-        """ui.js, sw.js and the licence, unmodified, from where setup put them. sw.js from /replay/ so that its
-        scope covers the replay frames under /replay/."""
+        """ui.js, sw.js and the licence, unmodified, from where setup put them: all three on the replay origin
+        (sw.js from /replay/ so that its scope covers the replay frames under /replay/), ui.js and the licence on
+        the workbench too (its "as it looked" page draws the <replay-web-page> element with ui.js)."""
         name = request.path_params["name"]
-        if name not in replay.ASSETS or not replay.installed(self.s.replay_dir):
+        if name not in request.scope["app"].state.replay_assets or not replay.installed(self.s.replay_dir):
             raise HTTPException(404)
         kind = {"ui.js": "text/javascript", "sw.js": "text/javascript"}.get(name, "text/plain")
         return FileResponse(self.s.replay_dir / name, media_type=kind,  # type: ignore[operator]
@@ -774,16 +804,58 @@ def nest(thread: list[dict]) -> list[dict]:
     return out
 
 
+NONE = "'none'"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; "
+       "form-action 'self'")
+
+
+def policy(replay_url: str) -> str:
+    """The workbench pages' Content-Security-Policy. The logout form's answer sends the browser on to the replay
+    origin's /logout, and form-action counts for redirects after a form: it names that origin."""
+    return f"{CSP} {replay_url}" if replay_url else CSP
+
+
+def cross_site(request: Request, replay_url: str) -> bool:
+    """Whether a browser sent this request on behalf of another origin's page: the replay origin's (its Origin), or
+    any other page's fetch, frame, image or script (Fetch Metadata: `Sec-Fetch-Site` other than same-origin or
+    none). A link followed from elsewhere (a top-level navigation) still opens a page; requests without these
+    headers (no browser's) are left to the session and the CSRF token. Note 127.0.0.1:8780 and :8781 are one
+    *site*, so SameSite=Strict alone sends the session cookie along from the replay origin."""
+    origin = request.headers.get("origin")
+    if replay_url and origin == replay_url:
+        return True
+    site = request.headers.get("sec-fetch-site")
+    if site in (None, "same-origin", "none"):
+        return False
+    return not (request.headers.get("sec-fetch-mode") == "navigate" and request.method in ("GET", "HEAD")
+                and request.headers.get("sec-fetch-dest") == "document")
+
+
 async def security_headers(request: Request, call_next):  # noqa: ANN001, ANN201 (Starlette middleware)
     started = time.perf_counter()
-    response = await call_next(request)
+    replay_url = request.app.state.settings.replay_url
+    if cross_site(request, replay_url):
+        response: Response = PlainTextResponse("cross-origin request refused", 403)
+    else:
+        response = await call_next(request)
     # the server's own time for the page (benchmarks/workbench.py reads it; browsers show it in their tools)
     response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
-    response.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; "
-                                "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
+    response.headers.setdefault("Content-Security-Policy", policy(replay_url))
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
-    response.headers.setdefault("X-Frame-Options", "DENY")  # the replay frame alone allows SAMEORIGIN
+    response.headers["X-Frame-Options"] = "DENY"  # the workbench is framed by nobody, the replay origin neither
+    return response
+
+
+async def replay_headers(request: Request, call_next):  # noqa: ANN001, ANN201 (Starlette middleware)
+    """The replay origin's answers: not to be sniffed, and framed by nobody except its frame page (its own CSP
+    names the workbench's origin)."""
+    response = await call_next(request)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    # the policy of a page or worker here is ReplayWeb.page's frame's (sw.js takes the policy it is served with: it
+    # fetches the WACZ from this origin), framed by nobody except that frame page, which names the workbench
+    response.headers.setdefault("Content-Security-Policy", replay.FRAME_CSP.format(workbench=NONE))
     return response
 
 
@@ -813,9 +885,7 @@ def make_app(settings: Settings) -> Starlette:
         Route("/search", bench.search_page),
         Route("/item/{platform}/{item_id:path}", bench.item_page),
         Route("/as-it-looked/{platform}/{item_id:path}", bench.replay_page),
-        Route("/wacz/{year}/{account}.wacz", bench.wacz, methods=["GET", "HEAD"]),
-        Route("/replay/", bench.replay_frame),
-        Route("/replay/{name}", bench.replay_asset, methods=["GET", "HEAD"]),
+        Route("/replay/{name}", bench.replay_asset, methods=["GET", "HEAD"]),  # ui.js and LICENSE only
         Route("/decide/{platform}/{item_id:path}", bench.decide, methods=["POST"]),
         Route("/screenshot/{platform}/{item_id:path}", bench.screenshot),
         Route("/media/{sha256}", bench.media),
@@ -828,8 +898,29 @@ def make_app(settings: Settings) -> Starlette:
                    max_age=8 * 3600, same_site="strict", https_only=settings.secure_cookies),
         Middleware(BaseHTTPMiddleware, dispatch=security_headers),
     ]
-    return Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error},
-                     lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: http_error},
+                    lifespan=lifespan)
+    app.state.settings, app.state.replay_assets = settings, ("ui.js", "LICENSE")
+    return app
+
+
+def make_replay_app(settings: Settings) -> Starlette:
+    """The replay origin (`smarchive serve --replay-port`): ReplayWeb.page's frame, ui.js, sw.js and licence, and
+    the WACZs for a token. No session middleware: the workbench's cookie, which the browser sends here too, counts
+    for nothing. A script in a replayed page runs on this origin and so cannot read the workbench's pages."""
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    bench = Workbench(settings)
+    routes = [
+        Route("/wacz/{year}/{account}.wacz", bench.wacz, methods=["GET", "HEAD"]),
+        Route("/replay/", bench.replay_frame),
+        Route("/logout", bench.replay_logout),
+        Route("/replay/{name}", bench.replay_asset, methods=["GET", "HEAD"]),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(BaseHTTPMiddleware, dispatch=replay_headers)],
+                    exception_handlers={HTTPException: http_error})
+    app.state.settings, app.state.replay_assets = settings, replay.ASSETS
+    return app
 
 
 def quote_path(value: str) -> str:
