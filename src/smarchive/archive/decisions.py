@@ -154,15 +154,6 @@ def _distinct_rows(table: pa.Table) -> list[dict]:
     return sorted(by_id.values(), key=lambda r: (r["decided_at"], r["decision_id"]))
 
 
-def decisions_source(archive: Path) -> str | None:
-    """Every decision of the archive, each once, as a DuckDB table expression (all DECISION_SCHEMA columns);
-    None if none."""
-    files = decision_files(archive)
-    if not files:
-        return None
-    return f"({decisions_view_sql(files)})"
-
-
 def check_review(new: dict, reason: str) -> None:
     """A review must say why, and what it says must be a tag the rest of smarchive understands."""
     if not reason.strip():

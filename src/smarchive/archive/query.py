@@ -159,7 +159,7 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
     con.execute("SET parquet_metadata_cache = true")  # the footers read to define the views serve the query too
     con.execute(STOCKHOLM_MACRO)
-    files = item_files(archive)
+    files, decided = item_files(archive), decision_files(archive)
     if files:
         present = set(con.sql(f"SELECT * FROM {_read(files)} LIMIT 0").columns)
         added, replaced = late_columns_sql(present)
@@ -167,7 +167,7 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
         items_sql = items_view_sql(files)
         wrap = added or replaced
         items_sql = f"SELECT *{replaced}{added} FROM ({items_sql})" if wrap else items_sql
-        con.execute(f"CREATE VIEW items AS {with_decisions_sql(items_sql, decision_files(archive))}")
+        con.execute(f"CREATE VIEW items AS {with_decisions_sql(items_sql, decided)}")
         con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files)}")
     else:
         _empty_table(con, "_empty_items", ITEM_SCHEMA.empty_table())
@@ -195,9 +195,8 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     else:
         _empty_table(con, "_empty_runs", RUN_SCHEMA.empty_table())
         con.execute("CREATE VIEW runs AS SELECT * FROM _empty_runs")
-    found = decision_files(archive)
-    if found:
-        con.execute(f"CREATE VIEW decisions AS {decisions_view_sql(found)}")
+    if decided:
+        con.execute(f"CREATE VIEW decisions AS {decisions_view_sql(decided)}")
     else:
         _empty_table(con, "_empty_decisions", DECISION_SCHEMA.empty_table())
         con.execute("CREATE VIEW decisions AS SELECT * FROM _empty_decisions")

@@ -28,7 +28,7 @@ import duckdb
 
 from smarchive import __version__
 from smarchive.archive import ledger
-from smarchive.archive.decisions import DECISION_SCHEMA, EFFECTIVE, decisions_source
+from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.query import connect
 from smarchive.archive.store import Storage
 from smarchive.archive.warc import SCREENSHOT_SCHEME, SNAPSHOT_SCHEME, iter_headers, read_record_at
@@ -245,15 +245,6 @@ def current_items_view(con: duckdb.DuckDBPyConnection) -> None:
     replaced = ", ".join(f"{EFFECTIVE[k]} AS tag_{k}" for k in ("category", "retention", "cull_from", "actions",
                                                                   "access", "needs_review"))
     con.execute(f"CREATE OR REPLACE TEMP VIEW current_items AS SELECT * REPLACE ({replaced}) FROM items")
-
-
-def decisions_view(con: duckdb.DuckDBPyConnection, archive: Path) -> None:
-    """`decisions`: every decision recorded in the archive (an empty table with the columns when there is none)."""
-    source = decisions_source(archive)
-    if source is None:
-        con.register("_no_decisions", DECISION_SCHEMA.empty_table())
-        source = "_no_decisions"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW decisions AS SELECT * FROM {source}")
 
 
 @dataclass
@@ -682,8 +673,7 @@ def deliver(req: Request, say: Say) -> list[Delivered]:
     """Build, validate and publish the package(s) of the year under `req.out`; nothing is left on failure."""
     check_input(req)
     con = connect(req.archive)
-    current_items_view(con)
-    decisions_view(con, req.archive)
+    current_items_view(con)  # `decisions` is one of connect's views
     con.execute("SET TimeZone = 'UTC'")  # timestamps in the CSVs: UTC, whoever runs it
     try:
         accounts, pages_only = year_accounts(con, req.archive, req.year)
