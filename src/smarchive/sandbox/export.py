@@ -59,16 +59,39 @@ def _own(world: World, account: WorldAccount) -> tuple[list[WorldItem], list[Wor
     return posts, own
 
 
+def _store_media(world: World, post: WorldItem, folder: str, files: dict[str, bytes]) -> list[str]:
+    """Put the post's media files in the export under `folder`; their paths, in the post's order."""
+    paths = []
+    for m in post.media:
+        path = f"{folder}/{world.media[m].filename}"
+        files[path] = world.media[m].data
+        paths.append(path)
+    return paths
+
+
+def _facebook_media_folder(account: WorldAccount) -> str:
+    return f"your_facebook_activity/posts/media/Tidslinjefoton_{account.handle}"
+
+
+def _instagram_media_folder(post: WorldItem) -> str:
+    return f"media/posts/{post.published_at:%Y%m}"
+
+
+def _facebook_comment_title(world: World, account: WorldAccount, item: WorldItem) -> str:
+    """Facebook's title of the account's own comment or reply, the only place a reply is told apart."""
+    parent = world.item(item.parent_id or "")
+    whose = f"{parent.author}s kommentar" if parent else "en kommentar"
+    return (f"{account.name} svarade på {whose}." if item.item_type == "reply"
+            else f"{account.name} kommenterade sitt eget inlägg.")
+
+
 def facebook(world: World, account: WorldAccount, files: dict[str, bytes]) -> None:
     posts, own = _own(world, account)
     entries = []
     for post in posts:
-        media = []
-        for m in post.media:
-            path = f"your_facebook_activity/posts/media/Tidslinjefoton_{account.handle}/{world.media[m].filename}"
-            files[path] = world.media[m].data
-            media.append({"data": [{"media": {"uri": path, "creation_timestamp": _epoch(post.published_at),
-                                              "title": mojibake("Tidslinjefoton")}}]})
+        media = [{"data": [{"media": {"uri": path, "creation_timestamp": _epoch(post.published_at),
+                                      "title": mojibake("Tidslinjefoton")}}]}
+                 for path in _store_media(world, post, _facebook_media_folder(account), files)]
         entry = {"timestamp": _epoch(post.published_at), "data": [{"post": mojibake(post.text)}],
                  "title": mojibake(f"{account.name} uppdaterade sin status.")}
         if media:
@@ -77,10 +100,7 @@ def facebook(world: World, account: WorldAccount, files: dict[str, bytes]) -> No
     files["your_facebook_activity/posts/your_posts_1.json"] = _meta_json(entries[::-1])  # newest first
     comments = []
     for item in own:
-        parent = world.item(item.parent_id or "")
-        whose = f"{parent.author}s kommentar" if parent else "en kommentar"
-        title = (f"{account.name} svarade på {whose}." if item.item_type == "reply"
-                 else f"{account.name} kommenterade sitt eget inlägg.")
+        title = _facebook_comment_title(world, account, item)
         comments.append({"timestamp": _epoch(item.published_at), "title": mojibake(title),
                          "data": [{"comment": {"timestamp": _epoch(item.published_at),
                                                "comment": mojibake(item.text), "author": mojibake(account.name)}}]})
@@ -94,12 +114,8 @@ def instagram(world: World, account: WorldAccount, files: dict[str, bytes]) -> N
     posts, own = _own(world, account)
     entries = []
     for post in posts:
-        month = post.published_at.strftime("%Y%m")
-        media = []
-        for m in post.media:
-            path = f"media/posts/{month}/{world.media[m].filename}"
-            files[path] = world.media[m].data
-            media.append({"uri": path, "creation_timestamp": _epoch(post.published_at) - 1, "title": ""})
+        media = [{"uri": path, "creation_timestamp": _epoch(post.published_at) - 1, "title": ""}
+                 for path in _store_media(world, post, _instagram_media_folder(post), files)]
         if len(media) == 1:  # a single photo: the caption sits on the media, no post-level fields
             media[0]["title"] = mojibake(post.text)
             entries.append({"media": media})
@@ -235,22 +251,13 @@ def facebook_html(world: World, account: WorldAccount, files: dict[str, bytes]) 
     posts, own = _own(world, account)
     boxes = []
     for post in posts[::-1]:  # newest first
-        paths = []
-        for m in post.media:
-            path = f"your_facebook_activity/posts/media/Tidslinjefoton_{account.handle}/{world.media[m].filename}"
-            files[path] = world.media[m].data
-            paths.append(path)
+        paths = _store_media(world, post, _facebook_media_folder(account), files)
         content = f'<div class="_2pin"><div>{_html_text(post.text)}</div></div>' + _media_html(paths, world, post.media)
         boxes.append(_box(f"{account.name} uppdaterade sin status.", content, _sv_day_first(post.published_at)))
     files["your_facebook_activity/posts/your_posts_1.html"] = _page("Dina inlägg", boxes)
-    comments = []
-    for item in own[::-1]:
-        parent = world.item(item.parent_id or "")
-        whose = f"{parent.author}s kommentar" if parent else "en kommentar"
-        title = (f"{account.name} svarade på {whose}." if item.item_type == "reply"
-                 else f"{account.name} kommenterade sitt eget inlägg.")
-        comments.append(_box(title, f'<div class="_2pin"><div>{_html_text(item.text)}</div></div>',
-                             _sv_day_first(item.published_at)))
+    comments = [_box(_facebook_comment_title(world, account, item),
+                     f'<div class="_2pin"><div>{_html_text(item.text)}</div></div>', _sv_day_first(item.published_at))
+                for item in own[::-1]]
     files["your_facebook_activity/comments_and_reactions/comments.html"] = _page("Kommentarer", comments)
     files["personal_information/profile_information/profile_information.html"] = _page("Profilinformation", [
         _table_box([("Namn", account.name), ("Användarnamn", account.handle)])
@@ -263,11 +270,7 @@ def instagram_html(world: World, account: WorldAccount, files: dict[str, bytes])
     posts, own = _own(world, account)
     boxes = []
     for post in posts[::-1]:
-        paths = []
-        for m in post.media:
-            path = f"media/posts/{post.published_at:%Y%m}/{world.media[m].filename}"
-            files[path] = world.media[m].data
-            paths.append(path)
+        paths = _store_media(world, post, _instagram_media_folder(post), files)
         caption = (f'<h2 class="_3-95 _2pim _a6-h _a6-i">{_html_text(post.text)}</h2>' if post.text else "")
         media = _media_html(paths, world, post.media).replace('class="_2pin"', "")
         boxes.append(f'<div class="pam _3-95 _2ph- _a6-g uiBoxWhite noborder">{caption}<div class="_3-95 _a6-p">'
