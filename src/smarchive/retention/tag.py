@@ -174,26 +174,21 @@ class Rule:
     window: int = DEFAULT_WINDOW
 
     def matches(self, f: _Facts) -> bool:
-        """Reference implementation of the conditions; the engine runs the compiled form (compile_rule)."""
-        return all(check(f) for check in compile_rule(self))
+        """Reference implementation of the conditions; the engine runs the compiled form (compile_rule_split)."""
+        key_checks, item_checks = compile_rule_split(self)
+        return all(check(f) for check in (*key_checks, *item_checks))
 
 
 Check = Callable[["_Facts"], bool]
 
 
-def compile_rule(rule: Rule) -> tuple[Check, ...]:
-    """The rule's conditions as a short tuple of checks, cheapest and most selective first: a rule
-    that names a lexicon is usually rejected by one dict look-up. This keeps tagging fast."""
-    key_checks, item_checks = compile_rule_split(rule)
-    return (*item_checks[:1], *key_checks, *item_checks[1:]) if rule.author_is_account is not None \
-        else (*key_checks, *item_checks)
-
-
 def compile_rule_split(rule: Rule) -> tuple[tuple[Check, ...], tuple[Check, ...]]:
-    """The rule's checks in two parts: (key checks, item checks). A key check looks only at *which*
-    lexicons and detectors hit (``n in f.lex``), so its result is the same for every item with the same
-    hit names and the engine evaluates it once per combination (RetentionEngine._candidates); item
-    checks (the author, proximity, flags, hit counts) run per item. The author check comes first."""
+    """The rule's conditions as two short tuples of checks: (key checks, item checks), cheapest and most
+    selective first (a rule that names a lexicon is usually rejected by one dict look-up). A key check
+    looks only at *which* lexicons and detectors hit (``n in f.lex``), so its result is the same for every
+    item with the same hit names and the engine evaluates it once per combination
+    (RetentionEngine._candidates); item checks (the author, proximity, flags, hit counts) run per item.
+    The author check comes first."""
     keys: list[Check] = []
     item: list[Check] = []
     if rule.author_is_account is not None:
