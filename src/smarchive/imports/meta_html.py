@@ -162,10 +162,11 @@ def shape(found: list[Entry], page: str) -> str:
     return ""
 
 
-def _time(read: ExportRead, member: str, entry: Entry, what: str):  # noqa: ANN202
-    at = parse_time(entry.time)
+def _time(read: ExportRead, member: str, stamp: str, what: str):  # noqa: ANN202
+    """The time of an entry, or None with the entry reported (an importer never guesses a time)."""
+    at = parse_time(stamp)
     if at is None:
-        read.problem(member, f"{what} without a readable time ({entry.time!r}) skipped")
+        read.problem(member, f"{what} without a readable time ({stamp!r}) skipped")
     return at
 
 
@@ -178,7 +179,7 @@ def facebook(read: ExportRead, member: str, found: list[Entry]) -> None:
     for entry in found:
         if not entry.time or entry.table or not (entry.texts or entry.media):
             continue
-        at = _time(read, member, entry, "an entry")
+        at = _time(read, member, entry.time, "an entry")
         if at is None:
             continue
         extra = {"title": entry.title} if entry.title else {}
@@ -199,7 +200,7 @@ def instagram_posts(read: ExportRead, member: str, found: list[Entry], seen: set
         media = [m for m in entry.media if POST_MEDIA.search(m)]
         if not entry.time or entry.table or not media:
             continue
-        at = _time(read, member, entry, "a post")
+        at = _time(read, member, entry.time, "a post")
         if at is None:
             continue
         same = (entry.title, tuple(sorted(p.rsplit("/", 1)[-1] for p in media)))
@@ -215,10 +216,8 @@ def instagram_comments(read: ExportRead, member: str, found: list[Entry]) -> Non
         value = _label(entry.table, COMMENT_LABELS)
         if value is None:
             continue
-        stamp = _label(entry.table, TIME_LABELS) or ""
-        at = parse_time(stamp)
+        at = _time(read, member, _label(entry.table, TIME_LABELS) or "", "a comment")
         if at is None:
-            read.problem(member, f"a comment without a readable time ({stamp!r}) skipped")
             continue
         owner = [v for k, v in entry.table.items() if k not in COMMENT_LABELS + TIME_LABELS and v]
         read.add(ExportItem("comment", at, value, member, author=_author(read),
