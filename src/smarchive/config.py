@@ -252,6 +252,11 @@ def load_pipeline(name_or_path: str) -> Pipeline:
     )
 
 
+def template_fields(template: str) -> set[str]:
+    """The {fields} a format template names ("SE-{year}-{seq:03d}" -> {"year", "seq"})."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
 def parse_delivery(table: Any, where: str) -> str:
     """[delivery] objid = "SE-ORE-SM-{year}-{seq:03d}": checked now, so a bad template stops before any work."""
     if not isinstance(table, dict):
@@ -261,8 +266,7 @@ def parse_delivery(table: Any, where: str) -> str:
     if not isinstance(template, str) or not template.strip():
         raise ConfigError(f"{where} objid: a template such as \"SE-ORE-SM-{{year}}-{{seq:03d}}\", not {template!r}")
     try:
-        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
-        unknown = sorted(fields - OBJID_FIELDS)
+        unknown = sorted(template_fields(template) - OBJID_FIELDS)
         if unknown:
             raise ConfigError(f"{where} objid: unknown field {{{unknown[0]}}} in {template!r} (fields: "
                               f"{', '.join('{' + f + '}' for f in sorted(OBJID_FIELDS))})")

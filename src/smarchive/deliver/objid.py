@@ -8,18 +8,13 @@ with one line and nothing half-written.
 
 from __future__ import annotations
 
-import string
 import uuid
 from collections.abc import Callable
 
 import duckdb
 
-from smarchive.config import DEFAULT_OBJID, OBJID_PATTERN
+from smarchive.config import DEFAULT_OBJID, OBJID_PATTERN, template_fields
 from smarchive.errors import SmarchiveError
-
-
-def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
 
 
 def make_objids(template: str, year: int, accounts: list[str | None], recorded: set[str], year_count: int,
@@ -29,7 +24,7 @@ def make_objids(template: str, year: int, accounts: list[str | None], recorded: 
     {seq} counts the year's packages: the first package ever delivered of the year is 1, and a later delivery
     goes on from the number of packages the `deliveries` table records for the year (`year_count`)."""
     template = template or DEFAULT_OBJID
-    if "account" in _fields(template) and None in accounts:
+    if "account" in template_fields(template) and None in accounts:
         raise SmarchiveError(f"[delivery] objid {template!r} uses {{account}}: deliver with --per-account, or drop "
                              "{account} from the template")
     made: list[str] = []
