@@ -87,7 +87,8 @@ def test_package_validates_against_the_eark_schemas_and_rules(delivered):
 
 
 def test_validation_catches_a_broken_mets(delivered, tmp_path):
-    """The XSD and Schematron really run: a METS header without CREATEDATE fails CSIP7, a bad element the XSD."""
+    """The XSD and Schematron really run: a METS header without CREATEDATE fails CSIP7, a bad element the XSD;
+    a bad element in the last object of the PREMIS file (validated while streamed) is named with its line."""
     broken = shutil.copytree(delivered.package, tmp_path / delivered.package.name)
     mets = broken / "METS.xml"
     tree = etree.parse(str(mets))
@@ -101,7 +102,14 @@ def test_validation_catches_a_broken_mets(delivered, tmp_path):
     tree.write(str(rep), xml_declaration=True, encoding="UTF-8")
     dc = broken / "metadata/descriptive/dc.xml"
     dc.write_bytes(dc.read_bytes().replace(b"</oai_dc:dc>", b"<dc:colour>blue</dc:colour></oai_dc:dc>"))
+    premis = broken / "metadata/preservation/premis.xml"
+    text = premis.read_text(encoding="utf-8")
+    at = text.rindex("<premis:size>")
+    premis.write_text(text[:at] + "<premis:colour/>" + text[at:], encoding="utf-8")
+    premis_line = text[:at].count("\n") + 1
     found = xml_findings(broken)
+    assert any(e.startswith(f"metadata/preservation/premis.xml: XSD: line {premis_line}: ") and "colour" in e
+               for e in found.errors), found.errors
     assert any(e.startswith("METS.xml: CSIP7 ") for e in found.errors), found.errors
     assert any(e.startswith("representations/rendition/METS.xml: CSIP7 ") for e in found.errors), found.errors
     assert any("XSD" in e and "notMets" in e for e in found.errors), found.errors

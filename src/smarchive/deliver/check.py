@@ -199,8 +199,8 @@ def xml_findings(root: Path) -> validate.Findings:
     for doc, rel in each("representations/*/METS.xml"):
         found.extend(validate.check_xsd(doc, validate.mets_schema(), rel))
         found.extend(validate.check_schematron(doc, rel, representation=True))
-    for doc, rel in each("metadata/preservation/*.xml"):
-        found.extend(validate.check_xsd(doc, validate.premis_schema(), rel))
+    for path in sorted(root.glob("metadata/preservation/*.xml")):  # streamed: the largest file, one entry per file
+        found.extend(validate.check_xsd_streamed(path, validate.premis_schema(), path.relative_to(root).as_posix()))
     for doc, rel in each("metadata/descriptive/*.xml"):
         found.extend(validate.check_dublin_core(doc, rel))
     return found
