@@ -184,23 +184,22 @@ def xml_findings(root: Path) -> validate.Findings:
     and our own check of the Dublin Core file (no DC XSD is vendored: see validate.check_dublin_core)."""
     found = validate.Findings()
 
-    def each(pattern: str) -> Iterator[tuple[etree._ElementTree, str]]:
-        """The well-formed files of `pattern` (each parsed once), with their paths in the package; the root METS
-        always (missing, it is an error)."""
-        for path in sorted(root.glob(pattern)) if pattern != "METS.xml" else [root / "METS.xml"]:
-            rel = path.relative_to(root).as_posix()
-            doc = validate.parse(path, rel, found)
-            if doc is not None:
-                yield doc, rel
+    def rel(path: Path) -> str:
+        return path.relative_to(root).as_posix()
 
-    for doc, rel in each("METS.xml"):
-        found.extend(validate.check_xsd(doc, validate.mets_schema(), rel))
-        found.extend(validate.check_schematron(doc, rel))
-    for doc, rel in each("representations/*/METS.xml"):
-        found.extend(validate.check_xsd(doc, validate.mets_schema(), rel))
-        found.extend(validate.check_schematron(doc, rel, representation=True))
+    def parsed(paths: list[Path]) -> Iterator[tuple[etree._ElementTree, str]]:
+        """The well-formed files of `paths`, each parsed once, with their paths in the package (one that is
+        missing or not well-formed is an error in `found`)."""
+        for path in paths:
+            doc = validate.parse(path, rel(path), found)
+            if doc is not None:
+                yield doc, rel(path)
+
+    for doc, name in parsed([root / "METS.xml", *sorted(root.glob("representations/*/METS.xml"))]):
+        found.extend(validate.check_xsd(doc, validate.mets_schema(), name))
+        found.extend(validate.check_schematron(doc, name, representation=name != "METS.xml"))
     for path in sorted(root.glob("metadata/preservation/*.xml")):  # streamed: the largest file, one entry per file
-        found.extend(validate.check_xsd_streamed(path, validate.premis_schema(), path.relative_to(root).as_posix()))
-    for doc, rel in each("metadata/descriptive/*.xml"):
-        found.extend(validate.check_dublin_core(doc, rel))
+        found.extend(validate.check_xsd_streamed(path, validate.premis_schema(), rel(path)))
+    for doc, name in parsed(sorted(root.glob("metadata/descriptive/*.xml"))):
+        found.extend(validate.check_dublin_core(doc, name))
     return found
