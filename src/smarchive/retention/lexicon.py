@@ -118,6 +118,18 @@ def _overlapping_regex(keys: list[str], before: str = "") -> re.Pattern[str]:
     return re.compile(first + "(?<=" + before + "(?=(" + _trie_pattern(keys) + r"))[\s\S])")
 
 
+_WORD_RUN_RE = re.compile(r"\w+")
+
+
+def _split_in_word(keys: list[str]) -> tuple[list[str], list[str]]:
+    """(in-word keys, the rest): keys of word characters only, whose first character starts no other
+    key. At any position then only one of the two scans can match, so the longest key at a position is
+    the same as in one scan of all keys."""
+    rest_first = {key[0] for key in keys if not _WORD_RUN_RE.fullmatch(key)}
+    in_word = [key for key in keys if key[0] not in rest_first]
+    return in_word, [key for key in keys if key[0] in rest_first]
+
+
 _NO_FIT: tuple[tuple[Term, ...], ...] = ((), (), (), ())
 
 
@@ -185,6 +197,7 @@ class LexiconMatcher:
         # matches overlap, so a rejected candidate cannot hide a valid one that starts inside it.
         word_keys = sorted(k for k, ts in self._by_key.items() if any(not t.open_left for t in ts))
         inner_keys = sorted(k for k, ts in self._by_key.items() if any(t.open_left for t in ts))
+        in_word_keys, inner_keys = _split_in_word(inner_keys)
         self._word_keys = frozenset(word_keys)
         self._accept = {key: _fitting(terms) for key, terms in self._by_key.items()}
         # The trie regex takes the longest key at a position. When that key is rejected at a word
@@ -193,9 +206,13 @@ class LexiconMatcher:
         self._prefixes = {key: pre for key in self._by_key if (pre := self._shorter_keys(key))}
         self._word_regex = _overlapping_regex(word_keys, r"(?<!\w)") if word_keys else None
         self._inner_regex = _overlapping_regex(inner_keys) if inner_keys else None
+        # Inner keys made of word characters only ("*skolan", "*ärende*") never reach past their word, so
+        # what they match depends on the word alone: scanned once per distinct word (see _scan_words)
+        # instead of at every letter of every text (issue #14: the inner scan tried its trie at most
+        # positions of a text, 7.6 of 61 us an item, for 0.7 hits an item).
+        self._in_word_regex = _overlapping_regex(in_word_keys) if in_word_keys else None
+        self._in_word_cache: dict[str, tuple[tuple[str, str, int, int], ...]] = {}
         self.fuzzy_min_length = fuzzy_min_length
-        # Only words long enough to be typo-matched, found in C: most words of a comment are shorter.
-        self._long_word_re = re.compile(r"\w{" + str(max(1, fuzzy_min_length)) + ",}")
         self._fuzzy: dict[str, list[tuple[str, Term]]] = {}
         self._fuzzy_cache: dict[str, tuple[Term, ...]] = {}
         if fuzzy_min_length > 0:
@@ -225,10 +242,10 @@ class LexiconMatcher:
         covered: set[int] = set()  # starts of words already matched exactly
         if self._word_regex is not None:
             self._scan(self._word_regex, text, low, hits, covered, inner=False)
+        if self._in_word_regex is not None or self._fuzzy:
+            self._scan_words(text, low, hits, covered)
         if self._inner_regex is not None:
             self._scan(self._inner_regex, text, low, hits, covered, inner=True)
-        if self._fuzzy:
-            hits.extend(self._find_fuzzy(text, low, covered))
         if len(hits) > 1:
             hits.sort(key=lambda h: h.start)
         return hits
@@ -282,13 +299,26 @@ class LexiconMatcher:
             added = True
         return added
 
-    def _find_fuzzy(self, text: str, low: str, covered: set[int]) -> list[LexiconHit]:
-        found: list[LexiconHit] = []
+    def _scan_words(self, text: str, low: str, hits: list[LexiconHit], covered: set[int]) -> None:
+        """One pass over the words: the in-word keys (cached per distinct word), then typos of the long
+        words no exact hit starts at. The hits land in the same order as a scan of the whole text: by
+        position, and at one position the terms in lexicon order (find sorts them stably by start)."""
         cache = self._fuzzy_cache
-        for word in self._long_word_re.finditer(low):  # maximal runs, so each is a whole word
-            if word.start() in covered:
-                continue
+        in_word = self._in_word_cache
+        min_fuzzy = max(1, self.fuzzy_min_length) if self._fuzzy else 0
+        scan_in_word = self._in_word_regex is not None
+        for word in _WORD_RUN_RE.finditer(low):  # maximal runs of word characters
             token = word.group()
+            start = word.start()
+            if scan_in_word:
+                found = in_word.get(token)
+                if found is None:
+                    found = self._in_word_hits(token)
+                for lexicon, source, s, e in found:
+                    hits.append(LexiconHit(lexicon, source, text[start + s:start + e], start + s, start + e))
+                    covered.add(start + s)
+            if not min_fuzzy or len(token) < min_fuzzy or start in covered:
+                continue
             terms = cache.get(token)
             if terms is None:
                 terms = self._fuzzy_terms(token)
@@ -296,10 +326,22 @@ class LexiconMatcher:
                     cache.clear()
                 cache[token] = terms
             if terms:
-                start, end = word.span()
+                end = word.end()
                 for term in terms:
-                    found.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end, fuzzy=True))
-        return found
+                    hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end, fuzzy=True))
+
+    def _in_word_hits(self, word: str) -> tuple[tuple[str, str, int, int], ...]:
+        """The in-word keys' hits in one lower-cased word as (lexicon, term, start, end) within the word.
+        Scanning the word alone is the same as scanning it in its text: the keys cannot reach past it, and
+        the letters before and after it (none) are what a non-word neighbour gives the boundary checks."""
+        assert self._in_word_regex is not None
+        found: list[LexiconHit] = []
+        self._scan(self._in_word_regex, word, word, found, set(), inner=True)
+        out = tuple((h.lexicon, h.term, h.start, h.end) for h in found)
+        if len(self._in_word_cache) >= _FUZZY_CACHE_SIZE:
+            self._in_word_cache.clear()
+        self._in_word_cache[word] = out
+        return out
 
     def _fuzzy_terms(self, token: str) -> tuple[Term, ...]:
         """The terms a word matches at edit distance 1 (computed once per distinct word: words repeat
