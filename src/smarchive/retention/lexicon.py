@@ -29,7 +29,7 @@ from dataclasses import dataclass
 _ENDINGS = ("", "en", "et", "n", "t", "ar", "arna", "er", "erna", "or", "orna", "na", "a", "e", "s",
             "ens", "ets", "ns", "ts", "ade", "at", "as", "ats", "ande")
 
-_FUZZY_CACHE_SIZE = 50_000  # distinct long words remembered by the typo matcher (then it starts afresh)
+_WORD_CACHE_SIZE = 50_000  # distinct words remembered by the matcher (then it starts afresh)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +130,10 @@ def _split_in_word(keys: list[str]) -> tuple[list[str], list[str]]:
     return in_word, [key for key in keys if key[0] in rest_first]
 
 
+# Per distinct word: (may a word key start at it, in-word hits, typo terms); see _remember_word.
+_WordInfo = tuple[bool, tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
+_NOTHING: _WordInfo = (False, (), ())
+
 _NO_FIT: tuple[tuple[Term, ...], ...] = ((), (), (), ())
 
 
@@ -191,10 +195,11 @@ class LexiconMatcher:
                 term = parse_term(name, line)
                 if term is not None:
                     self._by_key.setdefault(term.key, []).append(term)
-        # Two scans. Most terms start at a word start, so their regex is anchored there by a lookbehind
-        # that rejects positions inside words cheaply; the few terms that may start inside a word
-        # (compound parts, word endings, symbols) get a second, small regex. The lookaheads make
-        # matches overlap, so a rejected candidate cannot hide a valid one that starts inside it.
+        # Three kinds of keys. Most terms start at a word start ("word keys"); some may start inside a
+        # word: made of word characters only ("in-word keys": *skolan, *ärende*) or not (symbols, emoji,
+        # "% rabatt"). The first two are found in one pass over the words of a text (_scan_words), the
+        # symbols by a small regex whose lookahead makes matches overlap, so a rejected candidate cannot
+        # hide a valid one that starts inside it.
         word_keys = sorted(k for k, ts in self._by_key.items() if any(not t.open_left for t in ts))
         inner_keys = sorted(k for k, ts in self._by_key.items() if any(t.open_left for t in ts))
         in_word_keys, inner_keys = _split_in_word(inner_keys)
@@ -204,17 +209,19 @@ class LexiconMatcher:
         # boundary ("kurder" in "kurderna"), a shorter key that is a prefix of it ("kurd*") gets its
         # chance. An accepted longer key still hides the shorter ones (idioms: "slår ihjäl sig").
         self._prefixes = {key: pre for key in self._by_key if (pre := self._shorter_keys(key))}
-        self._word_regex = _overlapping_regex(word_keys, r"(?<!\w)") if word_keys else None
+        # A word key can only start at a word that begins with a key's leading word characters ("tack"
+        # of "tack för ingenting"): known per distinct word, so the trie is tried at few word starts
+        # (issue #14: a regex trying it at every word start was 4 of 61 us an item).
+        self._word_trie = re.compile(_trie_pattern(word_keys)) if word_keys else None
+        self._heads = frozenset(_WORD_RUN_RE.match(key).group() for key in word_keys)  # type: ignore[union-attr]
         self._inner_regex = _overlapping_regex(inner_keys) if inner_keys else None
-        # Inner keys made of word characters only ("*skolan", "*ärende*") never reach past their word, so
-        # what they match depends on the word alone: scanned once per distinct word (see _scan_words)
-        # instead of at every letter of every text (issue #14: the inner scan tried its trie at most
-        # positions of a text, 7.6 of 61 us an item, for 0.7 hits an item).
+        # In-word keys never reach past their word, so what they match depends on the word alone: scanned
+        # once per distinct word instead of at every letter of every text (issue #14: the inner scan
+        # tried its trie at most positions of a text, 7.6 of 61 us an item, for 0.7 hits an item).
         self._in_word_regex = _overlapping_regex(in_word_keys) if in_word_keys else None
-        self._in_word_cache: dict[str, tuple[tuple[str, str, int, int], ...]] = {}
+        self._word_info: dict[str, _WordInfo] = {}
         self.fuzzy_min_length = fuzzy_min_length
         self._fuzzy: dict[str, list[tuple[str, Term]]] = {}
-        self._fuzzy_cache: dict[str, tuple[Term, ...]] = {}
         if fuzzy_min_length > 0:
             self._build_fuzzy_index()
 
@@ -240,10 +247,7 @@ class LexiconMatcher:
         low = lowered if lowered is not None else lower_same_length(text)
         hits: list[LexiconHit] = []
         covered: set[int] = set()  # starts of words already matched exactly
-        if self._word_regex is not None:
-            self._scan(self._word_regex, text, low, hits, covered, inner=False)
-        if self._in_word_regex is not None or self._fuzzy:
-            self._scan_words(text, low, hits, covered)
+        self._scan_words(text, low, hits, covered)
         if self._inner_regex is not None:
             self._scan(self._inner_regex, text, low, hits, covered, inner=True)
         if len(hits) > 1:
@@ -252,38 +256,38 @@ class LexiconMatcher:
 
     def _scan(self, regex: re.Pattern[str], text: str, low: str, hits: list[LexiconHit], covered: set[int],
               inner: bool) -> None:
-        n = len(low)
-        prefixes = self._prefixes
-        by_key = self._by_key
-        word_keys = self._word_keys
-        accept = self._accept
         for match in regex.finditer(low):
             start, end = match.span(1)
-            if start == end:
-                continue
-            key = low[start:end]
-            if inner:
-                left_word = start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_")
-                if not left_word and key in word_keys:
-                    continue  # at a word start the word scan has found it already
-            else:
-                left_word = False  # the word regex only matches where no letter precedes
-            # The terms that fit, by (a letter before, a letter after): worked out once per key at load.
-            fitting = accept.get(key)
-            if fitting is None:
-                fitting = accept.get(" ".join(key.split()), _NO_FIT)  # a phrase with extra whitespace
-            right_word = end < n and (low[end].isalnum() or low[end] == "_")
-            terms = fitting[2 * left_word + right_word]
-            if terms:
-                piece = text[start:end]
-                for term in terms:  # inline: this loop runs for every candidate of every item
-                    hits.append(LexiconHit(term.lexicon, term.source, piece, start, end))
-                covered.add(start)
-                continue
-            for shorter in prefixes.get(key, ()):
-                if (not inner or left_word or shorter not in word_keys) and self._add_hits(
-                        by_key[shorter], text, low, start, start + len(shorter), left_word, hits, covered):
-                    break
+            if start != end:
+                self._take(text, low, start, end, inner, hits, covered)
+
+    def _take(self, text: str, low: str, start: int, end: int, inner: bool, hits: list[LexiconHit],
+              covered: set[int]) -> None:
+        """Add the hits of the longest key found at ``start`` (to ``end``), or of a shorter key that is a
+        prefix of it when the longest does not fit the word boundaries there."""
+        key = low[start:end]
+        if inner:
+            left_word = start > 0 and (low[start - 1].isalnum() or low[start - 1] == "_")
+            if not left_word and key in self._word_keys:
+                return  # at a word start the word scan has found it already
+        else:
+            left_word = False  # word keys are only tried at word starts
+        # The terms that fit, by (a letter before, a letter after): worked out once per key at load.
+        fitting = self._accept.get(key)
+        if fitting is None:
+            fitting = self._accept.get(" ".join(key.split()), _NO_FIT)  # a phrase with extra whitespace
+        right_word = end < len(low) and (low[end].isalnum() or low[end] == "_")
+        terms = fitting[2 * left_word + right_word]
+        if terms:
+            piece = text[start:end]
+            for term in terms:  # inline: this loop runs for every candidate of every item
+                hits.append(LexiconHit(term.lexicon, term.source, piece, start, end))
+            covered.add(start)
+            return
+        for shorter in self._prefixes.get(key, ()):
+            if (not inner or left_word or shorter not in self._word_keys) and self._add_hits(
+                    self._by_key[shorter], text, low, start, start + len(shorter), left_word, hits, covered):
+                return
 
     @staticmethod
     def _add_hits(terms: Iterable[Term], text: str, low: str, start: int, end: int, left_word: bool,
@@ -300,48 +304,51 @@ class LexiconMatcher:
         return added
 
     def _scan_words(self, text: str, low: str, hits: list[LexiconHit], covered: set[int]) -> None:
-        """One pass over the words: the in-word keys (cached per distinct word), then typos of the long
-        words no exact hit starts at. The hits land in the same order as a scan of the whole text: by
-        position, and at one position the terms in lexicon order (find sorts them stably by start)."""
-        cache = self._fuzzy_cache
-        in_word = self._in_word_cache
-        min_fuzzy = max(1, self.fuzzy_min_length) if self._fuzzy else 0
-        scan_in_word = self._in_word_regex is not None
-        for word in _WORD_RUN_RE.finditer(low):  # maximal runs of word characters
+        """One pass over the words (maximal runs of word characters): at each, the word keys starting
+        there, the in-word keys inside it, and typos when no exact hit starts there. The hits land in
+        the order of the scans they replace (by position; at one position word keys, in-word keys,
+        typos; find sorts them stably by start), so tags are the same."""
+        info_get = self._word_info.get
+        for word in _WORD_RUN_RE.finditer(low):
             token = word.group()
-            start = word.start()
-            if scan_in_word:
-                found = in_word.get(token)
-                if found is None:
-                    found = self._in_word_hits(token)
-                for lexicon, source, s, e in found:
-                    hits.append(LexiconHit(lexicon, source, text[start + s:start + e], start + s, start + e))
-                    covered.add(start + s)
-            if not min_fuzzy or len(token) < min_fuzzy or start in covered:
+            info = info_get(token)
+            if info is None:
+                info = self._remember_word(token)
+            if info is _NOTHING:  # most words
                 continue
-            terms = cache.get(token)
-            if terms is None:
-                terms = self._fuzzy_terms(token)
-                if len(cache) >= _FUZZY_CACHE_SIZE:
-                    cache.clear()
-                cache[token] = terms
-            if terms:
+            may_start, in_word, typos = info
+            start = word.start()
+            if may_start:
+                match = self._word_trie.match(low, start)  # type: ignore[union-attr]
+                if match is not None and match.end() > start:
+                    self._take(text, low, start, match.end(), False, hits, covered)
+            for lexicon, source, s, e in in_word:
+                hits.append(LexiconHit(lexicon, source, text[start + s:start + e], start + s, start + e))
+                covered.add(start + s)
+            if typos and start not in covered:
                 end = word.end()
-                for term in terms:
+                for term in typos:
                     hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end, fuzzy=True))
 
-    def _in_word_hits(self, word: str) -> tuple[tuple[str, str, int, int], ...]:
-        """The in-word keys' hits in one lower-cased word as (lexicon, term, start, end) within the word.
-        Scanning the word alone is the same as scanning it in its text: the keys cannot reach past it, and
-        the letters before and after it (none) are what a non-word neighbour gives the boundary checks."""
-        assert self._in_word_regex is not None
-        found: list[LexiconHit] = []
-        self._scan(self._in_word_regex, word, word, found, set(), inner=True)
-        out = tuple((h.lexicon, h.term, h.start, h.end) for h in found)
-        if len(self._in_word_cache) >= _FUZZY_CACHE_SIZE:
-            self._in_word_cache.clear()
-        self._in_word_cache[word] = out
-        return out
+    def _remember_word(self, word: str) -> _WordInfo:
+        """What _scan_words needs of one distinct lower-cased word, worked out once (words repeat a lot in
+        comments): may a word key start at it; the in-word keys' hits in it as (lexicon, term, start,
+        end) within the word; the terms it matches as a typo. Scanning the word alone is the same as
+        scanning it in its text: in-word keys cannot reach past it, and no letter is next to it."""
+        may_start = self._word_trie is not None and any(word[:cut] in self._heads for cut in range(1, len(word) + 1))
+        in_word: tuple[tuple[str, str, int, int], ...] = ()
+        if self._in_word_regex is not None:
+            found: list[LexiconHit] = []
+            self._scan(self._in_word_regex, word, word, found, set(), inner=True)
+            in_word = tuple((h.lexicon, h.term, h.start, h.end) for h in found)
+        typos: tuple[Term, ...] = ()
+        if self._fuzzy and len(word) >= max(1, self.fuzzy_min_length):
+            typos = self._fuzzy_terms(word)
+        info = (may_start, in_word, typos) if may_start or in_word or typos else _NOTHING
+        if len(self._word_info) >= _WORD_CACHE_SIZE:
+            self._word_info.clear()
+        self._word_info[word] = info
+        return info
 
     def _fuzzy_terms(self, token: str) -> tuple[Term, ...]:
         """The terms a word matches at edit distance 1 (computed once per distinct word: words repeat
