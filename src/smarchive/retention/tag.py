@@ -451,6 +451,7 @@ class RetentionEngine:
                                    for r in self.rules}
         self._conditions = {r.id: _condition_terms(r) for r in self.rules}
         self._candidate_cache: dict[tuple[frozenset[str], frozenset[str]], list[tuple[Rule, tuple[Check, ...]]]] = {}
+        self._verdicts: dict[tuple[str, ...], _Verdict] = {}  # by the matched rules' ids, see _verdict
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
         self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
         self.failsafe = _failsafe_from(ruleset, self.lexicons)
@@ -524,6 +525,33 @@ class RetentionEngine:
             self._candidate_cache[key] = found
         return found
 
+    def _verdict(self, matched: list[Rule]) -> _Verdict:
+        """The matched rules' verdict (see _Verdict), remembered per combination of rule ids (bounded)."""
+        if matched:
+            winner: Rule | None = max(matched, key=lambda r: (self.categories[r.category].severity, -r.order))
+            assert winner is not None
+            category = self.categories[winner.category]
+            cats = [self.categories[r.category] for r in matched]
+            rule_ids = tuple(r.id for r in matched)
+            reasons = tuple(f"{r.id} ({r.category}): {r.why}" for r in matched)
+        else:
+            winner, category, cats = None, self.fallback, [self.fallback]
+            rule_ids = (self.fallback_rule,)
+            reasons = (f"{self.fallback_rule} ({category.id}): no rule decides; an archivist assesses the item",)
+        # Severity: every dimension takes its strictest value over all matched categories.
+        retention: Retention = "preserve" if any(c.retention == "preserve" for c in cats) else "cull-eligible"
+        restricted = any(c.access == "restricted" and (c.access_when_matched or c is category) for c in cats)
+        wanted = {a for c in cats if c.actions_when_matched or c is category for a in c.actions}
+        verdict = _Verdict(
+            winner=winner, category=category, retention=retention, restricted=restricted,
+            actions=tuple(a for a in ACTIONS if a in wanted),
+            needs_review=category.needs_review or (winner is not None and winner.needs_review),
+            rule_ids=rule_ids, reasons=reasons)
+        if len(self._verdicts) >= _CANDIDATE_CACHE_SIZE:
+            self._verdicts.clear()
+        self._verdicts[tuple(r.id for r in matched)] = verdict
+        return verdict
+
     def _facts(self, item: Mapping[str, Any], context: ThreadContext, created: datetime | None) -> _Facts:
         text = str(item.get("text") or "")
         lowered = lower_same_length(text)
@@ -551,30 +579,22 @@ class RetentionEngine:
 
     def _decide(self, item: Mapping[str, Any], facts: _Facts, matched: list[Rule],
                 created: datetime | None) -> Tag:
-        if matched:
-            winner = max(matched, key=lambda r: (self.categories[r.category].severity, -r.order))
-            category = self.categories[winner.category]
-            cats = [self.categories[r.category] for r in matched]
-        else:
-            winner, category, cats = None, self.fallback, [self.fallback]
-        # Severity: every dimension takes its strictest value over all matched categories.
-        retention: Retention = "preserve" if any(c.retention == "preserve" for c in cats) else "cull-eligible"
-        restricted = any(c.access == "restricted" and (c.access_when_matched or c is category) for c in cats)
+        verdict = self._verdicts.get(tuple([r.id for r in matched]))
+        if verdict is None:
+            verdict = self._verdict(matched)
+        winner, category = verdict.winner, verdict.category
+        retention, restricted = verdict.retention, verdict.restricted
         personal = _personal_data(facts)
         if personal and not (facts.author_is_account and {h.kind for h in personal} <= _OWN_CONTACT_DATA):
             restricted = True
         access: Access = "restricted" if restricted else "open"
-        wanted = {a for c in cats if c.actions_when_matched or c is category for a in c.actions}
-        actions = [a for a in ACTIONS if a in wanted]
-        needs_review = category.needs_review or (winner is not None and winner.needs_review)
-        evidence = [ev for rule in matched
-                    for ev in _evidence(rule, self._evidence_lexicons[rule.id], facts, self._conditions[rule.id])]
-        rule_ids = [r.id for r in matched]
-        reasons = [f"{r.id} ({r.category}): {r.why}" for r in matched]
+        actions, needs_review = list(verdict.actions), verdict.needs_review
+        rule_ids, reasons = list(verdict.rule_ids), list(verdict.reasons)
         if winner is None:
-            rule_ids = [self.fallback_rule]
             evidence = [Evidence(self.fallback_rule, "condition", "no_rule_matched", "true")]
-            reasons = [f"{self.fallback_rule} ({category.id}): no rule decides; an archivist assesses the item"]
+        else:
+            evidence = [ev for rule in matched
+                        for ev in _evidence(rule, self._evidence_lexicons[rule.id], facts, self._conditions[rule.id])]
         if self.failsafe is not None and not facts.author_is_account:
             explained = winner.any_detector if winner is not None else ()
             held = _fail_safe(self.failsafe, facts, retention, access, needs_review or "remove" in actions,
@@ -608,6 +628,21 @@ class RetentionEngine:
             ruleset_version=self.ruleset_version, decided_by=rule_ids[0] if winner is None else winner.id,
             reasons=reasons,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """What the matched rules alone decide (no fact of the item): the same for every item the same rules
+    match, so worked out once per combination (RetentionEngine._verdict)."""
+
+    winner: Rule | None
+    category: Category
+    retention: Retention
+    restricted: bool  # by the categories; personal data may restrict an item too
+    actions: tuple[str, ...]
+    needs_review: bool
+    rule_ids: tuple[str, ...]
+    reasons: tuple[str, ...]
 
 
 _FAILSAFE_WHY = ("a weak signal of something sensitive, criminal or case-related (evidence of this rule): "
