@@ -31,7 +31,9 @@ from smarchive.retention.lexicon import lower_same_length
 HEADS = ("sensitive", "keep")
 _TOKEN_RE = re.compile(r"[^\W\d_]{2,}|\d+", re.UNICODE)
 _TOKEN_CACHE_SIZE = 50_000  # distinct tokens remembered by fast_scores (then it starts afresh)
-_TokenInfo = tuple[str, str, "tuple[float, ...] | None", bool, "tuple[float, ...] | None"]
+_Weights = tuple[float, ...]
+# (seen-key, stem, word weights, stem weights, weights of the pairs it starts by next stem); see _remember_token
+_TokenInfo = tuple[str, str, "_Weights | None", "_Weights | None", "dict[str, _Weights] | None"]
 STEM = 5  # letters kept as a rough stem: "brinna", "brinner", "brinnande" share "brinn"
 
 
@@ -92,6 +94,7 @@ class SecondOpinion:
         self._words: dict[str, tuple[float, ...]] = {}
         self._stems: dict[str, tuple[float, ...]] = {}
         self._pairs: dict[tuple[str, str], tuple[float, ...]] = {}
+        self._pairs_after: dict[str, dict[str, tuple[float, ...]]] = {}  # the same by first stem, then second
         self._digits: dict[int, tuple[float, ...]] = {}
         self._bias_pair = (bias.get(HEADS[0], 0.0), bias.get(HEADS[1], 0.0))
         self._token_info: dict[str, _TokenInfo] = {}  # per distinct token, see _remember_token
@@ -104,6 +107,7 @@ class SecondOpinion:
             elif kind == "b":
                 first, _, second = rest.partition("_")
                 self._pairs[(first, second)] = w
+                self._pairs_after.setdefault(first, {})[second] = w
             elif kind == "d" and rest.isdigit():
                 self._digits[int(rest)] = w
 
@@ -151,54 +155,53 @@ class SecondOpinion:
 
     def fast_scores(self, lowered: str) -> list[float]:
         """The same as ``scores(features(lowered))`` without building the features (no offsets). Two
-        float locals instead of a list, one pass over the tokens: this runs on about half of all items."""
+        float locals instead of a list, one pass over the tokens: this runs on about half of all items.
+        Only features with a weight are looked at (most have none): a token's word, stem and pair with
+        the next stem are each added once, in the order features() lists them, so the sums are
+        bit-identical."""
         s0, s1 = self._bias_pair
         tokens = _TOKEN_RE.findall(lowered)
         if not tokens:
             return [s0, s1]
-        pairs_get = self._pairs.get
         info_get = self._token_info.get
         seen: set[str] = set()
         stems: set[str] = set()
         pairs: set[tuple[str, str]] = set()
         prev = ""
+        after: dict[str, _Weights] | None = None  # the previous token's weighted pairs, by next stem
         for tok in tokens:
             info = info_get(tok)
             if info is None:
                 info = self._remember_token(tok)
-            key, stem, w, has_stem, ws = info
-            # The same additions in the same order as scores(features(...)): the sums are bit-identical.
-            if key not in seen:
+            key, stem, w, ws, pairs_next = info
+            if w is not None and key not in seen:
                 seen.add(key)
-                if w is not None:
-                    s0 += w[0]
-                    s1 += w[1]
-                if has_stem and stem not in stems:
-                    stems.add(stem)
-                    if ws is not None:
-                        s0 += ws[0]
-                        s1 += ws[1]
-            if prev:
-                pair = (prev, stem)
-                if pair not in pairs:
-                    pairs.add(pair)
-                    w = pairs_get(pair)
-                    if w is not None:
-                        s0 += w[0]
-                        s1 += w[1]
-            prev = stem
+                s0 += w[0]
+                s1 += w[1]
+            if ws is not None and stem not in stems:
+                stems.add(stem)
+                s0 += ws[0]
+                s1 += ws[1]
+            if after is not None:
+                wp = after.get(stem)
+                if wp is not None and (prev, stem) not in pairs:
+                    pairs.add((prev, stem))
+                    s0 += wp[0]
+                    s1 += wp[1]
+            prev, after = stem, pairs_next
         return [s0, s1]
 
     def _remember_token(self, tok: str) -> _TokenInfo:
         """What scoring needs of one distinct token, looked up once (words repeat a lot in comments):
-        (seen-key, stem, word weights, has a stem feature, stem weights). A number counts by its digits."""
+        (seen-key, stem, word weights, stem weights, weighted pairs it starts). A number counts by its
+        digits. Stem weights only for words longer than a stem (shorter words have no stem feature)."""
         if tok[0].isdigit():
             n = len(tok) if len(tok) < 13 else 13
-            info: _TokenInfo = (f"#{n}", "#", self._digits.get(n), False, None)
+            info: _TokenInfo = (f"#{n}", "#", self._digits.get(n), None, self._pairs_after.get("#"))
         else:
             stem = tok[:STEM]
-            long_word = len(tok) > STEM
-            info = (tok, stem, self._words.get(tok), long_word, self._stems.get(stem) if long_word else None)
+            ws = self._stems.get(stem) if len(tok) > STEM else None
+            info = (tok, stem, self._words.get(tok), ws, self._pairs_after.get(stem))
         if len(self._token_info) >= _TOKEN_CACHE_SIZE:
             self._token_info.clear()
         self._token_info[tok] = info
