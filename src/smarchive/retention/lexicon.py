@@ -130,7 +130,7 @@ def _split_in_word(keys: list[str]) -> tuple[list[str], list[str]]:
     return in_word, [key for key in keys if key[0] in rest_first]
 
 
-# Per distinct word: (may a word key start at it, in-word hits, typo terms); see _remember_word.
+# Per distinct word: (try the word keys on the text, hits in the word, typo terms); see _remember_word.
 _WordInfo = tuple[bool, tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
 _NOTHING: _WordInfo = (False, (), ())
 
@@ -209,11 +209,14 @@ class LexiconMatcher:
         # boundary ("kurder" in "kurderna"), a shorter key that is a prefix of it ("kurd*") gets its
         # chance. An accepted longer key still hides the shorter ones (idioms: "slår ihjäl sig").
         self._prefixes = {key: pre for key in self._by_key if (pre := self._shorter_keys(key))}
-        # A word key can only start at a word that begins with a key's leading word characters ("tack"
-        # of "tack för ingenting"): known per distinct word, so the trie is tried at few word starts
-        # (issue #14: a regex trying it at every word start was 4 of 61 us an item).
+        # What the word keys match at a word start depends on that word alone, except where a key goes on
+        # past the word ("tack för ingenting", "ak-47"): then the word is that key's leading word
+        # characters ("tack", "ak"), and the trie is tried on the text there. Every other word's result
+        # is worked out once per distinct word (issue #14: a regex trying the trie at every word start
+        # was 4 of 61 us an item).
         self._word_trie = re.compile(_trie_pattern(word_keys)) if word_keys else None
-        self._heads = frozenset(_WORD_RUN_RE.match(key).group() for key in word_keys)  # type: ignore[union-attr]
+        self._phrase_heads = frozenset(head for key in word_keys
+                                       if (head := _WORD_RUN_RE.match(key).group()) != key)  # type: ignore[union-attr]
         self._inner_regex = _overlapping_regex(inner_keys) if inner_keys else None
         # In-word keys never reach past their word, so what they match depends on the word alone: scanned
         # once per distinct word instead of at every letter of every text (issue #14: the inner scan
@@ -316,13 +319,13 @@ class LexiconMatcher:
                 info = self._remember_word(token)
             if info is _NOTHING:  # most words
                 continue
-            may_start, in_word, typos = info
+            live, found, typos = info
             start = word.start()
-            if may_start:
+            if live:  # a key may go on past this word: try the trie on the text
                 match = self._word_trie.match(low, start)  # type: ignore[union-attr]
                 if match is not None and match.end() > start:
                     self._take(text, low, start, match.end(), False, hits, covered)
-            for lexicon, source, s, e in in_word:
+            for lexicon, source, s, e in found:
                 hits.append(LexiconHit(lexicon, source, text[start + s:start + e], start + s, start + e))
                 covered.add(start + s)
             if typos and start not in covered:
@@ -332,19 +335,24 @@ class LexiconMatcher:
 
     def _remember_word(self, word: str) -> _WordInfo:
         """What _scan_words needs of one distinct lower-cased word, worked out once (words repeat a lot in
-        comments): may a word key start at it; the in-word keys' hits in it as (lexicon, term, start,
-        end) within the word; the terms it matches as a typo. Scanning the word alone is the same as
-        scanning it in its text: in-word keys cannot reach past it, and no letter is next to it."""
-        may_start = self._word_trie is not None and any(word[:cut] in self._heads for cut in range(1, len(word) + 1))
-        in_word: tuple[tuple[str, str, int, int], ...] = ()
+        comments): must the word keys be tried on the text (a key may go on past the word); the hits in
+        the word alone as (lexicon, term, start, end) within it, word keys at its start (unless tried on
+        the text) then in-word keys; the terms it matches as a typo. The word alone gives the same hits
+        as the word in its text: these keys cannot reach past it, and no letter is next to it."""
+        live = word in self._phrase_heads
+        found: list[LexiconHit] = []
+        if not live and self._word_trie is not None:
+            match = self._word_trie.match(word)
+            if match is not None and match.end() > 0:
+                self._take(word, word, 0, match.end(), False, found, set())
         if self._in_word_regex is not None:
-            found: list[LexiconHit] = []
             self._scan(self._in_word_regex, word, word, found, set(), inner=True)
-            in_word = tuple((h.lexicon, h.term, h.start, h.end) for h in found)
         typos: tuple[Term, ...] = ()
         if self._fuzzy and len(word) >= max(1, self.fuzzy_min_length):
             typos = self._fuzzy_terms(word)
-        info = (may_start, in_word, typos) if may_start or in_word or typos else _NOTHING
+        info = (live, tuple((h.lexicon, h.term, h.start, h.end) for h in found), typos)
+        if info == _NOTHING:
+            info = _NOTHING  # one shared object: _scan_words skips it by identity
         if len(self._word_info) >= _WORD_CACHE_SIZE:
             self._word_info.clear()
         self._word_info[word] = info
