@@ -245,17 +245,25 @@ class LexiconMatcher:
 
     def find(self, text: str, lowered: str | None = None) -> list[LexiconHit]:
         """All hits in the text, in text order. Pass ``lowered`` if you already have it."""
-        if not text or not self._by_key:
-            return []
+        return self.find_counting_words(text, lowered)[0]
+
+    def find_counting_words(self, text: str, lowered: str | None = None) -> tuple[list[LexiconHit], int]:
+        """(find's hits, the number of words: maximal runs of word characters). The matcher
+        passes over the words anyway, so the engine's word count comes free. Lower-casing keeps every
+        character a word character or not (checked for all of Unicode), so the count is the text's."""
+        if not text:
+            return [], 0
         low = lowered if lowered is not None else lower_same_length(text)
+        if not self._by_key:
+            return [], len(_WORD_RUN_RE.findall(low))
         hits: list[LexiconHit] = []
         covered: set[int] = set()  # starts of words already matched exactly
-        self._scan_words(text, low, hits, covered)
+        words = self._scan_words(text, low, hits, covered)
         if self._inner_regex is not None:
             self._scan(self._inner_regex, text, low, hits, covered, inner=True)
         if len(hits) > 1:
             hits.sort(key=lambda h: h.start)
-        return hits
+        return hits, words
 
     def _scan(self, regex: re.Pattern[str], text: str, low: str, hits: list[LexiconHit], covered: set[int],
               inner: bool) -> None:
@@ -306,13 +314,15 @@ class LexiconMatcher:
             added = True
         return added
 
-    def _scan_words(self, text: str, low: str, hits: list[LexiconHit], covered: set[int]) -> None:
+    def _scan_words(self, text: str, low: str, hits: list[LexiconHit], covered: set[int]) -> int:
         """One pass over the words (maximal runs of word characters): at each, the word keys starting
         there, the in-word keys inside it, and typos when no exact hit starts there. The hits land in
         the order of the scans they replace (by position; at one position word keys, in-word keys,
-        typos; find sorts them stably by start), so tags are the same."""
+        typos; find sorts them stably by start), so tags are the same. Returns the number of words."""
         info_get = self._word_info.get
+        count = 0
         for word in _WORD_RUN_RE.finditer(low):
+            count += 1
             token = word.group()
             info = info_get(token)
             if info is None:
@@ -332,6 +342,7 @@ class LexiconMatcher:
                 end = word.end()
                 for term in typos:
                     hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end, fuzzy=True))
+        return count
 
     def _remember_word(self, word: str) -> _WordInfo:
         """What _scan_words needs of one distinct lower-cased word, worked out once (words repeat a lot in

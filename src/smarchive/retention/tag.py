@@ -131,6 +131,9 @@ class ThreadContext:
     account_reply_ids: tuple[str, ...] = ()
 
 
+_NO_CONTEXT = ThreadContext()  # frozen: one shared instance for the many items nobody answered
+
+
 @dataclass(frozen=True, slots=True)
 class Category:
     id: str
@@ -488,7 +491,7 @@ class RetentionEngine:
 
     def tag(self, item: Mapping[str, Any], context: ThreadContext | None = None) -> Tag:
         """Tag one item. Without ``context`` the item counts as not answered by the account."""
-        context = context or ThreadContext()
+        context = context or _NO_CONTEXT
         created = _parse_datetime(item.get("published_at"), self.timezone)
         facts = self._facts(item, context, created)
         matched = [rule for rule, checks in self._candidates(facts) if not checks or _passes(checks, facts)]
@@ -556,14 +559,14 @@ class RetentionEngine:
         text = str(item.get("text") or "")
         lowered = lower_same_length(text)
         lex: dict[str, list[LexiconHit]] = {}
-        for hit in self.matcher.find(text, lowered):
+        hits, words = self.matcher.find_counting_words(text, lowered)  # words: len(_WORD_RE.findall(text))
+        for hit in hits:
             lex.setdefault(hit.lexicon, []).append(hit)
         ref = created.date() if created else None
         det: dict[str, list[detectors.Hit]] = {}
         for hit in detectors.find_all(text, ref, self._detectors):
             det.setdefault(hit.kind, []).append(hit)
         stripped = text.strip()
-        words = len(_WORD_RE.findall(text))
         return _Facts(
             author_is_account=bool(item.get("author_is_account", False)),
             item_type=str(item.get("item_type") or ""),
