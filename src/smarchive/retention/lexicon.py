@@ -130,9 +130,10 @@ def _split_in_word(keys: list[str]) -> tuple[list[str], list[str]]:
     return in_word, [key for key in keys if key[0] in rest_first]
 
 
-# Per distinct word: (try the word keys on the text, hits in the word, typo terms); see _remember_word.
-_WordInfo = tuple[bool, tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
-_NOTHING: _WordInfo = (False, (), ())
+# Per distinct word: (1 + its word-key hits if a phrase may start at it else 0, hits in the word, typo
+# terms); see _remember_word.
+_WordInfo = tuple[int, tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
+_NOTHING: _WordInfo = (0, (), ())
 
 _NO_FIT: tuple[tuple[Term, ...], ...] = ((), (), (), ())
 
@@ -210,13 +211,14 @@ class LexiconMatcher:
         # chance. An accepted longer key still hides the shorter ones (idioms: "slår ihjäl sig").
         self._prefixes = {key: pre for key in self._by_key if (pre := self._shorter_keys(key))}
         # What the word keys match at a word start depends on that word alone, except where a key goes on
-        # past the word ("tack för ingenting", "ak-47"): then the word is that key's leading word
-        # characters ("tack", "ak"), and the trie is tried on the text there. Every other word's result
-        # is worked out once per distinct word (issue #14: a regex trying the trie at every word start
-        # was 4 of 61 us an item).
+        # past the word ("tack för ingenting", "ak-47", a "phrase" here): then the word is that key's
+        # leading word characters ("tack", "ak"), and the phrases' trie is tried on the text there. A
+        # phrase found is the longest key there; else the word's own result holds, worked out once per
+        # distinct word (issue #14: a regex trying the trie at every word start was 4 of 61 us an item).
         self._word_trie = re.compile(_trie_pattern(word_keys)) if word_keys else None
-        self._phrase_heads = frozenset(head for key in word_keys
-                                       if (head := _WORD_RUN_RE.match(key).group()) != key)  # type: ignore[union-attr]
+        phrases = [key for key in word_keys if not _WORD_RUN_RE.fullmatch(key)]
+        self._phrase_trie = re.compile(_trie_pattern(phrases)) if phrases else None
+        self._phrase_heads = frozenset(_WORD_RUN_RE.match(key).group() for key in phrases)  # type: ignore[union-attr]
         self._inner_regex = _overlapping_regex(inner_keys) if inner_keys else None
         # In-word keys never reach past their word, so what they match depends on the word alone: scanned
         # once per distinct word instead of at every letter of every text (issue #14: the inner scan
@@ -331,10 +333,11 @@ class LexiconMatcher:
                 continue
             live, found, typos = info
             start = word.start()
-            if live:  # a key may go on past this word: try the trie on the text
-                match = self._word_trie.match(low, start)  # type: ignore[union-attr]
-                if match is not None and match.end() > start:
+            if live:  # a phrase may start at this word: try the phrases on the text
+                match = self._phrase_trie.match(low, start)  # type: ignore[union-attr]
+                if match is not None:
                     self._take(text, low, start, match.end(), False, hits, covered)
+                    found = found[live - 1:]  # the phrase hides the word's own word-key hits
             for lexicon, source, s, e in found:
                 hits.append(LexiconHit(lexicon, source, text[start + s:start + e], start + s, start + e))
                 covered.add(start + s)
@@ -346,16 +349,17 @@ class LexiconMatcher:
 
     def _remember_word(self, word: str) -> _WordInfo:
         """What _scan_words needs of one distinct lower-cased word, worked out once (words repeat a lot in
-        comments): must the word keys be tried on the text (a key may go on past the word); the hits in
-        the word alone as (lexicon, term, start, end) within it, word keys at its start (unless tried on
-        the text) then in-word keys; the terms it matches as a typo. The word alone gives the same hits
-        as the word in its text: these keys cannot reach past it, and no letter is next to it."""
-        live = word in self._phrase_heads
+        comments): where a phrase may start at it, 1 + the number of its own word-key hits (0: no
+        phrase can start here); the hits in the word alone as (lexicon, term, start, end) within it,
+        word keys at its start then in-word keys; the terms it matches as a typo. The word alone gives
+        the same hits as the word in its text, unless a phrase matches there: the other keys cannot
+        reach past it, and no letter is next to it."""
         found: list[LexiconHit] = []
-        if not live and self._word_trie is not None:
+        if self._word_trie is not None:
             match = self._word_trie.match(word)
             if match is not None and match.end() > 0:
                 self._take(word, word, 0, match.end(), False, found, set())
+        live = 1 + len(found) if word in self._phrase_heads else 0
         if self._in_word_regex is not None:
             self._scan(self._in_word_regex, word, word, found, set(), inner=True)
         typos: tuple[Term, ...] = ()
