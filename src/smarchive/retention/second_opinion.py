@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +44,10 @@ class Feature:
     end: int
 
 
-def features(lowered: str) -> list[Feature]:
+def features(lowered: str, only: Container[str] | None = None) -> list[Feature]:
     """The features of a lower-cased text, each with the offsets of the words it came from (first
-    occurrence only: a feature is present or not)."""
+    occurrence only: a feature is present or not). ``only``: just the keys in it (a model's weights),
+    in the same order; the others are not built (opinion runs this on every text that passes)."""
     out: list[Feature] = []
     seen: set[str] = set()
     prev: tuple[str, int] | None = None
@@ -63,12 +64,14 @@ def features(lowered: str) -> list[Feature]:
         for key in keys:
             if key not in seen:
                 seen.add(key)
-                out.append(Feature(key, start, m.end()))
+                if only is None or key in only:
+                    out.append(Feature(key, start, m.end()))
         if prev is not None:
             key = f"b:{prev[0]}_{stem}"
             if key not in seen:
                 seen.add(key)
-                out.append(Feature(key, prev[1], m.end()))
+                if only is None or key in only:
+                    out.append(Feature(key, prev[1], m.end()))
         prev = (stem, start)
     return out
 
@@ -213,15 +216,14 @@ class SecondOpinion:
         scores = self.fast_scores(lowered)
         if not any(_sigmoid(scores[i]) >= self.threshold[h] for i, h in enumerate(HEADS) if h in heads):
             return []
-        feats = features(lowered)
+        feats = features(lowered, self.weights)  # only features with a weight can push
         out = []
         for index, head in enumerate(HEADS):
             if head not in heads:
                 continue
             p = _sigmoid(scores[index])
             if p >= self.threshold[head]:
-                pushed = sorted(((f, self.weights[f.key][index]) for f in feats if f.key in self.weights),
-                                key=lambda fw: -fw[1])
+                pushed = sorted(((f, self.weights[f.key][index]) for f in feats), key=lambda fw: -fw[1])
                 pushed_up = tuple(fw for fw in pushed[:top] if fw[1] > 0)
                 # No word pushed the score up: the bias alone is no opinion (an emoji, an unknown word).
                 if pushed_up:
