@@ -114,7 +114,7 @@ def _overlapping_regex(keys: list[str], before: str = "") -> re.Pattern[str]:
     scans were a quarter of the matcher's time). Each match consumes one character, so the next
     search starts at the next position and matches still overlap. ``before`` is a zero-width condition
     at the key's start (the word scan's "no letter before")."""
-    first = "[" + "".join(re.escape(ch) for ch in sorted({key[0] for key in keys})) + "]"
+    first = _first_chars_class({key[0] for key in keys})
     return re.compile(first + "(?<=" + before + "(?=(" + _trie_pattern(keys) + r"))[\s\S])")
 
 
@@ -134,6 +134,17 @@ def _split_in_word(keys: list[str]) -> tuple[list[str], list[str]]:
 # terms); see _remember_word.
 _WordInfo = tuple[int, tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
 _NOTHING: _WordInfo = (0, (), ())
+
+def _first_chars_class(chars: set[str]) -> str:
+    """A character class of the keys' first characters for _overlapping_regex, where every character
+    beyond the Basic Multilingual Plane (emoji) is one range: the regex engine tests a long list of such
+    characters one by one at every position of a text (issue #14: 2.8 us an item for the symbol scan),
+    a range at once. A wider class only lets the trie be tried at a few more positions; it matches
+    only where a key starts, so the matches are the same."""
+    bmp = "".join(re.escape(ch) for ch in sorted(chars) if ord(ch) <= 0xFFFF)
+    astral = r"\U00010000-\U0010FFFF" if any(ord(ch) > 0xFFFF for ch in chars) else ""
+    return "[" + bmp + astral + "]"
+
 
 _NO_FIT: tuple[tuple[Term, ...], ...] = ((), (), (), ())
 
