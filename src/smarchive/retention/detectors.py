@@ -322,8 +322,10 @@ _URL_RE = re.compile(
 )
 
 
-# Every link the pattern accepts contains one of these: a cheap pre-check before the full pattern.
-_URL_HINT = re.compile(r"://|www\.|\.(?:se|com|nu|net|org|io|ly|eu|info)\b", re.IGNORECASE)
+# Every link the pattern accepts contains one of these ("://", "www.", a dot and a domain ending): a cheap
+# pre-check before the full pattern. Written to start at ":" or ".", so the regex engine skips to those
+# characters in C rather than trying three alternatives at every position.
+_URL_HINT = re.compile(r"://|\.(?:(?<=www\.)|(?:se|com|nu|net|org|io|ly|eu|info)\b)", re.IGNORECASE)
 
 
 def find_emails(text: str) -> list[Hit]:
