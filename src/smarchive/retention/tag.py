@@ -621,9 +621,10 @@ class RetentionEngine:
                 needs_review = True  # cannot date the culling without knowing when it was received
             else:
                 cull_from = cull_date(created.year, self.period_years)
-        shown = {(ev.name, ev.start) for ev in evidence if ev.kind == "detector"}
-        evidence += [Evidence(PERSONAL_DATA_RULE, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
-                     for h in personal if (h.kind, h.start) not in shown]
+        if personal:  # most items have none: no need to see which detector hits are shown already
+            shown = {(ev.name, ev.start) for ev in evidence if ev.kind == "detector"}
+            evidence += [Evidence(PERSONAL_DATA_RULE, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
+                         for h in personal if (h.kind, h.start) not in shown]
         return Tag(
             item_id=str(item.get("id", "")), category=category.id, retention=retention, cull_from=cull_from,
             actions=actions, access=access, rule_ids=rule_ids, evidence=evidence,
