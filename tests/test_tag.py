@@ -128,6 +128,22 @@ def test_tag_carries_everything(engine) -> None:
     assert json.loads(json.dumps(d))["evidence"][0]["rule_id"] in tag.rule_ids
 
 
+def test_to_dict_has_every_field_in_order(engine) -> None:
+    """to_dict is written out field by field (speed, issue #14): a new field must not be left out."""
+    from dataclasses import fields
+
+    from smarchive.retention.tag import Evidence, Tag
+
+    items = read_jsonl(DATA / "labelled_items.jsonl")
+    for tag in engine.tag_all(items):
+        d = tag.to_dict()
+        assert list(d) == [f.name for f in fields(Tag)]
+        assert d["cull_from"] == (tag.cull_from.isoformat() if tag.cull_from else None)
+        assert all(d[f.name] == getattr(tag, f.name) for f in fields(Tag) if f.name not in ("cull_from", "evidence"))
+        assert d["evidence"] == [{f.name: getattr(ev, f.name) for f in fields(Evidence)} for ev in tag.evidence]
+        assert all(list(e) == [f.name for f in fields(Evidence)] for e in d["evidence"])
+
+
 def test_cull_date_whole_calendar_years() -> None:
     assert cull_date(2024, 2) == date(2027, 1, 1)
     assert cull_date(2024, 0) == date(2025, 1, 1)
