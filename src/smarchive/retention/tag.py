@@ -191,15 +191,15 @@ Check = Callable[["_Facts"], bool]
 def compile_rule_split(rule: Rule) -> tuple[tuple[Check, ...], tuple[Check, ...]]:
     """The rule's conditions as two short tuples of checks: (key checks, item checks), cheapest and most
     selective first (a rule that names a lexicon is usually rejected by one dict look-up). A key check
-    looks only at *which* lexicons and detectors hit (``n in f.lex``), so its result is the same for every
-    item with the same hit names and the engine evaluates it once per combination
-    (RetentionEngine._candidates); item checks (the author, proximity, flags, hit counts) run per item.
-    The author check comes first."""
+    looks only at *which* lexicons and detectors hit (``n in f.lex``) and at the author, so its result is
+    the same for every item with the same hit names and author, and the engine evaluates it once per
+    combination (RetentionEngine._candidates); item checks (proximity, flags, hit counts) run per item.
+    The author check comes first (57 of 58 rules have one: settled per combination, not per item)."""
     keys: list[Check] = []
     item: list[Check] = []
     if rule.author_is_account is not None:
         want_author = rule.author_is_account
-        item.append(lambda f: f.author_is_account == want_author)
+        keys.append(lambda f: f.author_is_account == want_author)
     if rule.any_lexicon:
         any_lex = rule.any_lexicon
         keys.append(lambda f: any(n in f.lex for n in any_lex))
@@ -456,7 +456,8 @@ class RetentionEngine:
         self._evidence_lexicons = {r.id: tuple(dict.fromkeys((*r.any_lexicon, *r.all_lexicons, *r.near)))
                                    for r in self.rules}
         self._conditions = {r.id: _condition_terms(r) for r in self.rules}
-        self._candidate_cache: dict[tuple[frozenset[str], frozenset[str]], list[tuple[Rule, tuple[Check, ...]]]] = {}
+        self._candidate_cache: dict[tuple[frozenset[str], frozenset[str], bool],
+                                    list[tuple[Rule, tuple[Check, ...]]]] = {}
         self._verdicts: dict[tuple[str, ...], _Verdict] = {}  # by the matched rules' ids, see _verdict
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
         self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
@@ -516,9 +517,9 @@ class RetentionEngine:
     def _candidates(self, facts: _Facts) -> list[tuple[Rule, tuple[Check, ...]]]:
         # The candidates depend only on which lexicons and detectors hit, and few combinations occur:
         # remembered per combination (bounded), the set union and sort run once per combination.
-        # The key checks (which names hit) are settled here too, once per combination, so per item only
-        # the item checks of the rules still in the running are left.
-        key = (frozenset(facts.lex), frozenset(facts.det))
+        # The key checks (which names hit, the author) are settled here too, once per combination, so per
+        # item only the item checks of the rules still in the running are left.
+        key = (frozenset(facts.lex), frozenset(facts.det), facts.author_is_account)
         found = self._candidate_cache.get(key)
         if found is None:
             indexes = set(self._always)
