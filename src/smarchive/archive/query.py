@@ -12,6 +12,8 @@ Views (and one macro, `stockholm(ts)`: a UTC time in Swedish time with its zone,
     ledger_state     the fixity ledger now: the last recorded hash and size of every file the archive holds
     coverage         per run and account: the platform's counts against what was extracted
     unrecognised     per run and account: answers that should carry items but gave none, item-like JSON not read
+A search (`search`) also gives its SQL `search_items` (the rows of `items` holding the words, read by row number
+from the word index's `item_row`) and `search_hits` (the index's hits), on its own cursor.
 
 A result is read a page at a time (`limit`/`offset`), so the first page of a worklist over ten million
 items comes back without reading every text.
@@ -239,7 +241,7 @@ def _search_sources(con: duckdb.DuckDBPyConnection, files: list[Path], terms: li
     """What `search` reads besides the views (tables, so every cursor of the connection sees them):
     `_search_terms` (the word index with the file each row is in), `_search_files` (the items file beside each
     index file, for partitions one run wrote: there a row of the file is a row of `items`) and `_search_fetch`
-    (the SQL turning rows read from items files into rows of the items view)."""
+    (the SQL turning rows read from items files into rows of the items view, and the index file sampled)."""
     if terms:
         has_rows = "item_row" in con.sql("SELECT * FROM terms LIMIT 0").columns
         rows = "" if has_rows else ", NULL::BIGINT AS item_row"  # an index older than item_row: join on the key
@@ -252,7 +254,10 @@ def _search_sources(con: duckdb.DuckDBPyConnection, files: list[Path], terms: li
                       "items_file": [str(f) for f in single]}, schema=pa.schema([("terms_file", pa.string()),
                                                                                ("items_file", pa.string())]))
     _table(con, "_search_files", pairs)
-    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql", {"sql": fetched})
+    # the largest index file: where word_rows counts the words (which leads changes the speed, not the result)
+    sample = str(max(terms, key=lambda p: p.stat().st_size)) if terms else None
+    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files",
+                {"sql": fetched, "sample": sample, "files": len(terms)})
 
 
 def saved_query(name: str) -> str:
@@ -293,6 +298,7 @@ def word_params(words: list[str]) -> dict:
 
 HIT_KEY = ["platform", "item_id", "run_id", "published_at"]  # the columns of search_hits
 FETCH_MAX = 20_000  # hits read row by row at most; beyond, scanning the items row groups costs less
+RARE = 30_000  # index rows of a word few enough to take all at once for a page
 
 
 def hits_sql(count: int, limit: int | None) -> str:
@@ -312,6 +318,26 @@ def hits_sql(count: int, limit: int | None) -> str:
             "ORDER BY h.published_at, h.item_id, h.platform")
 
 
+def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: int) -> tuple[pa.Table, bool]:
+    """(the hits among the first `limit` index rows of $w0 in time order; whether $w0 has no more rows).
+    The other words are looked for only within those rows' time span (an item's words share its
+    published_at): a common word's rows outside it are not joined (at 10 M items, 'tack' has 4.5 M)."""
+    lead = _bind(con, "SELECT platform, item_id, run_id, published_at, item_row, _terms_file FROM _search_terms "
+                      f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) "
+                      f"ORDER BY published_at, item_id, platform LIMIT {int(limit)}", params).to_arrow_table()
+    con.register("_search_lead", lead)
+    times = lead.column("published_at")
+    bounds = {"lo": pc.min(times).as_py(), "hi": pc.max(times).as_py()} if lead.num_rows else {}
+    others = "".join(f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)} "
+                     f"AND published_at BETWEEN $lo AND $hi) w{n} USING (platform, item_id, run_id)"
+                     for n in range(1, count)) if lead.num_rows else ""
+    hits = _bind(con, "SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file "
+                      f"FROM (SELECT * FROM _search_lead{others}) h "
+                      "LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
+                      "ORDER BY h.published_at, h.item_id, h.platform", {**params, **bounds}).to_arrow_table()
+    return hits, lead.num_rows < limit
+
+
 def _on_key(left: str, right: str) -> str:
     return " AND ".join(f"{left}.{k} = {right}.{k}" for k in HIT_KEY)
 
@@ -320,8 +346,9 @@ def search_items_sql(con: duckdb.DuckDBPyConnection, hits: pa.Table) -> str:
     """`search_items`: the rows of the items view that the hits name. Hits with their row in a file are read
     by row number, so DuckDB reads only the pages holding them (and checks the key: an index out of step with
     its file finds nothing wrong); the others are joined on the key, as the items view is scanned.
-    `= ANY([...])`, not `IN (...)`: DuckDB reads exactly the rows of the list then, where an IN list of more
-    than a few values only prunes row groups by its bounds and reads every row of those (DuckDB 2.0)."""
+    `= ANY(list)`, not `IN (...)`: DuckDB reads exactly the rows of the list then, where an IN list of more
+    than a few values only prunes row groups by its bounds and reads every row of those (DuckDB 2.0); the list
+    is a variable, since binding 10 000 literals cost more (75 ms) than reading their rows."""
     by_row = pc.and_(pc.is_valid(hits.column("item_row")), pc.is_valid(hits.column("items_file")))
     if hits.num_rows > FETCH_MAX:
         by_row = pc.and_(by_row, False)
@@ -332,10 +359,13 @@ def search_items_sql(con: duckdb.DuckDBPyConnection, hits: pa.Table) -> str:
         for path, row in zip(fast.column("items_file").to_pylist(), fast.column("item_row").to_pylist(),
                              strict=True):
             rows.setdefault(path, set()).add(row)
-        reads = ["SELECT * FROM _item_shape"] + [
-            f"SELECT * EXCLUDE (file_row_number) FROM read_parquet('{_sql_path(Path(path))}', file_row_number = "
-            f"true, hive_partitioning = false) WHERE file_row_number = ANY([{', '.join(map(str, sorted(found)))}])"
-            for path, found in rows.items()]
+        reads = ["SELECT * FROM _item_shape"]
+        for n, (path, found) in enumerate(rows.items()):
+            # the row numbers as one value (a variable of this cursor), not thousands of literals to parse
+            con.execute(f"SET VARIABLE _search_rows_{n} = $rows", {"rows": sorted(found)})
+            reads.append(f"SELECT * EXCLUDE (file_row_number) FROM read_parquet('{_sql_path(Path(path))}', "
+                         "file_row_number = true, hive_partitioning = false) "
+                         f"WHERE file_row_number = ANY(getvariable('_search_rows_{n}'))")
         template = con.sql("SELECT sql FROM _search_fetch").fetchall()[0][0]
         fetched = template.replace(FETCHED, " UNION ALL BY NAME ".join(reads))
         parts.append(f"SELECT i.* FROM ({fetched}) i SEMI JOIN search_hits h ON {_on_key('i', 'h')}")
@@ -379,17 +409,26 @@ def page_of(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Tab
     is not read but for a phrase), and the page is read from the hits after them."""
     head, tail = hits.slice(0, offset), hits.slice(offset)
     before = _found(con, sql, params, head, count=True).column("n")[0].as_py() if offset else 0
-    found = _found(con, sql, params, tail)
+    need = offset - before + limit  # rows wanted from the tail's hits
+    found = _found(con, sql, params, tail.slice(0, need + need // 4 + 100))  # the tail's first hits may do
+    if found.num_rows < need and tail.num_rows > need + need // 4 + 100:
+        found = _found(con, sql, params, tail)
     return found.slice(offset - before, limit), before + found.num_rows
 
 
-def rarest_first(con: duckdb.DuckDBPyConnection, words: list[str]) -> list[str]:
-    if len(words) == 1:
-        return words
+def word_rows(con: duckdb.DuckDBPyConnection, words: list[str]) -> dict[str, int]:
+    """About how many rows of the word index each word has: counted in one index file (the largest) and scaled
+    to all; counting every file's rows of a common word would cost more than the search (at 10 M items, 4.5 M
+    rows for a word in half the items). It decides which word leads and how many hits a page takes at once,
+    never what is found."""
+    sample, files = con.sql("SELECT sample, files FROM _search_fetch").fetchall()[0]
+    if sample is None:
+        return dict.fromkeys(words, 0)
     counts = ", ".join(f"count(*) FILTER (WHERE {_word_range(n)})" for n in range(len(words)))
     ranges = " OR ".join(f"({_word_range(n)})" for n in range(len(words)))
-    found = _bind(con, f"SELECT {counts} FROM terms WHERE {ranges}", word_params(words)).fetchall()[0]
-    return [w for _, w in sorted(zip(found, words, strict=True))]
+    found = _bind(con, f"SELECT {counts} FROM read_parquet('{_sql_path(Path(sample))}') WHERE {ranges}",
+                  word_params(words)).fetchall()[0]
+    return {w: n * files for w, n in zip(words, found, strict=True)}
 
 
 def _bind(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> duckdb.DuckDBPyRelation:
@@ -412,21 +451,27 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
     if "run_id" not in con.sql("SELECT * FROM terms LIMIT 0").columns:
         raise SmarchiveError("this archive's word index is older than this smarchive: rebuild it with "
                              "`smarchive reindex`")
-    words = rarest_first(con, wanted["words"])
+    rows = word_rows(con, wanted["words"])
+    words = sorted(wanted["words"], key=lambda w: (rows[w], w))  # the rarest leads
     params = {**params, **word_params(words), "phrase": wanted["phrase"]}
     if limit is None:
         hits = distinct_hits(_bind(con, hits_sql(len(words), None), params).to_arrow_table())
         return _found(con, sql, params, hits).slice(offset)
     wanted_rows = offset + limit
     taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
+    taken *= 3 ** (len(words) - 1)  # each further word: a third or more of the leading word's items hold it too
+    if rows[words[0]] <= max(4 * taken, RARE):  # a rare word: all its hits at once (a rare phrase checked once)
+        taken = max(taken, 2 * rows[words[0]] + 100)
     while True:
         con.execute("SET late_materialization_max_rows = 0")  # hits are narrow columns: one scan is cheaper
-        hits = _bind(con, hits_sql(len(words), taken), params).to_arrow_table()
+        hits, exhausted = page_hits(con, len(words), params, taken)
         con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
         page, rows = page_of(con, sql, params, distinct_hits(hits), limit, offset)
-        if rows >= wanted_rows or hits.num_rows < taken:  # enough, or every hit taken
+        if rows >= wanted_rows or exhausted:  # enough, or every hit taken
             return page
-        taken *= 4  # some hits were an item's second word, an older capture's, or failed the phrase
+        # some hits lacked another word, were an item's second word, an older capture's, or failed the phrase:
+        # take as many more as this yield says are needed (a rare phrase: every hit at once), at least half more
+        taken = max(taken * 3 // 2, taken * wanted_rows * 5 // (4 * max(rows, 1)))
 
 
 def check_select(sql: str) -> None:
