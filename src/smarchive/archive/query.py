@@ -301,20 +301,21 @@ FETCH_MAX = 20_000  # hits read row by row at most; beyond, scanning the items r
 RARE = 30_000  # index rows of a word few enough to take all at once for a page
 
 
-def hits_sql(count: int, limit: int | None) -> str:
-    """The first `limit` hits in time order of words $w0..: items of the run that captured them with a word
-    starting with $w0 (the rarest word: it leads) and, by semi-joins, with each of the others. An item with
-    several such words appears once per word; the saved query's semi-join counts it once. Each hit comes with
-    its row in its items file (`item_row`) and that file (`items_file`) where a row there is a row of `items`
-    (NULL otherwise: an index older than item_row, or a partition several runs captured)."""
+def hits_sql(count: int, by_row: bool) -> str:
+    """Every hit in time order of words $w0..: items of the run that captured them with a word starting with
+    $w0 (the rarest word: it leads) and, by semi-joins, with each of the others. An item with several such
+    words appears once per word. `by_row`: each hit with its row in its items file (`item_row`) and that file
+    (`items_file`) where a row there is a row of `items` (NULL otherwise: an index older than item_row, or a
+    partition several runs captured); else NULL for all (hits too many to read row by row)."""
     others = "".join(f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)}) w{n}"
                      " USING (platform, item_id, run_id)" for n in range(1, count))
-    bound = f" LIMIT {int(limit)}" if limit is not None else ""
+    where = f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) ORDER BY published_at, item_id, platform"
+    if not by_row:
+        return (f"SELECT platform, item_id, run_id, published_at, NULL::BIGINT AS item_row, "
+                f"NULL::VARCHAR AS items_file FROM terms{others} {where}")
     return (f"SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file FROM ("
             f"SELECT platform, item_id, run_id, published_at, item_row, _terms_file FROM _search_terms{others} "
-            f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) "
-            f"ORDER BY published_at, item_id, platform{bound}) h "
-            "LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
+            f"{where}) h LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
             "ORDER BY h.published_at, h.item_id, h.platform")
 
 
@@ -455,7 +456,8 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
     words = sorted(wanted["words"], key=lambda w: (rows[w], w))  # the rarest leads
     params = {**params, **word_params(words), "phrase": wanted["phrase"]}
     if limit is None:
-        hits = distinct_hits(_bind(con, hits_sql(len(words), None), params).to_arrow_table())
+        by_row = rows[words[0]] <= FETCH_MAX  # else they are joined on the key: no need for their rows
+        hits = distinct_hits(_bind(con, hits_sql(len(words), by_row), params).to_arrow_table())
         return _found(con, sql, params, hits).slice(offset)
     wanted_rows = offset + limit
     taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
