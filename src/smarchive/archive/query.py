@@ -411,8 +411,9 @@ def page_of(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Tab
     head, tail = hits.slice(0, offset), hits.slice(offset)
     before = _found(con, sql, params, head, count=True).column("n")[0].as_py() if offset else 0
     need = offset - before + limit  # rows wanted from the tail's hits
-    found = _found(con, sql, params, tail.slice(0, need + need // 4 + 100))  # the tail's first hits may do
-    if found.num_rows < need and tail.num_rows > need + need // 4 + 100:
+    first = need + need // 32 + 16  # the tail's first hits do unless some fall out (a phrase, a later capture)
+    found = _found(con, sql, params, tail.slice(0, first))
+    if found.num_rows < need and tail.num_rows > first:
         found = _found(con, sql, params, tail)
     return found.slice(offset - before, limit), before + found.num_rows
 
@@ -456,7 +457,8 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
     words = sorted(wanted["words"], key=lambda w: (rows[w], w))  # the rarest leads
     params = {**params, **word_params(words), "phrase": wanted["phrase"]}
     if limit is None:
-        by_row = rows[words[0]] <= FETCH_MAX  # else they are joined on the key: no need for their rows
+        # a common word alone: its hits are too many to read by row, they are joined on the key
+        by_row = len(words) > 1 or rows[words[0]] <= FETCH_MAX
         hits = distinct_hits(_bind(con, hits_sql(len(words), by_row), params).to_arrow_table())
         return _found(con, sql, params, hits).slice(offset)
     wanted_rows = offset + limit
