@@ -409,6 +409,8 @@ def page_of(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Tab
     rows before the page are the rows of the first `offset` hits or fewer: those are only counted (their text
     is not read but for a phrase), and the page is read from the hits after them."""
     head, tail = hits.slice(0, offset), hits.slice(offset)
+    if not tail.num_rows:  # the page is past every hit: empty whatever the hits before give (at most theirs)
+        return _found(con, sql, params, tail), hits.num_rows
     before = _found(con, sql, params, head, count=True).column("n")[0].as_py() if offset else 0
     need = offset - before + limit  # rows wanted from the tail's hits
     first = need + need // 32 + 16  # the tail's first hits do unless some fall out (a phrase, a later capture)
