@@ -459,9 +459,10 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
     words = sorted(wanted["words"], key=lambda w: (rows[w], w))  # the rarest leads
     params = {**params, **word_params(words), "phrase": wanted["phrase"]}
     if limit is None:
-        # a common word alone: its hits are too many to read by row, they are joined on the key
-        by_row = len(words) > 1 or rows[words[0]] <= FETCH_MAX
-        hits = distinct_hits(_bind(con, hits_sql(len(words), by_row), params).to_arrow_table())
+        # the keys first: many hits are joined on the key (no need for their rows); few are read by row
+        hits = distinct_hits(_bind(con, hits_sql(len(words), False), params).to_arrow_table())
+        if hits.num_rows <= FETCH_MAX:
+            hits = distinct_hits(_bind(con, hits_sql(len(words), True), params).to_arrow_table())
         return _found(con, sql, params, hits).slice(offset)
     wanted_rows = offset + limit
     taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
