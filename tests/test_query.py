@@ -10,10 +10,12 @@ import shutil
 import subprocess
 import sys
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from smarchive.archive.manifest import SORT_KEYS, item_files
+from smarchive.archive.manifest import SORT_KEYS, item_files, write_items_file
 from smarchive.archive.query import SUMMARY_SQL, run_query, saved_queries, saved_query
 
 
@@ -165,3 +167,49 @@ def test_reindex_rebuilds_an_old_or_lost_index(sandbox_capture, tmp_path):
     for path, table in before.items():
         assert pq.read_table(archive / path).equals(table), path
     assert smarchive(*search).returncode == 0
+
+
+def search_pages(archive, text: str) -> list[str]:
+    """Every item a search finds, page by page (3 rows a page), then the whole result: one list of ids each."""
+    found = []
+    for offset in range(0, 30, 3):
+        found += run_query(archive, saved_query("search"), {"year": None, "text": text}, limit=3,
+                           offset=offset).column("item_id").to_pylist()
+    return found + ["--"] + run_query(archive, saved_query("search"), {"year": None, "text": text}
+                                      ).column("item_id").to_pylist()
+
+
+def test_search_by_row_number_old_index_and_later_run_agree(sandbox_capture, all_items, tmp_path):
+    archive = tmp_path / "archive"
+    shutil.copytree(sandbox_capture.archive / "manifest", archive / "manifest")
+    post = next(i["text"] for i in all_items if len(words_of(i["text"])) > 5)
+    texts = ["på", sorted(words_of(post), key=len)[-1], f'"{post[:20]}"', "och på"]
+    by_row = {t: search_pages(archive, t) for t in texts}
+    assert all(by_row[t] and by_row[t][0] != "--" for t in texts)
+    terms = sorted((archive / "manifest" / "terms").rglob("*.parquet"))
+    assert all("item_row" in pq.read_schema(p).names for p in terms)
+    originals = {p: pq.read_table(p) for p in terms}
+    for path, table in originals.items():  # an index written before item_row: joined on the key instead
+        pq.write_table(table.drop_columns(["item_row"]), path)
+    assert {t: search_pages(archive, t) for t in texts} == by_row
+    for path, table in originals.items():  # an index out of step with its items file: nothing wrong is found
+        shifted = pc.add(table.column("item_row"), 1)
+        pq.write_table(table.set_column(table.schema.get_field_index("item_row"), "item_row", shifted), path)
+    for t in texts:
+        assert set(search_pages(archive, t)) <= set(by_row[t])
+    # a later run of the same partition, where one item no longer holds the word: the latest capture decides
+    for path in originals:
+        pq.write_table(originals[path], path)
+    items_file = item_files(archive)[0]
+    table = pq.read_table(items_file)
+    texts_now = table.column("text").to_pylist()
+    changed = next(n for n, t in enumerate(texts_now) if "på" in words_of(t or ""))
+    texts_now[changed] = "ändrad text"
+    later = table.set_column(table.schema.get_field_index("text"), "text", pa.array(texts_now, pa.string()))
+    later = later.set_column(later.schema.get_field_index("run_id"), "run_id",
+                             pa.array(["29990101T000000Z-later"] * later.num_rows, pa.string()))
+    write_items_file(later, items_file.with_name("run-29990101T000000Z-later.parquet"))
+    now = run_query(archive, "SELECT item_id, text FROM items ORDER BY published_at, item_id, platform").to_pylist()
+    found = search_pages(archive, "på")
+    assert found[found.index("--") + 1:] == expected_search(now, ["på"]) and table.column("item_id")[changed].as_py() \
+        not in found

@@ -122,10 +122,12 @@ RUN_SCHEMA = pa.schema([
 ], metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 # The word index behind `smarchive query --saved search`: one row per (word, item), sorted by word, so a
-# search reads a few row groups instead of every text. published_at lets a search page fetch only the
-# items row groups of its time span. Rebuilt from an items file whenever it changes.
+# search reads a few row groups instead of every text. item_row (the item's row in its items file, from 0) lets
+# a search page read only its items' rows; indexes written before it have none (search then joins on the key,
+# reading the items row groups of the page's time span). Rebuilt from an items file whenever it changes.
 TERMS_SCHEMA = pa.schema([("term", pa.string()), ("platform", pa.string()), ("item_id", pa.string()),
-                          ("year", pa.int32()), ("published_at", UTC_TS), ("run_id", pa.string())],
+                          ("year", pa.int32()), ("published_at", UTC_TS), ("run_id", pa.string()),
+                          ("item_row", pa.int64())],
                          metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 # One row per items file: what `--saved account-summary` shows, counted when the file is written, so the
@@ -313,10 +315,10 @@ def sidecar_path(items_file: Path, kind: str) -> Path:
 # threads, and within TERMS_MEMORY (it sorts on disk beyond that).
 TERMS_SQL = """
 COPY (
-    SELECT term, platform, item_id, year, published_at, run_id FROM (
+    SELECT term, platform, item_id, year, published_at, run_id, item_row FROM (
         SELECT unnest(list_distinct(regexp_split_to_array(lower(coalesce(text, '')), '{separators}'))) AS term,
-               platform, item_id, year, published_at, run_id
-        FROM read_parquet('{items}'))
+               platform, item_id, year, published_at, run_id, file_row_number AS item_row
+        FROM read_parquet('{items}', file_row_number = true, hive_partitioning = false))
     WHERE length(term) >= 2
     ORDER BY term, published_at, item_id
 ) TO '{out}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536,
@@ -327,7 +329,7 @@ TERMS_MEMORY = "600MB"
 
 def write_terms(items_file: Path) -> Path:
     """Write (or rebuild) the word index of one items file: one row per distinct lower-cased word (two
-    characters or more) of each item's text, sorted by word, then time."""
+    characters or more) of each item's text, sorted by word, then time, with the item's row in the file."""
     import duckdb  # only the index needs it here
 
     path = sidecar_path(items_file, "terms")

@@ -12,6 +12,8 @@ Views (and one macro, `stockholm(ts)`: a UTC time in Swedish time with its zone,
     ledger_state     the fixity ledger now: the last recorded hash and size of every file the archive holds
     coverage         per run and account: the platform's counts against what was extracted
     unrecognised     per run and account: answers that should carry items but gave none, item-like JSON not read
+A search (`search`) also gives its SQL `search_items` (the rows of `items` holding the words, read by row number
+from the word index's `item_row`) and `search_hits` (the index's hits), on its own cursor.
 
 A result is read a page at a time (`limit`/`offset`), so the first page of a worklist over ten million
 items comes back without reading every text.
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from smarchive.archive.decisions import DECISION_SCHEMA, decision_files, decisions_view_sql, with_decisions_sql
 from smarchive.archive.ledger import ledger_views_sql
@@ -146,7 +149,12 @@ def late_columns_sql(present: set[str]) -> tuple[str, str]:
 
 
 def _empty_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    """An empty table of the schema, in the database (not registered on this connection), so the views over it
+    """An empty table of the schema, in the database (see _table)."""
+    _table(con, name, table)
+
+
+def _table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """The Arrow table as a table in the database (not registered on this connection), so the views over it
     work from every cursor of the connection too (the workbench queries through cursors)."""
     con.register("_empty_source", table)
     con.execute(f"CREATE TABLE {name} AS SELECT * FROM _empty_source")
@@ -169,18 +177,24 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
         items_sql = f"SELECT *{replaced}{added} FROM ({items_sql})" if wrap else items_sql
         con.execute(f"CREATE VIEW items AS {with_decisions_sql(items_sql, decided)}")
         con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files)}")
+        con.execute(f"CREATE TABLE _item_shape AS SELECT * FROM {_read(files)} LIMIT 0")
+        # what `search` wraps around the rows it reads by number: the items view's columns and decisions
+        fetched = with_decisions_sql(f"SELECT *{replaced}{added} FROM ({FETCHED})", decided)
     else:
         _empty_table(con, "_empty_items", ITEM_SCHEMA.empty_table())
         con.execute("CREATE VIEW item_captures AS SELECT * FROM _empty_items")
         con.execute(f"CREATE VIEW items AS {with_decisions_sql('SELECT * FROM _empty_items', [])}")
         _empty_table(con, "_empty_summary", SUMMARY_SCHEMA.empty_table().drop_columns(["run_id"]))
         con.execute("CREATE VIEW account_summary AS SELECT * FROM _empty_summary")
+        con.execute("CREATE TABLE _item_shape AS SELECT * FROM _empty_items")
+        fetched = "SELECT * FROM items LIMIT 0"
     terms = sorted(archive.glob("manifest/terms/year=*/platform=*/account=*/*.parquet"))
     if terms:
         con.execute(f"CREATE VIEW terms AS SELECT * FROM read_parquet({_file_list(terms)}, union_by_name = true)")
     else:
         _empty_table(con, "_empty_terms", TERMS_SCHEMA.empty_table())
         con.execute("CREATE VIEW terms AS SELECT * FROM _empty_terms")
+    _search_sources(con, files, terms, fetched)
     for name, schema in TABLE_SCHEMAS.items():  # coverage, unrecognised: every run's rows
         found = account_table_files(archive, name)
         if found:
@@ -220,6 +234,32 @@ def saved_queries() -> dict[str, dict]:
         return tomllib.load(f)
 
 
+FETCHED = "/* the rows search reads by number */"  # where `search` puts them in the `_search_fetch` SQL
+
+
+def _search_sources(con: duckdb.DuckDBPyConnection, files: list[Path], terms: list[Path], fetched: str) -> None:
+    """What `search` reads besides the views (tables, so every cursor of the connection sees them):
+    `_search_terms` (the word index with the file each row is in), `_search_files` (the items file beside each
+    index file, for partitions one run wrote: there a row of the file is a row of `items`) and `_search_fetch`
+    (the SQL turning rows read from items files into rows of the items view, and the index file sampled)."""
+    if terms:
+        has_rows = "item_row" in con.sql("SELECT * FROM terms LIMIT 0").columns
+        rows = "" if has_rows else ", NULL::BIGINT AS item_row"  # an index older than item_row: join on the key
+        con.execute(f"CREATE VIEW _search_terms AS SELECT *{rows}, filename AS _terms_file "
+                    f"FROM read_parquet({_file_list(terms)}, union_by_name = true, filename = true)")
+    else:
+        con.execute("CREATE VIEW _search_terms AS SELECT *, NULL::VARCHAR AS _terms_file FROM terms")
+    single = [fs[0] for fs in partitions(files) if len(fs) == 1]
+    pairs = pa.table({"terms_file": [str(sidecar_path(f, "terms")) for f in single],
+                      "items_file": [str(f) for f in single]}, schema=pa.schema([("terms_file", pa.string()),
+                                                                               ("items_file", pa.string())]))
+    _table(con, "_search_files", pairs)
+    # the largest index file: where word_rows counts the words (which leads changes the speed, not the result)
+    sample = str(max(terms, key=lambda p: p.stat().st_size)) if terms else None
+    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files",
+                {"sql": fetched, "sample": sample, "files": len(terms)})
+
+
 def saved_query(name: str) -> str:
     queries = saved_queries()
     if name not in queries:
@@ -256,25 +296,143 @@ def word_params(words: list[str]) -> dict:
     return params
 
 
-def hits_sql(count: int, limit: int | None) -> str:
-    """The first `limit` hits in time order of words $w0..: items of the run that captured them with a word
-    starting with $w0 (the rarest word: it leads) and, by semi-joins, with each of the others. An item with
-    several such words appears once per word; the saved query's semi-join counts it once."""
+HIT_KEY = ["platform", "item_id", "run_id", "published_at"]  # the columns of search_hits
+FETCH_MAX = 20_000  # hits read row by row at most; beyond, scanning the items row groups costs less
+RARE = 30_000  # index rows of a word few enough to take all at once for a page
+
+
+def hits_sql(count: int, by_row: bool) -> str:
+    """Every hit in time order of words $w0..: items of the run that captured them with a word starting with
+    $w0 (the rarest word: it leads) and, by semi-joins, with each of the others. An item with several such
+    words appears once per word. `by_row`: each hit with its row in its items file (`item_row`) and that file
+    (`items_file`) where a row there is a row of `items` (NULL otherwise: an index older than item_row, or a
+    partition several runs captured); else NULL for all (hits too many to read row by row)."""
     others = "".join(f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)}) w{n}"
                      " USING (platform, item_id, run_id)" for n in range(1, count))
-    bound = f" LIMIT {int(limit)}" if limit is not None else ""
-    return (f"SELECT platform, item_id, run_id, published_at FROM terms{others} "
-            f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) "
-            f"ORDER BY published_at, item_id, platform{bound}")
+    where = f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) ORDER BY published_at, item_id, platform"
+    if not by_row:
+        return (f"SELECT platform, item_id, run_id, published_at, NULL::BIGINT AS item_row, "
+                f"NULL::VARCHAR AS items_file FROM terms{others} {where}")
+    return (f"SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file FROM ("
+            f"SELECT platform, item_id, run_id, published_at, item_row, _terms_file FROM _search_terms{others} "
+            f"{where}) h LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
+            "ORDER BY h.published_at, h.item_id, h.platform")
 
 
-def rarest_first(con: duckdb.DuckDBPyConnection, words: list[str]) -> list[str]:
-    if len(words) == 1:
-        return words
+def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: int) -> tuple[pa.Table, bool]:
+    """(the hits among the first `limit` index rows of $w0 in time order; whether $w0 has no more rows).
+    The other words are looked for only within those rows' time span (an item's words share its
+    published_at): a common word's rows outside it are not joined (at 10 M items, 'tack' has 4.5 M)."""
+    lead = _bind(con, "SELECT platform, item_id, run_id, published_at, item_row, _terms_file FROM _search_terms "
+                      f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) "
+                      f"ORDER BY published_at, item_id, platform LIMIT {int(limit)}", params).to_arrow_table()
+    con.register("_search_lead", lead)
+    times = lead.column("published_at")
+    bounds = {"lo": pc.min(times).as_py(), "hi": pc.max(times).as_py()} if lead.num_rows else {}
+    others = "".join(f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)} "
+                     f"AND published_at BETWEEN $lo AND $hi) w{n} USING (platform, item_id, run_id)"
+                     for n in range(1, count)) if lead.num_rows else ""
+    hits = _bind(con, "SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file "
+                      f"FROM (SELECT * FROM _search_lead{others}) h "
+                      "LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
+                      "ORDER BY h.published_at, h.item_id, h.platform", {**params, **bounds}).to_arrow_table()
+    return hits, lead.num_rows < limit
+
+
+def _on_key(left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{k} = {right}.{k}" for k in HIT_KEY)
+
+
+def search_items_sql(con: duckdb.DuckDBPyConnection, hits: pa.Table) -> str:
+    """`search_items`: the rows of the items view that the hits name. Hits with their row in a file are read
+    by row number, so DuckDB reads only the pages holding them (and checks the key: an index out of step with
+    its file finds nothing wrong); the others are joined on the key, as the items view is scanned.
+    `= ANY(list)`, not `IN (...)`: DuckDB reads exactly the rows of the list then, where an IN list of more
+    than a few values only prunes row groups by its bounds and reads every row of those (DuckDB 2.0); the list
+    is a variable, since binding 10 000 literals cost more (75 ms) than reading their rows."""
+    by_row = pc.and_(pc.is_valid(hits.column("item_row")), pc.is_valid(hits.column("items_file")))
+    if hits.num_rows > FETCH_MAX:
+        by_row = pc.and_(by_row, False)
+    fast, slow = hits.filter(by_row), hits.filter(pc.invert(by_row))
+    parts = []
+    if fast.num_rows:
+        rows: dict[str, set[int]] = {}
+        for path, row in zip(fast.column("items_file").to_pylist(), fast.column("item_row").to_pylist(),
+                             strict=True):
+            rows.setdefault(path, set()).add(row)
+        reads = ["SELECT * FROM _item_shape"]
+        for n, (path, found) in enumerate(rows.items()):
+            # the row numbers as one value (a variable of this cursor), not thousands of literals to parse
+            con.execute(f"SET VARIABLE _search_rows_{n} = $rows", {"rows": sorted(found)})
+            reads.append(f"SELECT * EXCLUDE (file_row_number) FROM read_parquet('{_sql_path(Path(path))}', "
+                         "file_row_number = true, hive_partitioning = false) "
+                         f"WHERE file_row_number = ANY(getvariable('_search_rows_{n}'))")
+        template = con.sql("SELECT sql FROM _search_fetch").fetchall()[0][0]
+        fetched = template.replace(FETCHED, " UNION ALL BY NAME ".join(reads))
+        parts.append(f"SELECT i.* FROM ({fetched}) i SEMI JOIN search_hits h ON {_on_key('i', 'h')}")
+    if not hits.num_rows:
+        return "SELECT * FROM items LIMIT 0"
+    if slow.num_rows:
+        con.register("_search_joined", slow.select(HIT_KEY))
+        parts.append(f"SELECT i.* FROM items i SEMI JOIN _search_joined h ON {_on_key('i', 'h')}")
+    return " UNION ALL BY NAME ".join(parts)
+
+
+def _found(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Table, count: bool = False) -> pa.Table:
+    """The saved SQL over these hits (or the number of its rows, which reads no column the SQL only shows):
+    search_hits, search_items (a view of this cursor only) and $from/$until (the hits' time span) defined."""
+    times = hits.column("published_at")
+    params = {**params, "from": times[0].as_py() if len(times) else None,
+              "until": times[-1].as_py() if len(times) else None}
+    con.register("search_hits", hits.select(HIT_KEY))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW search_items AS {search_items_sql(con, hits)}")
+    return _bind(con, f"SELECT count(*) AS n FROM ({sql})" if count else sql, params).to_arrow_table()
+
+
+def distinct_hits(hits: pa.Table) -> pa.Table:
+    """Each item once: the index has a row per word, so an item with two words starting with $w0 comes twice
+    (next to each other: the hits are in key order)."""
+    if hits.num_rows < 2:
+        return hits
+    same = None
+    for key in HIT_KEY:
+        column = hits.column(key)
+        equal = pc.fill_null(pc.equal(column.slice(1), column.slice(0, len(column) - 1)), False)
+        same = equal if same is None else pc.and_(same, equal)
+    return hits.filter(pa.concat_arrays([pa.array([True]), pc.invert(same).combine_chunks()]))
+
+
+def page_of(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Table, limit: int,
+            offset: int) -> tuple[pa.Table, int]:
+    """(the rows from `offset` on, up to `limit`; the number of rows the hits give, as far as they were needed).
+    The SQL keeps the hits' order (published_at, item_id, platform) and each hit gives one row or none, so the
+    rows before the page are the rows of the first `offset` hits or fewer: those are only counted (their text
+    is not read but for a phrase), and the page is read from the hits after them."""
+    head, tail = hits.slice(0, offset), hits.slice(offset)
+    if not tail.num_rows:  # the page is past every hit: empty whatever the hits before give (at most theirs)
+        return _found(con, sql, params, tail), hits.num_rows
+    before = _found(con, sql, params, head, count=True).column("n")[0].as_py() if offset else 0
+    need = offset - before + limit  # rows wanted from the tail's hits
+    first = need + need // 32 + 16  # the tail's first hits do unless some fall out (a phrase, a later capture)
+    found = _found(con, sql, params, tail.slice(0, first))
+    if found.num_rows < need and tail.num_rows > first:
+        found = _found(con, sql, params, tail)
+    return found.slice(offset - before, limit), before + found.num_rows
+
+
+def word_rows(con: duckdb.DuckDBPyConnection, words: list[str]) -> dict[str, int]:
+    """About how many rows of the word index each word has: counted in one index file (the largest) and scaled
+    to all; counting every file's rows of a common word would cost more than the search (at 10 M items, 4.5 M
+    rows for a word in half the items). It decides which word leads and how many hits a page takes at once,
+    never what is found."""
+    sample, files = con.sql("SELECT sample, files FROM _search_fetch").fetchall()[0]
+    if sample is None:
+        return dict.fromkeys(words, 0)
     counts = ", ".join(f"count(*) FILTER (WHERE {_word_range(n)})" for n in range(len(words)))
     ranges = " OR ".join(f"({_word_range(n)})" for n in range(len(words)))
-    found = _bind(con, f"SELECT {counts} FROM terms WHERE {ranges}", word_params(words)).fetchall()[0]
-    return [w for _, w in sorted(zip(found, words, strict=True))]
+    found = _bind(con, f"SELECT {counts} FROM read_parquet('{_sql_path(Path(sample))}') WHERE {ranges}",
+                  word_params(words)).fetchall()[0]
+    return {w: n * files for w, n in zip(words, found, strict=True)}
 
 
 def _bind(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> duckdb.DuckDBPyRelation:
@@ -289,32 +447,38 @@ def paged(sql: str, limit: int | None, offset: int) -> str:
 
 
 def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | None, offset: int) -> pa.Table:
-    """The saved search. The word index gives the hits in time order; the saved SQL reads them as
-    `search_hits`, keeps the latest capture of each item and checks a phrase. For a page, only the first
-    hits are taken (more if some fall out), and only the items row groups of their time span are read."""
+    """The saved search. The word index gives the hits in time order; the saved SQL reads their items as
+    `search_items` (the latest capture of each, read by row number where the index has it) and checks a
+    phrase. For a page, only the first hits are taken (more if some fall out). `search_hits` (the hits' keys)
+    and $from/$until (their time span) serve SQL written for the earlier join on `items`."""
     wanted = search_params(params["text"])
     if "run_id" not in con.sql("SELECT * FROM terms LIMIT 0").columns:
         raise SmarchiveError("this archive's word index is older than this smarchive: rebuild it with "
                              "`smarchive reindex`")
-    words = rarest_first(con, wanted["words"])
-    params = {**params, **word_params(words), "phrase": wanted["phrase"], "from": None, "until": None}
+    rows = word_rows(con, wanted["words"])
+    words = sorted(wanted["words"], key=lambda w: (rows[w], w))  # the rarest leads
+    params = {**params, **word_params(words), "phrase": wanted["phrase"]}
     if limit is None:
-        con.register("search_hits", _bind(con, hits_sql(len(words), None), params).to_arrow_table())
-        return _bind(con, sql, params).to_arrow_table().slice(offset)
+        # the keys first: many hits are joined on the key (no need for their rows); few are read by row
+        hits = distinct_hits(_bind(con, hits_sql(len(words), False), params).to_arrow_table())
+        if hits.num_rows <= FETCH_MAX:
+            hits = distinct_hits(_bind(con, hits_sql(len(words), True), params).to_arrow_table())
+        return _found(con, sql, params, hits).slice(offset)
     wanted_rows = offset + limit
     taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
+    taken *= 3 ** (len(words) - 1)  # each further word: a third or more of the leading word's items hold it too
+    if rows[words[0]] <= max(4 * taken, RARE):  # a rare word: all its hits at once (a rare phrase checked once)
+        taken = max(taken, 2 * rows[words[0]] + 100)
     while True:
-        con.execute("SET late_materialization_max_rows = 0")  # hits are four narrow columns: one scan is cheaper
-        hits = _bind(con, hits_sql(len(words), taken), params).to_arrow_table()
+        con.execute("SET late_materialization_max_rows = 0")  # hits are narrow columns: one scan is cheaper
+        hits, exhausted = page_hits(con, len(words), params, taken)
         con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
-        if hits.num_rows:
-            params["from"], params["until"] = (hits.column("published_at")[0].as_py(),
-                                               hits.column("published_at")[-1].as_py())
-        con.register("search_hits", hits)
-        found = _bind(con, sql, params).to_arrow_table()
-        if found.num_rows >= wanted_rows or hits.num_rows < taken:  # enough, or every hit taken
-            return found.slice(offset, limit)
-        taken *= 4  # some hits were an item's second word, an older capture's, or failed the phrase
+        page, rows = page_of(con, sql, params, distinct_hits(hits), limit, offset)
+        if rows >= wanted_rows or exhausted:  # enough, or every hit taken
+            return page
+        # some hits lacked another word, were an item's second word, an older capture's, or failed the phrase:
+        # take as many more as this yield says are needed (a rare phrase: every hit at once), at least half more
+        taken = max(taken * 3 // 2, taken * wanted_rows * 5 // (4 * max(rows, 1)))
 
 
 def check_select(sql: str) -> None:

@@ -386,13 +386,10 @@ class Workbench:
                 "chart": month_chart([(m["month"], m["n"]) for m in months])}
 
     def search_sql(self, user: users.User, columns: str) -> str:
-        """The saved search's SQL (query.search gives the hits as search_hits), with the access rule applied
-        before anything is counted or shown."""
-        return (f"SELECT {columns} FROM (SELECT i.* FROM items i SEMI JOIN search_hits h "
-                "ON i.item_id = h.item_id AND i.platform = h.platform AND i.run_id = h.run_id "
-                "AND i.published_at = h.published_at "
-                "WHERE ($from IS NULL OR i.published_at BETWEEN $from AND $until) "
-                "AND ($phrase IS NULL OR contains(lower(i.text), lower($phrase)))) "
+        """The saved search's SQL (query.search gives the hits' items as search_items), with the access rule
+        applied before anything is counted or shown."""
+        return (f"SELECT {columns} FROM (SELECT i.* FROM search_items i "
+                "WHERE $phrase IS NULL OR contains(lower(i.text), lower($phrase))) "
                 f"WHERE {self.visible(user)} ORDER BY published_at, item_id, platform")
 
     def search_query(self, sql: str, text: str, year: int | None) -> pa.Table:
