@@ -61,6 +61,9 @@ COMPLAINTS = [
     "Tack för att ni skottade fram till bänkarna vid Boulognerskogen i lördags, mamma kunde äntligen gå ut",
     # a service next to a plain negation (ORE-065)
     "Fritidsgården i Baronbackarna öppnar inte på fredagar längre, ungdomarna står ute i kylan",
+    # the municipality addressed as responsible + dissatisfaction or an accusation, no service named (ORE-068)
+    "Ni som sitter på kommunhuset struntar i oss som bor på landet, det märks varje vinter",
+    "Kommunen slösar miljoner på konsulter medan vi får vänta ett år på svar",
 ]
 
 # A question to the municipality about its service: a record to register or at least a person reads it;
@@ -161,3 +164,9 @@ def test_adverts_by_price_and_call_to_action(engine: RetentionEngine, text: str)
     tag = _tag(engine, text)
     assert tag.category == "commercial" and tag.actions == ["remove"], tag.rule_ids
     assert {ev.name for ev in tag.evidence if ev.rule_id == tag.decided_by} >= {"price", "call_to_action"}
+
+
+def test_an_accusation_between_visitors_is_not_a_complaint(engine: RetentionEngine) -> None:
+    # "du" is another visitor, not the municipality: ORE-068's addressee element must not see it.
+    tag = _tag(engine, "Du ljuger ju, det var inte alls så det gick till på festen")
+    assert tag.category != "complaint" and "register" not in tag.actions, (tag.category, tag.rule_ids)

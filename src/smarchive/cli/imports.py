@@ -138,8 +138,8 @@ def report(read, account: Account, imported, reconciliation) -> None:  # noqa: A
     if reconciliation is not None:
         lines.append(f"reconciliation with the capture: {reconciliation.summary()} "
                      "(smarchive query --saved reconcile)")
-        if reconciliation.missed():
-            lines.append(incomplete_line(account, reconciliation.missed()))
+        if missed := reconciliation.missed():
+            lines.append(incomplete_line(account, missed))
         for row in reconciliation.of("missed-by-capture"):
             lines.append(f"  missed by the capture: {row['item_type']} {row['published_local']} "
                          f"{row['export_id']} {(row['export_text'] or '')[:60]!r}")
