@@ -8,8 +8,8 @@ Usage:
   .venv/bin/python benchmarks/tag_identity.py --golden FILE   write one SHA-256 per group of tags
   .venv/bin/python benchmarks/tag_identity.py --check FILE    compare with a golden file; exit 1 on a change
 
-tests/data/tag_golden.json was written by the engine before the speed work (commit 5db3081) and is
-checked by tests/test_tag_identity.py in the default suite. Dump the old and the new engine and diff the
+tests/data/tag_golden.json was written by the engine before the speed work (commit 5db3081; rewritten for
+ORE-068) and is checked by tests/test_tag_identity.py in the default suite. Dump the old and the new engine and diff the
 dumps to see which item changed.
 """
 

@@ -62,7 +62,7 @@ COMPLAINTS = [
     # a service next to a plain negation (ORE-065)
     "Fritidsgården i Baronbackarna öppnar inte på fredagar längre, ungdomarna står ute i kylan",
     # the municipality addressed as responsible + dissatisfaction or an accusation, no service named (ORE-068)
-    "Ni som sitter på kommunhuset struntar i oss som bor på landet, det märks varje vinter",
+    "Ni har aldrig brytt er om oss som bor på landet, det märks varje vinter",
     "Kommunen slösar miljoner på konsulter medan vi får vänta ett år på svar",
 ]
 
