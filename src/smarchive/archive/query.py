@@ -5,7 +5,7 @@ Views (and one macro, `stockholm(ts)`: a UTC time in Swedish time with its zone,
     items            the latest capture of each item (per platform and item_id), with its current decision
                      (archive/decisions.py: decision_*, diarienummer, removed_from_platform_at)
     runs             one row per run
-    terms            the word index (term, platform, item_id, year, published_at, run_id)
+    terms            the word index (term, platform, item_id, year, published_at, run_id, item_row)
     decisions        every decision recorded (archive/decisions.py), each once, oldest file first
     account_summary  per year, platform and account: counts of the items view (from the files' summaries)
     ledger           the fixity ledger's history: every file written (or removed), its SHA-256, size, role, run
