@@ -121,6 +121,22 @@ def test_fuzzy_matching_keeps_typos_but_not_other_words() -> None:
     assert m.find("det var trevligt") == []          # a different first letter
 
 
+def test_a_longer_term_hides_only_its_own_lexicon_or_as_an_idiom() -> None:
+    """A rule's element must not vanish because another lexicon has a longer term at the same place
+    ("kommunhuset" as a threat's target hid the service "kommun*", so a complaint lost its service); an
+    idiom still hides every shorter term ("slår ihjäl sig" is not violence)."""
+    from smarchive.retention.lexicon import LexiconMatcher
+
+    m = LexiconMatcher({"threat_target": ["kommunhus*"], "service": ["kommun*", "kommunhuset"],
+                        "negation": ["inte"], "dissatisfaction": ["inte fått"],
+                        "violence": ["slår ihjäl"], "idiom": ["slår ihjäl sig"]}, fuzzy_min_length=0)
+    hits = {(h.lexicon, h.term) for h in m.find("kommunhuset har inte fått svar")}
+    assert {("threat_target", "kommunhus*"), ("service", "kommunhuset"), ("negation", "inte"),
+            ("dissatisfaction", "inte fått")} == hits  # the service's own longest term, not also "kommun*"
+    assert [h.lexicon for h in m.find("han slår ihjäl sig på jobbet")] == ["idiom"]
+    assert [h.lexicon for h in m.find("jag slår ihjäl dig")] == ["violence"]
+
+
 def test_register_csv_evidence_names_elements_and_offsets(engine: RetentionEngine) -> None:
     """The register CSV's evidence column (built from the manifest's tag_evidence) shows each element."""
     from smarchive.retention.register import evidence_summary

@@ -1,7 +1,8 @@
 """Speed work must not change a tag (issue #14): every item of tests/data/*.jsonl and of the benchmark,
 with every profile, with and without thread context, tagged exactly as the engine before the speed work
 tagged it (tests/data/tag_golden.json, written by benchmarks/tag_identity.py at commit 5db3081; rewritten
-for the ORE-068 rule change of 2026-12-05, after the speed work had passed on the old file).
+for the ORE-068 rule change of 2026-12-05, after the speed work had passed on the old file, and for
+the matcher change of that day: a longer term hides only its own lexicon).
 
 A rule or lexicon change changes tags on purpose: then rewrite the golden file with
 `benchmarks/tag_identity.py --golden tests/data/tag_golden.json` in the same commit and say why."""

@@ -146,6 +146,9 @@ def _first_chars_class(chars: set[str]) -> str:
     return "[" + bmp + astral + "]"
 
 
+# Lexicons whose term hides every shorter term at its start, of any lexicon ("slår ihjäl sig" hides the
+# violence word "slår ihjäl"). Any other lexicon's term hides only shorter terms of its own lexicon.
+HIDING_LEXICONS = ("idiom",)
 _NO_FIT: tuple[tuple[Term, ...], ...] = ((), (), (), ())
 
 
@@ -199,8 +202,10 @@ def _plausible_typo(token: str, form: str) -> bool:
 class LexiconMatcher:
     """Finds the terms of several named lexicons in a text, in one regex scan."""
 
-    def __init__(self, lexicons: Mapping[str, Iterable[str]], fuzzy_min_length: int = 7) -> None:
+    def __init__(self, lexicons: Mapping[str, Iterable[str]], fuzzy_min_length: int = 7,
+                 hiding: Iterable[str] = HIDING_LEXICONS) -> None:
         self.names = tuple(lexicons)
+        self.hiding = frozenset(hiding)
         self._by_key: dict[str, list[Term]] = {}
         for name, lines in lexicons.items():
             for line in lines:
@@ -219,7 +224,8 @@ class LexiconMatcher:
         self._accept = {key: _fitting(terms) for key, terms in self._by_key.items()}
         # The trie regex takes the longest key at a position. When that key is rejected at a word
         # boundary ("kurder" in "kurderna"), a shorter key that is a prefix of it ("kurd*") gets its
-        # chance. An accepted longer key still hides the shorter ones (idioms: "slår ihjäl sig").
+        # chance. An accepted longer key hides the shorter ones of its own lexicon; an idiom's hides all
+        # (HIDING_LEXICONS: "slår ihjäl sig"), another lexicon's shorter keys still hit.
         self._prefixes = {key: pre for key in self._by_key if (pre := self._shorter_keys(key))}
         # What the word keys match at a word start depends on that word alone, except where a key goes on
         # past the word ("tack för ingenting", "ak-47", a "phrase" here): then the word is that key's
@@ -302,30 +308,39 @@ class LexiconMatcher:
             fitting = self._accept.get(" ".join(key.split()), _NO_FIT)  # a phrase with extra whitespace
         right_word = end < len(low) and (low[end].isalnum() or low[end] == "_")
         terms = fitting[2 * left_word + right_word]
+        taken: set[str] = set()
         if terms:
             piece = text[start:end]
             for term in terms:  # inline: this loop runs for every candidate of every item
                 hits.append(LexiconHit(term.lexicon, term.source, piece, start, end))
+                taken.add(term.lexicon)
             covered.add(start)
-            return
+            if taken & self.hiding:
+                return  # an idiom hides every shorter term at its start, whatever its lexicon
+        # Each lexicon keeps its own longest term here: a longer term of another lexicon must not take an
+        # element away from a rule ("kommunhuset" in threat_target hid the service "kommun*").
         for shorter in self._prefixes.get(key, ()):
             if (not inner or left_word or shorter not in self._word_keys) and self._add_hits(
-                    self._by_key[shorter], text, low, start, start + len(shorter), left_word, hits, covered):
-                return
+                    self._by_key[shorter], text, low, start, start + len(shorter), left_word, hits, covered,
+                    taken):
+                if taken & self.hiding:
+                    return
 
     @staticmethod
     def _add_hits(terms: Iterable[Term], text: str, low: str, start: int, end: int, left_word: bool,
-                  hits: list[LexiconHit], covered: set[int]) -> bool:
-        """Add the terms that fit the word boundaries; False if none did."""
+                  hits: list[LexiconHit], covered: set[int], taken: set[str]) -> bool:
+        """Add the terms that fit the word boundaries, of lexicons not ``taken`` at this start by a longer
+        term (then taken); False if none did."""
         right_word = end < len(low) and (low[end].isalnum() or low[end] == "_")
-        added = False
+        added: set[str] = set()
         for term in terms:
-            if (left_word and not term.open_left) or (right_word and not term.open_right):
+            if (left_word and not term.open_left) or (right_word and not term.open_right) or term.lexicon in taken:
                 continue
             hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end))
             covered.add(start)
-            added = True
-        return added
+            added.add(term.lexicon)
+        taken |= added
+        return bool(added)
 
     def _scan_words(self, text: str, low: str, hits: list[LexiconHit], covered: set[int]) -> int:
         """One pass over the words (maximal runs of word characters): at each, the word keys starting
