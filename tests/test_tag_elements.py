@@ -137,6 +137,21 @@ def test_a_longer_term_hides_only_its_own_lexicon_or_as_an_idiom() -> None:
     assert [h.lexicon for h in m.find("jag slår ihjäl dig")] == ["violence"]
 
 
+def test_a_phrase_with_extra_whitespace_hides_no_more_than_when_single_spaced() -> None:
+    """People type double spaces and line breaks inside phrases: the other lexicons' shorter terms under
+    the phrase still hit, each with its span in the text as written."""
+    from smarchive.retention.lexicon import LexiconMatcher
+
+    m = LexiconMatcher({"sarcasm": ["tack för ingenting"], "thanks": ["tack"], "gratitude": ["tack för"]},
+                       fuzzy_min_length=0)
+    for text in ("tack för ingenting", "tack  för \n ingenting", "tack\tför  ingenting"):
+        spans = {h.lexicon: text[h.start:h.end] for h in m.find(text)}
+        assert set(spans) == {"sarcasm", "thanks", "gratitude"}, text
+        assert spans["sarcasm"] == text and spans["thanks"] == "tack"
+        gratitude = spans["gratitude"]
+        assert " ".join(gratitude.split()) == "tack för" and text.startswith(gratitude)
+
+
 def test_register_csv_evidence_names_elements_and_offsets(engine: RetentionEngine) -> None:
     """The register CSV's evidence column (built from the manifest's tag_evidence) shows each element."""
     from smarchive.retention.register import evidence_summary

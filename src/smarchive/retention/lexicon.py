@@ -199,6 +199,19 @@ def _plausible_typo(token: str, form: str) -> bool:
     return True
 
 
+def _length_in(raw: str, spaced_length: int) -> int:
+    """How many characters of ``raw`` make its first ``spaced_length`` characters once runs of whitespace
+    are written as one space (a key starts at a word, so ``raw`` has no leading whitespace)."""
+    count = 0
+    for index, char in enumerate(raw):
+        if char.isspace() and index > 0 and raw[index - 1].isspace():
+            continue  # the rest of a whitespace run: one space in the spaced form
+        if count == spaced_length:
+            return index
+        count += 1
+    return len(raw)
+
+
 class LexiconMatcher:
     """Finds the terms of several named lexicons in a text, in one regex scan."""
 
@@ -319,12 +332,24 @@ class LexiconMatcher:
                 return  # an idiom hides every shorter term at its start, whatever its lexicon
         # Each lexicon keeps its own longest term here: a longer term of another lexicon must not take an
         # element away from a rule ("kommunhuset" in threat_target hid the service "kommun*").
-        for shorter in self._prefixes.get(key, ()):
+        for shorter, length in self._shorter_in_text(key):
             if (not inner or left_word or shorter not in self._word_keys) and self._add_hits(
-                    self._by_key[shorter], text, low, start, start + len(shorter), left_word, hits, covered,
+                    self._by_key[shorter], text, low, start, start + length, left_word, hits, covered,
                     taken):
                 if taken & self.hiding:
                     return
+
+    def _shorter_in_text(self, key: str) -> Iterable[tuple[str, int]]:
+        """The shorter keys that are prefixes of ``key`` as found in the text, each with its length in the
+        text. A phrase written with extra whitespace ("tack  för ingenting") is looked up by its single-
+        spaced form, and each shorter key's length follows the text's own spacing."""
+        prefixes = self._prefixes.get(key)
+        if prefixes is not None:
+            return ((shorter, len(shorter)) for shorter in prefixes)
+        spaced = " ".join(key.split())
+        if spaced == key:
+            return ()
+        return ((shorter, _length_in(key, len(shorter))) for shorter in self._prefixes.get(spaced, ()))
 
     @staticmethod
     def _add_hits(terms: Iterable[Term], text: str, low: str, start: int, end: int, left_word: bool,
