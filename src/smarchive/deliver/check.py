@@ -13,7 +13,7 @@ import os
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -93,14 +93,6 @@ def _on_disk(root: Path) -> set[str]:
     return found
 
 
-def _parse(path: Path, rel: str, report: PackageReport) -> etree._ElementTree | None:
-    try:
-        return etree.parse(str(path), etree.XMLParser(no_network=True, resolve_entities=False))
-    except (OSError, etree.XMLSyntaxError) as e:
-        report.problems.append(f"unreadable METS: {rel} ({e})")
-        return None
-
-
 def check_package(root: Path, deep: bool = True) -> PackageReport:
     """Everything wrong with the package folder `root`, each problem naming the file."""
     if not root.is_dir():
@@ -111,7 +103,10 @@ def check_package(root: Path, deep: bool = True) -> PackageReport:
     for folder in REQUIRED_FOLDERS:
         if not (root / folder).is_dir():
             report.problems.append(f"structure: no {folder}/ folder (E-ARK CSIP)")
-    root_doc = _parse(root / "METS.xml", "METS.xml", report)
+    # Each METS is parsed once: its listing is read here and the same tree goes to the XSD and Schematron
+    # checks (xml_findings); one that is not well-formed is reported once, by validate.parse.
+    mets: dict[str, etree._ElementTree | None] = {}
+    root_doc = _parse_mets(root, "METS.xml", mets, report)
     if root_doc is None:
         return report
     if root_doc.getroot().get("OBJID") != root.name:
@@ -119,9 +114,11 @@ def check_package(root: Path, deep: bool = True) -> PackageReport:
                                f"{root.name} (CSIP1)")
     listed, pointers = _listed_in(root_doc, PurePosixPath("."), "METS.xml")
     for rel in pointers:
-        rep_doc = _parse(root / rel, rel, report) if (root / rel).is_file() else None
-        if rep_doc is None:
+        if not (root / rel).is_file():
             report.problems.append(f"missing: {rel} (representation METS named by an mptr)")
+            continue
+        rep_doc = _parse_mets(root, rel, mets, report)
+        if rep_doc is None:
             continue
         more, _ = _listed_in(rep_doc, PurePosixPath(rel).parent, rel)
         listed += more
@@ -133,10 +130,19 @@ def check_package(root: Path, deep: bool = True) -> PackageReport:
     for rel in sorted(_on_disk(root) - expected):
         report.problems.append(f"not in the METS: {rel} (a file no METS lists)")
     if not report.problems or deep:
-        found = xml_findings(root)
+        found = xml_findings(root, mets)
         report.problems += found.errors
         report.exceptions += found.exceptions
     return report
+
+
+def _parse_mets(root: Path, rel: str, parsed: dict[str, etree._ElementTree | None],
+                report: PackageReport) -> etree._ElementTree | None:
+    """The METS file at `rel` parsed (kept in `parsed` for xml_findings), or None with the reason reported."""
+    found = validate.Findings()
+    parsed[rel] = validate.parse(root / rel, rel, found)
+    report.problems += found.errors
+    return parsed[rel]
 
 
 @contextmanager
@@ -179,21 +185,24 @@ def _check_file(root: Path, entry: Listed, report: PackageReport, deep: bool) ->
                                    f"{entry.sha256[:16]}…)")
 
 
-def xml_findings(root: Path) -> validate.Findings:
+def xml_findings(root: Path, mets: Mapping[str, etree._ElementTree | None] | None = None) -> validate.Findings:
     """XSD and the CSIP/SIP Schematron rules on every METS (root and representations), XSD of the PREMIS file,
-    and our own check of the Dublin Core file (no DC XSD is vendored: see validate.check_dublin_core)."""
+    and our own check of the Dublin Core file (no DC XSD is vendored: see validate.check_dublin_core).
+    `mets`: METS files already parsed, by path in the package (None: not well-formed, already reported)."""
     found = validate.Findings()
+    done = mets or {}
 
     def rel(path: Path) -> str:
         return path.relative_to(root).as_posix()
 
     def parsed(paths: list[Path]) -> Iterator[tuple[etree._ElementTree, str]]:
         """The well-formed files of `paths`, each parsed once, with their paths in the package (one that is
-        missing or not well-formed is an error in `found`)."""
+        missing or not well-formed is an error in `found`, unless the caller has reported it)."""
         for path in paths:
-            doc = validate.parse(path, rel(path), found)
+            name = rel(path)
+            doc = done[name] if name in done else validate.parse(path, name, found)
             if doc is not None:
-                yield doc, rel(path)
+                yield doc, name
 
     for doc, name in parsed([root / "METS.xml", *sorted(root.glob("representations/*/METS.xml"))]):
         found.extend(validate.check_xsd(doc, validate.mets_schema(), name))
