@@ -36,6 +36,10 @@ SETS = {
     "eval4_blind": "eval4_blind.jsonl",
     # Written at the end of that session, after the last rule change, measured once: never tuned on.
     "eval5_blind": "eval5_blind.jsonl",
+    # Written by a helper session of 2026-12-05 that never read the rules or lexicons (tests/data/eval6_README.md);
+    # the blind half is not tuned on.
+    "eval6_dev": "eval6_dev.jsonl",
+    "eval6_blind": "eval6_blind.jsonl",
 }
 SAFETY_CATEGORIES = ("criminal", "confidential")
 # Labels that must never be cull-eligible: everything registered, and the account's own records.
