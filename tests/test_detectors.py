@@ -179,6 +179,12 @@ def test_emails_and_urls() -> None:
     assert [h.text for h in find_urls(text)] == ["www.orebro.se/sommarjobb", "bit.ly/xyz123"]
 
 
+def test_bare_shop_domains_are_links() -> None:
+    """Spam names its shop by a bare domain on the endings spammers use (.biz, .shop, .online, ...)."""
+    text = "🔥 Solglasögon 89 kr 🔥 shadesdeal.biz, mer på deals.shop/sol och bästa-pris.online"
+    assert [h.text for h in find_urls(text)] == ["shadesdeal.biz", "deals.shop/sol", "bästa-pris.online"]
+
+
 @pytest.mark.parametrize(
     "text, found",
     [

@@ -315,9 +315,11 @@ def _bank_number_ok(kind: str, digits: str, number: str) -> bool:
 # --- e-mail and links ------------------------------------------------------------------------------
 
 _EMAIL_RE = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-zA-Z]{2,}\b")
+# The domain endings of a bare domain ("exempel.se", "shadesdeal.biz"): the common ones and those spam uses.
+_TLDS = r"(?:se|com|nu|net|org|io|ly|eu|info|biz|shop|store|online|site|xyz|app|top|club|dk|fi|uk)"
 _URL_RE = re.compile(
-    r"\b(?:https?://\S+|www\.[\w-]+(?:\.[\w-]+)+\S*|[\w-]+(?:\.[\w-]+)*\.(?:se|com|nu|net|org|io|ly|eu|info)"
-    r"(?:/[^\s]*)?)(?![\w@])",
+    r"\b(?:https?://\S+|www\.[\w-]+(?:\.[\w-]+)+\S*|[\w-]+(?:\.[\w-]+)*\." + _TLDS
+    + r"(?:/[^\s]*)?)(?![\w@])",
     re.IGNORECASE,
 )
 
@@ -325,7 +327,7 @@ _URL_RE = re.compile(
 # Every link the pattern accepts contains one of these ("://", "www.", a dot and a domain ending): a cheap
 # pre-check before the full pattern. Written to start at ":" or ".", so the regex engine skips to those
 # characters in C rather than trying three alternatives at every position.
-_URL_HINT = re.compile(r"://|\.(?:(?<=www\.)|(?:se|com|nu|net|org|io|ly|eu|info)\b)", re.IGNORECASE)
+_URL_HINT = re.compile(r"://|\.(?:(?<=www\.)|" + _TLDS + r"\b)", re.IGNORECASE)
 
 
 def find_emails(text: str) -> list[Hit]:
