@@ -10,6 +10,7 @@ import json
 import sys
 import tomllib
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,7 +32,11 @@ PARENT_TYPE = {"post": None, "comment": "post", "reply": "comment"}
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
-def _problems_in(path: Path, prefix: str, categories: set[str]) -> tuple[list[dict], list[str]]:
+RowCheck = Callable[[dict], list[str]]
+
+
+def _problems_in(path: Path, prefix: str, categories: set[str], years: range,
+                 extra: RowCheck | None = None) -> tuple[list[dict], list[str]]:
     rows, problems = [], []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         try:
@@ -58,8 +63,9 @@ def _problems_in(path: Path, prefix: str, categories: set[str]) -> tuple[list[di
         when = datetime.fromisoformat(row["published_at"])
         if when.tzinfo is None or when.utcoffset() != when.astimezone(STOCKHOLM).utcoffset():
             problems.append(f"{where}: offset is not Europe/Stockholm's")
-        if not 2024 <= when.astimezone(STOCKHOLM).year <= 2025:
-            problems.append(f"{where}: not in 2024-2025")
+        if when.astimezone(STOCKHOLM).year not in years:
+            problems.append(f"{where}: not in {years.start}-{years.stop - 1}")
+        problems += [f"{where}: {problem}" for problem in (extra(row) if extra else [])]
         want = PARENT_TYPE.get(row["item_type"], "?")
         parent = by_id.get(row["parent_id"]) if row["parent_id"] else None
         if want is None and row["parent_id"] is not None:
@@ -74,15 +80,19 @@ def _problems_in(path: Path, prefix: str, categories: set[str]) -> tuple[list[di
     return rows, problems
 
 
-def main() -> int:
+def check(halves_spec: dict[str, str], older_sets: tuple[str, ...], years: range,
+          extra: RowCheck | None = None) -> int:
+    """Check the halves (file name -> id prefix) of one labelled set and print their counts; 1 on a problem.
+    Shared by the later sets' validators (eval6_validate.py)."""
     categories = set(tomllib.loads(RULESET.read_text(encoding="utf-8"))["categories"])
     halves, problems = {}, []
-    for name, prefix in HALVES.items():
-        halves[name], found = _problems_in(DATA / name, prefix, categories)
+    for name, prefix in halves_spec.items():
+        halves[name], found = _problems_in(DATA / name, prefix, categories, years, extra)
         problems += found
-    older = {json.loads(line)["text"] for name in OLDER for line in (DATA / name).open(encoding="utf-8")}
+    older = {json.loads(line)["text"] for name in older_sets for line in (DATA / name).open(encoding="utf-8")}
     texts = Counter(r["text"] for rows in halves.values() for r in rows)
-    # Reactions ("👍", "Tack!") repeat everywhere; a longer text found in an older set is a copy.
+    # Reactions ("👍", "Tack!") repeat everywhere; a longer text found twice or in an older set is a copy.
+    problems += [f"text twice in the set: {t[:60]!r}" for t, k in texts.items() if k > 1 and len(t.split()) > 3]
     problems += [f"text also in an older set: {t[:60]!r}" for t in texts if t in older and len(t.split()) > 3]
     for p in problems:
         print("PROBLEM", p)
@@ -95,6 +105,10 @@ def main() -> int:
     sizes = [len(halves[n]) for n in names]
     print(f"{'all':16}" + "".join(f"{v:>14}" for v in sizes) + f"{sum(sizes):>8}")
     return 1 if problems else 0
+
+
+def main() -> int:
+    return check(HALVES, OLDER, range(2024, 2026))
 
 
 if __name__ == "__main__":
