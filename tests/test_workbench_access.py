@@ -21,6 +21,7 @@ import pytest
 from itsdangerous import TimestampSigner
 
 from smarchive.archive import decisions
+from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.query import connect
 from smarchive.workbench import audit, replay
 
@@ -136,6 +137,19 @@ def test_restricted_items_are_absent_from_a_readers_search_counts_and_exports(be
     facet_counts = [int(n) for n in re.findall(r'data-facet="access">(\w+)</a> <span class="count">(\d+)',
                                                for_reader) for n in [n[1]]]
     assert sum(facet_counts) == total and "restricted" not in re.findall(r'data-facet="access">(\w+)<', for_reader)
+    # Every facet's counts are the reader's visible hits grouped by the decided value (an archivist's decision
+    # wins over the tag), counted here independently of the workbench's code.
+    visible_hits = (f"item_id IN (SELECT item_id FROM terms WHERE term LIKE '{word.lower()}%') "
+                    f"AND {EFFECTIVE['access']} = 'open'")
+    for facet, column in (("platform", "platform"), ("category", EFFECTIVE["category"]),
+                          ("needs_review", EFFECTIVE["needs_review"])):
+        shown = {value: int(n) for value, n in re.findall(
+            rf'data-facet="{facet}">([^<]+)</a> <span class="count">(\d+)', for_reader)}
+        counted = {str(r["v"]): r["n"] for r in rows(archive, f"SELECT {column} AS v, count(*) AS n FROM items "
+                                                             f"WHERE {visible_hits} GROUP BY ALL")}
+        if facet == "needs_review":
+            counted = {("ja" if v == "True" else "nej"): n for v, n in counted.items()}
+        assert shown == counted, facet
     exported = reader.get("/export/search.csv", params={"q": word})
     assert exported.content.startswith(b"\xef\xbb\xbf")
     ids = {r["item_id"] for r in csv.DictReader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";")}
