@@ -148,17 +148,12 @@ def late_columns_sql(present: set[str]) -> tuple[str, str]:
     return added, f" REPLACE ({', '.join(filled)})" if filled else ""
 
 
-def _empty_table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    """An empty table of the schema, in the database (see _table)."""
-    _table(con, name, table)
-
-
 def _table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
     """The Arrow table as a table in the database (not registered on this connection), so the views over it
     work from every cursor of the connection too (the workbench queries through cursors)."""
-    con.register("_empty_source", table)
-    con.execute(f"CREATE TABLE {name} AS SELECT * FROM _empty_source")
-    con.unregister("_empty_source")
+    con.register("_table_source", table)
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM _table_source")
+    con.unregister("_table_source")
 
 
 def connect(archive: Path) -> duckdb.DuckDBPyConnection:
@@ -181,10 +176,10 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
         # what `search` wraps around the rows it reads by number: the items view's columns and decisions
         fetched = with_decisions_sql(f"SELECT *{replaced}{added} FROM ({FETCHED})", decided)
     else:
-        _empty_table(con, "_empty_items", ITEM_SCHEMA.empty_table())
+        _table(con, "_empty_items", ITEM_SCHEMA.empty_table())
         con.execute("CREATE VIEW item_captures AS SELECT * FROM _empty_items")
         con.execute(f"CREATE VIEW items AS {with_decisions_sql('SELECT * FROM _empty_items', [])}")
-        _empty_table(con, "_empty_summary", SUMMARY_SCHEMA.empty_table().drop_columns(["run_id"]))
+        _table(con, "_empty_summary", SUMMARY_SCHEMA.empty_table().drop_columns(["run_id"]))
         con.execute("CREATE VIEW account_summary AS SELECT * FROM _empty_summary")
         con.execute("CREATE TABLE _item_shape AS SELECT * FROM _empty_items")
         fetched = "SELECT * FROM items LIMIT 0"
@@ -192,7 +187,7 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     if terms:
         con.execute(f"CREATE VIEW terms AS SELECT * FROM read_parquet({_file_list(terms)}, union_by_name = true)")
     else:
-        _empty_table(con, "_empty_terms", TERMS_SCHEMA.empty_table())
+        _table(con, "_empty_terms", TERMS_SCHEMA.empty_table())
         con.execute("CREATE VIEW terms AS SELECT * FROM _empty_terms")
     _search_sources(con, files, terms, fetched)
     for name, schema in TABLE_SCHEMAS.items():  # coverage, unrecognised: every run's rows
@@ -201,25 +196,25 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({_file_list(found)}, "
                         "union_by_name = true, hive_partitioning = false)")
         else:
-            _empty_table(con, f"_empty_{name}", schema.empty_table())
+            _table(con, f"_empty_{name}", schema.empty_table())
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM _empty_{name}")
     runs = sorted(archive.glob("manifest/runs/*.parquet"))
     if runs:
         con.execute(f"CREATE VIEW runs AS SELECT * FROM read_parquet({_file_list(runs)}, union_by_name = true)")
     else:
-        _empty_table(con, "_empty_runs", RUN_SCHEMA.empty_table())
+        _table(con, "_empty_runs", RUN_SCHEMA.empty_table())
         con.execute("CREATE VIEW runs AS SELECT * FROM _empty_runs")
     if decided:
         con.execute(f"CREATE VIEW decisions AS {decisions_view_sql(decided)}")
     else:
-        _empty_table(con, "_empty_decisions", DECISION_SCHEMA.empty_table())
+        _table(con, "_empty_decisions", DECISION_SCHEMA.empty_table())
         con.execute("CREATE VIEW decisions AS SELECT * FROM _empty_decisions")
     deliveries = sorted(archive.glob("manifest/deliveries/*.parquet"))  # packages `smarchive deliver` wrote
     if deliveries:
         con.execute(f"CREATE VIEW deliveries AS SELECT * FROM read_parquet({_file_list(deliveries)}, "
                     "union_by_name = true)")
     else:
-        _empty_table(con, "_empty_deliveries", DELIVERY_SCHEMA.empty_table())
+        _table(con, "_empty_deliveries", DELIVERY_SCHEMA.empty_table())
         con.execute("CREATE VIEW deliveries AS SELECT * FROM _empty_deliveries")
     for statement in ledger_views_sql(archive):
         con.execute(statement)
@@ -350,10 +345,13 @@ def search_items_sql(con: duckdb.DuckDBPyConnection, hits: pa.Table) -> str:
     `= ANY(list)`, not `IN (...)`: DuckDB reads exactly the rows of the list then, where an IN list of more
     than a few values only prunes row groups by its bounds and reads every row of those (DuckDB 2.0); the list
     is a variable, since binding 10 000 literals cost more (75 ms) than reading their rows."""
-    by_row = pc.and_(pc.is_valid(hits.column("item_row")), pc.is_valid(hits.column("items_file")))
-    if hits.num_rows > FETCH_MAX:
-        by_row = pc.and_(by_row, False)
-    fast, slow = hits.filter(by_row), hits.filter(pc.invert(by_row))
+    if not hits.num_rows:
+        return "SELECT * FROM items LIMIT 0"
+    if hits.num_rows > FETCH_MAX:  # too many to read row by row: all joined on the key
+        fast, slow = hits.slice(0, 0), hits
+    else:
+        by_row = pc.and_(pc.is_valid(hits.column("item_row")), pc.is_valid(hits.column("items_file")))
+        fast, slow = hits.filter(by_row), hits.filter(pc.invert(by_row))
     parts = []
     if fast.num_rows:
         rows: dict[str, set[int]] = {}
@@ -370,8 +368,6 @@ def search_items_sql(con: duckdb.DuckDBPyConnection, hits: pa.Table) -> str:
         template = con.sql("SELECT sql FROM _search_fetch").fetchall()[0][0]
         fetched = template.replace(FETCHED, " UNION ALL BY NAME ".join(reads))
         parts.append(f"SELECT i.* FROM ({fetched}) i SEMI JOIN search_hits h ON {_on_key('i', 'h')}")
-    if not hits.num_rows:
-        return "SELECT * FROM items LIMIT 0"
     if slow.num_rows:
         con.register("_search_joined", slow.select(HIT_KEY))
         parts.append(f"SELECT i.* FROM items i SEMI JOIN _search_joined h ON {_on_key('i', 'h')}")
@@ -473,12 +469,12 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
         con.execute("SET late_materialization_max_rows = 0")  # hits are narrow columns: one scan is cheaper
         hits, exhausted = page_hits(con, len(words), params, taken)
         con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
-        page, rows = page_of(con, sql, params, distinct_hits(hits), limit, offset)
-        if rows >= wanted_rows or exhausted:  # enough, or every hit taken
+        page, counted = page_of(con, sql, params, distinct_hits(hits), limit, offset)
+        if counted >= wanted_rows or exhausted:  # enough, or every hit taken
             return page
         # some hits lacked another word, were an item's second word, an older capture's, or failed the phrase:
         # take as many more as this yield says are needed (a rare phrase: every hit at once), at least half more
-        taken = max(taken * 3 // 2, taken * wanted_rows * 5 // (4 * max(rows, 1)))
+        taken = max(taken * 3 // 2, taken * wanted_rows * 5 // (4 * max(counted, 1)))
 
 
 def check_select(sql: str) -> None:
