@@ -210,6 +210,33 @@ def test_an_archive_without_a_ledger_is_adopted(demo_capture, tmp_path):
     assert after.returncode == 0 and "note:" not in after.stdout, after.stdout
 
 
+def test_verify_names_a_row_whose_media_digest_is_not_a_sha256(demo_capture, tmp_path):
+    """A flipped byte once turned a media digest into a string with a NUL in it: verify built a storage path from
+    it and stopped with "embedded null byte". A digest that is not a SHA-256 makes the manifest file a finding."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from smarchive.archive.store import LocalStorage
+    from smarchive.archive.verify import verify
+
+    archive = copy_archive(demo_capture.archive, tmp_path / "archive")
+    for target in sorted((archive / "manifest" / "items").rglob("*.parquet")):
+        table = pq.read_table(target)
+        media = table.column("media_sha256").to_pylist()
+        row = next((n for n, digests in enumerate(media) if digests), None)
+        if row is not None:
+            break
+    for damaged in (media[row][0][:10] + "\x00" + media[row][0][11:], "../" + media[row][0][3:]):
+        media[row] = [damaged, *media[row][1:]]
+        column = table.schema.get_field_index("media_sha256")
+        pq.write_table(table.set_column(column, "media_sha256", pa.array(media, table.schema.field(column).type)),
+                       target)
+        report = verify(archive, LocalStorage(archive), deep=True)
+        rel = target.relative_to(archive).as_posix()
+        assert any(p.startswith(f"unreadable manifest file {rel}: ValueError: a row with a media digest that is "
+                                "not a SHA-256") for p in report.problems), report.problems
+
+
 def test_verify_reports_a_damaged_manifest_file_wherever_the_byte_flips(demo_capture, tmp_path):
     """A flipped byte in a Parquet page can decode into bad UTF-8, nulls or huge numbers without failing the
     read. Wherever the byte lands, verify must name the file or read on; it must never stop with a traceback

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,15 @@ class StoredObject:
     size: int
     location: str  # URI a person can follow: file:///... or s3://bucket/key
     existed: bool  # True if identical bytes were already stored
+
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def is_sha256(value: object) -> bool:
+    """A SHA-256 as media files are stored under it: 64 lower-case hex digits, nothing else (a value from a
+    damaged manifest or a URL must not become a storage path)."""
+    return isinstance(value, str) and _SHA256_HEX.fullmatch(value) is not None
 
 
 def media_key(sha256: str) -> str:

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from smarchive.archive import ledger
 from smarchive.archive.manifest import item_files
 from smarchive.archive.seal import check_seals
-from smarchive.archive.store import Storage, file_sha256
+from smarchive.archive.store import Storage, file_sha256, is_sha256
 from smarchive.archive.warc import read_record_at
 from smarchive.errors import SmarchiveError
 
@@ -89,15 +89,17 @@ def _manifest_rows(path: Path, deep: bool) -> list[tuple[str, str, list[str], li
     numbers) without failing the read; that must raise here, inside the caller's try, not later."""
     out = []
     for row in pq.read_table(path).to_pylist():
+        media_sha256 = list(row["media_sha256"] or [])
+        if not all(is_sha256(d) for d in media_sha256):  # it names a storage path: nothing else may
+            raise ValueError(f"a row with a media digest that is not a SHA-256 ({row.get('item_id')!r})")
         if row.get("source") == "export" and isinstance(row.get("export_file"), str):
             # An imported item (#18) has no WARC: its export file is checked instead, against the SHA-256 it is
             # stored under (exports/<sha[:2]>/<sha256>.zip).
             name = row["export_file"]
-            out.append((name, Path(name).name.split(".")[0], list(row["media_sha256"] or []), []))
+            out.append((name, Path(name).name.split(".")[0], media_sha256, []))
             continue
-        warc_file, warc_sha256, media_sha256 = row["warc_file"], row["warc_sha256"], row["media_sha256"] or []
-        if not isinstance(warc_file, str) or not isinstance(warc_sha256, str) or \
-                not all(isinstance(d, str) for d in media_sha256):
+        warc_file, warc_sha256 = row["warc_file"], row["warc_sha256"]
+        if not isinstance(warc_file, str) or not isinstance(warc_sha256, str):
             raise ValueError(f"a row without a readable WARC name or hash ({row.get('item_id')!r})")
         row_offsets = []
         if deep:
@@ -105,7 +107,7 @@ def _manifest_rows(path: Path, deep: bool) -> list[tuple[str, str, list[str], li
                          ("screenshot_offset", "screenshot_record_id")):
                 if row[o] is not None:
                     row_offsets.append((int(row[o]), str(row[r])))
-        out.append((warc_file, warc_sha256, list(media_sha256), row_offsets))
+        out.append((warc_file, warc_sha256, media_sha256, row_offsets))
     return out
 
 

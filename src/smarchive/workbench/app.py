@@ -42,6 +42,7 @@ from smarchive.archive import decisions
 from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.ledger import new_session_id, recording
 from smarchive.archive.query import LATE_MATERIALIZATION, SUMMARY_SQL, connect, search, search_params
+from smarchive.archive.store import is_sha256
 from smarchive.errors import SmarchiveError
 from smarchive.model import STOCKHOLM
 from smarchive.workbench import audit, replay, users
@@ -59,7 +60,6 @@ CACHE_ENTRIES = 256  # answers kept (overview counts, worklist and search pages)
 # where a kept page part's forms carry the session's CSRF token (filled in per request; random: in no text)
 CSRF_SLOT = f"csrf-slot-{secrets.token_hex(16)}"
 RESTRICTED = f"{EFFECTIVE['access']} = 'restricted'"
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
 WORKLISTS = {  # name -> the items still open on it (decisions taken into account)
     "needs-review": EFFECTIVE["needs_review"],
     "register": f"list_contains({EFFECTIVE['actions']}, 'register') AND diarienummer IS NULL",
@@ -545,7 +545,7 @@ class Workbench:
     def media(self, request: Request) -> Response:
         user = self.need_user(request)
         sha = request.path_params["sha256"]
-        if not SHA256.match(sha):
+        if not is_sha256(sha):
             raise HTTPException(404)
         rows = self.rows(f"SELECT item_id, platform, {EFFECTIVE['access']} AS access, "
                          "list_filter(media, lambda m: m.sha256 = $sha)[1].content_type AS content_type "
