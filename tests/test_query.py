@@ -213,3 +213,56 @@ def test_search_by_row_number_old_index_and_later_run_agree(sandbox_capture, all
     found = search_pages(archive, "på")
     assert found[found.index("--") + 1:] == expected_search(now, ["på"]) and table.column("item_id")[changed].as_py() \
         not in found
+
+
+PHRASE_TEXTS = [
+    "Snöröjningen vid skolan var sen",       # p1: the phrase as written
+    "Vid skolan dröjde snöröjningen",        # p2: both words, not one after the other
+    "Snöröjningen, vid skolan",              # p3: one after the other, but not as written (a comma between)
+    "vid vid snöröjningen vid torget",       # p4: found where the words meet, not at the first 'vid'
+    "Xsnöröjningen vid torget; snöröjningen", # p5: the phrase only inside a longer word
+    "Snöröjningen i parken vid skolan",      # p6: a one-letter word (not in the index) inside a phrase
+    "snöröjningenvid skolan",                # p7: one word, not two
+]
+
+
+@pytest.fixture(scope="module")
+def phrase_archive(tmp_path_factory):
+    from datetime import UTC, datetime
+
+    from smarchive.archive.manifest import write_items
+    archive = tmp_path_factory.mktemp("phrases")
+    rows = [{"item_id": f"p{n}", "platform": "facebook", "account": "a", "year": 2024, "item_type": "post",
+             "published_at": datetime(2024, 5, n, tzinfo=UTC), "text": text, "run_id": "r1",
+             "tag_category": "own", "tag_retention": "preserve", "tag_access": "open", "tag_rule_ids": ["ORE-001"],
+             "media": [], "media_sha256": [], "tag_actions": [], "tag_evidence": []}
+            for n, text in enumerate(PHRASE_TEXTS, start=1)]
+    write_items(archive, rows, "r1")
+    return archive
+
+
+@pytest.mark.parametrize("phrase, expected", [
+    ('"snöröjningen vid"', ["p1", "p4"]),
+    ('"Snöröjningen vid sko"', ["p1"]),           # the last word may go on
+    ('"snöröjningen i parken"', ["p6"]),
+    ('"vid torget"', ["p4", "p5"]),
+    ('"snöröjningen, vid"', ["p3"]),
+])
+def test_a_phrase_is_its_words_one_after_another_as_written(phrase_archive, phrase, expected):
+    terms = sorted((phrase_archive / "manifest" / "terms").rglob("*.parquet"))
+    assert terms and all("positions" in pq.read_schema(p).names for p in terms)
+    whole = run_query(phrase_archive, saved_query("search"), {"year": None, "text": phrase}).column("item_id")
+    paged = [i for offset in range(0, 9, 2) for i in run_query(
+        phrase_archive, saved_query("search"), {"year": None, "text": phrase}, limit=2, offset=offset
+    ).column("item_id").to_pylist()]
+    assert whole.to_pylist() == paged == expected
+
+
+def test_an_index_without_positions_finds_the_phrase_on_the_text(phrase_archive, tmp_path):
+    archive = tmp_path / "archive"
+    shutil.copytree(phrase_archive / "manifest", archive / "manifest")
+    for path in (archive / "manifest" / "terms").rglob("*.parquet"):  # written before positions
+        pq.write_table(pq.read_table(path).drop_columns(["positions"]), path)
+    found = run_query(archive, saved_query("search"), {"year": None, "text": '"snöröjningen vid"'})
+    # without positions the phrase is only matched on the text: inside a longer word too (p5)
+    assert found.column("item_id").to_pylist() == ["p1", "p4", "p5"]

@@ -127,7 +127,7 @@ RUN_SCHEMA = pa.schema([
 # reading the items row groups of the page's time span). Rebuilt from an items file whenever it changes.
 TERMS_SCHEMA = pa.schema([("term", pa.string()), ("platform", pa.string()), ("item_id", pa.string()),
                           ("year", pa.int32()), ("published_at", UTC_TS), ("run_id", pa.string()),
-                          ("item_row", pa.int64())],
+                          ("item_row", pa.int64()), ("positions", pa.list_(pa.int32()))],
                          metadata={"smarchive.schema_version": SCHEMA_VERSION})
 
 # One row per items file: what `--saved account-summary` shows, counted when the file is written, so the
@@ -312,13 +312,19 @@ def sidecar_path(items_file: Path, kind: str) -> Path:
 
 
 # Built by DuckDB: splitting, de-duplicating and sorting millions of words is what it does fast, in two
-# threads, and within TERMS_MEMORY (it sorts on disk beyond that).
+# threads, and within TERMS_MEMORY (it sorts on disk beyond that). `positions`: where the word is in the text's
+# list of words (1 = first; what separates words is not counted), so a phrase's words can be checked to follow one
+# another without reading the text. Found per word by a scan of the item's words, not by grouping all
+# (word, position) pairs, which does not fit in TERMS_MEMORY at 10 M items.
 TERMS_SQL = """
 COPY (
-    SELECT term, platform, item_id, year, published_at, run_id, item_row FROM (
-        SELECT unnest(list_distinct(regexp_split_to_array(lower(coalesce(text, '')), '{separators}'))) AS term,
-               platform, item_id, year, published_at, run_id, file_row_number AS item_row
-        FROM read_parquet('{items}', file_row_number = true, hive_partitioning = false))
+    SELECT term, platform, item_id, year, published_at, run_id, item_row,
+           list_filter(range(1, len(words) + 1), lambda i: words[i] = term)::INTEGER[] AS positions FROM (
+        SELECT unnest(list_distinct(words)) AS term, words,
+               platform, item_id, year, published_at, run_id, item_row FROM (
+            SELECT regexp_split_to_array(lower(coalesce(text, '')), '{separators}') AS words,
+                   platform, item_id, year, published_at, run_id, file_row_number AS item_row
+            FROM read_parquet('{items}', file_row_number = true, hive_partitioning = false)))
     WHERE length(term) >= 2
     ORDER BY term, published_at, item_id
 ) TO '{out}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 65536,

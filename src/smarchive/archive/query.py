@@ -28,6 +28,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from smarchive.archive.decisions import DECISION_SCHEMA, decision_files, decisions_view_sql, with_decisions_sql
 from smarchive.archive.ledger import ledger_views_sql
@@ -38,6 +39,7 @@ from smarchive.archive.manifest import (
     SUMMARY_SCHEMA,
     TABLE_SCHEMAS,
     TERMS_SCHEMA,
+    TOKEN_SEPARATORS,
     account_table_files,
     item_files,
     sidecar_path,
@@ -250,6 +252,7 @@ def _search_sources(con: duckdb.DuckDBPyConnection, files: list[Path], terms: li
                                                                                ("items_file", pa.string())]))
     _table(con, "_search_files", pairs)
     # the largest index file: where word_rows counts the words (which leads changes the speed, not the result)
+    _table(con, "_search_index", pa.table({"terms_file": pa.array([str(t) for t in terms], pa.string())}))
     sample = str(max(terms, key=lambda p: p.stat().st_size)) if terms else None
     con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files",
                 {"sql": fetched, "sample": sample, "files": len(terms)})
@@ -307,8 +310,9 @@ def hits_sql(count: int, by_row: bool) -> str:
     where = f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) ORDER BY published_at, item_id, platform"
     if not by_row:
         return (f"SELECT platform, item_id, run_id, published_at, NULL::BIGINT AS item_row, "
-                f"NULL::VARCHAR AS items_file FROM terms{others} {where}")
-    return (f"SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file FROM ("
+                f"NULL::VARCHAR AS items_file, NULL::VARCHAR AS terms_file FROM terms{others} {where}")
+    return (f"SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file, "
+            f"h._terms_file AS terms_file FROM ("
             f"SELECT platform, item_id, run_id, published_at, item_row, _terms_file FROM _search_terms{others} "
             f"{where}) h LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
             "ORDER BY h.published_at, h.item_id, h.platform")
@@ -316,22 +320,104 @@ def hits_sql(count: int, by_row: bool) -> str:
 
 def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: int) -> tuple[pa.Table, bool]:
     """(the hits among the first `limit` index rows of $w0 in time order; whether $w0 has no more rows).
-    The other words are looked for only within those rows' time span (an item's words share its
-    published_at): a common word's rows outside it are not joined (at 10 M items, 'tack' has 4.5 M)."""
+    The other words are looked for only where those rows are: in their index files, between their first and
+    last row of the items file (`other_words`); a common word's rows elsewhere are not read (at 10 M items,
+    'tack' has 4.5 M)."""
     lead = _bind(con, "SELECT platform, item_id, run_id, published_at, item_row, _terms_file FROM _search_terms "
                       f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) "
                       f"ORDER BY published_at, item_id, platform LIMIT {int(limit)}", params).to_arrow_table()
     con.register("_search_lead", lead)
-    times = lead.column("published_at")
-    bounds = {"lo": pc.min(times).as_py(), "hi": pc.max(times).as_py()} if lead.num_rows else {}
-    others = "".join(f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)} "
-                     f"AND published_at BETWEEN $lo AND $hi) w{n} USING (platform, item_id, run_id)"
-                     for n in range(1, count)) if lead.num_rows else ""
-    hits = _bind(con, "SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file "
-                      f"FROM (SELECT * FROM _search_lead{others}) h "
+    hits = _bind(con, "SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file, "
+                      "h._terms_file AS terms_file "
+                      f"FROM ({other_words(con, lead, count)}) h "
                       "LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
-                      "ORDER BY h.published_at, h.item_id, h.platform", {**params, **bounds}).to_arrow_table()
+                      "ORDER BY h.published_at, h.item_id, h.platform", params).to_arrow_table()
     return hits, lead.num_rows < limit
+
+
+def other_words(con: duckdb.DuckDBPyConnection, lead: pa.Table, count: int) -> str:
+    """SQL for the rows of `_search_lead` whose items also hold words $w1..: matched on (index file, row of
+    the items file), which names one item, with each other word's rows read only from the index files the lead
+    rows are in and between their first and last item_row (rows in time order: the stretch a page spans).
+    An index older than item_row is matched on the item's key within the lead rows' time span instead."""
+    if count < 2 or not lead.num_rows:
+        return "SELECT * FROM _search_lead"
+    if lead.column("item_row").null_count:
+        times = lead.column("published_at")
+        span = f"published_at BETWEEN '{pc.min(times).as_py().isoformat()}' AND '{pc.max(times).as_py().isoformat()}'"
+        return "SELECT * FROM _search_lead" + "".join(
+            f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)} AND {span}) w{n}"
+            " USING (platform, item_id, run_id)" for n in range(1, count))
+    bounds = con.sql("SELECT _terms_file, min(item_row), max(item_row) FROM _search_lead GROUP BY 1").fetchall()
+    joins = []
+    for n in range(1, count):
+        reads = " UNION ALL ".join(
+            f"SELECT '{_sql_path(Path(path))}' AS _terms_file, item_row FROM read_parquet('{_sql_path(Path(path))}') "
+            f"WHERE {_word_range(n)} AND item_row BETWEEN {int(low)} AND {int(high)}" for path, low, high in bounds)
+        joins.append(f" SEMI JOIN ({reads}) w{n} USING (_terms_file, item_row)")
+    return "SELECT * FROM _search_lead" + "".join(joins)
+
+
+def phrase_words(con: duckdb.DuckDBPyConnection, phrase: str | None) -> list[tuple[str, int, bool]]:
+    """The words of a quoted phrase as the word index splits text (by DuckDB, with the index's own expression):
+    (word, its place in the phrase, whether it may go on in the text: the last word, like any search word, may
+    begin a longer one). Words shorter than the index keeps are left out but still counted in the places.
+    Fewer than two such words: [] (nothing for positions to check)."""
+    if not phrase:
+        return []
+    split = con.execute(f"SELECT regexp_split_to_array(lower($p), '{TOKEN_SEPARATORS}')", {"p": phrase}).fetchall()
+    words = split[0][0] or []
+    while words and words[0] == "":
+        words = words[1:]
+    while words and words[-1] == "":
+        words = words[:-1]
+    found = [(w, n, n == len(words) - 1) for n, w in enumerate(words) if len(w) >= MIN_WORD]
+    return found if len(found) >= 2 else []
+
+
+def phrase_filter(con: duckdb.DuckDBPyConnection, hits: pa.Table, words: list[tuple[str, int, bool]]) -> pa.Table:
+    """The hits whose item has the phrase's words one after another (by the index's `positions`), without
+    reading any text; the phrase is still matched on the text as written afterwards. Hits this cannot check
+    (an index written before item_row or positions) are kept for that match to decide."""
+    if not words or not hits.num_rows:
+        return hits
+    rowed = pc.is_valid(hits.column("item_row"))
+    files = [f for f in pc.unique(hits.filter(rowed).column("terms_file")).to_pylist() if _has_positions(f)]
+    if not files:
+        return hits
+    checkable = pc.and_(rowed, pc.fill_null(pc.is_in(hits.column("terms_file"),
+                                                     value_set=pa.array(files, pa.string())), False))
+    item_rows = hits.filter(checkable).column("item_row")
+    low, high = pc.min(item_rows).as_py(), pc.max(item_rows).as_py()  # a cheap bound on the index rows read
+    parts, params = [], {"low": low, "high": high}
+    for n, (word, _place, prefix) in enumerate(words):
+        params[f"p{n}"], params[f"p{n}_end"] = word, word + chr(0x10FFFF)
+        match = f"term >= $p{n} AND term < $p{n}_end" if prefix else f"term = $p{n}"
+        # a word that may go on can be several words of the index: their positions together
+        parts.append(f"w{n} AS (SELECT filename AS terms_file, item_row, flatten(list(positions)) AS positions "
+                     f"FROM read_parquet({_file_list([Path(f) for f in files])}, filename = true) "
+                     f"WHERE {match} AND item_row BETWEEN $low AND $high GROUP BY ALL)")
+    first_place = words[0][1]
+    follow = " AND ".join(f"list_contains(w{n}.positions, s + {place - first_place})"
+                          for n, (_w, place, _p) in enumerate(words) if n)
+    joins = "".join(f" JOIN w{n} USING (terms_file, item_row)" for n in range(1, len(words)))
+    found = _bind(con, f"WITH {', '.join(parts)} SELECT terms_file || '#' || item_row AS k FROM w0{joins} "
+                       f"WHERE len(list_filter(w0.positions, lambda s: {follow})) > 0", params).to_arrow_table()
+    keys = pc.binary_join_element_wise(hits.column("terms_file"), pc.cast(hits.column("item_row"), pa.string()), "#")
+    followed = pc.fill_null(pc.is_in(keys, value_set=found.column("k")), False)
+    return hits.filter(pc.or_(followed, pc.invert(checkable)))
+
+
+_SCHEMAS: dict[tuple[str, int, int], set[str]] = {}  # column names of index files, by path, mtime and size
+
+
+def _has_positions(terms_file: str) -> bool:
+    """Whether the index file has `positions` and `item_row` (written by this smarchive or a recent one)."""
+    stat = Path(terms_file).stat()
+    key = (terms_file, stat.st_mtime_ns, stat.st_size)
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = set(pq.read_schema(terms_file).names)
+    return {"positions", "item_row"} <= _SCHEMAS[key]
 
 
 def _on_key(left: str, right: str) -> str:
@@ -399,21 +485,31 @@ def distinct_hits(hits: pa.Table) -> pa.Table:
 
 
 def page_of(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Table, limit: int,
-            offset: int) -> tuple[pa.Table, int]:
+            offset: int, one_row_per_hit: bool = False) -> tuple[pa.Table, int]:
     """(the rows from `offset` on, up to `limit`; the number of rows the hits give, as far as they were needed).
     The SQL keeps the hits' order (published_at, item_id, platform) and each hit gives one row or none, so the
-    rows before the page are the rows of the first `offset` hits or fewer: those are only counted (their text
-    is not read but for a phrase), and the page is read from the hits after them."""
+    rows before the page are the rows of the first `offset` hits or fewer: those are counted, and the page is
+    read from the hits after them. `one_row_per_hit` (the saved search without a phrase): a hit read by row
+    number gives exactly its row, so the first `offset` hits are counted without reading them, as long as
+    every hit the page reads gives its row (else the index is out of step with a file: counted by reading)."""
     head, tail = hits.slice(0, offset), hits.slice(offset)
     if not tail.num_rows:  # the page is past every hit: empty whatever the hits before give (at most theirs)
         return _found(con, sql, params, tail), hits.num_rows
-    before = _found(con, sql, params, head, count=True).column("n")[0].as_py() if offset else 0
+    by_index = one_row_per_hit and _all_by_row(hits.slice(0, offset + limit))
+    before = offset if by_index else _found(con, sql, params, head, count=True).column("n")[0].as_py()
     need = offset - before + limit  # rows wanted from the tail's hits
     first = need + need // 32 + 16  # the tail's first hits do unless some fall out (a phrase, a later capture)
     found = _found(con, sql, params, tail.slice(0, first))
+    if by_index and found.num_rows < min(first, tail.num_rows):  # a hit without its row: count by reading
+        return page_of(con, sql, params, hits, limit, offset)
     if found.num_rows < need and tail.num_rows > first:
         found = _found(con, sql, params, tail)
     return found.slice(offset - before, limit), before + found.num_rows
+
+
+def _all_by_row(hits: pa.Table) -> bool:
+    """Whether every hit is read by its row number (its row in its items file is a row of `items`)."""
+    return not hits.column("item_row").null_count and not hits.column("items_file").null_count
 
 
 def word_rows(con: duckdb.DuckDBPyConnection, words: list[str]) -> dict[str, int]:
@@ -454,10 +550,20 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
     rows = word_rows(con, wanted["words"])
     words = sorted(wanted["words"], key=lambda w: (rows[w], w))  # the rarest leads
     params = {**params, **word_params(words), "phrase": wanted["phrase"]}
+    # the saved search's SQL drops a hit only for the phrase: without one, every hit is a row (see page_of)
+    one_row_per_hit = wanted["phrase"] is None and " ".join(sql.split()) == " ".join(saved_query("search").split())
+    following = phrase_words(con, wanted["phrase"])  # a phrase's words, for positions to narrow its hits
+    if following and all(_has_positions(f) for (f,) in con.sql("SELECT terms_file FROM _search_index").fetchall()):
+        # every hit is checked by positions, which finds the phrase's words: they need no other index lookup
+        phrased = {w for w, _place, _prefix in following}
+        words = words[:1] + [w for w in words[1:] if w not in phrased]
+        params = {**{k: v for k, v in params.items() if not re.fullmatch(r"w\d+(_end)?", k)}, **word_params(words)}
     if limit is None:
-        # the keys first: many hits are joined on the key (no need for their rows); few are read by row
-        hits = distinct_hits(_bind(con, hits_sql(len(words), False), params).to_arrow_table())
-        if hits.num_rows <= FETCH_MAX:
+        # the keys first: many hits are joined on the key (no need for their rows); few are read by row. A
+        # phrase's hits need their rows for positions, which leave few.
+        hits = distinct_hits(_bind(con, hits_sql(len(words), bool(following)), params).to_arrow_table())
+        hits = phrase_filter(con, hits, following)
+        if hits.num_rows <= FETCH_MAX and not following:
             hits = distinct_hits(_bind(con, hits_sql(len(words), True), params).to_arrow_table())
         return _found(con, sql, params, hits).slice(offset)
     wanted_rows = offset + limit
@@ -469,7 +575,8 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
         con.execute("SET late_materialization_max_rows = 0")  # hits are narrow columns: one scan is cheaper
         hits, exhausted = page_hits(con, len(words), params, taken)
         con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
-        page, counted = page_of(con, sql, params, distinct_hits(hits), limit, offset)
+        hits = phrase_filter(con, distinct_hits(hits), following)
+        page, counted = page_of(con, sql, params, hits, limit, offset, one_row_per_hit)
         if counted >= wanted_rows or exhausted:  # enough, or every hit taken
             return page
         # some hits lacked another word, were an item's second word, an older capture's, or failed the phrase:
