@@ -254,8 +254,12 @@ def _search_sources(con: duckdb.DuckDBPyConnection, files: list[Path], terms: li
     # the largest index file: where word_rows counts the words (which leads changes the speed, not the result)
     _table(con, "_search_index", pa.table({"terms_file": pa.array([str(t) for t in terms], pa.string())}))
     sample = str(max(terms, key=lambda p: p.stat().st_size)) if terms else None
-    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files",
-                {"sql": fetched, "sample": sample, "files": len(terms)})
+    # the items the sample indexes (from its items file's footer): what share of items hold a word
+    items = sample and Path(sample.replace("/manifest/terms/", "/manifest/items/"))
+    sampled = pq.read_metadata(items).num_rows if items and items.is_file() else None
+    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files, "
+                "$sampled::BIGINT AS sampled",
+                {"sql": fetched, "sample": sample, "files": len(terms), "sampled": sampled})
 
 
 def saved_query(name: str) -> str:
@@ -318,17 +322,25 @@ def hits_sql(count: int, by_row: bool) -> str:
             "ORDER BY h.published_at, h.item_id, h.platform")
 
 
-def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: int) -> tuple[pa.Table, bool]:
+def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: int,
+              positions: bool = False) -> tuple[pa.Table, bool]:
     """(the hits among the first `limit` index rows of $w0 in time order; whether $w0 has no more rows).
     The other words are looked for only where those rows are: in their index files, between their first and
     last row of the items file (`other_words`); a common word's rows elsewhere are not read (at 10 M items,
-    'tack' has 4.5 M)."""
-    lead = _bind(con, "SELECT platform, item_id, run_id, published_at, item_row, _terms_file FROM _search_terms "
+    'tack' has 4.5 M). `positions`: each hit with its word (`term`) and `positions`, for a phrase."""
+    more = ", term, positions" if positions else ""
+    lead = _bind(con, f"SELECT platform, item_id, run_id, published_at, item_row, _terms_file{more} FROM _search_terms "
                       f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) "
                       f"ORDER BY published_at, item_id, platform LIMIT {int(limit)}", params).to_arrow_table()
+    if count == 1:  # no other word: the lead rows (in hit order) are the hits, with the items file beside each
+        files = con.sql("SELECT terms_file, items_file FROM _search_files").to_arrow_table()
+        where = pc.index_in(lead.column("_terms_file"), value_set=files.column("terms_file"))
+        hits = lead.rename_columns([{"_terms_file": "terms_file"}.get(c, c) for c in lead.column_names])
+        return hits.add_column(5, "items_file", files.column("items_file").take(where)), lead.num_rows < limit
     con.register("_search_lead", lead)
+    more = ", h.term, h.positions" if positions else ""
     hits = _bind(con, "SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file, "
-                      "h._terms_file AS terms_file "
+                      f"h._terms_file AS terms_file{more} "
                       f"FROM ({other_words(con, lead, count)}) h "
                       "LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
                       "ORDER BY h.published_at, h.item_id, h.platform", params).to_arrow_table()
@@ -375,10 +387,12 @@ def phrase_words(con: duckdb.DuckDBPyConnection, phrase: str | None) -> list[tup
     return found if len(found) >= 2 else []
 
 
-def phrase_filter(con: duckdb.DuckDBPyConnection, hits: pa.Table, words: list[tuple[str, int, bool]]) -> pa.Table:
+def phrase_filter(con: duckdb.DuckDBPyConnection, hits: pa.Table, words: list[tuple[str, int, bool]],
+                  lead: str | None = None) -> pa.Table:
     """The hits whose item has the phrase's words one after another (by the index's `positions`), without
     reading any text; the phrase is still matched on the text as written afterwards. Hits this cannot check
-    (an index written before item_row or positions) are kept for that match to decide."""
+    (an index written before item_row or positions) are kept for that match to decide. Hits with `term` and
+    `positions` (page_hits, before distinct_hits) give the positions of words the leading word `lead` begins."""
     if not words or not hits.num_rows:
         return hits
     rowed = pc.is_valid(hits.column("item_row"))
@@ -390,22 +404,57 @@ def phrase_filter(con: duckdb.DuckDBPyConnection, hits: pa.Table, words: list[tu
     item_rows = hits.filter(checkable).column("item_row")
     low, high = pc.min(item_rows).as_py(), pc.max(item_rows).as_py()  # a cheap bound on the index rows read
     parts, params = [], {"low": low, "high": high}
+    carried = bool(lead) and "positions" in hits.column_names  # the hits carry their index rows of the lead word
+    if carried:
+        con.register("_phrase_lead", hits.filter(checkable).select(["terms_file", "item_row", "term", "positions"]))
     for n, (word, _place, prefix) in enumerate(words):
         params[f"p{n}"], params[f"p{n}_end"] = word, word + chr(0x10FFFF)
         match = f"term >= $p{n} AND term < $p{n}_end" if prefix else f"term = $p{n}"
+        if carried and word.startswith(lead):
+            source = "_phrase_lead"  # every index row of this word for these items is among them: not read again
+        else:
+            source = (f"(SELECT filename AS terms_file, item_row, term, positions FROM "
+                      f"read_parquet({_file_list([Path(f) for f in files])}, filename = true))")
         # a word that may go on can be several words of the index: their positions together
-        parts.append(f"w{n} AS (SELECT filename AS terms_file, item_row, flatten(list(positions)) AS positions "
-                     f"FROM read_parquet({_file_list([Path(f) for f in files])}, filename = true) "
-                     f"WHERE {match} AND item_row BETWEEN $low AND $high GROUP BY ALL)")
+        parts.append(f"w{n} AS (SELECT terms_file, item_row, flatten(list(positions)) AS positions "
+                     f"FROM {source} WHERE {match} AND item_row BETWEEN $low AND $high GROUP BY ALL)")
     first_place = words[0][1]
     follow = " AND ".join(f"list_contains(w{n}.positions, s + {place - first_place})"
                           for n, (_w, place, _p) in enumerate(words) if n)
     joins = "".join(f" JOIN w{n} USING (terms_file, item_row)" for n in range(1, len(words)))
-    found = _bind(con, f"WITH {', '.join(parts)} SELECT terms_file || '#' || item_row AS k FROM w0{joins} "
+    parts_sql = ", ".join(parts)
+    found = _bind(con, f"WITH {parts_sql} SELECT terms_file || '#' || item_row AS k FROM w0{joins} "
                        f"WHERE len(list_filter(w0.positions, lambda s: {follow})) > 0", params).to_arrow_table()
+    if carried:
+        con.unregister("_phrase_lead")
     keys = pc.binary_join_element_wise(hits.column("terms_file"), pc.cast(hits.column("item_row"), pa.string()), "#")
     followed = pc.fill_null(pc.is_in(keys, value_set=found.column("k")), False)
     return hits.filter(pc.or_(followed, pc.invert(checkable)))
+
+
+PHRASE_ALL = 300_000  # index rows of each of a phrase's words few enough to find all its hits in one query
+
+
+def phrase_hits(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool]], params: dict) -> pa.Table:
+    """Every hit of a phrase whose words are all rare enough (PHRASE_ALL), in hit order: the index rows of its
+    words joined on (index file, row) and kept where the words follow one another, in one query (the first
+    word's rows give the key). For an index where every file has positions."""
+    parts, params = [], {"year": params.get("year")}
+    for n, (word, _place, prefix) in enumerate(words):
+        params[f"p{n}"], params[f"p{n}_end"] = word, word + chr(0x10FFFF)
+        match = f"term >= $p{n} AND term < $p{n}_end" if prefix else f"term = $p{n}"
+        keys = "platform, item_id, run_id, published_at, " if n == 0 else ""
+        parts.append(f"w{n} AS (SELECT {keys}_terms_file AS terms_file, item_row, flatten(list(positions)) "
+                     f"AS positions FROM _search_terms WHERE {match} AND ($year IS NULL OR year = $year) GROUP BY ALL)")
+    first_place = words[0][1]
+    follow = " AND ".join(f"list_contains(w{n}.positions, s + {place - first_place})"
+                          for n, (_w, place, _p) in enumerate(words) if n)
+    joins = "".join(f" JOIN w{n} USING (terms_file, item_row)" for n in range(1, len(words)))
+    return _bind(con, f"WITH {', '.join(parts)} SELECT w0.platform, w0.item_id, w0.run_id, w0.published_at, "
+                      f"w0.item_row, f.items_file, w0.terms_file FROM w0{joins} "
+                      "LEFT JOIN _search_files f ON f.terms_file = w0.terms_file "
+                      f"WHERE len(list_filter(w0.positions, lambda s: {follow})) > 0 "
+                      "ORDER BY w0.published_at, w0.item_id, w0.platform", params).to_arrow_table()
 
 
 _SCHEMAS: dict[tuple[str, int, int], set[str]] = {}  # column names of index files, by path, mtime and size
@@ -496,7 +545,7 @@ def page_of(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Tab
     if not tail.num_rows:  # the page is past every hit: empty whatever the hits before give (at most theirs)
         return _found(con, sql, params, tail), hits.num_rows
     by_index = one_row_per_hit and _all_by_row(hits.slice(0, offset + limit))
-    before = offset if by_index else _found(con, sql, params, head, count=True).column("n")[0].as_py()
+    before = offset if by_index or not offset else _found(con, sql, params, head, count=True).column("n")[0].as_py()
     need = offset - before + limit  # rows wanted from the tail's hits
     first = need + need // 32 + 16  # the tail's first hits do unless some fall out (a phrase, a later capture)
     found = _found(con, sql, params, tail.slice(0, first))
@@ -527,6 +576,12 @@ def word_rows(con: duckdb.DuckDBPyConnection, words: list[str]) -> dict[str, int
     return {w: n * files for w, n in zip(words, found, strict=True)}
 
 
+def item_share(con: duckdb.DuckDBPyConnection, rows: int) -> float:
+    """About what share of all items hold a word with `rows` index rows (word_rows): 1 when unknown."""
+    files, sampled = con.sql("SELECT files, sampled FROM _search_fetch").fetchall()[0]
+    return min(1.0, rows / (files * sampled)) if files and sampled else 1.0
+
+
 def _bind(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> duckdb.DuckDBPyRelation:
     used = {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}
     return con.sql(sql, params=used or None)
@@ -553,11 +608,21 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
     # the saved search's SQL drops a hit only for the phrase: without one, every hit is a row (see page_of)
     one_row_per_hit = wanted["phrase"] is None and " ".join(sql.split()) == " ".join(saved_query("search").split())
     following = phrase_words(con, wanted["phrase"])  # a phrase's words, for positions to narrow its hits
-    if following and all(_has_positions(f) for (f,) in con.sql("SELECT terms_file FROM _search_index").fetchall()):
+    indexed = bool(following) and all(_has_positions(f) for (f,) in con.sql("SELECT terms_file FROM _search_index"
+                                                                             ).fetchall())
+    if indexed:
         # every hit is checked by positions, which finds the phrase's words: they need no other index lookup
         phrased = {w for w, _place, _prefix in following}
         words = words[:1] + [w for w in words[1:] if w not in phrased]
         params = {**{k: v for k, v in params.items() if not re.fullmatch(r"w\d+(_end)?", k)}, **word_params(words)}
+    missing = [w for w, _place, _prefix in following if w not in rows]
+    rows.update(word_rows(con, missing) if indexed and missing else {})
+    if indexed and len(words) == 1 and max(rows[w] for w, _place, _prefix in following) <= PHRASE_ALL:
+        # a rare phrase: all its hits at once, from the index alone
+        hits = distinct_hits(phrase_hits(con, following, params))
+        if limit is None:
+            return _found(con, sql, params, hits).slice(offset)
+        return page_of(con, sql, params, hits, limit, offset)[0]
     if limit is None:
         # the keys first: many hits are joined on the key (no need for their rows); few are read by row. A
         # phrase's hits need their rows for positions, which leave few.
@@ -568,14 +633,15 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
         return _found(con, sql, params, hits).slice(offset)
     wanted_rows = offset + limit
     taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
-    taken *= 3 ** (len(words) - 1)  # each further word: a third or more of the leading word's items hold it too
+    for word in words[1:]:  # the share of items holding each further word (a third at least: the loop corrects)
+        taken = int(taken / max(item_share(con, rows[word]), 1 / 3))
     if rows[words[0]] <= max(4 * taken, RARE):  # a rare word: all its hits at once (a rare phrase checked once)
         taken = max(taken, 2 * rows[words[0]] + 100)
     while True:
         con.execute("SET late_materialization_max_rows = 0")  # hits are narrow columns: one scan is cheaper
-        hits, exhausted = page_hits(con, len(words), params, taken)
+        hits, exhausted = page_hits(con, len(words), params, taken, positions=indexed)
         con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
-        hits = phrase_filter(con, distinct_hits(hits), following)
+        hits = distinct_hits(phrase_filter(con, hits, following, lead=words[0]))
         page, counted = page_of(con, sql, params, hits, limit, offset, one_row_per_hit)
         if counted >= wanted_rows or exhausted:  # enough, or every hit taken
             return page
