@@ -610,14 +610,15 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
     following = phrase_words(con, wanted["phrase"])  # a phrase's words, for positions to narrow its hits
     indexed = bool(following) and all(_has_positions(f) for (f,) in con.sql("SELECT terms_file FROM _search_index"
                                                                              ).fetchall())
+    phrased = {w for w, _place, _prefix in following}
     if indexed:
         # every hit is checked by positions, which finds the phrase's words: they need no other index lookup
-        phrased = {w for w, _place, _prefix in following}
         words = words[:1] + [w for w in words[1:] if w not in phrased]
         params = {**{k: v for k, v in params.items() if not re.fullmatch(r"w\d+(_end)?", k)}, **word_params(words)}
     missing = [w for w, _place, _prefix in following if w not in rows]
     rows.update(word_rows(con, missing) if indexed and missing else {})
-    if indexed and len(words) == 1 and max(rows[w] for w, _place, _prefix in following) <= PHRASE_ALL:
+    if indexed and set(words) <= phrased and \
+            max(rows[w] for w, _place, _prefix in following) <= PHRASE_ALL:
         # a rare phrase: all its hits at once, from the index alone
         hits = distinct_hits(phrase_hits(con, following, params))
         if limit is None:
