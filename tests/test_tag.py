@@ -249,10 +249,30 @@ def test_safety_net_is_restricted_review_never_cull_eligible(engine) -> None:
     tag = engine.tag(_comment("Har kommunen något program mot psykisk ohälsa bland unga?"))
     assert tag.category == "suspected-sensitive" and tag.decided_by == "ORE-026"
     assert tag.needs_review and tag.access == "restricted" and tag.retention == "preserve"
-    assert tag.actions == ["register"]  # removal is the archivist's call, not proposed on a suspicion
+    # A hold proposes nothing of its own: neither removal nor registration on a suspicion; the archivist
+    # decides. Here the other match is an unanswered question (unclassified): no action.
+    assert tag.actions == []
     # short chatter with a sensitive word is not culled either
     short = engine.tag(_comment("Stackars invandrare 😂"))
     assert short.retention == "preserve" and short.access == "restricted"
+
+
+def test_safety_net_is_a_hold_acting_as_what_the_text_otherwise_is(engine) -> None:
+    """suspected-sensitive (hold = true) keeps, restricts and holds for review; its actions are those of the
+    category the other matched rules decide: political is removed, a complaint registered, chat nothing."""
+    political = engine.tag(_comment("Sverige borde ta emot färre flyktingar och satsa mer på återvandring. "
+                                    "Det är min åsikt."))
+    assert political.category == "suspected-sensitive" and "ORE-070" in political.rule_ids
+    assert political.actions == ["remove"] and political.needs_review and political.retention == "preserve"
+    assert political.access == "restricted"
+    complaint = engine.tag(_comment("Hemtjänstpersonalen gör ett fantastiskt jobb men de har alldeles för lite "
+                                    "tid per besök."))
+    assert complaint.category == "suspected-sensitive" and complaint.actions == ["register"]
+    chat = engine.tag(_comment("Vi var familjehem i fem år, det bästa vi gjort ❤️"))
+    assert chat.category == "suspected-sensitive" and chat.rule_ids == ["ORE-026"] and chat.actions == []
+    assert chat.needs_review and chat.retention == "preserve" and chat.access == "restricted"
+    # every tag still carries its rule id and evidence with offsets
+    assert all(e.start is not None for e in chat.evidence if e.kind == "lexicon")
 
 
 def test_unclassified_is_restricted_only_when_it_decides(engine) -> None:

@@ -153,6 +153,12 @@ class Category:
     # False: the category's actions count only when it decides. A political remark inside a complaint
     # (the complaint decides) must not get the complaint removed; a political comment still is.
     actions_when_matched: bool = True
+    # True: a *hold* (Örebro: suspected-sensitive). It keeps the item, restricts it and holds it for an
+    # archivist, but is no decision about what the text is: when it decides, the actions are those the
+    # other matched rules would have given (a political comment with a group word is still removed, a
+    # complaint still registered, a chat line with a health word neither). A suspicion alone proposes
+    # neither registration nor removal; the archivist decides (docs/retention.md, "Hold").
+    hold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,7 +554,15 @@ class RetentionEngine:
         # Severity: every dimension takes its strictest value over all matched categories.
         retention: Retention = "preserve" if any(c.retention == "preserve" for c in cats) else "cull-eligible"
         restricted = any(c.access == "restricted" and (c.access_when_matched or c is category) for c in cats)
-        wanted = {a for c in cats if c.actions_when_matched or c is category for a in c.actions}
+        # The category whose actions count in full: the deciding one, or under a hold the one that would
+        # decide without it (the strongest other match); a hold alone acts as nothing else.
+        acting = category
+        if category.hold:
+            below = [r for r in matched if not self.categories[r.category].hold]
+            if below:
+                under = max(below, key=lambda r: (self.categories[r.category].severity, -r.order))
+                acting = self.categories[under.category]
+        wanted = {a for c in cats if c.actions_when_matched or c is acting for a in c.actions}
         verdict = _Verdict(
             winner=winner, category=category, retention=retention, restricted=restricted,
             actions=tuple(a for a in ACTIONS if a in wanted),
@@ -978,9 +992,12 @@ def _parse_categories(ruleset: Mapping[str, Any], source: str) -> dict[str, Cate
         scope, actions_scope = spec.get("access_scope", "matched"), spec.get("actions_scope", "matched")
         if scope not in ("matched", "deciding") or actions_scope not in ("matched", "deciding"):
             raise ConfigError(f"{where}: access_scope and actions_scope must be \"matched\" or \"deciding\"")
+        hold = spec.get("hold", False)
+        if not isinstance(hold, bool):
+            raise ConfigError(f"{where}: hold must be true or false")
         out[cid] = Category(cid, str(spec.get("title", cid)), spec["severity"], retention, tuple(actions),
                             access, bool(spec.get("needs_review", False)), scope == "matched",
-                            actions_scope == "matched")
+                            actions_scope == "matched", hold)
     return out
 
 
