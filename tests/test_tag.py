@@ -201,6 +201,37 @@ def test_thread_context_answered_question(engine) -> None:
     assert engine.tag(items[1], ThreadContext(True, ("r",))).category == "minor"
 
 
+def test_reply_to_another_visitor_is_not_feedback(engine, tmp_path) -> None:
+    """A comment that answers another visitor's comment (thread context) is conversation between visitors:
+    the feedback rules (klagomål, synpunkt, felanmälan by structure) do not register it; a case reference
+    or anything sensitive still counts, and the fail-safe keeps it from culling and holds it for review."""
+    items = [
+        {"id": "p", "item_type": "post", "author_is_account": True, "text": "Nya cykelbanan är klar!",
+         "parent_id": None},
+        {"id": "c", "item_type": "comment", "author_is_account": False, "text": "Bilisterna borde få en fil till",
+         "parent_id": "p"},
+        {"id": "r", "item_type": "reply", "author_is_account": False,
+         "text": "Eller så cyklar du som alla andra, bussen är ju aldrig i tid ändå", "parent_id": "c"},
+        {"id": "d", "item_type": "reply", "author_is_account": False,
+         "text": "Jag har ett liknande ärende om gatan, dnr TN 2024-00571.", "parent_id": "c"},
+    ]
+    tags = engine.tag_all(items)
+    reply, case = tags[2], tags[3]
+    assert "register" not in reply.actions and reply.retention == "preserve" and reply.needs_review
+    assert not {"ORE-060", "ORE-064", "ORE-065"} & set(reply.rule_ids)
+    assert case.category == "ongoing-case" and "register" in case.actions  # a case is a case wherever said
+    # alone (no thread) the same text is feedback to the municipality
+    assert "register" in engine.tag(items[2]).actions
+    # a parent that comes after its child in the input is unknown: the child is not taken as a reply
+    assert "register" in engine.tag_all([items[0], items[2], items[1]])[1].actions
+    # the streamed tagger gives the same tags
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    tag_jsonl(src, out, engine)
+    streamed = [json.loads(line)["tag"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert streamed == [t.to_dict() for t in tags]
+
+
 def test_unclassified_needs_review_and_is_kept(engine) -> None:
     tag = engine.tag({"id": "u", "item_type": "comment", "author_is_account": False,
                       "text": "Min granne har en ny bil och den är blå och stor", "published_at": "2024-01-01"})

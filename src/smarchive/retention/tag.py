@@ -56,7 +56,8 @@ PERSONAL_DATA_RULE = "PERSONAL-DATA"  # the rule id on personal-data evidence no
 _WORD_RE = re.compile(r"\w+")
 _RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
 _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "no_lexicon", "any_detector",
-              "no_detector", "min_hits", "max_words", "short", "question", "answered_by_account", "near", "window"}
+              "no_detector", "min_hits", "max_words", "short", "question", "answered_by_account", "near", "window",
+              "visitor_thread"}
 _CANDIDATE_CACHE_SIZE = 20_000  # combinations of hit lexicons/detectors remembered by _candidates
 DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
@@ -128,10 +129,15 @@ class Tag:
 
 @dataclass(frozen=True, slots=True)
 class ThreadContext:
-    """What the thread around an item tells: did the account answer it?"""
+    """What the thread around an item tells: did the account answer it? Is it said to another visitor?"""
 
     answered_by_account: bool = False
     account_reply_ids: tuple[str, ...] = ()
+    # The item answers another visitor: its parent (a comment or post) is in the same input, earlier, and
+    # not the account's. A reply in a conversation between visitors is not feedback put to the
+    # municipality (see the visitor_thread condition and docs/retention.md).
+    in_visitor_thread: bool = False
+    parent_id: str = ""
 
 
 _NO_CONTEXT = ThreadContext()  # frozen: one shared instance for the many items nobody answered
@@ -182,6 +188,7 @@ class Rule:
     short: bool | None = None
     question: bool | None = None
     answered_by_account: bool | None = None
+    visitor_thread: bool | None = None  # thread context: the item answers another visitor (ThreadContext)
     near: tuple[str, ...] = ()  # lexicons that must all hit within ``window`` words of a hit of the first
     window: int = DEFAULT_WINDOW
 
@@ -269,6 +276,9 @@ def _flag_checks(rule: Rule) -> list[Check]:
     if rule.answered_by_account is not None:
         want_answered = rule.answered_by_account
         checks.append(lambda f: f.answered == want_answered)
+    if rule.visitor_thread is not None:
+        want_visitor = rule.visitor_thread
+        checks.append(lambda f: f.context.in_visitor_thread == want_visitor)
     return checks
 
 
@@ -755,6 +765,8 @@ def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts,
     for cond, wanted, term in (_condition_terms(rule) if conditions is None else conditions):
         if cond == "answered_by_account" and wanted:
             term = ",".join(f.context.account_reply_ids) or "true"
+        elif cond == "visitor_thread" and wanted:
+            term = f.context.parent_id or "true"  # the visitor's item it answers
         out.append(Evidence(rule.id, "condition", cond, term))
     return out
 
@@ -762,7 +774,7 @@ def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts,
 def _condition_terms(rule: Rule) -> tuple[tuple[str, bool, str], ...]:
     """The rule's flag conditions as evidence terms (computed once per rule, at load)."""
     out = []
-    for cond in ("author_is_account", "short", "question", "answered_by_account"):
+    for cond in ("author_is_account", "short", "question", "answered_by_account", "visitor_thread"):
         wanted = getattr(rule, cond)
         if wanted is not None:
             out.append((cond, wanted, str(wanted).lower()))
@@ -787,32 +799,51 @@ def thread_contexts(items: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = No
 
 
 class ThreadIndex:
-    """The account's replies by parent id: all thread_contexts needs. It holds only the account's own
-    replies (a small share of the items), so a file can be tagged in two streaming passes."""
+    """The account's replies by parent id, and the ids that are some item's parent: all thread_contexts
+    needs. It holds the account's own replies and the parents' ids (a small share of the items: posts and
+    the comments that were answered), so a file can be tagged in two streaming passes."""
 
     def __init__(self, tz: ZoneInfo | None = None) -> None:
         self.tz = tz or ZoneInfo("UTC")
         # parent id -> (reply id, published_at) of the account's replies: two strings per reply.
         self.account_children: dict[str, list[tuple[str, Any]]] = {}
+        self.parents: set[str] = set()  # every id some item names as its parent (first pass)
+        # Filled during the second pass (context(), in input order): parent id -> written by the account?
+        # A parent that comes after its child in the input stays unknown: such a child is not treated as
+        # a reply to a visitor (the safe side: its feedback rules still apply).
+        self.parent_by_account: dict[str, bool] = {}
 
     def add(self, it: Mapping[str, Any]) -> None:
-        if it.get("parent_id") is not None and it.get("author_is_account"):
-            kept = (str(it.get("id")), it.get("published_at"))
-            self.account_children.setdefault(str(it["parent_id"]), []).append(kept)
+        if it.get("parent_id") is not None:
+            self.parents.add(str(it["parent_id"]))
+            if it.get("author_is_account"):
+                kept = (str(it.get("id")), it.get("published_at"))
+                self.account_children.setdefault(str(it["parent_id"]), []).append(kept)
 
     def context(self, it: Mapping[str, Any]) -> ThreadContext | None:
-        """The item's context, or None when the account has not answered it."""
+        """The item's context, or None when the account has not answered it and it answers no visitor.
+        Call it for every item in input order (it learns the parents' authors as it goes)."""
+        iid = str(it.get("id"))
+        if iid in self.parents:
+            self.parent_by_account[iid] = bool(it.get("author_is_account"))
         if it.get("author_is_account"):
             return None
+        parent = it.get("parent_id")
+        visitor = parent is not None and self.parent_by_account.get(str(parent)) is False
+        answered = self._answered(it)
+        if not answered and not visitor:
+            return None
+        return ThreadContext(bool(answered), answered, visitor, str(parent) if visitor else "")
+
+    def _answered(self, it: Mapping[str, Any]) -> tuple[str, ...]:
+        """Ids of the account's replies that answer the item (empty: not answered)."""
         if it.get("item_type") == "reply" and it.get("parent_id") is not None:
             siblings = self.account_children.get(str(it["parent_id"]))
             if not siblings:
-                return None
+                return ()
             when = _parse_datetime(it.get("published_at"), self.tz)
-            replies = tuple(rid for rid, published in siblings if _is_after(published, when, self.tz))
-        else:
-            replies = tuple(rid for rid, _ in self.account_children.get(str(it.get("id")), ()))
-        return ThreadContext(True, replies) if replies else None
+            return tuple(rid for rid, published in siblings if _is_after(published, when, self.tz))
+        return tuple(rid for rid, _ in self.account_children.get(str(it.get("id")), ()))
 
 
 def _is_after(published: Any, when: datetime | None, tz: ZoneInfo) -> bool:
@@ -1043,6 +1074,7 @@ def _parse_rule(entry: dict[str, Any], order: int, categories: Mapping[str, Cate
         short=_opt_bool(where, "short", when.get("short")),
         question=_opt_bool(where, "question", when.get("question")),
         answered_by_account=_opt_bool(where, "answered_by_account", when.get("answered_by_account")),
+        visitor_thread=_opt_bool(where, "visitor_thread", when.get("visitor_thread")),
         near=names["near"], window=window,
     )
 
