@@ -232,6 +232,24 @@ def test_reply_to_another_visitor_is_not_feedback(engine, tmp_path) -> None:
     assert streamed == [t.to_dict() for t in tags]
 
 
+def test_praise_needs_room_to_say_what_was_good(engine) -> None:
+    """ORE-063 (min_words = 8): a cheer of the post is no synpunkt; praise that tells what was good is."""
+    for cheer in ("bra att ni gör sånt här", "Fantastisk bild! Mer sånt här tack"):
+        tag = engine.tag(_comment(cheer))
+        assert "ORE-063" not in tag.rule_ids and "register" not in tag.actions, cheer
+    told = engine.tag(_comment("Bra att ni äntligen byggt om korsningen vid Ica Maxi, mycket säkrare nu."))
+    assert told.category == "complaint" and told.actions == ["register"] and "ORE-063" in told.rule_ids
+    assert any(e.rule_id == "ORE-063" and e.name == "praise" and e.start == 0 for e in told.evidence)
+
+
+def test_min_words_must_be_a_whole_number(tmp_path) -> None:
+    shutil.copytree(RETENTION, tmp_path / "r")
+    rules = tmp_path / "r" / "rules.toml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("min_words = 8", "min_words = -1"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="min_words"):
+        RetentionEngine.load(tmp_path / "r")
+
+
 def test_unclassified_needs_review_and_is_kept(engine) -> None:
     tag = engine.tag({"id": "u", "item_type": "comment", "author_is_account": False,
                       "text": "Min granne har en ny bil och den är blå och stor", "published_at": "2024-01-01"})

@@ -56,8 +56,8 @@ PERSONAL_DATA_RULE = "PERSONAL-DATA"  # the rule id on personal-data evidence no
 _WORD_RE = re.compile(r"\w+")
 _RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
 _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "no_lexicon", "any_detector",
-              "no_detector", "min_hits", "max_words", "short", "question", "answered_by_account", "near", "window",
-              "visitor_thread"}
+              "no_detector", "min_hits", "max_words", "min_words", "short", "question", "answered_by_account", "near",
+              "window", "visitor_thread"}
 _CANDIDATE_CACHE_SIZE = 20_000  # combinations of hit lexicons/detectors remembered by _candidates
 DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
@@ -185,6 +185,7 @@ class Rule:
     no_detector: tuple[str, ...] = ()
     min_hits: int = 0
     max_words: int | None = None
+    min_words: int = 0  # at least this many words (0: no condition)
     short: bool | None = None
     question: bool | None = None
     answered_by_account: bool | None = None
@@ -270,6 +271,9 @@ def _flag_checks(rule: Rule) -> list[Check]:
     if rule.max_words is not None:
         limit = rule.max_words
         checks.append(lambda f: f.words <= limit)
+    if rule.min_words:
+        least = rule.min_words
+        checks.append(lambda f: f.words >= least)
     if rule.question is not None:
         want_question = rule.question
         checks.append(lambda f: f.question == want_question)
@@ -1071,6 +1075,7 @@ def _parse_rule(entry: dict[str, Any], order: int, categories: Mapping[str, Cate
         any_detector=names["any_detector"], no_detector=names["no_detector"],
         min_hits=_opt_int(where, "min_hits", when.get("min_hits")),
         max_words=_opt_int(where, "max_words", when.get("max_words")) if "max_words" in when else None,
+        min_words=_opt_int(where, "min_words", when.get("min_words")),
         short=_opt_bool(where, "short", when.get("short")),
         question=_opt_bool(where, "question", when.get("question")),
         answered_by_account=_opt_bool(where, "answered_by_account", when.get("answered_by_account")),
