@@ -302,3 +302,6 @@ def test_card_numbers_win_over_phone_and_identity_readings() -> None:
     assert [(h.kind, h.text) for h in hits] == [("card", card)]
     assert hits[0].value.endswith("6467") and "4539" not in hits[0].value
     assert "card" not in [h.kind for h in find_all("Ordernummer 4539 1488 0343 6468", REF)]  # Luhn fails
+    # Luhn-valid but no card network issues it: 13 digits starting with 2 (an avgiftsnummer)
+    assert "card" not in [h.kind for h in find_all("Avgiftsnr 2024061508337.", REF)]
+    assert [h.kind for h in find_all("Amex 3782 822463 10005 och Mastercard 2223 0000 4840 0011", REF)] == ["card"] * 2

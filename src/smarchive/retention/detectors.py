@@ -248,12 +248,36 @@ def find_phone_numbers(text: str) -> list[Hit]:
 _CARD_RE = re.compile(r"(?<![\d])[2-6]\d{3}(?:[ -]?\d{2,6}){2,4}(?![\d])")
 
 
+# Issuer ranges (the first digits) and the lengths each issues: (prefix range low, high, lengths). A Luhn
+# check alone lets one random 13-19 digit number in ten through (an avgiftsnummer "2024061508337" was read
+# as a card and the comment proposed for removal); a card number also starts where a card network issues
+# and has that network's length.
+_CARD_RANGES: tuple[tuple[str, str, frozenset[int]], ...] = (
+    ("4", "4", frozenset((13, 16, 19))),                  # Visa
+    ("51", "55", frozenset((16,))),                       # Mastercard
+    ("2221", "2720", frozenset((16,))),                   # Mastercard 2-series
+    ("34", "34", frozenset((15,))), ("37", "37", frozenset((15,))),  # American Express
+    ("300", "305", frozenset(range(14, 20))), ("36", "36", frozenset(range(14, 20))),  # Diners Club
+    ("38", "39", frozenset(range(14, 20))),
+    ("3528", "3589", frozenset(range(16, 20))),           # JCB
+    ("6011", "6011", frozenset(range(16, 20))), ("644", "649", frozenset(range(16, 20))),  # Discover
+    ("65", "65", frozenset(range(16, 20))),
+    ("62", "62", frozenset(range(16, 20))),               # UnionPay
+    ("50", "50", frozenset(range(12, 20))), ("56", "69", frozenset(range(12, 20))),  # Maestro
+)
+
+
+def _card_issued(digits: str) -> bool:
+    """Does a card network issue numbers with this start and this length?"""
+    return any(low <= digits[:len(low)] <= high and len(digits) in lengths for low, high, lengths in _CARD_RANGES)
+
+
 def find_card_numbers(text: str) -> list[Hit]:
-    """Payment card numbers (Luhn-valid, 13-19 digits)."""
+    """Payment card numbers: 13-19 digits in a card network's range and length, Luhn-valid."""
     hits = []
     for m in _CARD_RE.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and _luhn_any(digits):
+        if 13 <= len(digits) <= 19 and _card_issued(digits) and _luhn_any(digits):
             hits.append(Hit("card", m.group(0), m.start(), m.end(), "*" * (len(digits) - 4) + digits[-4:]))
     return hits
 
