@@ -232,6 +232,44 @@ def test_reply_to_another_visitor_is_not_feedback(engine, tmp_path) -> None:
     assert streamed == [t.to_dict() for t in tags]
 
 
+def test_comment_on_a_consultation_about_the_plan_is_a_synpunkt_in_that_case(engine, tmp_path) -> None:
+    """ORE-042: under the account's post that invites synpunkter (samråd, "tyck till"), a comment naming the
+    plan or proposal is an ongoing case (registered), whatever its words; elsewhere "planen" is nothing."""
+    items = [
+        {"id": "p", "item_type": "post", "author_is_account": True, "parent_id": None,
+         "text": "Förslaget till ny avfallsplan är ute på samråd till 1 november. Tyck till på orebro.se!"},
+        {"id": "a", "item_type": "comment", "author_is_account": False, "parent_id": "p",
+         "text": "Skriv in de i planen att det ska bli billigare"},
+        {"id": "b", "item_type": "comment", "author_is_account": False, "parent_id": "p", "text": "Tack för infon!"},
+        {"id": "q", "item_type": "post", "author_is_account": True, "parent_id": None,
+         "text": "Nu öppnar den nya lekplatsen i Hagaby!"},
+        {"id": "c", "item_type": "comment", "author_is_account": False, "parent_id": "q",
+         "text": "Skriv in de i planen att det ska bli billigare"},
+    ]
+    tags = engine.tag_all(items)
+    assert tags[1].category == "ongoing-case" and tags[1].actions == ["register"] and "ORE-042" in tags[1].rule_ids
+    assert any(e.rule_id == "ORE-042" and e.name == "under_consultation" and e.term == "p" for e in tags[1].evidence)
+    assert any(e.rule_id == "ORE-042" and e.name == "consultation_object" and e.text == "planen"
+               and e.start is not None for e in tags[1].evidence)
+    assert "ORE-042" not in tags[2].rule_ids and "ORE-042" not in tags[4].rule_ids
+    assert "ORE-042" not in engine.tag(items[1]).rule_ids  # without the thread nothing tells it is a samråd
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    tag_jsonl(src, out, engine)
+    assert [json.loads(line)["tag"] for line in out.read_text(encoding="utf-8").splitlines()] == \
+        [t.to_dict() for t in tags]
+
+
+def test_consultation_lexicon_must_exist(tmp_path) -> None:
+    shutil.copytree(RETENTION, tmp_path / "r")
+    ruleset = tmp_path / "r" / "ruleset.toml"
+    ruleset.write_text(ruleset.read_text(encoding="utf-8").replace('consultation_lexicon = "consultation"',
+                                                                   'consultation_lexicon = "nosuch"'),
+                       encoding="utf-8")
+    with pytest.raises(ConfigError, match="consultation_lexicon"):
+        RetentionEngine.load(tmp_path / "r")
+
+
 def test_praise_needs_room_to_say_what_was_good(engine) -> None:
     """ORE-063 (min_words = 8): a cheer of the post is no synpunkt; praise that tells what was good is."""
     for cheer in ("bra att ni gör sånt här", "Fantastisk bild! Mer sånt här tack"):

@@ -57,7 +57,7 @@ _WORD_RE = re.compile(r"\w+")
 _RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
 _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "no_lexicon", "any_detector",
               "no_detector", "min_hits", "max_words", "min_words", "short", "question", "answered_by_account", "near",
-              "window", "visitor_thread"}
+              "window", "visitor_thread", "under_consultation"}
 _CANDIDATE_CACHE_SIZE = 20_000  # combinations of hit lexicons/detectors remembered by _candidates
 DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
@@ -138,6 +138,10 @@ class ThreadContext:
     # municipality (see the visitor_thread condition and docs/retention.md).
     in_visitor_thread: bool = False
     parent_id: str = ""
+    # The id of the account's post the item comments on, when that post invites synpunkter (a samråd, "tyck
+    # till": [engine] consultation_lexicon); "" otherwise. A comment there about the plan or proposal is
+    # a synpunkt in that case (condition under_consultation).
+    consultation_post: str = ""
 
 
 _NO_CONTEXT = ThreadContext()  # frozen: one shared instance for the many items nobody answered
@@ -190,6 +194,7 @@ class Rule:
     question: bool | None = None
     answered_by_account: bool | None = None
     visitor_thread: bool | None = None  # thread context: the item answers another visitor (ThreadContext)
+    under_consultation: bool | None = None  # thread context: a comment on an account post inviting synpunkter
     near: tuple[str, ...] = ()  # lexicons that must all hit within ``window`` words of a hit of the first
     window: int = DEFAULT_WINDOW
 
@@ -283,6 +288,9 @@ def _flag_checks(rule: Rule) -> list[Check]:
     if rule.visitor_thread is not None:
         want_visitor = rule.visitor_thread
         checks.append(lambda f: f.context.in_visitor_thread == want_visitor)
+    if rule.under_consultation is not None:
+        want_consultation = rule.under_consultation
+        checks.append(lambda f: bool(f.context.consultation_post) == want_consultation)
     return checks
 
 
@@ -460,6 +468,13 @@ class RetentionEngine:
         self.fallback_rule = str(engine_cfg.get("fallback_rule_id", "FALLBACK"))
         self.timezone = ZoneInfo(engine_cfg.get("timezone", "Europe/Stockholm"))
         self.matcher = LexiconMatcher(self.lexicons, int(engine_cfg.get("fuzzy_min_length", 7)))
+        # An account post that invites synpunkter (samråd, "tyck till") opens a case for its comments: the
+        # thread index asks invites_feedback of every account post ([engine] consultation_lexicon).
+        consultation = str(engine_cfg.get("consultation_lexicon", ""))
+        if consultation and consultation not in self.lexicons:
+            raise ConfigError(f"[engine] consultation_lexicon: unknown lexicon {consultation!r}")
+        self._consultation = (LexiconMatcher({consultation: self.lexicons[consultation]}, 0)
+                              if consultation else None)
         self._split = [(rule, *compile_rule_split(rule)) for rule in self.rules]
         # Most rules need some lexicon or detector to hit; index them by those names so an item only
         # runs the rules its hits can trigger (plus the rules that need none).
@@ -521,9 +536,17 @@ class RetentionEngine:
         matched = [rule for rule, checks in self._candidates(facts) if not checks or _passes(checks, facts)]
         return self._decide(item, facts, matched, created)
 
+    def invites_feedback(self, text: str) -> bool:
+        """Does an account post invite synpunkter (a hit of [engine] consultation_lexicon)?"""
+        return self._consultation is not None and bool(self._consultation.find(text))
+
+    def thread_index(self) -> ThreadIndex:
+        """An empty thread index that knows this engine's consultation words."""
+        return ThreadIndex(self.timezone, self.invites_feedback)
+
     def tag_all(self, items: Sequence[Mapping[str, Any]]) -> list[Tag]:
         """Tag items of one or more threads, computing each item's thread context from id/parent_id."""
-        contexts = thread_contexts(items, self.timezone)
+        contexts = thread_contexts(items, self.timezone, self.invites_feedback)
         # Tags hold no reference cycles; pausing the cyclic garbage collector while creating many
         # thousands of them saves the repeated full-heap scans it would otherwise run.
         was_enabled = gc.isenabled()
@@ -771,6 +794,8 @@ def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts,
             term = ",".join(f.context.account_reply_ids) or "true"
         elif cond == "visitor_thread" and wanted:
             term = f.context.parent_id or "true"  # the visitor's item it answers
+        elif cond == "under_consultation" and wanted:
+            term = f.context.consultation_post or "true"  # the account's post that invites synpunkter
         out.append(Evidence(rule.id, "condition", cond, term))
     return out
 
@@ -778,7 +803,8 @@ def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts,
 def _condition_terms(rule: Rule) -> tuple[tuple[str, bool, str], ...]:
     """The rule's flag conditions as evidence terms (computed once per rule, at load)."""
     out = []
-    for cond in ("author_is_account", "short", "question", "answered_by_account", "visitor_thread"):
+    for cond in ("author_is_account", "short", "question", "answered_by_account", "visitor_thread",
+                 "under_consultation"):
         wanted = getattr(rule, cond)
         if wanted is not None:
             out.append((cond, wanted, str(wanted).lower()))
@@ -787,11 +813,13 @@ def _condition_terms(rule: Rule) -> tuple[tuple[str, bool, str], ...]:
 
 # --- thread context --------------------------------------------------------------------------------
 
-def thread_contexts(items: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = None) -> dict[str, ThreadContext]:
+def thread_contexts(items: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = None,
+                    invites_feedback: Callable[[str], bool] | None = None) -> dict[str, ThreadContext]:
     """For each item id: did the account answer it? A post or comment is answered by an account reply
     under it; a reply is answered by a later account reply in the same thread (platforms flatten
-    reply chains to one level)."""
-    index = ThreadIndex(tz)
+    reply chains to one level). Also: does it answer another visitor, does it comment on an account
+    post that invites synpunkter (``invites_feedback``, see RetentionEngine.invites_feedback)?"""
+    index = ThreadIndex(tz, invites_feedback)
     for it in items:
         index.add(it)
     contexts: dict[str, ThreadContext] = {}
@@ -807,8 +835,10 @@ class ThreadIndex:
     needs. It holds the account's own replies and the parents' ids (a small share of the items: posts and
     the comments that were answered), so a file can be tagged in two streaming passes."""
 
-    def __init__(self, tz: ZoneInfo | None = None) -> None:
+    def __init__(self, tz: ZoneInfo | None = None, invites_feedback: Callable[[str], bool] | None = None) -> None:
         self.tz = tz or ZoneInfo("UTC")
+        self.invites_feedback = invites_feedback
+        self.consulting: set[str] = set()  # ids of the account's posts that invite synpunkter (few)
         # parent id -> (reply id, published_at) of the account's replies: two strings per reply.
         self.account_children: dict[str, list[tuple[str, Any]]] = {}
         self.parents: set[str] = set()  # every id some item names as its parent (first pass)
@@ -818,6 +848,9 @@ class ThreadIndex:
         self.parent_by_account: dict[str, bool] = {}
 
     def add(self, it: Mapping[str, Any]) -> None:
+        if (self.invites_feedback is not None and it.get("author_is_account") and it.get("parent_id") is None
+                and self.invites_feedback(str(it.get("text") or ""))):
+            self.consulting.add(str(it.get("id")))
         if it.get("parent_id") is not None:
             self.parents.add(str(it["parent_id"]))
             if it.get("author_is_account"):
@@ -834,10 +867,11 @@ class ThreadIndex:
             return None
         parent = it.get("parent_id")
         visitor = parent is not None and self.parent_by_account.get(str(parent)) is False
+        consultation = str(parent) if parent is not None and str(parent) in self.consulting else ""
         answered = self._answered(it)
-        if not answered and not visitor:
+        if not answered and not visitor and not consultation:
             return None
-        return ThreadContext(bool(answered), answered, visitor, str(parent) if visitor else "")
+        return ThreadContext(bool(answered), answered, visitor, str(parent) if visitor else "", consultation)
 
     def _answered(self, it: Mapping[str, Any]) -> tuple[str, ...]:
         """Ids of the account's replies that answer the item (empty: not answered)."""
@@ -1080,6 +1114,7 @@ def _parse_rule(entry: dict[str, Any], order: int, categories: Mapping[str, Cate
         question=_opt_bool(where, "question", when.get("question")),
         answered_by_account=_opt_bool(where, "answered_by_account", when.get("answered_by_account")),
         visitor_thread=_opt_bool(where, "visitor_thread", when.get("visitor_thread")),
+        under_consultation=_opt_bool(where, "under_consultation", when.get("under_consultation")),
         near=names["near"], window=window,
     )
 
@@ -1138,7 +1173,7 @@ def tag_jsonl(in_path: Path, out_path: Path, engine: RetentionEngine) -> int:
     Streams: a first pass keeps only the account's replies (the thread index), the second tags and
     writes one item at a time, so memory stays flat however large the file is."""
     in_path, out_path = Path(in_path), Path(out_path)
-    index = ThreadIndex(engine.timezone)
+    index = engine.thread_index()
     for item in iter_jsonl(in_path):
         index.add(item)
     tmp = out_path.with_name(out_path.name + ".part")
