@@ -222,6 +222,10 @@ def test_reply_to_another_visitor_is_not_feedback(engine, tmp_path) -> None:
     assert case.category == "ongoing-case" and "register" in case.actions  # a case is a case wherever said
     # alone (no thread) the same text is feedback to the municipality
     assert "register" in engine.tag(items[2]).actions
+    # a text that opens by tagging someone speaks to that person, thread or not
+    tagged = engine.tag(_comment("@Lena Holm såg du detta, bussen är ju aldrig i tid, ta cykeln istället"))
+    assert "register" not in tagged.actions and tagged.retention == "preserve"
+    assert "register" in engine.tag(_comment("Såg du detta, bussen är ju aldrig i tid, ta cykeln istället")).actions
     # a parent that comes after its child in the input is unknown: the child is not taken as a reply
     assert "register" in engine.tag_all([items[0], items[2], items[1]])[1].actions
     # the streamed tagger gives the same tags

@@ -193,7 +193,7 @@ class Rule:
     short: bool | None = None
     question: bool | None = None
     answered_by_account: bool | None = None
-    visitor_thread: bool | None = None  # thread context: the item answers another visitor (ThreadContext)
+    visitor_thread: bool | None = None  # said to another visitor: answers a visitor (ThreadContext) or opens with @
     under_consultation: bool | None = None  # thread context: a comment on an account post inviting synpunkter
     near: tuple[str, ...] = ()  # lexicons that must all hit within ``window`` words of a hit of the first
     window: int = DEFAULT_WINDOW
@@ -265,6 +265,17 @@ def _words_between(text: str, a: LexiconHit, b: LexiconHit) -> int:
     return max(count, 0)
 
 
+# A text that opens by tagging someone ("@Lena Holm såg du detta", "@lisa.berg kolla!!") speaks to that
+# person, not to the municipality.
+_OPENING_MENTION_RE = re.compile(r"\s*@\w")
+
+
+def _to_visitor(f: _Facts) -> bool:
+    """The item is said to another visitor: it answers a visitor's comment (thread context) or opens by
+    tagging someone (@name). Condition visitor_thread."""
+    return f.context.in_visitor_thread or _OPENING_MENTION_RE.match(f.text) is not None
+
+
 def _flag_checks(rule: Rule) -> list[Check]:
     checks: list[Check] = []
     if rule.item_types is not None:
@@ -287,7 +298,7 @@ def _flag_checks(rule: Rule) -> list[Check]:
         checks.append(lambda f: f.answered == want_answered)
     if rule.visitor_thread is not None:
         want_visitor = rule.visitor_thread
-        checks.append(lambda f: f.context.in_visitor_thread == want_visitor)
+        checks.append(lambda f: _to_visitor(f) == want_visitor)
     if rule.under_consultation is not None:
         want_consultation = rule.under_consultation
         checks.append(lambda f: bool(f.context.consultation_post) == want_consultation)
@@ -793,7 +804,7 @@ def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts,
         if cond == "answered_by_account" and wanted:
             term = ",".join(f.context.account_reply_ids) or "true"
         elif cond == "visitor_thread" and wanted:
-            term = f.context.parent_id or "true"  # the visitor's item it answers
+            term = f.context.parent_id or "@"  # the visitor's item it answers, or an opening @mention
         elif cond == "under_consultation" and wanted:
             term = f.context.consultation_post or "true"  # the account's post that invites synpunkter
         out.append(Evidence(rule.id, "condition", cond, term))
