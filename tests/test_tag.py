@@ -284,6 +284,13 @@ def test_praise_needs_room_to_say_what_was_good(engine) -> None:
     assert any(e.rule_id == "ORE-063" and e.name == "praise" and e.start == 0 for e in told.evidence)
 
 
+def test_a_case_word_in_a_very_short_text_is_no_case_but_is_not_culled(engine) -> None:
+    tag = engine.tag(_comment("Har sökt! 🤞"))
+    assert "ORE-041" not in tag.rule_ids and tag.actions == []
+    assert tag.retention == "preserve" and tag.needs_review  # ORE-FS1: a case word is a doubt signal
+    assert engine.tag(_comment("Jag har sökt bygglov i maj, när kommer beslutet?")).category == "ongoing-case"
+
+
 def test_min_words_must_be_a_whole_number(tmp_path) -> None:
     shutil.copytree(RETENTION, tmp_path / "r")
     rules = tmp_path / "r" / "rules.toml"
