@@ -305,3 +305,15 @@ def test_card_numbers_win_over_phone_and_identity_readings() -> None:
     # Luhn-valid but no card network issues it: 13 digits starting with 2 (an avgiftsnummer)
     assert "card" not in [h.kind for h in find_all("Avgiftsnr 2024061508337.", REF)]
     assert [h.kind for h in find_all("Amex 3782 822463 10005 och Mastercard 2223 0000 4840 0011", REF)] == ["card"] * 2
+
+
+def test_a_number_the_writer_calls_a_personnummer_is_one_even_with_a_wrong_check_digit() -> None:
+    """A typo in the writer's own identity number is still personal data to take down (heldout2 h2-116);
+    without the word it stays out (an invoice number is not an identity number)."""
+    hits = find_personnummer("Mitt personnummer är 850412-1235 om ni behöver det", REF)
+    assert [(h.kind, h.text, h.value) for h in hits] == [("personnummer", "850412-1235",
+                                                          "19850412-1235 (check digit wrong)")]
+    assert find_personnummer("Fakturanr 8504121235 stämmer inte", REF) == []
+    assert find_personnummer("Mitt personnummer har jag glömt men ordernr 850412-1235", REF) == []
+    assert find_personnummer("Född 850412-1235", REF) == []  # a birth date word is not enough
+    assert find_personnummer("personnummer 851312-1235", REF) == []  # no such date
