@@ -193,6 +193,8 @@ def test_bare_shop_domains_are_links() -> None:
         ("Dnr 2023.1456: vi överklagar", "2023.1456"),
         ("dnr: SN 2024-00871", "SN 2024-00871"),
         ("GSN 2024-0345 gäller skolskjuts", "GSN 2024-0345"),
+        ("Jag sökte tjänsten (ref 2024/254) och undrar", "2024/254"),
+        ("ärendenummer 2024-118 gäller vår ansökan", "2024-118"),
     ],
 )
 def test_case_numbers(text: str, found: str) -> None:
@@ -203,6 +205,7 @@ def test_case_numbers(text: str, found: str) -> None:
 
 def test_not_case_numbers() -> None:
     assert find_case_numbers("Vi ses 2024-06-15. SD 2022-2026. ABC 2024-01-15. kl 2023") == []
+    assert find_case_numbers("ref 12/3, referens 2024-06-15, referens till 2024") == []  # a date is no reference
 
 
 def test_addresses() -> None:

@@ -403,6 +403,14 @@ _DNR_KEYWORD_RE = re.compile(
     r"(?![\w]|[-/:.]\d)",
     re.IGNORECASE,
 )
+# A reference or case-number word works the same with a four-digit year ("ref 2024/254" of a job advert,
+# "ärendenummer 2024-118"): a year and a serial the writer names a reference is their case, whoever
+# registered it. Two-digit years are left out here: "ref 12/3" may be a date.
+_REF_KEYWORD_RE = re.compile(
+    r"\b(?:ref|ref\.?nr|referens|referensnr|referensnummer|ärendenr|ärendenummer)[.:]?\s*"
+    r"((?:[A-ZÅÄÖ]{2,5}[ -]?)?(?:19|20)\d{2}[-/:.]\d{1,6})(?![\w]|[-/:.]\d)",
+    re.IGNORECASE,
+)
 
 
 # Both patterns need a four-digit year or a dnr word: a cheap pre-check.
@@ -414,7 +422,7 @@ def find_case_numbers(text: str) -> list[Hit]:
     if _DNR_HINT.search(text) is None:
         return []
     hits: list[Hit] = []
-    for m in _DNR_KEYWORD_RE.finditer(text):
+    for m in (*_DNR_KEYWORD_RE.finditer(text), *_REF_KEYWORD_RE.finditer(text)):
         hits.append(Hit("case_number", m.group(1), m.start(1), m.end(1), m.group(1).upper()))
     taken = {(h.start, h.end) for h in hits}
     for m in _DNR_PREFIXED_RE.finditer(text):
