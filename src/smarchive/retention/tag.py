@@ -270,10 +270,10 @@ def _words_between(text: str, a: LexiconHit, b: LexiconHit) -> int:
 _OPENING_MENTION_RE = re.compile(r"\s*@\w")
 
 
-def _to_visitor(f: _Facts) -> bool:
+def _to_visitor(text: str, context: ThreadContext) -> bool:
     """The item is said to another visitor: it answers a visitor's comment (thread context) or opens by
-    tagging someone (@name). Condition visitor_thread."""
-    return f.context.in_visitor_thread or _OPENING_MENTION_RE.match(f.text) is not None
+    tagging someone (@name). Condition visitor_thread; computed once per item (_Facts.to_visitor)."""
+    return context.in_visitor_thread or ("@" in text and _OPENING_MENTION_RE.match(text) is not None)
 
 
 def _flag_checks(rule: Rule) -> list[Check]:
@@ -298,7 +298,7 @@ def _flag_checks(rule: Rule) -> list[Check]:
         checks.append(lambda f: f.answered == want_answered)
     if rule.visitor_thread is not None:
         want_visitor = rule.visitor_thread
-        checks.append(lambda f: _to_visitor(f) == want_visitor)
+        checks.append(lambda f: f.to_visitor == want_visitor)
     if rule.under_consultation is not None:
         want_consultation = rule.under_consultation
         checks.append(lambda f: bool(f.context.consultation_post) == want_consultation)
@@ -320,6 +320,7 @@ class _Facts:
     context: ThreadContext
     text: str = ""
     lowered: str = ""
+    to_visitor: bool = False  # said to another visitor (see _to_visitor)
 
 
 # --- fail-safe --------------------------------------------------------------------------------------
@@ -644,6 +645,7 @@ class RetentionEngine:
             context=context,
             text=text,
             lowered=lowered,
+            to_visitor=_to_visitor(text, context),
         )
 
     def _decide(self, item: Mapping[str, Any], facts: _Facts, matched: list[Rule],
