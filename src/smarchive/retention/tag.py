@@ -137,7 +137,7 @@ class ThreadContext:
     # not the account's. A reply in a conversation between visitors is not feedback put to the
     # municipality (see the visitor_thread condition and docs/retention.md).
     in_visitor_thread: bool = False
-    parent_id: str = ""
+    parent_id: str = ""  # the visitor's item it answers (set only with in_visitor_thread)
     # The id of the account's post the item comments on, when that post invites synpunkter (a samråd, "tyck
     # till": [engine] consultation_lexicon); "" otherwise. A comment there about the plan or proposal is
     # a synpunkt in that case (condition under_consultation).
@@ -167,7 +167,7 @@ class Category:
     # archivist, but is no decision about what the text is: when it decides, the actions are those the
     # other matched rules would have given (a political comment with a group word is still removed, a
     # complaint still registered, a chat line with a health word neither). A suspicion alone proposes
-    # neither registration nor removal; the archivist decides (docs/retention.md, "Hold").
+    # neither registration nor removal; the archivist decides (docs/retention.md, "Safety net").
     hold: bool = False
 
 
