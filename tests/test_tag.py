@@ -201,6 +201,104 @@ def test_thread_context_answered_question(engine) -> None:
     assert engine.tag(items[1], ThreadContext(True, ("r",))).category == "minor"
 
 
+def test_reply_to_another_visitor_is_not_feedback(engine, tmp_path) -> None:
+    """A comment that answers another visitor's comment (thread context) is conversation between visitors:
+    the feedback rules (klagomål, synpunkt, felanmälan by structure) do not register it; a case reference
+    or anything sensitive still counts, and the fail-safe keeps it from culling and holds it for review."""
+    items = [
+        {"id": "p", "item_type": "post", "author_is_account": True, "text": "Nya cykelbanan är klar!",
+         "parent_id": None},
+        {"id": "c", "item_type": "comment", "author_is_account": False, "text": "Bilisterna borde få en fil till",
+         "parent_id": "p"},
+        {"id": "r", "item_type": "reply", "author_is_account": False,
+         "text": "Eller så cyklar du som alla andra, bussen är ju aldrig i tid ändå", "parent_id": "c"},
+        {"id": "d", "item_type": "reply", "author_is_account": False,
+         "text": "Jag har ett liknande ärende om gatan, dnr TN 2024-00571.", "parent_id": "c"},
+    ]
+    tags = engine.tag_all(items)
+    reply, case = tags[2], tags[3]
+    assert "register" not in reply.actions and reply.retention == "preserve" and reply.needs_review
+    assert not {"ORE-060", "ORE-064", "ORE-065"} & set(reply.rule_ids)
+    assert case.category == "ongoing-case" and "register" in case.actions  # a case is a case wherever said
+    # alone (no thread) the same text is feedback to the municipality
+    assert "register" in engine.tag(items[2]).actions
+    # a text that opens by tagging someone speaks to that person, thread or not
+    tagged = engine.tag(_comment("@Lena Holm såg du detta, bussen är ju aldrig i tid, ta cykeln istället"))
+    assert "register" not in tagged.actions and tagged.retention == "preserve"
+    assert "register" in engine.tag(_comment("Såg du detta, bussen är ju aldrig i tid, ta cykeln istället")).actions
+    # a parent that comes after its child in the input is unknown: the child is not taken as a reply
+    assert "register" in engine.tag_all([items[0], items[2], items[1]])[1].actions
+    # the streamed tagger gives the same tags
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    tag_jsonl(src, out, engine)
+    streamed = [json.loads(line)["tag"] for line in out.read_text(encoding="utf-8").splitlines()]
+    assert streamed == [t.to_dict() for t in tags]
+
+
+def test_comment_on_a_consultation_about_the_plan_is_a_synpunkt_in_that_case(engine, tmp_path) -> None:
+    """ORE-042: under the account's post that invites synpunkter (samråd, "tyck till"), a comment naming the
+    plan or proposal is an ongoing case (registered), whatever its words; elsewhere "planen" is nothing."""
+    items = [
+        {"id": "p", "item_type": "post", "author_is_account": True, "parent_id": None,
+         "text": "Förslaget till ny avfallsplan är ute på samråd till 1 november. Tyck till på orebro.se!"},
+        {"id": "a", "item_type": "comment", "author_is_account": False, "parent_id": "p",
+         "text": "Skriv in de i planen att det ska bli billigare"},
+        {"id": "b", "item_type": "comment", "author_is_account": False, "parent_id": "p", "text": "Tack för infon!"},
+        {"id": "q", "item_type": "post", "author_is_account": True, "parent_id": None,
+         "text": "Nu öppnar den nya lekplatsen i Hagaby!"},
+        {"id": "c", "item_type": "comment", "author_is_account": False, "parent_id": "q",
+         "text": "Skriv in de i planen att det ska bli billigare"},
+    ]
+    tags = engine.tag_all(items)
+    assert tags[1].category == "ongoing-case" and tags[1].actions == ["register"] and "ORE-042" in tags[1].rule_ids
+    assert any(e.rule_id == "ORE-042" and e.name == "under_consultation" and e.term == "p" for e in tags[1].evidence)
+    assert any(e.rule_id == "ORE-042" and e.name == "consultation_object" and e.text == "planen"
+               and e.start is not None for e in tags[1].evidence)
+    assert "ORE-042" not in tags[2].rule_ids and "ORE-042" not in tags[4].rule_ids
+    assert "ORE-042" not in engine.tag(items[1]).rule_ids  # without the thread nothing tells it is a samråd
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items), encoding="utf-8")
+    tag_jsonl(src, out, engine)
+    assert [json.loads(line)["tag"] for line in out.read_text(encoding="utf-8").splitlines()] == \
+        [t.to_dict() for t in tags]
+
+
+def test_consultation_lexicon_must_exist(tmp_path) -> None:
+    shutil.copytree(RETENTION, tmp_path / "r")
+    ruleset = tmp_path / "r" / "ruleset.toml"
+    ruleset.write_text(ruleset.read_text(encoding="utf-8").replace('consultation_lexicon = "consultation"',
+                                                                   'consultation_lexicon = "nosuch"'),
+                       encoding="utf-8")
+    with pytest.raises(ConfigError, match="consultation_lexicon"):
+        RetentionEngine.load(tmp_path / "r")
+
+
+def test_praise_needs_room_to_say_what_was_good(engine) -> None:
+    """ORE-063 (min_words = 8): a cheer of the post is no synpunkt; praise that tells what was good is."""
+    for cheer in ("bra att ni gör sånt här", "Fantastisk bild! Mer sånt här tack"):
+        tag = engine.tag(_comment(cheer))
+        assert "ORE-063" not in tag.rule_ids and "register" not in tag.actions, cheer
+    told = engine.tag(_comment("Bra att ni äntligen byggt om korsningen vid Ica Maxi, mycket säkrare nu."))
+    assert told.category == "complaint" and told.actions == ["register"] and "ORE-063" in told.rule_ids
+    assert any(e.rule_id == "ORE-063" and e.name == "praise" and e.start == 0 for e in told.evidence)
+
+
+def test_a_case_word_in_a_very_short_text_is_no_case_but_is_not_culled(engine) -> None:
+    tag = engine.tag(_comment("Har sökt! 🤞"))
+    assert "ORE-041" not in tag.rule_ids and tag.actions == []
+    assert tag.retention == "preserve" and tag.needs_review  # ORE-FS1: a case word is a doubt signal
+    assert engine.tag(_comment("Jag har sökt bygglov i maj, när kommer beslutet?")).category == "ongoing-case"
+
+
+def test_min_words_must_be_a_whole_number(tmp_path) -> None:
+    shutil.copytree(RETENTION, tmp_path / "r")
+    rules = tmp_path / "r" / "rules.toml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("min_words = 8", "min_words = -1"), encoding="utf-8")
+    with pytest.raises(ConfigError, match="min_words"):
+        RetentionEngine.load(tmp_path / "r")
+
+
 def test_unclassified_needs_review_and_is_kept(engine) -> None:
     tag = engine.tag({"id": "u", "item_type": "comment", "author_is_account": False,
                       "text": "Min granne har en ny bil och den är blå och stor", "published_at": "2024-01-01"})
@@ -249,10 +347,30 @@ def test_safety_net_is_restricted_review_never_cull_eligible(engine) -> None:
     tag = engine.tag(_comment("Har kommunen något program mot psykisk ohälsa bland unga?"))
     assert tag.category == "suspected-sensitive" and tag.decided_by == "ORE-026"
     assert tag.needs_review and tag.access == "restricted" and tag.retention == "preserve"
-    assert tag.actions == ["register"]  # removal is the archivist's call, not proposed on a suspicion
+    # A hold proposes nothing of its own: neither removal nor registration on a suspicion; the archivist
+    # decides. Here the other match is an unanswered question (unclassified): no action.
+    assert tag.actions == []
     # short chatter with a sensitive word is not culled either
     short = engine.tag(_comment("Stackars invandrare 😂"))
     assert short.retention == "preserve" and short.access == "restricted"
+
+
+def test_safety_net_is_a_hold_acting_as_what_the_text_otherwise_is(engine) -> None:
+    """suspected-sensitive (hold = true) keeps, restricts and holds for review; its actions are those of the
+    category the other matched rules decide: political is removed, a complaint registered, chat nothing."""
+    political = engine.tag(_comment("Sverige borde ta emot färre flyktingar och satsa mer på återvandring. "
+                                    "Det är min åsikt."))
+    assert political.category == "suspected-sensitive" and "ORE-070" in political.rule_ids
+    assert political.actions == ["remove"] and political.needs_review and political.retention == "preserve"
+    assert political.access == "restricted"
+    complaint = engine.tag(_comment("Hemtjänstpersonalen gör ett fantastiskt jobb men de har alldeles för lite "
+                                    "tid per besök."))
+    assert complaint.category == "suspected-sensitive" and complaint.actions == ["register"]
+    chat = engine.tag(_comment("Vi var familjehem i fem år, det bästa vi gjort ❤️"))
+    assert chat.category == "suspected-sensitive" and chat.rule_ids == ["ORE-026"] and chat.actions == []
+    assert chat.needs_review and chat.retention == "preserve" and chat.access == "restricted"
+    # every tag still carries its rule id and evidence with offsets
+    assert all(e.start is not None for e in chat.evidence if e.kind == "lexicon")
 
 
 def test_unclassified_is_restricted_only_when_it_decides(engine) -> None:

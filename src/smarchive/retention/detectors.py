@@ -38,6 +38,11 @@ _PNR_RE = re.compile(r"(?<![\d])(\d{2})?(\d{2})(\d{2})(\d{2})([-+ ]?)(\d{3})(\d)
 # personnummer word in the same window wins: missing an identity number is the worse mistake.
 _PHONE_CUE_RE = re.compile(r"\b(ring|ringa|tel|telefon|telefonnummer|mobil|mobilnr|mobilnummer|sms|swish)\b")
 _PNR_CUE_RE = re.compile(r"(personnummer|personnr|pnr|samordningsnummer|född|födelse)")
+# The writer says the number is an identity number ("mitt personnummer är 850412-1235"): then a wrong check
+# digit is a typo in the writer's own identity number, still personal data to take down (a birth date
+# alone, "född 1987...", is not enough: that cue is left out here).
+_PNR_SAID_RE = re.compile(r"(personnummer|personnr|pnr|samordningsnummer)\W{0,3}(?:\w+\W+){0,3}$")
+_PNR_SAID_WINDOW = 40  # characters before the number searched for the cue
 
 
 _HAS_ANY_DIGIT = re.compile(r"\d")
@@ -77,15 +82,22 @@ def _resolve_year(century: str | None, yy: int, month: int, day: int, sep: str, 
     return year
 
 
-def _check_personnummer(m: re.Match[str], ref: date) -> Hit | None:
+def _check_personnummer(m: re.Match[str], ref: date, luhn: bool = True) -> Hit | None:
     century, yy, mm, dd, sep, serial, check = m.groups()
     ten = _digits(yy + mm + dd + serial + check)
-    return _check_parts(century and _digits(century), ten, sep, ref, m.group(0), m.start(), m.end())
+    return _check_parts(century and _digits(century), ten, sep, ref, m.group(0), m.start(), m.end(), luhn)
 
 
-def _check_parts(century: str | None, ten: str, sep: str, ref: date, text: str, start: int, end: int) -> Hit | None:
+def _said_to_be_personnummer(text: str, start: int) -> bool:
+    """A personnummer word ends at most three words before ``start`` ("mitt personnummer är 8504...")."""
+    return _PNR_SAID_RE.search(text[max(0, start - _PNR_SAID_WINDOW):start].lower()) is not None
+
+
+def _check_parts(century: str | None, ten: str, sep: str, ref: date, text: str, start: int, end: int,
+                 luhn: bool = True) -> Hit | None:
     """A Hit if ``ten`` (YYMMDDNNNC, with ``century`` from a twelve-digit form) is a valid identity number:
-    a real date not after ``ref`` (day + 60 for a samordningsnummer) and a correct Luhn digit."""
+    a real date not after ``ref`` (day + 60 for a samordningsnummer) and a correct Luhn digit. With
+    ``luhn=False`` a wrong check digit is accepted and marked in the value ("... (check digit wrong)")."""
     yy, mm, dd = ten[0:2], ten[2:4], ten[4:6]
     month, day = int(mm), int(dd)
     kind = "personnummer"
@@ -96,10 +108,12 @@ def _check_parts(century: str | None, ten: str, sep: str, ref: date, text: str, 
     year = _resolve_year(century, int(yy), month, day, sep, ref)
     if not _valid_date(year, month, day) or date(year, month, day) > ref:
         return None
-    if not luhn_ok(ten):
+    typo = not luhn_ok(ten)
+    if typo and luhn:
         return None
     separator = "+" if sep == "+" else "-"
-    return Hit(kind, text, start, end, f"{year:04d}{mm}{dd}{separator}{ten[6:]}")
+    value = f"{year:04d}{mm}{dd}{separator}{ten[6:]}" + (" (check digit wrong)" if typo else "")
+    return Hit(kind, text, start, end, value)
 
 
 def _looks_like_phone(text: str, m: re.Match[str]) -> bool:
@@ -207,6 +221,8 @@ def find_personnummer(text: str, ref: date | None = None) -> list[Hit]:
     if _SIX_DIGITS.search(text) is not None:
         for m in _PNR_RE.finditer(text):
             hit = _check_personnummer(m, ref)
+            if hit is None and _said_to_be_personnummer(text, m.start()):
+                hit = _check_personnummer(m, ref, luhn=False)  # a typo in a number the writer calls one
             if hit is not None and not _looks_like_phone(text, m):
                 hits.append(hit)
     for hit in (*_split_personnummer(text, ref), *_date_in_words(text, ref)):
@@ -248,12 +264,36 @@ def find_phone_numbers(text: str) -> list[Hit]:
 _CARD_RE = re.compile(r"(?<![\d])[2-6]\d{3}(?:[ -]?\d{2,6}){2,4}(?![\d])")
 
 
+# Issuer ranges (the first digits) and the lengths each issues: (prefix range low, high, lengths). A Luhn
+# check alone lets one random 13-19 digit number in ten through (an avgiftsnummer "2024061508337" was read
+# as a card and the comment proposed for removal); a card number also starts where a card network issues
+# and has that network's length.
+_CARD_RANGES: tuple[tuple[str, str, frozenset[int]], ...] = (
+    ("4", "4", frozenset((13, 16, 19))),                  # Visa
+    ("51", "55", frozenset((16,))),                       # Mastercard
+    ("2221", "2720", frozenset((16,))),                   # Mastercard 2-series
+    ("34", "34", frozenset((15,))), ("37", "37", frozenset((15,))),  # American Express
+    ("300", "305", frozenset(range(14, 20))), ("36", "36", frozenset(range(14, 20))),  # Diners Club
+    ("38", "39", frozenset(range(14, 20))),
+    ("3528", "3589", frozenset(range(16, 20))),           # JCB
+    ("6011", "6011", frozenset(range(16, 20))), ("644", "649", frozenset(range(16, 20))),  # Discover
+    ("65", "65", frozenset(range(16, 20))),
+    ("62", "62", frozenset(range(16, 20))),               # UnionPay
+    ("50", "50", frozenset(range(12, 20))), ("56", "69", frozenset(range(12, 20))),  # Maestro
+)
+
+
+def _card_issued(digits: str) -> bool:
+    """Does a card network issue numbers with this start and this length?"""
+    return any(low <= digits[:len(low)] <= high and len(digits) in lengths for low, high, lengths in _CARD_RANGES)
+
+
 def find_card_numbers(text: str) -> list[Hit]:
-    """Payment card numbers (Luhn-valid, 13-19 digits)."""
+    """Payment card numbers: 13-19 digits in a card network's range and length, Luhn-valid."""
     hits = []
     for m in _CARD_RE.finditer(text):
         digits = re.sub(r"\D", "", m.group(0))
-        if 13 <= len(digits) <= 19 and _luhn_any(digits):
+        if 13 <= len(digits) <= 19 and _card_issued(digits) and _luhn_any(digits):
             hits.append(Hit("card", m.group(0), m.start(), m.end(), "*" * (len(digits) - 4) + digits[-4:]))
     return hits
 
@@ -363,6 +403,14 @@ _DNR_KEYWORD_RE = re.compile(
     r"(?![\w]|[-/:.]\d)",
     re.IGNORECASE,
 )
+# A reference or case-number word works the same with a four-digit year ("ref 2024/254" of a job advert,
+# "ärendenummer 2024-118"): a year and a serial the writer names a reference is their case, whoever
+# registered it. Two-digit years are left out here: "ref 12/3" may be a date.
+_REF_KEYWORD_RE = re.compile(
+    r"\b(?:ref|ref\.?nr|referens|referensnr|referensnummer|ärendenr|ärendenummer)[.:]?\s*"
+    r"((?:[A-ZÅÄÖ]{2,5}[ -]?)?(?:19|20)\d{2}[-/:.]\d{1,6})(?![\w]|[-/:.]\d)",
+    re.IGNORECASE,
+)
 
 
 # Both patterns need a four-digit year or a dnr word: a cheap pre-check.
@@ -374,7 +422,7 @@ def find_case_numbers(text: str) -> list[Hit]:
     if _DNR_HINT.search(text) is None:
         return []
     hits: list[Hit] = []
-    for m in _DNR_KEYWORD_RE.finditer(text):
+    for m in (*_DNR_KEYWORD_RE.finditer(text), *_REF_KEYWORD_RE.finditer(text)):
         hits.append(Hit("case_number", m.group(1), m.start(1), m.end(1), m.group(1).upper()))
     taken = {(h.start, h.end) for h in hits}
     for m in _DNR_PREFIXED_RE.finditer(text):

@@ -56,7 +56,8 @@ PERSONAL_DATA_RULE = "PERSONAL-DATA"  # the rule id on personal-data evidence no
 _WORD_RE = re.compile(r"\w+")
 _RULE_KEYS = {"id", "category", "why", "when", "needs_review", "disabled", "before", "after"}
 _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "no_lexicon", "any_detector",
-              "no_detector", "min_hits", "max_words", "short", "question", "answered_by_account", "near", "window"}
+              "no_detector", "min_hits", "max_words", "min_words", "short", "question", "answered_by_account", "near",
+              "window", "visitor_thread", "under_consultation"}
 _CANDIDATE_CACHE_SIZE = 20_000  # combinations of hit lexicons/detectors remembered by _candidates
 DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
@@ -128,10 +129,19 @@ class Tag:
 
 @dataclass(frozen=True, slots=True)
 class ThreadContext:
-    """What the thread around an item tells: did the account answer it?"""
+    """What the thread around an item tells: did the account answer it? Is it said to another visitor?"""
 
     answered_by_account: bool = False
     account_reply_ids: tuple[str, ...] = ()
+    # The item answers another visitor: its parent (a comment or post) is in the same input, earlier, and
+    # not the account's. A reply in a conversation between visitors is not feedback put to the
+    # municipality (see the visitor_thread condition and docs/retention.md).
+    in_visitor_thread: bool = False
+    parent_id: str = ""  # the visitor's item it answers (set only with in_visitor_thread)
+    # The id of the account's post the item comments on, when that post invites synpunkter (a samråd, "tyck
+    # till": [engine] consultation_lexicon); "" otherwise. A comment there about the plan or proposal is
+    # a synpunkt in that case (condition under_consultation).
+    consultation_post: str = ""
 
 
 _NO_CONTEXT = ThreadContext()  # frozen: one shared instance for the many items nobody answered
@@ -153,6 +163,12 @@ class Category:
     # False: the category's actions count only when it decides. A political remark inside a complaint
     # (the complaint decides) must not get the complaint removed; a political comment still is.
     actions_when_matched: bool = True
+    # True: a *hold* (Örebro: suspected-sensitive). It keeps the item, restricts it and holds it for an
+    # archivist, but is no decision about what the text is: when it decides, the actions are those the
+    # other matched rules would have given (a political comment with a group word is still removed, a
+    # complaint still registered, a chat line with a health word neither). A suspicion alone proposes
+    # neither registration nor removal; the archivist decides (docs/retention.md, "Safety net").
+    hold: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +189,12 @@ class Rule:
     no_detector: tuple[str, ...] = ()
     min_hits: int = 0
     max_words: int | None = None
+    min_words: int = 0  # at least this many words (0: no condition)
     short: bool | None = None
     question: bool | None = None
     answered_by_account: bool | None = None
+    visitor_thread: bool | None = None  # said to another visitor: answers a visitor (ThreadContext) or opens with @
+    under_consultation: bool | None = None  # thread context: a comment on an account post inviting synpunkter
     near: tuple[str, ...] = ()  # lexicons that must all hit within ``window`` words of a hit of the first
     window: int = DEFAULT_WINDOW
 
@@ -246,6 +265,17 @@ def _words_between(text: str, a: LexiconHit, b: LexiconHit) -> int:
     return max(count, 0)
 
 
+# A text that opens by tagging someone ("@Lena Holm såg du detta", "@lisa.berg kolla!!") speaks to that
+# person, not to the municipality.
+_OPENING_MENTION_RE = re.compile(r"\s*@\w")
+
+
+def _to_visitor(text: str, context: ThreadContext) -> bool:
+    """The item is said to another visitor: it answers a visitor's comment (thread context) or opens by
+    tagging someone (@name). Condition visitor_thread; computed once per item (_Facts.to_visitor)."""
+    return context.in_visitor_thread or ("@" in text and _OPENING_MENTION_RE.match(text) is not None)
+
+
 def _flag_checks(rule: Rule) -> list[Check]:
     checks: list[Check] = []
     if rule.item_types is not None:
@@ -257,12 +287,21 @@ def _flag_checks(rule: Rule) -> list[Check]:
     if rule.max_words is not None:
         limit = rule.max_words
         checks.append(lambda f: f.words <= limit)
+    if rule.min_words:
+        least = rule.min_words
+        checks.append(lambda f: f.words >= least)
     if rule.question is not None:
         want_question = rule.question
         checks.append(lambda f: f.question == want_question)
     if rule.answered_by_account is not None:
         want_answered = rule.answered_by_account
         checks.append(lambda f: f.answered == want_answered)
+    if rule.visitor_thread is not None:
+        want_visitor = rule.visitor_thread
+        checks.append(lambda f: f.to_visitor == want_visitor)
+    if rule.under_consultation is not None:
+        want_consultation = rule.under_consultation
+        checks.append(lambda f: bool(f.context.consultation_post) == want_consultation)
     return checks
 
 
@@ -281,6 +320,7 @@ class _Facts:
     context: ThreadContext
     text: str = ""
     lowered: str = ""
+    to_visitor: bool = False  # said to another visitor (see _to_visitor)
 
 
 # --- fail-safe --------------------------------------------------------------------------------------
@@ -440,6 +480,13 @@ class RetentionEngine:
         self.fallback_rule = str(engine_cfg.get("fallback_rule_id", "FALLBACK"))
         self.timezone = ZoneInfo(engine_cfg.get("timezone", "Europe/Stockholm"))
         self.matcher = LexiconMatcher(self.lexicons, int(engine_cfg.get("fuzzy_min_length", 7)))
+        # An account post that invites synpunkter (samråd, "tyck till") opens a case for its comments: the
+        # thread index asks invites_feedback of every account post ([engine] consultation_lexicon).
+        consultation = str(engine_cfg.get("consultation_lexicon", ""))
+        if consultation and consultation not in self.lexicons:
+            raise ConfigError(f"[engine] consultation_lexicon: unknown lexicon {consultation!r}")
+        self._consultation = (LexiconMatcher({consultation: self.lexicons[consultation]}, 0)
+                              if consultation else None)
         self._split = [(rule, *compile_rule_split(rule)) for rule in self.rules]
         # Most rules need some lexicon or detector to hit; index them by those names so an item only
         # runs the rules its hits can trigger (plus the rules that need none).
@@ -501,9 +548,17 @@ class RetentionEngine:
         matched = [rule for rule, checks in self._candidates(facts) if not checks or _passes(checks, facts)]
         return self._decide(item, facts, matched, created)
 
+    def invites_feedback(self, text: str) -> bool:
+        """Does an account post invite synpunkter (a hit of [engine] consultation_lexicon)?"""
+        return self._consultation is not None and bool(self._consultation.find(text))
+
+    def thread_index(self) -> ThreadIndex:
+        """An empty thread index that knows this engine's consultation words."""
+        return ThreadIndex(self.timezone, self.invites_feedback)
+
     def tag_all(self, items: Sequence[Mapping[str, Any]]) -> list[Tag]:
         """Tag items of one or more threads, computing each item's thread context from id/parent_id."""
-        contexts = thread_contexts(items, self.timezone)
+        contexts = thread_contexts(items, self.timezone, self.invites_feedback)
         # Tags hold no reference cycles; pausing the cyclic garbage collector while creating many
         # thousands of them saves the repeated full-heap scans it would otherwise run.
         was_enabled = gc.isenabled()
@@ -548,7 +603,15 @@ class RetentionEngine:
         # Severity: every dimension takes its strictest value over all matched categories.
         retention: Retention = "preserve" if any(c.retention == "preserve" for c in cats) else "cull-eligible"
         restricted = any(c.access == "restricted" and (c.access_when_matched or c is category) for c in cats)
-        wanted = {a for c in cats if c.actions_when_matched or c is category for a in c.actions}
+        # The category whose actions count in full: the deciding one, or under a hold the one that would
+        # decide without it (the strongest other match); a hold alone acts as nothing else.
+        acting = category
+        if category.hold:
+            below = [r for r in matched if not self.categories[r.category].hold]
+            if below:
+                under = max(below, key=lambda r: (self.categories[r.category].severity, -r.order))
+                acting = self.categories[under.category]
+        wanted = {a for c in cats if c.actions_when_matched or c is acting for a in c.actions}
         verdict = _Verdict(
             winner=winner, category=category, retention=retention, restricted=restricted,
             actions=tuple(a for a in ACTIONS if a in wanted),
@@ -582,6 +645,7 @@ class RetentionEngine:
             context=context,
             text=text,
             lowered=lowered,
+            to_visitor=_to_visitor(text, context),
         )
 
     def _decide(self, item: Mapping[str, Any], facts: _Facts, matched: list[Rule],
@@ -741,6 +805,10 @@ def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts,
     for cond, wanted, term in (_condition_terms(rule) if conditions is None else conditions):
         if cond == "answered_by_account" and wanted:
             term = ",".join(f.context.account_reply_ids) or "true"
+        elif cond == "visitor_thread" and wanted:
+            term = f.context.parent_id or "@"  # the visitor's item it answers, or an opening @mention
+        elif cond == "under_consultation" and wanted:
+            term = f.context.consultation_post or "true"  # the account's post that invites synpunkter
         out.append(Evidence(rule.id, "condition", cond, term))
     return out
 
@@ -748,7 +816,8 @@ def _evidence(rule: Rule, lexicons: tuple[str, ...], f: _Facts,
 def _condition_terms(rule: Rule) -> tuple[tuple[str, bool, str], ...]:
     """The rule's flag conditions as evidence terms (computed once per rule, at load)."""
     out = []
-    for cond in ("author_is_account", "short", "question", "answered_by_account"):
+    for cond in ("author_is_account", "short", "question", "answered_by_account", "visitor_thread",
+                 "under_consultation"):
         wanted = getattr(rule, cond)
         if wanted is not None:
             out.append((cond, wanted, str(wanted).lower()))
@@ -757,11 +826,13 @@ def _condition_terms(rule: Rule) -> tuple[tuple[str, bool, str], ...]:
 
 # --- thread context --------------------------------------------------------------------------------
 
-def thread_contexts(items: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = None) -> dict[str, ThreadContext]:
+def thread_contexts(items: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = None,
+                    invites_feedback: Callable[[str], bool] | None = None) -> dict[str, ThreadContext]:
     """For each item id: did the account answer it? A post or comment is answered by an account reply
     under it; a reply is answered by a later account reply in the same thread (platforms flatten
-    reply chains to one level)."""
-    index = ThreadIndex(tz)
+    reply chains to one level). Also: does it answer another visitor, does it comment on an account
+    post that invites synpunkter (``invites_feedback``, see RetentionEngine.invites_feedback)?"""
+    index = ThreadIndex(tz, invites_feedback)
     for it in items:
         index.add(it)
     contexts: dict[str, ThreadContext] = {}
@@ -773,32 +844,57 @@ def thread_contexts(items: Sequence[Mapping[str, Any]], tz: ZoneInfo | None = No
 
 
 class ThreadIndex:
-    """The account's replies by parent id: all thread_contexts needs. It holds only the account's own
-    replies (a small share of the items), so a file can be tagged in two streaming passes."""
+    """The account's replies by parent id, and the ids that are some item's parent: all thread_contexts
+    needs. It holds the account's own replies and the parents' ids (a small share of the items: posts and
+    the comments that were answered), so a file can be tagged in two streaming passes."""
 
-    def __init__(self, tz: ZoneInfo | None = None) -> None:
+    def __init__(self, tz: ZoneInfo | None = None, invites_feedback: Callable[[str], bool] | None = None) -> None:
         self.tz = tz or ZoneInfo("UTC")
+        self.invites_feedback = invites_feedback
+        self.consulting: set[str] = set()  # ids of the account's posts that invite synpunkter (few)
         # parent id -> (reply id, published_at) of the account's replies: two strings per reply.
         self.account_children: dict[str, list[tuple[str, Any]]] = {}
+        self.parents: set[str] = set()  # every id some item names as its parent (first pass)
+        # Filled during the second pass (context(), in input order): parent id -> written by the account?
+        # A parent that comes after its child in the input stays unknown: such a child is not treated as
+        # a reply to a visitor (the safe side: its feedback rules still apply).
+        self.parent_by_account: dict[str, bool] = {}
 
     def add(self, it: Mapping[str, Any]) -> None:
-        if it.get("parent_id") is not None and it.get("author_is_account"):
-            kept = (str(it.get("id")), it.get("published_at"))
-            self.account_children.setdefault(str(it["parent_id"]), []).append(kept)
+        if (self.invites_feedback is not None and it.get("author_is_account") and it.get("parent_id") is None
+                and self.invites_feedback(str(it.get("text") or ""))):
+            self.consulting.add(str(it.get("id")))
+        if it.get("parent_id") is not None:
+            self.parents.add(str(it["parent_id"]))
+            if it.get("author_is_account"):
+                kept = (str(it.get("id")), it.get("published_at"))
+                self.account_children.setdefault(str(it["parent_id"]), []).append(kept)
 
     def context(self, it: Mapping[str, Any]) -> ThreadContext | None:
-        """The item's context, or None when the account has not answered it."""
+        """The item's context, or None when the account has not answered it and it answers no visitor.
+        Call it for every item in input order (it learns the parents' authors as it goes)."""
+        iid = str(it.get("id"))
+        if iid in self.parents:
+            self.parent_by_account[iid] = bool(it.get("author_is_account"))
         if it.get("author_is_account"):
             return None
+        parent = it.get("parent_id")
+        visitor = parent is not None and self.parent_by_account.get(str(parent)) is False
+        consultation = str(parent) if parent is not None and str(parent) in self.consulting else ""
+        answered = self._answered(it)
+        if not answered and not visitor and not consultation:
+            return None
+        return ThreadContext(bool(answered), answered, visitor, str(parent) if visitor else "", consultation)
+
+    def _answered(self, it: Mapping[str, Any]) -> tuple[str, ...]:
+        """Ids of the account's replies that answer the item (empty: not answered)."""
         if it.get("item_type") == "reply" and it.get("parent_id") is not None:
             siblings = self.account_children.get(str(it["parent_id"]))
             if not siblings:
-                return None
+                return ()
             when = _parse_datetime(it.get("published_at"), self.tz)
-            replies = tuple(rid for rid, published in siblings if _is_after(published, when, self.tz))
-        else:
-            replies = tuple(rid for rid, _ in self.account_children.get(str(it.get("id")), ()))
-        return ThreadContext(True, replies) if replies else None
+            return tuple(rid for rid, published in siblings if _is_after(published, when, self.tz))
+        return tuple(rid for rid, _ in self.account_children.get(str(it.get("id")), ()))
 
 
 def _is_after(published: Any, when: datetime | None, tz: ZoneInfo) -> bool:
@@ -978,9 +1074,12 @@ def _parse_categories(ruleset: Mapping[str, Any], source: str) -> dict[str, Cate
         scope, actions_scope = spec.get("access_scope", "matched"), spec.get("actions_scope", "matched")
         if scope not in ("matched", "deciding") or actions_scope not in ("matched", "deciding"):
             raise ConfigError(f"{where}: access_scope and actions_scope must be \"matched\" or \"deciding\"")
+        hold = spec.get("hold", False)
+        if not isinstance(hold, bool):
+            raise ConfigError(f"{where}: hold must be true or false")
         out[cid] = Category(cid, str(spec.get("title", cid)), spec["severity"], retention, tuple(actions),
                             access, bool(spec.get("needs_review", False)), scope == "matched",
-                            actions_scope == "matched")
+                            actions_scope == "matched", hold)
     return out
 
 
@@ -1023,9 +1122,12 @@ def _parse_rule(entry: dict[str, Any], order: int, categories: Mapping[str, Cate
         any_detector=names["any_detector"], no_detector=names["no_detector"],
         min_hits=_opt_int(where, "min_hits", when.get("min_hits")),
         max_words=_opt_int(where, "max_words", when.get("max_words")) if "max_words" in when else None,
+        min_words=_opt_int(where, "min_words", when.get("min_words")),
         short=_opt_bool(where, "short", when.get("short")),
         question=_opt_bool(where, "question", when.get("question")),
         answered_by_account=_opt_bool(where, "answered_by_account", when.get("answered_by_account")),
+        visitor_thread=_opt_bool(where, "visitor_thread", when.get("visitor_thread")),
+        under_consultation=_opt_bool(where, "under_consultation", when.get("under_consultation")),
         near=names["near"], window=window,
     )
 
@@ -1084,7 +1186,7 @@ def tag_jsonl(in_path: Path, out_path: Path, engine: RetentionEngine) -> int:
     Streams: a first pass keeps only the account's replies (the thread index), the second tags and
     writes one item at a time, so memory stays flat however large the file is."""
     in_path, out_path = Path(in_path), Path(out_path)
-    index = ThreadIndex(engine.timezone)
+    index = engine.thread_index()
     for item in iter_jsonl(in_path):
         index.add(item)
     tmp = out_path.with_name(out_path.name + ".part")
