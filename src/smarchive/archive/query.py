@@ -604,34 +604,44 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
                              "`smarchive reindex`")
     rows = word_rows(con, wanted["words"])
     words = sorted(wanted["words"], key=lambda w: (rows[w], w))  # the rarest leads
-    params = {**params, **word_params(words), "phrase": wanted["phrase"]}
-    # the saved search's SQL drops a hit only for the phrase: without one, every hit is a row (see page_of)
-    one_row_per_hit = wanted["phrase"] is None and " ".join(sql.split()) == " ".join(saved_query("search").split())
     following = phrase_words(con, wanted["phrase"])  # a phrase's words, for positions to narrow its hits
+    phrased = {w for w, _place, _prefix in following}
     indexed = bool(following) and all(_has_positions(f) for (f,) in con.sql("SELECT terms_file FROM _search_index"
                                                                              ).fetchall())
-    phrased = {w for w, _place, _prefix in following}
-    if indexed:
-        # every hit is checked by positions, which finds the phrase's words: they need no other index lookup
+    if indexed:  # every hit is checked by positions, which finds the phrase's words: no other lookup for them
         words = words[:1] + [w for w in words[1:] if w not in phrased]
-        params = {**{k: v for k, v in params.items() if not re.fullmatch(r"w\d+(_end)?", k)}, **word_params(words)}
-    missing = [w for w, _place, _prefix in following if w not in rows]
-    rows.update(word_rows(con, missing) if indexed and missing else {})
-    if indexed and set(words) <= phrased and \
-            max(rows[w] for w, _place, _prefix in following) <= PHRASE_ALL:
-        # a rare phrase: all its hits at once, from the index alone
-        hits = distinct_hits(phrase_hits(con, following, params))
-        if limit is None:
-            return _found(con, sql, params, hits).slice(offset)
-        return page_of(con, sql, params, hits, limit, offset)[0]
-    if limit is None:
-        # the keys first: many hits are joined on the key (no need for their rows); few are read by row. A
-        # phrase's hits need their rows for positions, which leave few.
-        hits = distinct_hits(_bind(con, hits_sql(len(words), bool(following)), params).to_arrow_table())
-        hits = phrase_filter(con, hits, following)
-        if hits.num_rows <= FETCH_MAX and not following:
-            hits = distinct_hits(_bind(con, hits_sql(len(words), True), params).to_arrow_table())
-        return _found(con, sql, params, hits).slice(offset)
+        rows.update(word_rows(con, [w for w in phrased if w not in rows]) if phrased - rows.keys() else {})
+    params = {**params, **word_params(words), "phrase": wanted["phrase"]}
+    if indexed and set(words) <= phrased and max(rows[w] for w in phrased) <= PHRASE_ALL:
+        hits = distinct_hits(phrase_hits(con, following, params))  # a rare phrase: every hit from the index
+    elif limit is None:
+        hits = whole_hits(con, len(words), params, following)
+    else:
+        # the saved search's SQL drops a hit only for the phrase: without one, every hit is a row (see page_of)
+        one_row_per_hit = wanted["phrase"] is None and " ".join(sql.split()) == " ".join(saved_query("search").split())
+        return page_search(con, sql, params, words, rows, (limit, offset), following, indexed, one_row_per_hit)
+    return _found(con, sql, params, hits).slice(offset) if limit is None else \
+        page_of(con, sql, params, hits, limit, offset)[0]
+
+
+def whole_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict,
+               following: list[tuple[str, int, bool]]) -> pa.Table:
+    """Every hit, for a whole result: the keys first, since many hits are joined on the key (no need for their
+    rows) and few are read by row; a phrase's hits need their rows for positions, which leave few."""
+    hits = phrase_filter(con, distinct_hits(_bind(con, hits_sql(count, bool(following)), params).to_arrow_table()),
+                         following)
+    if hits.num_rows <= FETCH_MAX and not following:
+        hits = distinct_hits(_bind(con, hits_sql(count, True), params).to_arrow_table())
+    return hits
+
+
+def page_search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, words: list[str], rows: dict[str, int],
+                page: tuple[int, int], following: list[tuple[str, int, bool]], positions: bool,
+                one_row_per_hit: bool) -> pa.Table:
+    """A page (limit, offset) of the search: the leading word's first index rows in time order, as many as the
+    page needs with room for those other words or the phrase leave out, more if too few were kept.
+    `positions`: the lead rows bring their words' positions along, for the phrase (every index has them)."""
+    limit, offset = page
     wanted_rows = offset + limit
     taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
     for word in words[1:]:  # the share of items holding each further word (a third at least: the loop corrects)
@@ -640,12 +650,12 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
         taken = max(taken, 2 * rows[words[0]] + 100)
     while True:
         con.execute("SET late_materialization_max_rows = 0")  # hits are narrow columns: one scan is cheaper
-        hits, exhausted = page_hits(con, len(words), params, taken, positions=indexed)
+        hits, exhausted = page_hits(con, len(words), params, taken, positions=positions)
         con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
         hits = distinct_hits(phrase_filter(con, hits, following, lead=words[0]))
-        page, counted = page_of(con, sql, params, hits, limit, offset, one_row_per_hit)
+        found, counted = page_of(con, sql, params, hits, limit, offset, one_row_per_hit)
         if counted >= wanted_rows or exhausted:  # enough, or every hit taken
-            return page
+            return found
         # some hits lacked another word, were an item's second word, an older capture's, or failed the phrase:
         # take as many more as this yield says are needed (a rare phrase: every hit at once), at least half more
         taken = max(taken * 3 // 2, taken * wanted_rows * 5 // (4 * max(counted, 1)))
