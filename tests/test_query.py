@@ -247,6 +247,7 @@ def phrase_archive(tmp_path_factory):
     ('"snöröjningen i parken"', ["p6"]),
     ('"vid torget"', ["p4", "p5"]),
     ('"snöröjningen, vid"', ["p3"]),
+    ('"VID vid"', ["p4"]),                        # a word twice; case does not matter
 ])
 def test_a_phrase_is_its_words_one_after_another_as_written(phrase_archive, phrase, expected):
     terms = sorted((phrase_archive / "manifest" / "terms").rglob("*.parquet"))
