@@ -254,12 +254,8 @@ def _search_sources(con: duckdb.DuckDBPyConnection, files: list[Path], terms: li
     # the largest index file: where word_rows counts the words (which leads changes the speed, not the result)
     _table(con, "_search_index", pa.table({"terms_file": pa.array([str(t) for t in terms], pa.string())}))
     sample = str(max(terms, key=lambda p: p.stat().st_size)) if terms else None
-    # the items the sample indexes (from its items file's footer): what share of items hold a word
-    items = sample and Path(sample.replace("/manifest/terms/", "/manifest/items/"))
-    sampled = pq.read_metadata(items).num_rows if items and items.is_file() else None
-    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files, "
-                "$sampled::BIGINT AS sampled",
-                {"sql": fetched, "sample": sample, "files": len(terms), "sampled": sampled})
+    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files",
+                {"sql": fetched, "sample": sample, "files": len(terms)})
 
 
 def saved_query(name: str) -> str:
@@ -286,15 +282,15 @@ def search_params(text: str) -> dict:
     return {"words": words, "phrase": phrase}
 
 
-def _word_range(n: int) -> str:
-    return f"term >= $w{n} AND term < $w{n}_end"
+def _word_range(n: int, name: str = "w") -> str:
+    return f"term >= ${name}{n} AND term < ${name}{n}_end"
 
 
-def word_params(words: list[str]) -> dict:
+def word_params(words: list[str], name: str = "w") -> dict:
     """$wN..$wN_end: the stretch of the sorted word index holding every word that starts with words[N]."""
     params = {}
     for n, word in enumerate(words):
-        params[f"w{n}"], params[f"w{n}_end"] = word, word + chr(0x10FFFF)
+        params[f"{name}{n}"], params[f"{name}{n}_end"] = word, word + chr(0x10FFFF)
     return params
 
 
@@ -403,28 +399,16 @@ def phrase_filter(con: duckdb.DuckDBPyConnection, hits: pa.Table, words: list[tu
                                                      value_set=pa.array(files, pa.string())), False))
     item_rows = hits.filter(checkable).column("item_row")
     low, high = pc.min(item_rows).as_py(), pc.max(item_rows).as_py()  # a cheap bound on the index rows read
-    parts, params = [], {"low": low, "high": high}
     carried = bool(lead) and "positions" in hits.column_names  # the hits carry their index rows of the lead word
     if carried:
         con.register("_phrase_lead", hits.filter(checkable).select(["terms_file", "item_row", "term", "positions"]))
-    for n, (word, _place, prefix) in enumerate(words):
-        params[f"p{n}"], params[f"p{n}_end"] = word, word + chr(0x10FFFF)
-        match = f"term >= $p{n} AND term < $p{n}_end" if prefix else f"term = $p{n}"
-        if carried and word.startswith(lead):
-            source = "_phrase_lead"  # every index row of this word for these items is among them: not read again
-        else:
-            source = (f"(SELECT filename AS terms_file, item_row, term, positions FROM "
-                      f"read_parquet({_file_list([Path(f) for f in files])}, filename = true))")
-        # a word that may go on can be several words of the index: their positions together
-        parts.append(f"w{n} AS (SELECT terms_file, item_row, flatten(list(positions)) AS positions "
-                     f"FROM {source} WHERE {match} AND item_row BETWEEN $low AND $high GROUP BY ALL)")
-    first_place = words[0][1]
-    follow = " AND ".join(f"list_contains(w{n}.positions, s + {place - first_place})"
-                          for n, (_w, place, _p) in enumerate(words) if n)
-    joins = "".join(f" JOIN w{n} USING (terms_file, item_row)" for n in range(1, len(words)))
-    parts_sql = ", ".join(parts)
-    found = _bind(con, f"WITH {parts_sql} SELECT terms_file || '#' || item_row AS k FROM w0{joins} "
-                       f"WHERE len(list_filter(w0.positions, lambda s: {follow})) > 0", params).to_arrow_table()
+    read = (f"(SELECT filename AS terms_file, item_row, term, positions FROM "
+            f"read_parquet({_file_list([Path(f) for f in files])}, filename = true))")
+    # every index row of a word the lead word begins is among the hits' own rows: not read again
+    sources = ["_phrase_lead" if carried and word.startswith(lead) else read for word, _place, _prefix in words]
+    ctes, joins, follow, params = _phrase_sql(words, sources, "item_row BETWEEN $low AND $high")
+    found = _bind(con, f"WITH {ctes} SELECT terms_file || '#' || item_row AS k FROM w0{joins} WHERE {follow}",
+                  {**params, "low": low, "high": high}).to_arrow_table()
     if carried:
         con.unregister("_phrase_lead")
     keys = pc.binary_join_element_wise(hits.column("terms_file"), pc.cast(hits.column("item_row"), pa.string()), "#")
@@ -439,22 +423,32 @@ def phrase_hits(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool
     """Every hit of a phrase whose words are all rare enough (PHRASE_ALL), in hit order: the index rows of its
     words joined on (index file, row) and kept where the words follow one another, in one query (the first
     word's rows give the key). For an index where every file has positions."""
-    parts, params = [], {"year": params.get("year")}
-    for n, (word, _place, prefix) in enumerate(words):
-        params[f"p{n}"], params[f"p{n}_end"] = word, word + chr(0x10FFFF)
-        match = f"term >= $p{n} AND term < $p{n}_end" if prefix else f"term = $p{n}"
-        keys = "platform, item_id, run_id, published_at, " if n == 0 else ""
-        parts.append(f"w{n} AS (SELECT {keys}_terms_file AS terms_file, item_row, flatten(list(positions)) "
-                     f"AS positions FROM _search_terms WHERE {match} AND ($year IS NULL OR year = $year) GROUP BY ALL)")
-    first_place = words[0][1]
-    follow = " AND ".join(f"list_contains(w{n}.positions, s + {place - first_place})"
+    source = ("(SELECT platform, item_id, run_id, published_at, year, _terms_file AS terms_file, item_row, term, "
+              "positions FROM _search_terms)")
+    ctes, joins, follow, phrase = _phrase_sql(words, [source] * len(words), "($year IS NULL OR year = $year)",
+                                              keys="platform, item_id, run_id, published_at, ")
+    return _bind(con, f"WITH {ctes} SELECT w0.platform, w0.item_id, w0.run_id, w0.published_at, w0.item_row, "
+                      f"f.items_file, w0.terms_file FROM w0{joins} LEFT JOIN _search_files f ON f.terms_file = "
+                      f"w0.terms_file WHERE {follow} ORDER BY w0.published_at, w0.item_id, w0.platform",
+                 {**phrase, "year": params.get("year")}).to_arrow_table()
+
+
+def _phrase_sql(words: list[tuple[str, int, bool]], sources: list[str], where: str,
+                keys: str = "") -> tuple[str, str, str, dict]:
+    """What both phrase checks share: (the CTEs wN, one per word: its index rows from sources[N] where it
+    matches and `where` holds, an item's positions together, since a word that may go on can be several words
+    of the index, the first word's rows also with `keys`; the joins of the others to w0 on (index file, row);
+    the condition that the words follow the first one in their places; $pN/$pN_end for the words)."""
+    params, ctes = word_params([w for w, _place, _prefix in words], "p"), []
+    for n, ((_word, _place, prefix), source) in enumerate(zip(words, sources, strict=True)):
+        match = _word_range(n, "p") if prefix else f"term = $p{n}"
+        ctes.append(f"w{n} AS (SELECT {keys if n == 0 else ''}terms_file, item_row, flatten(list(positions)) "
+                    f"AS positions FROM {source} WHERE {match} AND {where} GROUP BY ALL)")
+    first = words[0][1]
+    follow = " AND ".join(f"list_contains(w{n}.positions, s + {place - first})"
                           for n, (_w, place, _p) in enumerate(words) if n)
     joins = "".join(f" JOIN w{n} USING (terms_file, item_row)" for n in range(1, len(words)))
-    return _bind(con, f"WITH {', '.join(parts)} SELECT w0.platform, w0.item_id, w0.run_id, w0.published_at, "
-                      f"w0.item_row, f.items_file, w0.terms_file FROM w0{joins} "
-                      "LEFT JOIN _search_files f ON f.terms_file = w0.terms_file "
-                      f"WHERE len(list_filter(w0.positions, lambda s: {follow})) > 0 "
-                      "ORDER BY w0.published_at, w0.item_id, w0.platform", params).to_arrow_table()
+    return ", ".join(ctes), joins, f"len(list_filter(w0.positions, lambda s: {follow})) > 0", params
 
 
 _SCHEMAS: dict[tuple[str, int, int], set[str]] = {}  # column names of index files, by path, mtime and size
@@ -577,9 +571,12 @@ def word_rows(con: duckdb.DuckDBPyConnection, words: list[str]) -> dict[str, int
 
 
 def item_share(con: duckdb.DuckDBPyConnection, rows: int) -> float:
-    """About what share of all items hold a word with `rows` index rows (word_rows): 1 when unknown."""
-    files, sampled = con.sql("SELECT files, sampled FROM _search_fetch").fetchall()[0]
-    return min(1.0, rows / (files * sampled)) if files and sampled else 1.0
+    """About what share of all items hold a word with `rows` index rows (word_rows): the sample's rows to the
+    items of its items file (that file's footer), 1 when unknown. Read when a search has several words only."""
+    sample, files = con.sql("SELECT sample, files FROM _search_fetch").fetchall()[0]
+    items = sample and Path(sample.replace("/manifest/terms/", "/manifest/items/"))
+    sampled = pq.read_metadata(items).num_rows if items and items.is_file() else 0
+    return min(1.0, rows / (files * sampled)) if sampled else 1.0
 
 
 def _bind(con: duckdb.DuckDBPyConnection, sql: str, params: dict) -> duckdb.DuckDBPyRelation:
@@ -608,15 +605,17 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
     phrased = {w for w, _place, _prefix in following}
     indexed = bool(following) and all(_has_positions(f) for (f,) in con.sql("SELECT terms_file FROM _search_index"
                                                                              ).fetchall())
+    rare = False
     if indexed:
         rows.update(word_rows(con, [w for w in phrased if w not in rows]) if phrased - rows.keys() else {})
-        indexed = max(rows[w] for w in phrased) <= PHRASE_ALL or limit is not None  # see below
+        rare = max(rows[w] for w in phrased) <= PHRASE_ALL
+        indexed = rare or limit is not None  # see below
     if indexed:  # every hit is checked by positions, which finds the phrase's words: no other lookup for them
         words = words[:1] + [w for w in words[1:] if w not in phrased]
     # else a whole result of a common phrase: its words through the index and the phrase on the texts (the
     # positions of millions of hits would cost more: '"tack hej"' at 10 M items took 16.6 s, the texts 7.1 s)
     params = {**params, **word_params(words), "phrase": wanted["phrase"]}
-    if indexed and set(words) <= phrased and max(rows[w] for w in phrased) <= PHRASE_ALL:
+    if rare and set(words) <= phrased:
         hits = distinct_hits(phrase_hits(con, following, params))  # a rare phrase: every hit from the index
     elif limit is None:
         hits = whole_hits(con, len(words), params, following if indexed else [])
