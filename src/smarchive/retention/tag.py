@@ -587,11 +587,14 @@ class RetentionEngine:
             self._candidate_cache[key] = found
         return found
 
+    def _strongest(self, matched: list[Rule]) -> Rule:
+        """The rule whose category decides: the highest severity, file order breaking ties."""
+        return max(matched, key=lambda r: (self.categories[r.category].severity, -r.order))
+
     def _verdict(self, matched: list[Rule]) -> _Verdict:
         """The matched rules' verdict (see _Verdict), remembered per combination of rule ids (bounded)."""
         if matched:
-            winner: Rule | None = max(matched, key=lambda r: (self.categories[r.category].severity, -r.order))
-            assert winner is not None
+            winner: Rule | None = self._strongest(matched)
             category = self.categories[winner.category]
             cats = [self.categories[r.category] for r in matched]
             rule_ids = tuple(r.id for r in matched)
@@ -609,8 +612,7 @@ class RetentionEngine:
         if category.hold:
             below = [r for r in matched if not self.categories[r.category].hold]
             if below:
-                under = max(below, key=lambda r: (self.categories[r.category].severity, -r.order))
-                acting = self.categories[under.category]
+                acting = self.categories[self._strongest(below).category]
         wanted = {a for c in cats if c.actions_when_matched or c is acting for a in c.actions}
         verdict = _Verdict(
             winner=winner, category=category, retention=retention, restricted=restricted,
