@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import random
 import re
 import shutil
 import subprocess
@@ -267,3 +268,58 @@ def test_an_index_without_positions_finds_the_phrase_on_the_text(phrase_archive,
     found = run_query(archive, saved_query("search"), {"year": None, "text": '"snöröjningen vid"'})
     # without positions the phrase is only matched on the text: inside a longer word too (p5)
     assert found.column("item_id").to_pylist() == ["p1", "p4", "p5"]
+
+
+def test_items_at_one_moment_page_in_hit_order(tmp_path, monkeypatch):
+    """Dates without a time of day put many items at one moment, in two index files: pages cut through such
+    moments and give the items in (time, item id) order, with one word and with two. The pages take the index
+    rows of the word by time, as for a common word (RARE 0), so a page's rows end inside a moment."""
+    from datetime import UTC, datetime
+
+    from smarchive.archive import query
+    from smarchive.archive.manifest import write_items
+    monkeypatch.setattr(query, "RARE", 0)
+    rng = random.Random(7)
+    rows = [{"item_id": f"{rng.randrange(10**6):06d}-{account}{n}", "platform": platform, "account": account,
+             "year": 2024, "item_type": "post", "published_at": datetime(2024, 3, 1 + n // 150, tzinfo=UTC),
+             "text": "vintern" + (" tack" if n % 2 else ""), "run_id": "r1", "tag_category": "minor",
+             "tag_retention": "preserve", "tag_access": "open", "tag_rule_ids": ["ORE-010"], "media": [],
+             "media_sha256": [], "tag_actions": [], "tag_evidence": []}
+            for account, platform in (("a", "facebook"), ("b", "instagram")) for n in range(400)]
+    write_items(tmp_path, rows, "r1")  # one items file and index a partition
+    for text in ("vintern", "vintern tack"):
+        expected = [r["item_id"] for r in sorted(rows, key=lambda r: (r["published_at"], r["item_id"], r["platform"]))
+                    if all(w in r["text"] for w in text.split())]
+        params = {"year": None, "text": text}
+        assert run_query(tmp_path, saved_query("search"), params).column("item_id").to_pylist() == expected
+        for offset in range(0, 400, 13):
+            page = run_query(tmp_path, saved_query("search"), params, limit=7, offset=offset)
+            assert page.column("item_id").to_pylist() == expected[offset:offset + 7], (text, offset)
+
+
+def test_a_search_says_what_it_could_not_read(phrase_archive, tmp_path):
+    """An items file rewritten after its index was built (a crash between a cull and its index) is still searched
+    right, by the items' key, and said; an items file without an index is said on every search, in the result
+    and by the CLI."""
+    archive = tmp_path / "archive"
+    shutil.copytree(phrase_archive / "manifest", archive / "manifest")
+    (items_file,) = item_files(archive)
+    table = pq.read_table(items_file)
+    kept = table.filter(pc.not_equal(table.column("item_id"), "p1"))  # p1 culled, the index not rebuilt
+    pq.write_table(kept, items_file)
+    # read by the index's row numbers, rows 0, 1, 2, 5, 6 would now be p2, p3, p4, p7 and none: p6 lost
+    found = run_query(archive, saved_query("search"), {"year": None, "text": "skolan"})
+    assert found.column("item_id").to_pylist() == expected_search(kept.to_pylist(), ["skolan"]) == [
+        "p2", "p3", "p6", "p7"]
+    gaps = found.schema.metadata[b"smarchive.gaps"].decode()
+    assert "manifest/items/year=2024/platform=facebook/account=a/" in gaps and "earlier version" in gaps
+    page = run_query(archive, saved_query("search"), {"year": None, "text": "skolan"}, limit=2, offset=2)
+    assert page.column("item_id").to_pylist() == ["p6", "p7"]
+    for terms_file in (archive / "manifest" / "terms").rglob("*.parquet"):
+        terms_file.unlink()
+    r = smarchive("query", "--archive", str(archive), "--saved", "search", "snöröjningen")
+    assert r.returncode == 0, r.stderr
+    assert "warning: manifest/items/year=2024/platform=facebook/account=a/" in r.stderr
+    assert "no word index" in r.stderr and "smarchive reindex" in r.stderr
+    r = smarchive("query", "--archive", str(archive), "--saved", "search", "--year", "2023", "snöröjningen")
+    assert r.returncode == 0 and "warning" not in r.stderr, "another year's gap is not this search's"

@@ -486,3 +486,19 @@ def test_serve_starts_and_stops_the_workbench_and_its_replay_origin_together(san
         with socket.socket() as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(("127.0.0.1", free))  # OSError "address in use" while anything still listens
+
+
+def test_a_search_says_which_items_files_it_could_not_search(sandbox_capture, tmp_path):
+    """An items file without its word index (lost, or never built after a crash) is named on the search page,
+    with what to run: its items are not in the results, and the page does not look complete."""
+    archive = tmp_path / "archive"
+    shutil.copytree(sandbox_capture.archive, archive)
+    add_users(archive)
+    lost = sorted((archive / "manifest" / "terms").rglob("*.parquet"))[0]
+    lost.unlink()
+    shown = "manifest/items/" + lost.relative_to(archive / "manifest" / "terms").as_posix()
+    with running(archive, str(sandbox_capture.archive.parent / "small-sandbox.toml")) as base:
+        page = login(base, "anna").get("/search", params={"q": "och"})
+        assert page.status_code == 200
+        assert "Sökningen är ofullständig" in page.text and shown in page.text and "smarchive reindex" in page.text
+        assert "ofullständig" not in login(base, "anna").get("/search").text, "said with a search, not before"

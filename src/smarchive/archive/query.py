@@ -242,11 +242,18 @@ def _search_sources(con: duckdb.DuckDBPyConnection, files: list[Path], terms: li
     if terms:
         has_rows = "item_row" in con.sql("SELECT * FROM terms LIMIT 0").columns
         rows = "" if has_rows else ", NULL::BIGINT AS item_row"  # an index older than item_row: join on the key
-        con.execute(f"CREATE VIEW _search_terms AS SELECT *{rows}, filename AS _terms_file "
+        # _terms_index: the file's place in `terms` (and in _search_index), a number where a page's first rows
+        # are sorted: carrying the file's name through that sort cost a fifth of a two-word page at 10 M items
+        con.execute(f"CREATE VIEW _search_terms AS SELECT *{rows}, filename AS _terms_file, "
+                    f"file_index AS _terms_index "
                     f"FROM read_parquet({_file_list(terms)}, union_by_name = true, filename = true)")
     else:
-        con.execute("CREATE VIEW _search_terms AS SELECT *, NULL::VARCHAR AS _terms_file FROM terms")
-    single = [fs[0] for fs in partitions(files) if len(fs) == 1]
+        con.execute("CREATE VIEW _search_terms AS SELECT *, NULL::VARCHAR AS _terms_file, "
+                    "NULL::UBIGINT AS _terms_index FROM terms")
+    stale, gaps = index_gaps(files, terms)
+    _table(con, "_search_gaps", pa.table({"gap": pa.array(gaps, pa.string())}))
+    # a row of the file is a row of `items` where one run wrote the partition, and its index is in step
+    single = [fs[0] for fs in partitions(files) if len(fs) == 1 and str(sidecar_path(fs[0], "terms")) not in stale]
     pairs = pa.table({"terms_file": [str(sidecar_path(f, "terms")) for f in single],
                       "items_file": [str(f) for f in single]}, schema=pa.schema([("terms_file", pa.string()),
                                                                                ("items_file", pa.string())]))
@@ -324,15 +331,13 @@ def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: i
     The other words are looked for only where those rows are: in their index files, between their first and
     last row of the items file (`other_words`); a common word's rows elsewhere are not read (at 10 M items,
     'tack' has 4.5 M). `positions`: each hit with its word (`term`) and `positions`, for a phrase."""
-    more = ", term, positions" if positions else ""
-    lead = _bind(con, f"SELECT platform, item_id, run_id, published_at, item_row, _terms_file{more} FROM _search_terms "
-                      f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) "
-                      f"ORDER BY published_at, item_id, platform LIMIT {int(limit)}", params).to_arrow_table()
+    lead, exhausted = lead_rows(con, params, limit, positions)
     if count == 1:  # no other word: the lead rows (in hit order) are the hits, with the items file beside each
         files = con.sql("SELECT terms_file, items_file FROM _search_files").to_arrow_table()
         where = pc.index_in(lead.column("_terms_file"), value_set=files.column("terms_file"))
-        hits = lead.rename_columns([{"_terms_file": "terms_file"}.get(c, c) for c in lead.column_names])
-        return hits.add_column(5, "items_file", files.column("items_file").take(where)), lead.num_rows < limit
+        hits = lead.drop_columns(["_terms_index"]).rename_columns(
+            [{"_terms_file": "terms_file"}.get(c, c) for c in lead.column_names if c != "_terms_index"])
+        return hits.add_column(5, "items_file", files.column("items_file").take(where)), exhausted
     con.register("_search_lead", lead)
     more = ", h.term, h.positions" if positions else ""
     hits = _bind(con, "SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file, "
@@ -340,7 +345,33 @@ def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: i
                       f"FROM ({other_words(con, lead, count)}) h "
                       "LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
                       "ORDER BY h.published_at, h.item_id, h.platform", params).to_arrow_table()
-    return hits, lead.num_rows < limit
+    return hits, exhausted
+
+
+def lead_rows(con: duckdb.DuckDBPyConnection, params: dict, limit: int, positions: bool) -> tuple[pa.Table, bool]:
+    """(the first index rows of $w0 in hit order (published_at, item_id, platform), at most `limit`, each with
+    its index file (`_terms_file`); whether $w0 has no more rows).
+    DuckDB sorts them by time alone, on numbers (the file as its place in the list): sorting by the item's id
+    too and carrying the file's name cost a fifth of a two-word page at 10 M items. LIMIT cuts the rows of the
+    last moment in no particular order, so those are left out (the page loop takes more rows when too few are
+    left), unless every row is at that moment (dates without a time of day): then sorted in full."""
+    more = ", term, positions" if positions else ""
+    select = (f"SELECT platform, item_id, run_id, published_at, item_row, _terms_index{more} "
+              f"FROM _search_terms WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) ")
+    lead = _bind(con, f"{select} ORDER BY published_at LIMIT {int(limit)}", params).to_arrow_table()
+    exhausted = lead.num_rows < limit
+    if not exhausted:
+        times = lead.column("published_at")
+        before = pc.less(times, times[-1])
+        if pc.any(before).as_py():
+            lead = lead.filter(before)
+        else:
+            lead = _bind(con, f"{select} ORDER BY published_at, item_id, platform LIMIT {int(limit)}",
+                         params).to_arrow_table()
+    names = con.sql("SELECT terms_file FROM _search_index").to_arrow_table().column("terms_file")
+    lead = lead.append_column("_terms_file", names.take(lead.column("_terms_index")))
+    return lead.sort_by([("published_at", "ascending"), ("item_id", "ascending"),
+                         ("platform", "ascending")]), exhausted
 
 
 def other_words(con: duckdb.DuckDBPyConnection, lead: pa.Table, count: int) -> str:
@@ -356,13 +387,15 @@ def other_words(con: duckdb.DuckDBPyConnection, lead: pa.Table, count: int) -> s
         return "SELECT * FROM _search_lead" + "".join(
             f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)} AND {span}) w{n}"
             " USING (platform, item_id, run_id)" for n in range(1, count))
-    bounds = con.sql("SELECT _terms_file, min(item_row), max(item_row) FROM _search_lead GROUP BY 1").fetchall()
+    bounds = con.sql("SELECT _terms_index, _terms_file, min(item_row), max(item_row) FROM _search_lead "
+                     "GROUP BY ALL").fetchall()
     joins = []
-    for n in range(1, count):
+    for n in range(1, count):  # the file by its number: joining on its name cost more
         reads = " UNION ALL ".join(
-            f"SELECT '{_sql_path(Path(path))}' AS _terms_file, item_row FROM read_parquet('{_sql_path(Path(path))}') "
-            f"WHERE {_word_range(n)} AND item_row BETWEEN {int(low)} AND {int(high)}" for path, low, high in bounds)
-        joins.append(f" SEMI JOIN ({reads}) w{n} USING (_terms_file, item_row)")
+            f"SELECT {int(index)}::UBIGINT AS _terms_index, item_row FROM read_parquet('{_sql_path(Path(path))}') "
+            f"WHERE {_word_range(n)} AND item_row BETWEEN {int(low)} AND {int(high)}"
+            for index, path, low, high in bounds)
+        joins.append(f" SEMI JOIN ({reads}) w{n} USING (_terms_index, item_row)")
     return "SELECT * FROM _search_lead" + "".join(joins)
 
 
@@ -451,16 +484,47 @@ def _phrase_sql(words: list[tuple[str, int, bool]], sources: list[str], where: s
     return ", ".join(ctes), joins, f"len(list_filter(w0.positions, lambda s: {follow})) > 0", params
 
 
-_SCHEMAS: dict[tuple[str, int, int], set[str]] = {}  # column names of index files, by path, mtime and size
+_SCHEMAS: dict[tuple[str, int, int], pa.Schema] = {}  # index files' schemas, by path, mtime and size
 
 
-def _has_positions(terms_file: str) -> bool:
-    """Whether the index file has `positions` and `item_row` (written by this smarchive or a recent one)."""
+def _index_schema(terms_file: str) -> pa.Schema:
     stat = Path(terms_file).stat()
     key = (terms_file, stat.st_mtime_ns, stat.st_size)
     if key not in _SCHEMAS:
-        _SCHEMAS[key] = set(pq.read_schema(terms_file).names)
-    return {"positions", "item_row"} <= _SCHEMAS[key]
+        _SCHEMAS[key] = pq.read_schema(terms_file)
+    return _SCHEMAS[key]
+
+
+def _has_positions(terms_file: str) -> bool:
+    """Whether an index file has `positions` (and item_row): written by this smarchive's index."""
+    return {"positions", "item_row"} <= set(_index_schema(terms_file).names)
+
+
+def index_gaps(files: list[Path], terms: list[Path]) -> tuple[set[str], list[str]]:
+    """(index files out of step with their items file; one line per gap, to say with every search result).
+    An items file without its index is not searched at all. An index built from an earlier version of its file
+    (the size it recorded differs: a crash between a rewrite, such as a cull, and its index) is searched by the
+    items' key instead of their row in the file, which still finds the items the file holds. Either way the
+    result says so: a search that may miss items never looks complete."""
+    indexed, stale, lines = {str(t) for t in terms}, set(), []
+    for items_file in files:
+        terms_file, shown = str(sidecar_path(items_file, "terms")), _archive_path(items_file)
+        if terms_file not in indexed:
+            lines.append(f"{shown}: no word index, its items are not searched (`smarchive reindex` builds it)")
+            continue
+        built = (_index_schema(terms_file).metadata or {}).get(b"smarchive.items_bytes")
+        if built is not None and int(built) != items_file.stat().st_size:
+            stale.add(terms_file)
+            lines.append(f"{shown}: its word index was built from an earlier version of the file; searched by "
+                         "item key, slower (`smarchive reindex` rebuilds it)")
+    return stale, lines
+
+
+def _archive_path(path: Path) -> str:
+    """manifest/items/... of a path, as the user sees it in the archive."""
+    parts = path.parts
+    return "/".join(parts[len(parts) - 1 - parts[::-1].index("manifest"):]) if "manifest" in parts else str(path)
+
 
 
 def _on_key(left: str, right: str) -> str:
@@ -591,6 +655,23 @@ def paged(sql: str, limit: int | None, offset: int) -> str:
 
 
 def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | None, offset: int) -> pa.Table:
+    """The saved search (`find`), with what it could not search in its metadata: `smarchive.gaps`, one line per
+    items file without its word index or with one out of step (see `index_gaps`), for the year searched."""
+    found = find(con, sql, params, limit, offset)
+    gaps = search_gaps(con, params.get("year"))
+    return found.replace_schema_metadata({**(found.schema.metadata or {}), GAPS: "\n".join(gaps)}) if gaps else found
+
+
+GAPS = b"smarchive.gaps"
+
+
+def search_gaps(con: duckdb.DuckDBPyConnection, year: int | None = None) -> list[str]:
+    """The lines `index_gaps` found when the connection was made, for one year or all."""
+    gaps = [g for (g,) in con.sql("SELECT gap FROM _search_gaps").fetchall()]
+    return [g for g in gaps if year is None or f"/year={int(year)}/" in g]
+
+
+def find(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | None, offset: int) -> pa.Table:
     """The saved search. The word index gives the hits in time order; the saved SQL reads their items as
     `search_items` (the latest capture of each, read by row number where the index has it) and checks a
     phrase. For a page, only the first hits are taken (more if some fall out). `search_hits` (the hits' keys)

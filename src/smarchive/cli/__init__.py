@@ -94,7 +94,7 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
     shows the first 1000 rows (--limit, --offset page on; --limit 0 shows all); csv, json and parquet
     give every row unless --limit is given.
     """
-    from smarchive.archive.query import PAGE, run_query, saved_query
+    from smarchive.archive.query import GAPS, PAGE, run_query, saved_query
 
     params: dict = {"year": year}
     if saved:
@@ -112,6 +112,8 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
         raise SmarchiveError("--year goes with --saved; in SQL, write WHERE year = ...")
     page = limit if limit is not None else (PAGE if fmt == "table" and out_path is None else 0)
     table = run_query(archive, sql, params if saved else None, page + 1 if page else None, offset)
+    for gap in (table.schema.metadata or {}).get(GAPS, b"").decode().splitlines():  # what search could not read
+        click.echo(f"warning: {gap}", err=True)
     more = bool(page) and table.num_rows > page
     if more:
         table = table.slice(0, page)

@@ -41,7 +41,7 @@ from starlette.staticfiles import StaticFiles
 from smarchive.archive import decisions
 from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.ledger import new_session_id, recording
-from smarchive.archive.query import LATE_MATERIALIZATION, SUMMARY_SQL, connect, search, search_params
+from smarchive.archive.query import LATE_MATERIALIZATION, SUMMARY_SQL, connect, search, search_gaps, search_params
 from smarchive.archive.store import is_sha256
 from smarchive.errors import SmarchiveError
 from smarchive.model import STOCKHOLM
@@ -429,7 +429,17 @@ class Workbench:
                 error = str(e)
         if part["restricted"]:
             self.audit(user, "search-restricted", q=text, items=part["restricted"])
-        return self.page(request, "search.html", q=text, error=error, results_html=part["html"])
+        return self.page(request, "search.html", q=text, error=error, results_html=part["html"],
+                         gaps=self.search_gaps() if text else [])
+
+    def search_gaps(self) -> list[str]:
+        """Items files search could not read by their word index (query.index_gaps): said on every search."""
+        with QUERIES:
+            con = self.db()
+            try:
+                return search_gaps(con)
+            finally:
+                con.close()
 
     def search_part(self, user: users.User, lang: str, text: str, chosen: dict[str, str], page: int) -> dict:
         """A search page's results and facets as HTML, with the restricted items shown: rendered once per

@@ -16,6 +16,8 @@ WORDS: dict[str, tuple[str, str]] = {  # key -> (Swedish, English)
     "bad_login": ("Fel användarnamn eller lösenord.", "Wrong user name or password."),
     "overview": ("Översikt", "Overview"),
     "search": ("Sök", "Search"),
+    "search_gaps": ("Sökningen är ofullständig: allt i arkivet kunde inte sökas.",
+                    "The search is incomplete: not everything in the archive could be searched."),
     "worklists": ("Arbetslistor", "Worklists"),
     "needs-review": ("Att bedöma", "Needs review"),
     "register": ("Att diarieföra", "To register"),
