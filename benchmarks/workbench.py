@@ -126,10 +126,14 @@ def main() -> None:
     clients = [logged_in(base) for _ in range(args.clients)]
     pages = {
         "overview": "/",
+        # a first search shows its page at once and loads its facets and total after (/search/facets)
         "search one word": "/search?q=snöröjning",
+        "search one word, facets": "/search/facets?q=snöröjning",
         "search one word, page 11": "/search?q=snöröjning&page=11",
         "search two words": "/search?q=Vivalla+bibliotek",
+        "search two words, facets": "/search/facets?q=Vivalla+bibliotek",
         "search phrase": '/search?q="tack hej"',
+        "search phrase, facets": '/search/facets?q="tack hej"',
         "item": f"/item/{item[0]}/{item[1]}",
         "worklist needs-review": "/worklist/needs-review",
         "worklist needs-review, page 11": "/worklist/needs-review?page=11",

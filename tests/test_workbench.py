@@ -142,6 +142,8 @@ def test_archivist_finds_views_and_decides(demo, browser):
             page.press("input[name=q]", "Enter")
             expect(page.locator("ol.results li").first).to_be_visible()
             assert word.lower() in page.locator("ol.results mark").first.inner_text().lower()
+            expect(page.locator("aside.facets h3").first).to_be_visible()  # counted after the page, by htmx
+            assert page.locator("#total").inner_text().isdigit()
             shot(page, "search")
             link = page.locator(f"a.item-link[href='/item/{target['platform']}/{quote(target['item_id'], safe='')}']")
             if link.count() == 0:  # not on the first page: the facet of its platform narrows the results

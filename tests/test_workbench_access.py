@@ -126,9 +126,16 @@ def test_restricted_items_are_absent_from_a_readers_search_counts_and_exports(be
     reader, archivist = login(base, "lisa"), login(base, "anna")
     word = shared_word(archive, post)
     for_archivist = archivist.get("/search", params={"q": word}).text
-    for_reader = reader.get("/search", params={"q": word}).text
+    first = reader.get("/search", params={"q": word}).text  # its page; the facets and total come after (htmx)
+    assert 'hx-get="/search/facets?' in first and post["item_id"] not in first
+    facets = reader.get("/search/facets", params={"q": word}).text
+    assert post["item_id"] not in facets
+    for_reader = reader.get("/search", params={"q": word}).text  # counted now: the page with its facets
+    assert 'hx-get="/search/facets?' not in for_reader and for_reader.count('id="total"') == 1
     assert f"/item/{post['platform']}/{quote(post['item_id'], safe='')}" in for_archivist
     assert post["item_id"] not in for_reader
+    assert re.search(r'id="total" hx-swap-oob="true">(\d+)<', facets).group(1) == \
+        re.search(r'id="total">(\d+)<', for_reader).group(1)
     restricted_ids = {r["item_id"] for r in restricted_items(archive)}
     total = int(re.search(r'id="total">(\d+)<', for_reader).group(1))
     visible = rows(archive, f"SELECT count(*) AS n FROM items WHERE item_id IN (SELECT item_id FROM terms WHERE "

@@ -458,7 +458,55 @@ class Workbench:
             return [{"html": Markup(html), "restricted": [r["item_id"] for r in shown if r["access"] == "restricted"]}]
 
         key = ("search-page", self.visible(user), lang, text, tuple(sorted(chosen.items())), page)
+        if not chosen and not self.is_cached(self.view_key(user, text, chosen)):
+            return self.first_part(user, lang, text, page)
         return self.cached(key, compute)[0]
+
+    def first_part(self, user: users.User, lang: str, text: str, page: int) -> dict:
+        """A search page before its whole result is counted: the page's rows from the word index's first hits
+        (as `smarchive query --saved search` pages them); the facets and the total come after, from
+        /search/facets, since counting every hit of a common word at 10 M items takes seconds."""
+        def compute() -> list[dict]:
+            with QUERIES:
+                con = self.db()
+                try:
+                    found = search(con, self.search_sql(user, LIST_COLUMNS), {"text": text, "year": None},
+                                   PAGE_SIZE + 1, (page - 1) * PAGE_SIZE).to_pylist()
+                finally:
+                    con.close()
+            words, shown = search_params(text)["words"], found[:PAGE_SIZE]
+            for r in shown:
+                r["marked"] = highlight(snippet(r["text"] or "", words), words)
+            html = self.templates.get_template("search_results.html").render(
+                t=lambda key: translate(lang, key), results=shown, total=None, page=page, facets=None, chosen={},
+                pages=None, more=len(found) > PAGE_SIZE, query=lambda **more: urlencode({"q": text, **more}))
+            return [{"html": Markup(html), "restricted": [r["item_id"] for r in shown if r["access"] == "restricted"]}]
+
+        return self.cached(("search-first", self.visible(user), lang, text, page), compute)[0]
+
+    def search_facets(self, request: Request) -> Response:
+        """The facets and total of a search (htmx fills them into a first page): the whole result counted."""
+        user = self.need_user(request)
+        text = (request.query_params.get("q") or "").strip()
+        if not text:
+            raise HTTPException(404)
+        lang = self.lang(request)
+        try:
+            view = self.search_view(user, text, {})
+        except SmarchiveError as e:
+            return HTMLResponse(f'<p class="error">{escape(str(e))}</p>')
+        html = self.templates.get_template("search_facets.html").render(
+            t=lambda key: translate(lang, key), facets=view["facets"], chosen={}, total=view["keys"].num_rows, oob=True,
+            query=lambda **more: urlencode({"q": text, **more}))
+        return HTMLResponse(html)
+
+    def is_cached(self, key: tuple) -> bool:
+        key = (self.state(), *key)  # state() takes the lock itself
+        with self._lock:
+            return key in self._cache
+
+    def view_key(self, user: users.User, text: str, chosen: dict[str, str]) -> tuple:
+        return ("search-view", self.visible(user), text, tuple(sorted(chosen.items())))
 
     def search_view(self, user: users.User, text: str, chosen: dict[str, str]) -> dict:
         """The results of a search narrowed by the chosen facets (their keys and facet columns only, in time
@@ -472,7 +520,7 @@ class Workbench:
             facets = {f: self.facet_counts(keys.column(f), f) for f in FACETS}
             return [{"keys": keys, "words": search_params(text)["words"], "facets": facets}]
 
-        return self.cached(("search-view", self.visible(user), text, tuple(sorted(chosen.items()))), compute)[0]
+        return self.cached(self.view_key(user, text, chosen), compute)[0]
 
     @classmethod
     def facet_counts(cls, column: pa.ChunkedArray, facet: str) -> list[tuple[str, int]]:
@@ -909,6 +957,7 @@ def make_app(settings: Settings) -> Starlette:
         Route("/language", bench.language, methods=["POST"]),
         Route("/", bench.overview),
         Route("/search", bench.search_page),
+        Route("/search/facets", bench.search_facets),
         Route("/item/{platform}/{item_id:path}", bench.item_page),
         Route("/as-it-looked/{platform}/{item_id:path}", bench.replay_page),
         Route("/replay/{name}", bench.replay_asset, methods=["GET", "HEAD"]),  # ui.js and LICENSE only

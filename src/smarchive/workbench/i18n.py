@@ -48,6 +48,7 @@ WORDS: dict[str, tuple[str, str]] = {  # key -> (Swedish, English)
     "text": ("Text", "Text"),
     "rules": ("Regler", "Rules"),
     "results": ("träffar", "results"),
+    "counting": ("Räknar alla träffar …", "Counting every result …"),
     "page": ("Sida", "Page"),
     "next": ("Nästa", "Next"),
     "previous": ("Föregående", "Previous"),
