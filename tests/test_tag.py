@@ -411,7 +411,7 @@ def test_override_lexicon_and_rules_from_another_folder(tmp_path) -> None:
     over = tmp_path / "kommun-x"
     (over / "lexicons").mkdir(parents=True)
     # A new word in an existing lexicon, a word removed, and a rule disabled and one added.
-    (over / "lexicons" / "insult.txt").write_text("tönt*\n-kärring*\n", encoding="utf-8")
+    (over / "lexicons" / "insult.txt").write_text("knasboll*\n-kärring*\n", encoding="utf-8")
     (over / "lexicons" / "gatunamn.txt").write_text("kungsgatan\n", encoding="utf-8")
     (over / "rules.toml").write_text(
         '[[rule]]\nid = "ORE-090"\ndisabled = true\n\n'
@@ -420,8 +420,8 @@ def test_override_lexicon_and_rules_from_another_folder(tmp_path) -> None:
     eng = RetentionEngine.load(overrides=over)
     base = RetentionEngine.load()
     text = {"id": "1", "item_type": "comment", "author_is_account": False, "published_at": "2024-01-01"}
-    assert eng.tag({**text, "text": "Vilka töntar"}).category == "offensive"
-    assert base.tag({**text, "text": "Vilka töntar"}).category != "offensive"
+    assert eng.tag({**text, "text": "Vilka knasbollar"}).category == "offensive"
+    assert base.tag({**text, "text": "Vilka knasbollar"}).category != "offensive"
     assert eng.tag({**text, "text": "Din kärring"}).category != "offensive"
     assert eng.tag({**text, "text": "Jaså"}).category == "unclassified"  # the short-item rule is gone
     assert base.tag({**text, "text": "Jaså"}).category == "minor"

@@ -1,0 +1,87 @@
+"""Retention by structure with broad general lexicons (session gen15, issue #14). Every text here was
+written for this module from general knowledge of Swedish and of what a municipality runs, not copied or
+adapted from an evaluation set. Each asserts what the archivist relies on (registered, removed, kept,
+cullable), not a rule id."""
+
+from __future__ import annotations
+
+import pytest
+
+from smarchive.retention.tag import RetentionEngine, Tag
+
+
+@pytest.fixture(scope="module")
+def engine() -> RetentionEngine:
+    return RetentionEngine.load()
+
+
+def _tag(engine: RetentionEngine, text: str) -> Tag:
+    return engine.tag({"id": "g15", "item_type": "comment", "author_is_account": False, "text": text,
+                       "published_at": "2025-05-12T10:00:00+02:00"})
+
+
+# A service the municipality runs (a broad lexicon of services and units) + a general negative form.
+SERVICE_COMPLAINTS = [
+    "Fritidsgården i Brickebacken har stängt igen fast ni lovade kvällsöppet",
+    "Matsalen på högstadiet är alldeles för trång, ungarna hinner inte äta",
+    "Textningen i livesändningen funkar inte, omöjligt att följa för oss som inte hör",
+    "Grovsoporna vid återvinningen blir aldrig hämtade i tid, det är ett problem varje månad",
+]
+
+# Insult forms with their inflections; contempt addressed to people ("ni är ...").
+INSULTS = [
+    "Ni på gatukontoret är ena riktiga dårar",
+    "Vilken skithög till handläggare",
+    "Du är en galning och borde inte få jobba med barn",
+]
+
+# Adverts by their general shape.
+ADVERTS = [
+    "Nyöppnat i city! Vi fixar din trädgård, gratis offert, ring oss på 070-123 45 67",
+    "Lån utan UC på fem minuter, ansök på snabbtlan.biz",
+]
+
+# Said in passing: no service matter, must stay cullable.
+MINOR = [
+    "Vilken fin kväll det blev!",
+    "Hur länge får man stanna på festivalen? Haha skojar bara",
+]
+
+
+@pytest.mark.parametrize("text", SERVICE_COMPLAINTS)
+def test_service_and_negative_form_is_registered(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert "register" in tag.actions and tag.retention == "preserve", tag.rule_ids
+
+
+@pytest.mark.parametrize("text", INSULTS)
+def test_insult_forms_are_removed(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert {"register", "remove"} <= set(tag.actions) and tag.access == "restricted", tag.rule_ids
+
+
+@pytest.mark.parametrize("text", ADVERTS)
+def test_adverts_by_shape_are_removed(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert tag.category == "commercial" and "remove" in tag.actions, tag.rule_ids
+
+
+def test_own_fee_contested_is_a_case(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Fick en faktura för tömning som aldrig gjordes, hur bestrider jag den?")
+    assert "register" in tag.actions, tag.rule_ids
+
+
+def test_threat_by_general_form(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Jag ska leta upp den där handläggaren en kväll")
+    assert tag.category == "criminal" and "remove" in tag.actions
+
+
+def test_group_told_to_leave_is_criminal(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Utvisa dem, muslimerna är inte välkomna i vår stad")
+    assert tag.category == "criminal"
+
+
+@pytest.mark.parametrize("text", MINOR)
+def test_passing_remarks_are_not_registered(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert "register" not in tag.actions and "remove" not in tag.actions, tag.rule_ids
