@@ -85,3 +85,28 @@ def test_group_told_to_leave_is_criminal(engine: RetentionEngine) -> None:
 def test_passing_remarks_are_not_registered(engine: RetentionEngine, text: str) -> None:
     tag = _tag(engine, text)
     assert "register" not in tag.actions and "remove" not in tag.actions, tag.rule_ids
+
+
+# Olaga hot by its elements, in general forms: a veiled warning or knowledge of someone's life + an
+# addressee; a lone element is held for review, never culled or left open.
+VEILED = [
+    "Vi har koll på dig, socialsekreteraren, och på din bil",
+    "Jag vet vad dina barn heter och när du slutar jobbet",
+    "Håll er borta från vårt kvarter annars får ni besök av oss på kontoret",
+]
+
+
+@pytest.mark.parametrize("text", VEILED)
+def test_veiled_threat_forms_are_criminal(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert tag.category == "criminal" and "remove" in tag.actions and tag.needs_review, tag.rule_ids
+
+
+def test_one_threat_element_alone_goes_to_review(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Räkna med besök snart")
+    assert tag.needs_review and tag.retention == "preserve" and tag.access == "restricted"
+
+
+def test_accusation_noun_about_a_named_person_is_offensive(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Vaktmästaren Bengt är en ren svindlare som lurar pensionärer")
+    assert {"register", "remove"} <= set(tag.actions)
