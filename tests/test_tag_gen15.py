@@ -110,3 +110,13 @@ def test_one_threat_element_alone_goes_to_review(engine: RetentionEngine) -> Non
 def test_accusation_noun_about_a_named_person_is_offensive(engine: RetentionEngine) -> None:
     tag = _tag(engine, "Vaktmästaren Bengt är en ren svindlare som lurar pensionärer")
     assert {"register", "remove"} <= set(tag.actions)
+
+
+def test_link_and_call_to_action_is_an_advert(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Sommarens bästa glass finns här, besök glassbaren-exempel.se")
+    assert tag.category == "commercial" and "ORE-084" in tag.rule_ids
+
+
+def test_link_in_a_complaint_is_no_advert(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Läs här varför sophämtningen fungerar inte: nyheter-exempel.se/artikel, besök sidan")
+    assert tag.category != "commercial" and "register" in tag.actions
