@@ -120,3 +120,37 @@ def test_link_and_call_to_action_is_an_advert(engine: RetentionEngine) -> None:
 def test_link_in_a_complaint_is_no_advert(engine: RetentionEngine) -> None:
     tag = _tag(engine, "Läs här varför sophämtningen fungerar inte: nyheter-exempel.se/artikel, besök sidan")
     assert tag.category != "commercial" and "register" in tag.actions
+
+
+# A reaction of ringa betydelse by its shape (ORE-095): short, positive or a memory, no question, no
+# negative, wish or case element. Cullable when nothing else
+# (no fail-safe signal, no second opinion) is in it.
+REACTIONS = [
+    "Underbart väder på bilden 🌞",
+    "Wow vilka färger, så vackert!",
+    "Minns när vi badade där på somrarna",
+    "Heja alla som springer loppet imorgon 💪",
+]
+
+
+@pytest.mark.parametrize("text", REACTIONS)
+def test_positive_reactions_are_minor(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    # minor by its shape; the second opinion may still hold it (it only ever makes a tag stricter)
+    assert tag.category == "minor" and "ORE-095" in tag.rule_ids and not tag.actions, tag.rule_ids
+
+
+@pytest.mark.parametrize("text", [
+    "Fint att ni satsar men varför är toaletten stängd?",      # a question
+    "Vackert, men bänkarna är fortfarande trasiga",            # a negative / fault
+    "Snyggt, ni borde ha fler sådana dagar på biblioteket",    # a proposal
+])
+def test_a_reaction_with_a_matter_is_not_minor_by_shape(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert "ORE-095" not in tag.rule_ids and tag.retention == "preserve", tag.rule_ids
+
+
+def test_a_short_positive_text_about_health_is_held(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Så skönt att min pappa äntligen fick sin diagnos 🙏")
+    assert tag.retention == "preserve" and tag.access == "restricted", tag.rule_ids
+    assert "remove" in tag.actions or tag.needs_review
