@@ -154,3 +154,15 @@ def test_a_short_positive_text_about_health_is_held(engine: RetentionEngine) -> 
     tag = _tag(engine, "Så skönt att min pappa äntligen fick sin diagnos 🙏")
     assert tag.retention == "preserve" and tag.access == "restricted", tag.rule_ids
     assert "remove" in tag.actions or tag.needs_review
+
+
+def test_service_and_dissatisfaction_far_apart_is_a_complaint(engine: RetentionEngine) -> None:
+    # ORE-069: the elements more than 10 words apart in one comment
+    text = ("Jag har bott i området i snart tjugo år och vi har aldrig haft det så här, "
+            "inte en enda gång har gatubelysningen på vår gata lysat i vinter")
+    tag = _tag(engine, text)
+    assert "register" in tag.actions and "ORE-069" in tag.rule_ids, tag.rule_ids
+
+
+def test_service_and_dissatisfaction_in_a_very_short_text_is_not_ore069(engine: RetentionEngine) -> None:
+    assert "ORE-069" not in _tag(engine, "Biblioteket, aldrig igen").rule_ids
