@@ -166,3 +166,23 @@ def test_service_and_dissatisfaction_far_apart_is_a_complaint(engine: RetentionE
 
 def test_service_and_dissatisfaction_in_a_very_short_text_is_not_ore069(engine: RetentionEngine) -> None:
     assert "ORE-069" not in _tag(engine, "Biblioteket, aldrig igen").rule_ids
+
+
+@pytest.mark.parametrize("text", [
+    "Hon är korkad och vidrig, den där receptionisten",       # ORE-036: a third person + contempt
+    "Din jävla byråkrat, svara nu",                            # an insult form
+    "Stick och brinn allihop på förvaltningen",                # a curse
+])
+def test_insult_about_or_to_a_person_is_offensive(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert {"register", "remove"} <= set(tag.actions) and tag.access == "restricted", tag.rule_ids
+
+
+def test_a_third_person_with_a_kind_word_is_not_offensive(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Hon är så duktig, den där nya bibliotekarien")
+    assert "remove" not in tag.actions, tag.rule_ids
+
+
+def test_work_from_home_spam_is_commercial(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Vill du tjäna extra? Jobba hemifrån två timmar om dagen")
+    assert tag.category == "commercial" and "remove" in tag.actions, tag.rule_ids
