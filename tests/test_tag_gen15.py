@@ -186,3 +186,12 @@ def test_a_third_person_with_a_kind_word_is_not_offensive(engine: RetentionEngin
 def test_work_from_home_spam_is_commercial(engine: RetentionEngine) -> None:
     tag = _tag(engine, "Vill du tjäna extra? Jobba hemifrån två timmar om dagen")
     assert tag.category == "commercial" and "remove" in tag.actions, tag.rule_ids
+
+
+def test_complaint_question_without_question_mark(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "varför ska skolskjutsen gå redan klockan sex på morgonen")
+    assert "register" in tag.actions and "ORE-061b" in tag.rule_ids, tag.rule_ids
+
+
+def test_complaint_question_form_without_a_service_is_not_registered_by_it(engine: RetentionEngine) -> None:
+    assert "ORE-061b" not in _tag(engine, "varför regnar det alltid på midsommar haha").rule_ids
