@@ -195,3 +195,13 @@ def test_complaint_question_without_question_mark(engine: RetentionEngine) -> No
 
 def test_complaint_question_form_without_a_service_is_not_registered_by_it(engine: RetentionEngine) -> None:
     assert "ORE-061b" not in _tag(engine, "varför regnar det alltid på midsommar haha").rule_ids
+
+
+@pytest.mark.parametrize("text", [
+    "Basketkorgen vid Brickebackens skola är sönderslagen sedan i helgen",
+    "Grillplatsen i parken har vassa spikar som sticker upp ur bänken",
+    "Hundpåsautomaten vid spåret är krossad",
+])
+def test_fault_report_on_a_public_thing_is_a_case(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert "register" in tag.actions, tag.rule_ids
