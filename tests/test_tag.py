@@ -367,7 +367,9 @@ def test_safety_net_is_a_hold_acting_as_what_the_text_otherwise_is(engine) -> No
                                     "tid per besök."))
     assert complaint.category == "suspected-sensitive" and complaint.actions == ["register"]
     chat = engine.tag(_comment("Vi var familjehem i fem år, det bästa vi gjort ❤️"))
-    assert chat.category == "suspected-sensitive" and chat.rule_ids == ["ORE-026"] and chat.actions == []
+    # ORE-095 (a positive reaction by its shape) matches too; the net decides and neither proposes an action
+    assert chat.category == "suspected-sensitive" and chat.decided_by == "ORE-026" and chat.actions == []
+    assert set(chat.rule_ids) <= {"ORE-026", "ORE-095"}
     assert chat.needs_review and chat.retention == "preserve" and chat.access == "restricted"
     # every tag still carries its rule id and evidence with offsets
     assert all(e.start is not None for e in chat.evidence if e.kind == "lexicon")
