@@ -205,3 +205,13 @@ def test_complaint_question_form_without_a_service_is_not_registered_by_it(engin
 def test_fault_report_on_a_public_thing_is_a_case(engine: RetentionEngine, text: str) -> None:
     tag = _tag(engine, text)
     assert "register" in tag.actions, tag.rule_ids
+
+
+def test_a_bare_negative_reaction_is_not_registered_but_kept_for_review(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Typiskt 🙄")
+    assert "register" not in tag.actions and tag.retention == "preserve" and tag.needs_review, tag.rule_ids
+
+
+def test_a_negative_reaction_with_an_object_is_registered(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Typiskt att plogbilen kom först vid lunch 🙄")
+    assert "register" in tag.actions, tag.rule_ids
