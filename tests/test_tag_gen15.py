@@ -215,3 +215,12 @@ def test_a_bare_negative_reaction_is_not_registered_but_kept_for_review(engine: 
 def test_a_negative_reaction_with_an_object_is_registered(engine: RetentionEngine) -> None:
     tag = _tag(engine, "Typiskt att plogbilen kom först vid lunch 🙄")
     assert "register" in tag.actions, tag.rule_ids
+
+
+@pytest.mark.parametrize("text", [
+    "Vi ses snart på kontoret, tack för i år!",
+    "Du kommer inte ångra dig, personalen på badhuset är så trevlig",
+])
+def test_everyday_phrases_are_no_veiled_threat(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert tag.category != "criminal" and "remove" not in tag.actions, tag.rule_ids
