@@ -224,3 +224,17 @@ def test_a_negative_reaction_with_an_object_is_registered(engine: RetentionEngin
 def test_everyday_phrases_are_no_veiled_threat(engine: RetentionEngine, text: str) -> None:
     tag = _tag(engine, text)
     assert tag.category != "criminal" and "remove" not in tag.actions, tag.rule_ids
+
+
+@pytest.mark.parametrize("text", [
+    "Jag brinner för skolan och eleverna",                        # idiom: passion, not fire
+    "Priserna på badhuset, de är galna",                          # 'galna' about things
+])
+def test_idioms_of_new_element_words_are_not_attacks(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert tag.category not in ("criminal", "offensive") and "remove" not in tag.actions, tag.rule_ids
+
+
+def test_fire_aimed_at_a_place_is_still_a_threat(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Det vore synd om kontoret började brinna en natt")
+    assert tag.category == "criminal"
