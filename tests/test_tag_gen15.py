@@ -238,3 +238,18 @@ def test_idioms_of_new_element_words_are_not_attacks(engine: RetentionEngine, te
 def test_fire_aimed_at_a_place_is_still_a_threat(engine: RetentionEngine) -> None:
     tag = _tag(engine, "Det vore synd om kontoret började brinna en natt")
     assert tag.category == "criminal"
+
+
+@pytest.mark.parametrize("text", [
+    "Håll dig borta från isen, den är tunn!",              # a safety warning, not a threat
+    "Inga problem, tack för hjälpen med bussen",           # 'inga problem' is thanks
+    "Biblioteket har fortfarande öppet på söndagar va?",   # 'fortfarande' alone is no complaint
+])
+def test_everyday_sentences_are_neither_threat_nor_complaint(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert tag.category not in ("criminal", "complaint") and "remove" not in tag.actions, tag.rule_ids
+
+
+def test_a_request_to_repair_a_public_thing_is_a_felanmalan(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Snälla ni, laga gatlampan utanför Storgatan 4")
+    assert "register" in tag.actions and "ORE-051" in tag.rule_ids, tag.rule_ids
