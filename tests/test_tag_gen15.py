@@ -92,7 +92,7 @@ def test_passing_remarks_are_not_registered(engine: RetentionEngine, text: str) 
 VEILED = [
     "Vi har koll på dig, socialsekreteraren, och på din bil",
     "Jag vet vad dina barn heter och när du slutar jobbet",
-    "Håll er borta från vårt kvarter annars får ni besök av oss på kontoret",
+    "Ni på kontoret kan räkna med besök av oss om ni inte ändrar beslutet",
 ]
 
 
