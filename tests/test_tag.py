@@ -367,7 +367,9 @@ def test_safety_net_is_a_hold_acting_as_what_the_text_otherwise_is(engine) -> No
                                     "tid per besök."))
     assert complaint.category == "suspected-sensitive" and complaint.actions == ["register"]
     chat = engine.tag(_comment("Vi var familjehem i fem år, det bästa vi gjort ❤️"))
-    assert chat.category == "suspected-sensitive" and chat.rule_ids == ["ORE-026"] and chat.actions == []
+    # ORE-095 (a positive reaction by its shape) matches too; the net decides and neither proposes an action
+    assert chat.category == "suspected-sensitive" and chat.decided_by == "ORE-026" and chat.actions == []
+    assert set(chat.rule_ids) <= {"ORE-026", "ORE-095"}
     assert chat.needs_review and chat.retention == "preserve" and chat.access == "restricted"
     # every tag still carries its rule id and evidence with offsets
     assert all(e.start is not None for e in chat.evidence if e.kind == "lexicon")
@@ -411,7 +413,7 @@ def test_override_lexicon_and_rules_from_another_folder(tmp_path) -> None:
     over = tmp_path / "kommun-x"
     (over / "lexicons").mkdir(parents=True)
     # A new word in an existing lexicon, a word removed, and a rule disabled and one added.
-    (over / "lexicons" / "insult.txt").write_text("tönt*\n-kärring*\n", encoding="utf-8")
+    (over / "lexicons" / "insult.txt").write_text("knasboll*\n-kärring*\n", encoding="utf-8")
     (over / "lexicons" / "gatunamn.txt").write_text("kungsgatan\n", encoding="utf-8")
     (over / "rules.toml").write_text(
         '[[rule]]\nid = "ORE-090"\ndisabled = true\n\n'
@@ -420,8 +422,8 @@ def test_override_lexicon_and_rules_from_another_folder(tmp_path) -> None:
     eng = RetentionEngine.load(overrides=over)
     base = RetentionEngine.load()
     text = {"id": "1", "item_type": "comment", "author_is_account": False, "published_at": "2024-01-01"}
-    assert eng.tag({**text, "text": "Vilka töntar"}).category == "offensive"
-    assert base.tag({**text, "text": "Vilka töntar"}).category != "offensive"
+    assert eng.tag({**text, "text": "Vilka knasbollar"}).category == "offensive"
+    assert base.tag({**text, "text": "Vilka knasbollar"}).category != "offensive"
     assert eng.tag({**text, "text": "Din kärring"}).category != "offensive"
     assert eng.tag({**text, "text": "Jaså"}).category == "unclassified"  # the short-item rule is gone
     assert base.tag({**text, "text": "Jaså"}).category == "minor"
