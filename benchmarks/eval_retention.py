@@ -40,6 +40,10 @@ SETS = {
     # the blind half is not tuned on.
     "eval6_dev": "eval6_dev.jsonl",
     "eval6_blind": "eval6_blind.jsonl",
+    # Written by a helper session of 2026-12-06 that never read the rules, lexicons or this script, after every
+    # rule change of that day (tests/data/eval7_README.md); measured once, the blind half never tuned on.
+    "eval7_dev": "eval7_dev.jsonl",
+    "eval7_blind": "eval7_blind.jsonl",
 }
 SAFETY_CATEGORIES = ("criminal", "confidential")
 # Labels that must never be cull-eligible: everything registered, and the account's own records.
