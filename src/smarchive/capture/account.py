@@ -158,8 +158,10 @@ def _shared_login_wall(platform: str) -> None:
         _courtesy.login_wall(platform)
 
 
+# Playwright's "Navigation to X is interrupted by another navigation to X": a stalled page's late start of the
+# same navigation (seen under load with answers that stall longer than the page timeout); going again is right.
 TRANSIENT_NET_ERRORS = ("net::ERR_ABORTED", "net::ERR_CONNECTION_RESET", "net::ERR_CONNECTION_CLOSED",
-                        "net::ERR_EMPTY_RESPONSE", "net::ERR_TIMED_OUT")
+                        "net::ERR_EMPTY_RESPONSE", "net::ERR_TIMED_OUT", "interrupted by another navigation")
 MAX_DROPPED = 3  # per navigation
 
 
