@@ -92,3 +92,50 @@ def test_working_at_a_hospital_is_not_health_data(engine: RetentionEngine) -> No
     tag = _tag(engine, "Min mamma jobbar på sjukhuset och är jättenöjd med bussarna dit")
     assert "remove" not in tag.actions, tag.rule_ids
     assert tag.retention == "preserve"  # still held: a care word is a sensitive signal
+
+
+# Complaints by structure (gen16 step 2): a wait with its span, a restricted service, a price called robbery.
+COMPLAINTS = [
+    "Vi har köat i tre år till kulturskolans pianoundervisning",
+    "Simhallen har bara öppet två kvällar i veckan, omöjligt för oss som jobbar",
+    "Sophämtningen kostar nu dubbelt så mycket, rena rånet",
+]
+
+
+@pytest.mark.parametrize("text", COMPLAINTS)
+def test_plain_complaints_are_registered(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert "register" in tag.actions and tag.retention == "preserve", tag.rule_ids
+    assert "remove" not in tag.actions
+
+
+def test_a_wait_told_with_relief_is_no_complaint(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Väntade två timmar på fyrverkeriet men det var värt det!")
+    assert tag.category != "complaint", tag.rule_ids
+
+
+def test_own_need_as_reason_stays_a_complaint(engine: RetentionEngine) -> None:
+    # the writer's own disability as the reason of a synpunkt: registered, not removed (label policy)
+    tag = _tag(engine, "Som rullstolsburen kommer jag inte in på biblioteket, och min granne fick hjälpa mig")
+    assert "register" in tag.actions and "remove" not in tag.actions, tag.rule_ids
+
+
+def test_third_persons_need_in_the_same_clause_is_confidential(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Jag är döv och min farfar sitter i rullstol, ingen av oss kommer in på museet")
+    assert tag.category == "confidential" and "remove" in tag.actions, tag.rule_ids
+
+
+def test_a_named_person_called_stupid_is_offensive(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "fritidsledaren Emma e så korkad asså")
+    assert {"register", "remove"} <= set(tag.actions), tag.rule_ids
+    assert _tag(engine, "Tack Emma, det är ingen dum fråga").category != "offensive"
+
+
+def test_a_seller_pointing_to_their_page_is_commercial(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Stickar handgjorda vantar, kolla in min sida på Instagram")
+    assert tag.category == "commercial", tag.rule_ids
+
+
+def test_an_ideology_called_political_is_political(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Skolan ska inte syssla med klimatideologi, det är en politisk fråga")
+    assert tag.category == "political", tag.rule_ids
