@@ -139,3 +139,27 @@ def test_a_seller_pointing_to_their_page_is_commercial(engine: RetentionEngine) 
 def test_an_ideology_called_political_is_political(engine: RetentionEngine) -> None:
     tag = _tag(engine, "Skolan ska inte syssla med klimatideologi, det är en politisk fråga")
     assert tag.category == "political", tag.rule_ids
+
+
+# Step 3: a broad review net of lay health and support words, a placed child, a relative in a care home.
+@pytest.mark.parametrize("text", [
+    "Min granne har högt blodtryck och orkar inte bära soporna till miljöstugan",
+    "Killen i trean har börjat med hasch, alla vet om det",
+    "Hennes ledsagare kom aldrig i lördags",
+])
+def test_a_lay_health_or_support_word_is_never_open_or_culled(engine: RetentionEngine, text: str) -> None:
+    tag = _tag(engine, text)
+    assert tag.retention == "preserve" and tag.access == "restricted", tag.rule_ids
+    assert tag.needs_review or "remove" in tag.actions
+
+
+def test_a_placed_child_is_confidential(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Hos oss bor en placerad flicka sedan i våras och ingen från kommunen har hört av sig")
+    assert tag.category == "confidential" and "remove" in tag.actions, tag.rule_ids
+
+
+def test_a_relative_in_a_care_home_is_confidential(engine: RetentionEngine) -> None:
+    tag = _tag(engine, "Stort tack till alla på Ekbackens vårdboende som tar hand om min morfar")
+    assert tag.category == "confidential" and "remove" in tag.actions, tag.rule_ids
+    for text in ("Min moster jobbar på vårdboendet och trivs", "Han som bor mittemot äldreboendet spelar hög musik"):
+        assert _tag(engine, text).category != "confidential", text
