@@ -115,7 +115,8 @@ def confusion_table(conf: Counter[tuple[str, str]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="orebro")
-    parser.add_argument("--set", action="append", choices=sorted(SETS), help="default: all sets")
+    parser.add_argument("--set", action="append", choices=sorted(SETS),
+                        help="default: all sets, or only the sets named by --per-category/--confusion/--show-misses")
     parser.add_argument("--per-category", action="append", default=[], metavar="SET")
     parser.add_argument("--confusion", action="append", default=[], metavar="SET")
     parser.add_argument("--show-misses", metavar="SET", help="list disagreements (never on a blind set)")
@@ -124,7 +125,10 @@ def main() -> None:
         parser.error("the blind half is for aggregate figures only")
     engine = RetentionEngine.load(profile=args.profile)
     print(f"engine {engine.ruleset_version}, profile {args.profile}")
-    for name in args.set or list(SETS):
+    named = [*args.per_category, *args.confusion, *([args.show_misses] if args.show_misses else [])]
+    # A look at one set's details must not print every other set's figures too (the blind halves).
+    default = list(dict.fromkeys(n for n in named if n in SETS)) or list(SETS)
+    for name in args.set or default:
         path = DATA / SETS[name]
         if not path.is_file():
             print(f"{name}: {path} missing, skipped")
