@@ -191,7 +191,7 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     else:
         _table(con, "_empty_terms", TERMS_SCHEMA.empty_table())
         con.execute("CREATE VIEW terms AS SELECT * FROM _empty_terms")
-    _search_sources(con, files, terms, fetched)
+    _search_sources(con, archive, files, terms, fetched)
     for name, schema in TABLE_SCHEMAS.items():  # coverage, unrecognised: every run's rows
         found = account_table_files(archive, name)
         if found:
@@ -234,7 +234,8 @@ def saved_queries() -> dict[str, dict]:
 FETCHED = "/* the rows search reads by number */"  # where `search` puts them in the `_search_fetch` SQL
 
 
-def _search_sources(con: duckdb.DuckDBPyConnection, files: list[Path], terms: list[Path], fetched: str) -> None:
+def _search_sources(con: duckdb.DuckDBPyConnection, archive: Path, files: list[Path], terms: list[Path],
+                    fetched: str) -> None:
     """What `search` reads besides the views (tables, so every cursor of the connection sees them):
     `_search_terms` (the word index with the file each row is in), `_search_files` (the items file beside each
     index file, for partitions one run wrote: there a row of the file is a row of `items`) and `_search_fetch`
@@ -250,7 +251,7 @@ def _search_sources(con: duckdb.DuckDBPyConnection, files: list[Path], terms: li
     else:
         con.execute("CREATE VIEW _search_terms AS SELECT *, NULL::VARCHAR AS _terms_file, "
                     "NULL::UBIGINT AS _terms_index FROM terms")
-    stale, gaps = index_gaps(files, terms)
+    stale, gaps = index_gaps(archive, files, terms)
     _table(con, "_search_gaps", pa.table({"gap": pa.array(gaps, pa.string())}))
     # a row of the file is a row of `items` where one run wrote the partition, and its index is in step
     single = [fs[0] for fs in partitions(files) if len(fs) == 1 and str(sidecar_path(fs[0], "terms")) not in stale]
@@ -335,8 +336,8 @@ def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: i
     if count == 1:  # no other word: the lead rows (in hit order) are the hits, with the items file beside each
         files = con.sql("SELECT terms_file, items_file FROM _search_files").to_arrow_table()
         where = pc.index_in(lead.column("_terms_file"), value_set=files.column("terms_file"))
-        hits = lead.drop_columns(["_terms_index"]).rename_columns(
-            [{"_terms_file": "terms_file"}.get(c, c) for c in lead.column_names if c != "_terms_index"])
+        hits = lead.drop_columns(["_terms_index"])
+        hits = hits.rename_columns([{"_terms_file": "terms_file"}.get(c, c) for c in hits.column_names])
         return hits.add_column(5, "items_file", files.column("items_file").take(where)), exhausted
     con.register("_search_lead", lead)
     more = ", h.term, h.positions" if positions else ""
@@ -500,7 +501,7 @@ def _has_positions(terms_file: str) -> bool:
     return {"positions", "item_row"} <= set(_index_schema(terms_file).names)
 
 
-def index_gaps(files: list[Path], terms: list[Path]) -> tuple[set[str], list[str]]:
+def index_gaps(archive: Path, files: list[Path], terms: list[Path]) -> tuple[set[str], list[str]]:
     """(index files out of step with their items file; one line per gap, to say with every search result).
     An items file without its index is not searched at all. An index built from an earlier version of its file
     (the size it recorded differs: a crash between a rewrite, such as a cull, and its index) is searched by the
@@ -508,7 +509,7 @@ def index_gaps(files: list[Path], terms: list[Path]) -> tuple[set[str], list[str
     result says so: a search that may miss items never looks complete."""
     indexed, stale, lines = {str(t) for t in terms}, set(), []
     for items_file in files:
-        terms_file, shown = str(sidecar_path(items_file, "terms")), _archive_path(items_file)
+        terms_file, shown = str(sidecar_path(items_file, "terms")), items_file.relative_to(archive).as_posix()
         if terms_file not in indexed:
             lines.append(f"{shown}: no word index, its items are not searched (`smarchive reindex` builds it)")
             continue
@@ -518,13 +519,6 @@ def index_gaps(files: list[Path], terms: list[Path]) -> tuple[set[str], list[str
             lines.append(f"{shown}: its word index was built from an earlier version of the file; searched by "
                          "item key, slower (`smarchive reindex` rebuilds it)")
     return stale, lines
-
-
-def _archive_path(path: Path) -> str:
-    """manifest/items/... of a path, as the user sees it in the archive."""
-    parts = path.parts
-    return "/".join(parts[len(parts) - 1 - parts[::-1].index("manifest"):]) if "manifest" in parts else str(path)
-
 
 
 def _on_key(left: str, right: str) -> str:
@@ -663,11 +657,12 @@ def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | 
 
 
 GAPS = b"smarchive.gaps"
+GAPS_SQL = "SELECT gap FROM _search_gaps"  # the lines index_gaps found when the connection was made
 
 
 def search_gaps(con: duckdb.DuckDBPyConnection, year: int | None = None) -> list[str]:
     """The lines `index_gaps` found when the connection was made, for one year or all."""
-    gaps = [g for (g,) in con.sql("SELECT gap FROM _search_gaps").fetchall()]
+    gaps = [g for (g,) in con.sql(GAPS_SQL).fetchall()]
     return [g for g in gaps if year is None or f"/year={int(year)}/" in g]
 
 

@@ -41,7 +41,7 @@ from starlette.staticfiles import StaticFiles
 from smarchive.archive import decisions
 from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.ledger import new_session_id, recording
-from smarchive.archive.query import LATE_MATERIALIZATION, SUMMARY_SQL, connect, search, search_gaps, search_params
+from smarchive.archive.query import GAPS_SQL, LATE_MATERIALIZATION, SUMMARY_SQL, connect, search, search_params
 from smarchive.archive.store import is_sha256
 from smarchive.errors import SmarchiveError
 from smarchive.model import STOCKHOLM
@@ -394,11 +394,12 @@ class Workbench:
                 "WHERE $phrase IS NULL OR contains(lower(i.text), lower($phrase))) "
                 f"WHERE {self.visible(user)} ORDER BY published_at, item_id, platform")
 
-    def search_query(self, sql: str, text: str, year: int | None) -> pa.Table:
+    def search_query(self, sql: str, text: str, year: int | None, limit: int | None = None,
+                     offset: int = 0) -> pa.Table:
         with QUERIES:
             con = self.db()
             try:
-                return search(con, sql, {"text": text, "year": year}, None, 0)
+                return search(con, sql, {"text": text, "year": year}, limit, offset)
             finally:
                 con.close()
 
@@ -433,29 +434,19 @@ class Workbench:
                          gaps=self.search_gaps() if text else [])
 
     def search_gaps(self) -> list[str]:
-        """Items files search could not read by their word index (query.index_gaps): said on every search."""
-        with QUERIES:
-            con = self.db()
-            try:
-                return search_gaps(con)
-            finally:
-                con.close()
+        """Items files search could not read by their word index (query.index_gaps): said on every search,
+        found once per archive state (when the connection is made) and kept."""
+        return [r["gap"] for r in self.rows(GAPS_SQL)]
 
     def search_part(self, user: users.User, lang: str, text: str, chosen: dict[str, str], page: int) -> dict:
         """A search page's results and facets as HTML, with the restricted items shown: rendered once per
         archive state and kept, since marking the words and rendering the facets cost more than the lookup."""
         def compute() -> list[dict]:
             view = self.search_view(user, text, chosen)
-            words, total = view["words"], view["keys"].num_rows
+            total = view["keys"].num_rows
             shown = self.rows_of(user, view["keys"].slice((page - 1) * PAGE_SIZE, PAGE_SIZE))
-            for r in shown:
-                r["marked"] = highlight(snippet(r["text"] or "", words), words)
-            params = {"q": text, **chosen}
-            html = self.templates.get_template("search_results.html").render(
-                t=lambda key: translate(lang, key), results=shown, total=total, page=page, facets=view["facets"],
-                chosen=chosen, pages=(total + PAGE_SIZE - 1) // PAGE_SIZE,
-                query=lambda **more: urlencode({**params, **more}))
-            return [{"html": Markup(html), "restricted": [r["item_id"] for r in shown if r["access"] == "restricted"]}]
+            return [self.results_part(lang, text, chosen, shown, total=total, page=page, facets=view["facets"],
+                                      pages=(total + PAGE_SIZE - 1) // PAGE_SIZE)]
 
         key = ("search-page", self.visible(user), lang, text, tuple(sorted(chosen.items())), page)
         if not chosen and not self.is_cached(self.view_key(user, text, chosen)):
@@ -467,22 +458,24 @@ class Workbench:
         (as `smarchive query --saved search` pages them); the facets and the total come after, from
         /search/facets, since counting every hit of a common word at 10 M items takes seconds."""
         def compute() -> list[dict]:
-            with QUERIES:
-                con = self.db()
-                try:
-                    found = search(con, self.search_sql(user, LIST_COLUMNS), {"text": text, "year": None},
-                                   PAGE_SIZE + 1, (page - 1) * PAGE_SIZE).to_pylist()
-                finally:
-                    con.close()
-            words, shown = search_params(text)["words"], found[:PAGE_SIZE]
-            for r in shown:
-                r["marked"] = highlight(snippet(r["text"] or "", words), words)
-            html = self.templates.get_template("search_results.html").render(
-                t=lambda key: translate(lang, key), results=shown, total=None, page=page, facets=None, chosen={},
-                pages=None, more=len(found) > PAGE_SIZE, query=lambda **more: urlencode({"q": text, **more}))
-            return [{"html": Markup(html), "restricted": [r["item_id"] for r in shown if r["access"] == "restricted"]}]
+            found = self.search_query(self.search_sql(user, LIST_COLUMNS), text, None, PAGE_SIZE + 1,
+                                      (page - 1) * PAGE_SIZE).to_pylist()
+            return [self.results_part(lang, text, {}, found[:PAGE_SIZE], total=None, page=page, facets=None,
+                                      pages=None, more=len(found) > PAGE_SIZE)]
 
         return self.cached(("search-first", self.visible(user), lang, text, page), compute)[0]
+
+    def results_part(self, lang: str, text: str, chosen: dict[str, str], shown: list[dict], **page: object) -> dict:
+        """A page of search results as HTML, its words marked, with the restricted items it shows (for the audit).
+        `page`: the template's total, page, facets, pages and `more` (facets and total None before they are
+        counted)."""
+        words = search_params(text)["words"]
+        for r in shown:
+            r["marked"] = highlight(snippet(r["text"] or "", words), words)
+        html = self.templates.get_template("search_results.html").render(
+            t=lambda key: translate(lang, key), results=shown, chosen=chosen,
+            query=lambda **more: urlencode({"q": text, **chosen, **more}), **page)
+        return {"html": Markup(html), "restricted": [r["item_id"] for r in shown if r["access"] == "restricted"]}
 
     def search_facets(self, request: Request) -> Response:
         """The facets and total of a search (htmx fills them into a first page): the whole result counted."""
@@ -518,7 +511,7 @@ class Workbench:
             for facet, value in chosen.items():
                 keys = keys.filter(self.facet_mask(keys.column(facet), facet, value))
             facets = {f: self.facet_counts(keys.column(f), f) for f in FACETS}
-            return [{"keys": keys, "words": search_params(text)["words"], "facets": facets}]
+            return [{"keys": keys, "facets": facets}]
 
         return self.cached(self.view_key(user, text, chosen), compute)[0]
 
