@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from smarchive.model import Account
+from smarchive.retention.tag import RetentionEngine, Tag
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -189,3 +190,15 @@ def browser() -> Iterator[Browser]:
             yield launched
         finally:
             launched.close()
+
+
+@pytest.fixture(scope="module")
+def engine() -> RetentionEngine:
+    """The package's rules, profile "orebro" (what `smarchive tag` uses without --profile)."""
+    return RetentionEngine.load()
+
+
+def citizen_comment(engine: RetentionEngine, text: str, published_at: str, item_id: str = "c") -> Tag:
+    """The tag of a comment by a member of the public (not the account), without a thread around it."""
+    return engine.tag({"id": item_id, "item_type": "comment", "author_is_account": False, "text": text,
+                       "published_at": published_at})

@@ -11,18 +11,14 @@ import pytest
 from smarchive.errors import ConfigError
 from smarchive.retention.tag import DEFAULT_RETENTION_DIR, RetentionEngine, Tag, ThreadContext, thread_contexts
 
+from conftest import citizen_comment
+
 DATA = Path(__file__).parent / "data"
 LABELLED = ("labelled_items.jsonl", "heldout_items.jsonl", "heldout2_items.jsonl", "eval3_dev.jsonl")
 
 
-@pytest.fixture(scope="module")
-def engine() -> RetentionEngine:
-    return RetentionEngine.load()
-
-
 def comment(engine: RetentionEngine, text: str) -> Tag:
-    return engine.tag({"id": "c", "item_type": "comment", "author_is_account": False, "text": text,
-                       "published_at": "2024-03-01T10:00:00+01:00"})
+    return citizen_comment(engine, text, "2024-03-01T10:00:00+01:00", "c")
 
 
 def failsafe_evidence(tag: Tag) -> list[tuple[str, str, int | None]]:

@@ -26,11 +26,6 @@ HELDOUT2_FLOOR = 0.80  # measured once after the 1.1 changes: 84.8 % (134/158); 
 RETENTION = Path(__file__).resolve().parents[1] / "src" / "smarchive" / "retention" / "rules"
 
 
-@pytest.fixture(scope="module")
-def engine() -> RetentionEngine:
-    return RetentionEngine.load()
-
-
 def _decisions(actions: list[str]) -> tuple[bool, bool]:
     return "register" in actions, "remove" in actions
 

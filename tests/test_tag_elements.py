@@ -7,15 +7,11 @@ import pytest
 
 from smarchive.retention.tag import RetentionEngine, Tag
 
-
-@pytest.fixture(scope="module")
-def engine() -> RetentionEngine:
-    return RetentionEngine.load()
+from conftest import citizen_comment
 
 
 def _tag(engine: RetentionEngine, text: str) -> Tag:
-    return engine.tag({"id": "t", "item_type": "comment", "author_is_account": False, "text": text,
-                       "published_at": "2025-02-03T12:00:00+01:00"})
+    return citizen_comment(engine, text, "2025-02-03T12:00:00+01:00", "t")
 
 
 def _elements(tag: Tag, rule_id: str) -> set[str]:

@@ -9,15 +9,11 @@ import pytest
 
 from smarchive.retention.tag import RetentionEngine, Tag
 
-
-@pytest.fixture(scope="module")
-def engine() -> RetentionEngine:
-    return RetentionEngine.load()
+from conftest import citizen_comment
 
 
 def _tag(engine: RetentionEngine, text: str) -> Tag:
-    return engine.tag({"id": "g15", "item_type": "comment", "author_is_account": False, "text": text,
-                       "published_at": "2025-05-12T10:00:00+02:00"})
+    return citizen_comment(engine, text, "2025-05-12T10:00:00+02:00", "g15")
 
 
 # A service the municipality runs (a broad lexicon of services and units) + a general negative form.

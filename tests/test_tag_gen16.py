@@ -9,15 +9,11 @@ import pytest
 
 from smarchive.retention.tag import RetentionEngine, Tag
 
-
-@pytest.fixture(scope="module")
-def engine() -> RetentionEngine:
-    return RetentionEngine.load()
+from conftest import citizen_comment
 
 
 def _tag(engine: RetentionEngine, text: str) -> Tag:
-    return engine.tag({"id": "g16", "item_type": "comment", "author_is_account": False, "text": text,
-                       "published_at": "2025-09-03T18:00:00+02:00"})
+    return citizen_comment(engine, text, "2025-09-03T18:00:00+02:00", "g16")
 
 
 # Two criminal elements: removed, reported, and held for an archivist (criminal is always reviewed).

@@ -10,15 +10,11 @@ import pytest
 
 from smarchive.retention.tag import RetentionEngine, Tag
 
-
-@pytest.fixture(scope="module")
-def engine() -> RetentionEngine:
-    return RetentionEngine.load()
+from conftest import citizen_comment
 
 
 def _tag(engine: RetentionEngine, text: str) -> Tag:
-    return engine.tag({"id": "g", "item_type": "comment", "author_is_account": False, "text": text,
-                       "published_at": "2025-04-02T09:30:00+02:00"})
+    return citizen_comment(engine, text, "2025-04-02T09:30:00+02:00", "g")
 
 
 # Olaga hot (BrB 4:5): a harm + an addressee (a person, their family, a place), veiled or with the weapon
