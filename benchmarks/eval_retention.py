@@ -44,6 +44,10 @@ SETS = {
     # rule change of that day (tests/data/eval7_README.md); measured once, the blind half never tuned on.
     "eval7_dev": "eval7_dev.jsonl",
     "eval7_blind": "eval7_blind.jsonl",
+    # Written by a helper session later on 2026-12-06 under eval7's rule (tests/data/eval8_README.md): 2026 threads on
+    # new topics; measured first on the engine of 1e0661d; the blind half never tuned on.
+    "eval8_dev": "eval8_dev.jsonl",
+    "eval8_blind": "eval8_blind.jsonl",
 }
 SAFETY_CATEGORIES = ("criminal", "confidential")
 # Labels that must never be cull-eligible: everything registered, and the account's own records.
