@@ -276,9 +276,9 @@ def test_items_at_one_moment_page_in_hit_order(tmp_path, monkeypatch):
     rows of the word by time, as for a common word (RARE 0), so a page's rows end inside a moment."""
     from datetime import UTC, datetime
 
-    from smarchive.archive import query
+    from smarchive.archive import search
     from smarchive.archive.manifest import write_items
-    monkeypatch.setattr(query, "RARE", 0)
+    monkeypatch.setattr(search, "RARE", 0)
     rng = random.Random(7)
     rows = [{"item_id": f"{rng.randrange(10**6):06d}-{account}{n}", "platform": platform, "account": account,
              "year": 2024, "item_type": "post", "published_at": datetime(2024, 3, 1 + n // 150, tzinfo=UTC),
