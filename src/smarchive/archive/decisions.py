@@ -24,6 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from smarchive.archive.manifest import SCHEMA_VERSION, UTC_TS, write_atomic
+from smarchive.archive.sql import file_list
 from smarchive.errors import SmarchiveError
 
 KINDS = ("review", "registered", "removed")
@@ -199,14 +200,10 @@ def record(archive: Path, decision: Decision) -> Path:
     return written
 
 
-def _file_list(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
-
-
 def current_sql(files: list[Path]) -> str:
     """One row per (platform, item_id) that has decisions, with the ITEM_DECISION_COLUMNS: the latest review's
     tag and reason, the latest diarienummer, the latest removal. Ties in time are broken by decision id."""
-    source = f"read_parquet({_file_list(files)}, union_by_name = true, hive_partitioning = false)"
+    source = f"read_parquet({file_list(files)}, union_by_name = true, hive_partitioning = false)"
 
     def latest(kind: str, value: str) -> str:
         return f"arg_max_null({value}, (decided_at, decision_id)) FILTER (WHERE kind = '{kind}')"
@@ -314,7 +311,7 @@ HISTORY_SQL = ("SELECT * FROM decisions WHERE item_id = $id AND platform = $plat
 def decisions_view_sql(files: list[Path]) -> str:
     """The `decisions` view: every decision recorded, each once (a copy left by an interrupted compaction
     is the same decision)."""
-    source = f"read_parquet({_file_list(files)}, union_by_name = true, hive_partitioning = false)"
+    source = f"read_parquet({file_list(files)}, union_by_name = true, hive_partitioning = false)"
     return f"SELECT * EXCLUDE (_copy) FROM (SELECT *, row_number() OVER (PARTITION BY decision_id) AS _copy " \
            f"FROM {source}) WHERE _copy = 1"
 

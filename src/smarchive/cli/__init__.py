@@ -94,7 +94,8 @@ def query(sql: str | None, archive: Path, fmt: str, out_path: Path | None, saved
     shows the first 1000 rows (--limit, --offset page on; --limit 0 shows all); csv, json and parquet
     give every row unless --limit is given.
     """
-    from smarchive.archive.query import GAPS, PAGE, run_query, saved_query
+    from smarchive.archive.query import PAGE, run_query, saved_query
+    from smarchive.archive.search import GAPS
 
     params: dict = {"year": year}
     if saved:

@@ -41,7 +41,9 @@ from starlette.staticfiles import StaticFiles
 from smarchive.archive import decisions
 from smarchive.archive.decisions import EFFECTIVE
 from smarchive.archive.ledger import new_session_id, recording
-from smarchive.archive.query import GAPS_SQL, LATE_MATERIALIZATION, SUMMARY_SQL, connect, search, search_params
+from smarchive.archive.query import SUMMARY_SQL, connect
+from smarchive.archive.search import GAPS_SQL, search, search_params
+from smarchive.archive.sql import LATE_MATERIALIZATION
 from smarchive.archive.store import is_sha256
 from smarchive.errors import SmarchiveError
 from smarchive.model import STOCKHOLM
@@ -388,7 +390,7 @@ class Workbench:
                 "chart": month_chart([(m["month"], m["n"]) for m in months])}
 
     def search_sql(self, user: users.User, columns: str) -> str:
-        """The saved search's SQL (query.search gives the hits' items as search_items), with the access rule
+        """The saved search's SQL (archive/search.py gives the hits' items as search_items), with the access rule
         applied before anything is counted or shown."""
         return (f"SELECT {columns} FROM (SELECT i.* FROM search_items i "
                 "WHERE $phrase IS NULL OR contains(lower(i.text), lower($phrase))) "
@@ -434,7 +436,7 @@ class Workbench:
                          gaps=self.search_gaps() if text else [])
 
     def search_gaps(self) -> list[str]:
-        """Items files search could not read by their word index (query.index_gaps): said on every search,
+        """Items files search could not read by their word index (search.index_gaps): said on every search,
         found once per archive state (when the connection is made) and kept."""
         return [r["gap"] for r in self.rows(GAPS_SQL)]
 

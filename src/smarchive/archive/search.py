@@ -1,0 +1,528 @@
+"""The saved search (`smarchive query --saved search TEXT`, the workbench's search) through the word index.
+
+The index (manifest/terms, beside each items file; archive/manifest.py) holds one row per (word, item), sorted by
+word, then time, with the item's row in its items file (`item_row`) and the word's places in the text
+(`positions`). A search finds its hits there, in time order (`published_at, item_id, platform`), and reads only
+the rows of the items it shows:
+
+- the rarest word leads; its first index rows in time order are the candidates of a page (`lead_rows`), and
+  each other word is looked for between those rows' first and last item_row (`other_words`);
+- a phrase is checked on the index's positions (`phrase_filter`, `phrase_hits`), a rare one all at once;
+- the hits' items are read from their items files by row number (`search_items_sql`), and a page counts the
+  hits before it instead of reading them where every hit is one row (`page_of`); the page loop takes more
+  index rows when too few hits were left (`page_search`);
+- items files whose index is missing or out of step are named (`index_gaps`) and searched by key, and every
+  result says so in its metadata (`GAPS`).
+
+`connect` (query.py) defines what this reads besides the views (`define_search_sources`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from smarchive.archive.manifest import TOKEN_SEPARATORS, sidecar_path
+from smarchive.archive.sql import LATE_MATERIALIZATION, bind, create_table, file_list, partitions, sql_path
+from smarchive.errors import SmarchiveError
+
+FETCHED = "/* the rows search reads by number */"  # where `search` puts them in the `_search_fetch` SQL
+
+
+def define_search_sources(con: duckdb.DuckDBPyConnection, archive: Path, files: list[Path], terms: list[Path],
+                    fetched: str) -> None:
+    """What `search` reads besides the views (tables, so every cursor of the connection sees them):
+    `_search_terms` (the word index with the file each row is in), `_search_files` (the items file beside each
+    index file, for partitions one run wrote: there a row of the file is a row of `items`) and `_search_fetch`
+    (the SQL turning rows read from items files into rows of the items view, and the index file sampled)."""
+    if terms:
+        has_rows = "item_row" in con.sql("SELECT * FROM terms LIMIT 0").columns
+        rows = "" if has_rows else ", NULL::BIGINT AS item_row"  # an index older than item_row: join on the key
+        # _terms_index: the file's place in `terms` (and in _search_index), a number where a page's first rows
+        # are sorted: carrying the file's name through that sort cost a fifth of a two-word page at 10 M items
+        con.execute(f"CREATE VIEW _search_terms AS SELECT *{rows}, filename AS _terms_file, "
+                    f"file_index AS _terms_index "
+                    f"FROM read_parquet({file_list(terms)}, union_by_name = true, filename = true)")
+    else:
+        con.execute("CREATE VIEW _search_terms AS SELECT *, NULL::VARCHAR AS _terms_file, "
+                    "NULL::UBIGINT AS _terms_index FROM terms")
+    stale, gaps = index_gaps(archive, files, terms)
+    create_table(con, "_search_gaps", pa.table({"gap": pa.array(gaps, pa.string())}))
+    # a row of the file is a row of `items` where one run wrote the partition, and its index is in step
+    single = [fs[0] for fs in partitions(files) if len(fs) == 1 and str(sidecar_path(fs[0], "terms")) not in stale]
+    pairs = pa.table({"terms_file": [str(sidecar_path(f, "terms")) for f in single],
+                      "items_file": [str(f) for f in single]}, schema=pa.schema([("terms_file", pa.string()),
+                                                                               ("items_file", pa.string())]))
+    create_table(con, "_search_files", pairs)
+    # the largest index file: where word_rows counts the words (which leads changes the speed, not the result)
+    create_table(con, "_search_index", pa.table({"terms_file": pa.array([str(t) for t in terms], pa.string())}))
+    sample = str(max(terms, key=lambda p: p.stat().st_size)) if terms else None
+    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files",
+                {"sql": fetched, "sample": sample, "files": len(terms)})
+
+
+MIN_WORD = 2  # the word index keeps words of two letters or more
+
+
+def search_params(text: str) -> dict:
+    """What `--saved search TEXT` looks for: items with, for every word of TEXT, a word starting with it
+    (snöröjning finds snöröjningen); TEXT in double quotes must also appear as it is written (a phrase).
+    Returns the words (a word that begins another word of TEXT is implied by it) and the phrase."""
+    stripped = text.strip()
+    quoted = len(stripped) >= 2 and stripped[0] == stripped[-1] == '"'
+    phrase = stripped[1:-1] if quoted else None
+    words = sorted({w for w in re.findall(r"[^\W_]+", stripped.lower()) if len(w) >= MIN_WORD})
+    words = [w for w in words if not any(o != w and o.startswith(w) for o in words)]
+    if not words:
+        raise SmarchiveError(f"nothing to search for in {text!r}: give a word of {MIN_WORD} letters or more")
+    return {"words": words, "phrase": phrase}
+
+
+def _word_range(n: int, name: str = "w") -> str:
+    return f"term >= ${name}{n} AND term < ${name}{n}_end"
+
+
+def word_params(words: list[str], name: str = "w") -> dict:
+    """$wN..$wN_end: the stretch of the sorted word index holding every word that starts with words[N]."""
+    params = {}
+    for n, word in enumerate(words):
+        params[f"{name}{n}"], params[f"{name}{n}_end"] = word, word + chr(0x10FFFF)
+    return params
+
+
+HIT_KEY = ["platform", "item_id", "run_id", "published_at"]  # the columns of search_hits
+FETCH_MAX = 20_000  # hits read row by row at most; beyond, scanning the items row groups costs less
+RARE = 30_000  # index rows of a word few enough to take all at once for a page
+
+
+def hits_sql(count: int, by_row: bool) -> str:
+    """Every hit in time order of words $w0..: items of the run that captured them with a word starting with
+    $w0 (the rarest word: it leads) and, by semi-joins, with each of the others. An item with several such
+    words appears once per word. `by_row`: each hit with its row in its items file (`item_row`) and that file
+    (`items_file`) where a row there is a row of `items` (NULL otherwise: an index older than item_row, or a
+    partition several runs captured); else NULL for all (hits too many to read row by row)."""
+    others = "".join(f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)}) w{n}"
+                     " USING (platform, item_id, run_id)" for n in range(1, count))
+    where = f"WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) ORDER BY published_at, item_id, platform"
+    if not by_row:
+        return (f"SELECT platform, item_id, run_id, published_at, NULL::BIGINT AS item_row, "
+                f"NULL::VARCHAR AS items_file, NULL::VARCHAR AS terms_file FROM terms{others} {where}")
+    return (f"SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file, "
+            f"h._terms_file AS terms_file FROM ("
+            f"SELECT platform, item_id, run_id, published_at, item_row, _terms_file FROM _search_terms{others} "
+            f"{where}) h LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
+            "ORDER BY h.published_at, h.item_id, h.platform")
+
+
+def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: int,
+              positions: bool = False) -> tuple[pa.Table, bool]:
+    """(the hits among the first `limit` index rows of $w0 in time order; whether $w0 has no more rows).
+    The other words are looked for only where those rows are: in their index files, between their first and
+    last row of the items file (`other_words`); a common word's rows elsewhere are not read (at 10 M items,
+    'tack' has 4.5 M). `positions`: each hit with its word (`term`) and `positions`, for a phrase."""
+    lead, exhausted = lead_rows(con, params, limit, positions)
+    if count == 1:  # no other word: the lead rows (in hit order) are the hits, with the items file beside each
+        files = con.sql("SELECT terms_file, items_file FROM _search_files").to_arrow_table()
+        where = pc.index_in(lead.column("_terms_file"), value_set=files.column("terms_file"))
+        hits = lead.drop_columns(["_terms_index"])
+        hits = hits.rename_columns([{"_terms_file": "terms_file"}.get(c, c) for c in hits.column_names])
+        return hits.add_column(5, "items_file", files.column("items_file").take(where)), exhausted
+    con.register("_search_lead", lead)
+    more = ", h.term, h.positions" if positions else ""
+    hits = bind(con, "SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file, "
+                      f"h._terms_file AS terms_file{more} "
+                      f"FROM ({other_words(con, lead, count)}) h "
+                      "LEFT JOIN _search_files f ON f.terms_file = h._terms_file "
+                      "ORDER BY h.published_at, h.item_id, h.platform", params).to_arrow_table()
+    return hits, exhausted
+
+
+def lead_rows(con: duckdb.DuckDBPyConnection, params: dict, limit: int, positions: bool) -> tuple[pa.Table, bool]:
+    """(the first index rows of $w0 in hit order (published_at, item_id, platform), at most `limit`, each with
+    its index file (`_terms_file`); whether $w0 has no more rows).
+    DuckDB sorts them by time alone, on numbers (the file as its place in the list): sorting by the item's id
+    too and carrying the file's name cost a fifth of a two-word page at 10 M items. LIMIT cuts the rows of the
+    last moment in no particular order, so those are left out (the page loop takes more rows when too few are
+    left), unless every row is at that moment (dates without a time of day): then sorted in full."""
+    more = ", term, positions" if positions else ""
+    select = (f"SELECT platform, item_id, run_id, published_at, item_row, _terms_index{more} "
+              f"FROM _search_terms WHERE {_word_range(0)} AND ($year IS NULL OR year = $year) ")
+    lead = bind(con, f"{select} ORDER BY published_at LIMIT {int(limit)}", params).to_arrow_table()
+    exhausted = lead.num_rows < limit
+    if not exhausted:
+        times = lead.column("published_at")
+        before = pc.less(times, times[-1])
+        if pc.any(before).as_py():
+            lead = lead.filter(before)
+        else:
+            lead = bind(con, f"{select} ORDER BY published_at, item_id, platform LIMIT {int(limit)}",
+                         params).to_arrow_table()
+    names = con.sql("SELECT terms_file FROM _search_index").to_arrow_table().column("terms_file")
+    lead = lead.append_column("_terms_file", names.take(lead.column("_terms_index")))
+    return lead.sort_by([("published_at", "ascending"), ("item_id", "ascending"),
+                         ("platform", "ascending")]), exhausted
+
+
+def other_words(con: duckdb.DuckDBPyConnection, lead: pa.Table, count: int) -> str:
+    """SQL for the rows of `_search_lead` whose items also hold words $w1..: matched on (index file, row of
+    the items file), which names one item, with each other word's rows read only from the index files the lead
+    rows are in and between their first and last item_row (rows in time order: the stretch a page spans).
+    An index older than item_row is matched on the item's key within the lead rows' time span instead."""
+    if count < 2 or not lead.num_rows:
+        return "SELECT * FROM _search_lead"
+    if lead.column("item_row").null_count:
+        times = lead.column("published_at")
+        span = f"published_at BETWEEN '{pc.min(times).as_py().isoformat()}' AND '{pc.max(times).as_py().isoformat()}'"
+        return "SELECT * FROM _search_lead" + "".join(
+            f" SEMI JOIN (SELECT platform, item_id, run_id FROM terms WHERE {_word_range(n)} AND {span}) w{n}"
+            " USING (platform, item_id, run_id)" for n in range(1, count))
+    bounds = con.sql("SELECT _terms_index, _terms_file, min(item_row), max(item_row) FROM _search_lead "
+                     "GROUP BY ALL").fetchall()
+    joins = []
+    for n in range(1, count):  # the file by its number: joining on its name cost more
+        reads = " UNION ALL ".join(
+            f"SELECT {int(index)}::UBIGINT AS _terms_index, item_row FROM read_parquet('{sql_path(Path(path))}') "
+            f"WHERE {_word_range(n)} AND item_row BETWEEN {int(low)} AND {int(high)}"
+            for index, path, low, high in bounds)
+        joins.append(f" SEMI JOIN ({reads}) w{n} USING (_terms_index, item_row)")
+    return "SELECT * FROM _search_lead" + "".join(joins)
+
+
+def phrase_words(con: duckdb.DuckDBPyConnection, phrase: str | None) -> list[tuple[str, int, bool]]:
+    """The words of a quoted phrase as the word index splits text (by DuckDB, with the index's own expression):
+    (word, its place in the phrase, whether it may go on in the text: the last word, like any search word, may
+    begin a longer one). Words shorter than the index keeps are left out but still counted in the places.
+    Fewer than two such words: [] (nothing for positions to check)."""
+    if not phrase:
+        return []
+    split = con.execute(f"SELECT regexp_split_to_array(lower($p), '{TOKEN_SEPARATORS}')", {"p": phrase}).fetchall()
+    words = split[0][0] or []
+    while words and words[0] == "":
+        words = words[1:]
+    while words and words[-1] == "":
+        words = words[:-1]
+    found = [(w, n, n == len(words) - 1) for n, w in enumerate(words) if len(w) >= MIN_WORD]
+    return found if len(found) >= 2 else []
+
+
+def phrase_filter(con: duckdb.DuckDBPyConnection, hits: pa.Table, words: list[tuple[str, int, bool]],
+                  lead: str | None = None) -> pa.Table:
+    """The hits whose item has the phrase's words one after another (by the index's `positions`), without
+    reading any text; the phrase is still matched on the text as written afterwards. Hits this cannot check
+    (an index written before item_row or positions) are kept for that match to decide. Hits with `term` and
+    `positions` (page_hits, before distinct_hits) give the positions of words the leading word `lead` begins."""
+    if not words or not hits.num_rows:
+        return hits
+    rowed = pc.is_valid(hits.column("item_row"))
+    files = [f for f in pc.unique(hits.filter(rowed).column("terms_file")).to_pylist() if _has_positions(f)]
+    if not files:
+        return hits
+    checkable = pc.and_(rowed, pc.fill_null(pc.is_in(hits.column("terms_file"),
+                                                     value_set=pa.array(files, pa.string())), False))
+    item_rows = hits.filter(checkable).column("item_row")
+    low, high = pc.min(item_rows).as_py(), pc.max(item_rows).as_py()  # a cheap bound on the index rows read
+    carried = bool(lead) and "positions" in hits.column_names  # the hits carry their index rows of the lead word
+    if carried:
+        con.register("_phrase_lead", hits.filter(checkable).select(["terms_file", "item_row", "term", "positions"]))
+    read = (f"(SELECT filename AS terms_file, item_row, term, positions FROM "
+            f"read_parquet({file_list([Path(f) for f in files])}, filename = true))")
+    # every index row of a word the lead word begins is among the hits' own rows: not read again
+    sources = ["_phrase_lead" if carried and word.startswith(lead) else read for word, _place, _prefix in words]
+    ctes, joins, follow, params = _phrase_sql(words, sources, "item_row BETWEEN $low AND $high")
+    found = bind(con, f"WITH {ctes} SELECT terms_file || '#' || item_row AS k FROM w0{joins} WHERE {follow}",
+                  {**params, "low": low, "high": high}).to_arrow_table()
+    if carried:
+        con.unregister("_phrase_lead")
+    keys = pc.binary_join_element_wise(hits.column("terms_file"), pc.cast(hits.column("item_row"), pa.string()), "#")
+    followed = pc.fill_null(pc.is_in(keys, value_set=found.column("k")), False)
+    return hits.filter(pc.or_(followed, pc.invert(checkable)))
+
+
+PHRASE_ALL = 300_000  # index rows of each of a phrase's words few enough to find all its hits in one query
+
+
+def phrase_hits(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool]], params: dict) -> pa.Table:
+    """Every hit of a phrase whose words are all rare enough (PHRASE_ALL), in hit order: the index rows of its
+    words joined on (index file, row) and kept where the words follow one another, in one query (the first
+    word's rows give the key). For an index where every file has positions."""
+    source = ("(SELECT platform, item_id, run_id, published_at, year, _terms_file AS terms_file, item_row, term, "
+              "positions FROM _search_terms)")
+    ctes, joins, follow, phrase = _phrase_sql(words, [source] * len(words), "($year IS NULL OR year = $year)",
+                                              keys="platform, item_id, run_id, published_at, ")
+    return bind(con, f"WITH {ctes} SELECT w0.platform, w0.item_id, w0.run_id, w0.published_at, w0.item_row, "
+                      f"f.items_file, w0.terms_file FROM w0{joins} LEFT JOIN _search_files f ON f.terms_file = "
+                      f"w0.terms_file WHERE {follow} ORDER BY w0.published_at, w0.item_id, w0.platform",
+                 {**phrase, "year": params.get("year")}).to_arrow_table()
+
+
+def _phrase_sql(words: list[tuple[str, int, bool]], sources: list[str], where: str,
+                keys: str = "") -> tuple[str, str, str, dict]:
+    """What both phrase checks share: (the CTEs wN, one per word: its index rows from sources[N] where it
+    matches and `where` holds, an item's positions together, since a word that may go on can be several words
+    of the index, the first word's rows also with `keys`; the joins of the others to w0 on (index file, row);
+    the condition that the words follow the first one in their places; $pN/$pN_end for the words)."""
+    params, ctes = word_params([w for w, _place, _prefix in words], "p"), []
+    for n, ((_word, _place, prefix), source) in enumerate(zip(words, sources, strict=True)):
+        match = _word_range(n, "p") if prefix else f"term = $p{n}"
+        ctes.append(f"w{n} AS (SELECT {keys if n == 0 else ''}terms_file, item_row, flatten(list(positions)) "
+                    f"AS positions FROM {source} WHERE {match} AND {where} GROUP BY ALL)")
+    first = words[0][1]
+    follow = " AND ".join(f"list_contains(w{n}.positions, s + {place - first})"
+                          for n, (_w, place, _p) in enumerate(words) if n)
+    joins = "".join(f" JOIN w{n} USING (terms_file, item_row)" for n in range(1, len(words)))
+    return ", ".join(ctes), joins, f"len(list_filter(w0.positions, lambda s: {follow})) > 0", params
+
+
+_SCHEMAS: dict[tuple[str, int, int], pa.Schema] = {}  # index files' schemas, by path, mtime and size
+
+
+def _index_schema(terms_file: str) -> pa.Schema:
+    stat = Path(terms_file).stat()
+    key = (terms_file, stat.st_mtime_ns, stat.st_size)
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = pq.read_schema(terms_file)
+    return _SCHEMAS[key]
+
+
+def _has_positions(terms_file: str) -> bool:
+    """Whether an index file has `positions` (and item_row): written by this smarchive's index."""
+    return {"positions", "item_row"} <= set(_index_schema(terms_file).names)
+
+
+def index_gaps(archive: Path, files: list[Path], terms: list[Path]) -> tuple[set[str], list[str]]:
+    """(index files out of step with their items file; one line per gap, to say with every search result).
+    An items file without its index is not searched at all. An index built from an earlier version of its file
+    (the size it recorded differs: a crash between a rewrite, such as a cull, and its index) is searched by the
+    items' key instead of their row in the file, which still finds the items the file holds. Either way the
+    result says so: a search that may miss items never looks complete."""
+    indexed, stale, lines = {str(t) for t in terms}, set(), []
+    for items_file in files:
+        terms_file, shown = str(sidecar_path(items_file, "terms")), items_file.relative_to(archive).as_posix()
+        if terms_file not in indexed:
+            lines.append(f"{shown}: no word index, its items are not searched (`smarchive reindex` builds it)")
+            continue
+        built = (_index_schema(terms_file).metadata or {}).get(b"smarchive.items_bytes")
+        if built is not None and int(built) != items_file.stat().st_size:
+            stale.add(terms_file)
+            lines.append(f"{shown}: its word index was built from an earlier version of the file; searched by "
+                         "item key, slower (`smarchive reindex` rebuilds it)")
+    return stale, lines
+
+
+def _on_key(left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{k} = {right}.{k}" for k in HIT_KEY)
+
+
+def search_items_sql(con: duckdb.DuckDBPyConnection, hits: pa.Table) -> str:
+    """`search_items`: the rows of the items view that the hits name. Hits with their row in a file are read
+    by row number, so DuckDB reads only the pages holding them (and checks the key: an index out of step with
+    its file finds nothing wrong); the others are joined on the key, as the items view is scanned.
+    `= ANY(list)`, not `IN (...)`: DuckDB reads exactly the rows of the list then, where an IN list of more
+    than a few values only prunes row groups by its bounds and reads every row of those (DuckDB 2.0); the list
+    is a variable, since binding 10 000 literals cost more (75 ms) than reading their rows."""
+    if not hits.num_rows:
+        return "SELECT * FROM items LIMIT 0"
+    if hits.num_rows > FETCH_MAX:  # too many to read row by row: all joined on the key
+        fast, slow = hits.slice(0, 0), hits
+    else:
+        by_row = pc.and_(pc.is_valid(hits.column("item_row")), pc.is_valid(hits.column("items_file")))
+        fast, slow = hits.filter(by_row), hits.filter(pc.invert(by_row))
+    parts = []
+    if fast.num_rows:
+        rows: dict[str, set[int]] = {}
+        for path, row in zip(fast.column("items_file").to_pylist(), fast.column("item_row").to_pylist(),
+                             strict=True):
+            rows.setdefault(path, set()).add(row)
+        reads = ["SELECT * FROM _item_shape"]
+        for n, (path, found) in enumerate(rows.items()):
+            # the row numbers as one value (a variable of this cursor), not thousands of literals to parse
+            con.execute(f"SET VARIABLE _search_rows_{n} = $rows", {"rows": sorted(found)})
+            reads.append(f"SELECT * EXCLUDE (file_row_number) FROM read_parquet('{sql_path(Path(path))}', "
+                         "file_row_number = true, hive_partitioning = false) "
+                         f"WHERE file_row_number = ANY(getvariable('_search_rows_{n}'))")
+        template = con.sql("SELECT sql FROM _search_fetch").fetchall()[0][0]
+        fetched = template.replace(FETCHED, " UNION ALL BY NAME ".join(reads))
+        parts.append(f"SELECT i.* FROM ({fetched}) i SEMI JOIN search_hits h ON {_on_key('i', 'h')}")
+    if slow.num_rows:
+        con.register("_search_joined", slow.select(HIT_KEY))
+        parts.append(f"SELECT i.* FROM items i SEMI JOIN _search_joined h ON {_on_key('i', 'h')}")
+    return " UNION ALL BY NAME ".join(parts)
+
+
+def _found(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Table, count: bool = False) -> pa.Table:
+    """The saved SQL over these hits (or the number of its rows, which reads no column the SQL only shows):
+    search_hits, search_items (a view of this cursor only) and $from/$until (the hits' time span) defined."""
+    times = hits.column("published_at")
+    params = {**params, "from": times[0].as_py() if len(times) else None,
+              "until": times[-1].as_py() if len(times) else None}
+    con.register("search_hits", hits.select(HIT_KEY))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW search_items AS {search_items_sql(con, hits)}")
+    return bind(con, f"SELECT count(*) AS n FROM ({sql})" if count else sql, params).to_arrow_table()
+
+
+def distinct_hits(hits: pa.Table) -> pa.Table:
+    """Each item once: the index has a row per word, so an item with two words starting with $w0 comes twice
+    (next to each other: the hits are in key order)."""
+    if hits.num_rows < 2:
+        return hits
+    same = None
+    for key in HIT_KEY:
+        column = hits.column(key)
+        equal = pc.fill_null(pc.equal(column.slice(1), column.slice(0, len(column) - 1)), False)
+        same = equal if same is None else pc.and_(same, equal)
+    return hits.filter(pa.concat_arrays([pa.array([True]), pc.invert(same).combine_chunks()]))
+
+
+def page_of(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Table, limit: int,
+            offset: int, one_row_per_hit: bool = False) -> tuple[pa.Table, int]:
+    """(the rows from `offset` on, up to `limit`; the number of rows the hits give, as far as they were needed).
+    The SQL keeps the hits' order (published_at, item_id, platform) and each hit gives one row or none, so the
+    rows before the page are the rows of the first `offset` hits or fewer: those are counted, and the page is
+    read from the hits after them. `one_row_per_hit` (the saved search without a phrase): a hit read by row
+    number gives exactly its row, so the first `offset` hits are counted without reading them, as long as
+    every hit the page reads gives its row (else the index is out of step with a file: counted by reading)."""
+    head, tail = hits.slice(0, offset), hits.slice(offset)
+    if not tail.num_rows:  # the page is past every hit: empty whatever the hits before give (at most theirs)
+        return _found(con, sql, params, tail), hits.num_rows
+    by_index = one_row_per_hit and _all_by_row(hits.slice(0, offset + limit))
+    before = offset if by_index or not offset else _found(con, sql, params, head, count=True).column("n")[0].as_py()
+    need = offset - before + limit  # rows wanted from the tail's hits
+    first = need + need // 32 + 16  # the tail's first hits do unless some fall out (a phrase, a later capture)
+    found = _found(con, sql, params, tail.slice(0, first))
+    if by_index and found.num_rows < min(first, tail.num_rows):  # a hit without its row: count by reading
+        return page_of(con, sql, params, hits, limit, offset)
+    if found.num_rows < need and tail.num_rows > first:
+        found = _found(con, sql, params, tail)
+    return found.slice(offset - before, limit), before + found.num_rows
+
+
+def _all_by_row(hits: pa.Table) -> bool:
+    """Whether every hit is read by its row number (its row in its items file is a row of `items`)."""
+    return not hits.column("item_row").null_count and not hits.column("items_file").null_count
+
+
+def word_rows(con: duckdb.DuckDBPyConnection, words: list[str]) -> dict[str, int]:
+    """About how many rows of the word index each word has: counted in one index file (the largest) and scaled
+    to all; counting every file's rows of a common word would cost more than the search (at 10 M items, 4.5 M
+    rows for a word in half the items). It decides which word leads and how many hits a page takes at once,
+    never what is found."""
+    sample, files = con.sql("SELECT sample, files FROM _search_fetch").fetchall()[0]
+    if sample is None:
+        return dict.fromkeys(words, 0)
+    counts = ", ".join(f"count(*) FILTER (WHERE {_word_range(n)})" for n in range(len(words)))
+    ranges = " OR ".join(f"({_word_range(n)})" for n in range(len(words)))
+    found = bind(con, f"SELECT {counts} FROM read_parquet('{sql_path(Path(sample))}') WHERE {ranges}",
+                  word_params(words)).fetchall()[0]
+    return {w: n * files for w, n in zip(words, found, strict=True)}
+
+
+def item_share(con: duckdb.DuckDBPyConnection, rows: int) -> float:
+    """About what share of all items hold a word with `rows` index rows (word_rows): the sample's rows to the
+    items of its items file (that file's footer), 1 when unknown. Read when a search has several words only."""
+    sample, files = con.sql("SELECT sample, files FROM _search_fetch").fetchall()[0]
+    items = sample and Path(sample.replace("/manifest/terms/", "/manifest/items/"))
+    sampled = pq.read_metadata(items).num_rows if items and items.is_file() else 0
+    return min(1.0, rows / (files * sampled)) if sampled else 1.0
+
+
+
+def search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | None, offset: int,
+           one_row_per_hit: bool = False) -> pa.Table:
+    """The search (`find`), with what it could not search in its metadata: `smarchive.gaps`, one line per
+    items file without its word index or with one out of step (see `index_gaps`), for the year searched.
+    `one_row_per_hit`: the SQL gives each hit's item as one row, whatever the item (the saved search's SQL,
+    which drops a hit only for the phrase): a page then counts the hits before it without reading them."""
+    found = find(con, sql, params, limit, offset, one_row_per_hit)
+    gaps = search_gaps(con, params.get("year"))
+    return found.replace_schema_metadata({**(found.schema.metadata or {}), GAPS: "\n".join(gaps)}) if gaps else found
+
+
+GAPS = b"smarchive.gaps"
+GAPS_SQL = "SELECT gap FROM _search_gaps"  # the lines index_gaps found when the connection was made
+
+
+def search_gaps(con: duckdb.DuckDBPyConnection, year: int | None = None) -> list[str]:
+    """The lines `index_gaps` found when the connection was made, for one year or all."""
+    gaps = [g for (g,) in con.sql(GAPS_SQL).fetchall()]
+    return [g for g in gaps if year is None or f"/year={int(year)}/" in g]
+
+
+def find(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | None, offset: int,
+         one_row_per_hit: bool = False) -> pa.Table:
+    """The saved search. The word index gives the hits in time order; the saved SQL reads their items as
+    `search_items` (the latest capture of each, read by row number where the index has it) and checks a
+    phrase. For a page, only the first hits are taken (more if some fall out). `search_hits` (the hits' keys)
+    and $from/$until (their time span) serve SQL written for the earlier join on `items`."""
+    wanted = search_params(params["text"])
+    if "run_id" not in con.sql("SELECT * FROM terms LIMIT 0").columns:
+        raise SmarchiveError("this archive's word index is older than this smarchive: rebuild it with "
+                             "`smarchive reindex`")
+    rows = word_rows(con, wanted["words"])
+    words = sorted(wanted["words"], key=lambda w: (rows[w], w))  # the rarest leads
+    following = phrase_words(con, wanted["phrase"])  # a phrase's words, for positions to narrow its hits
+    phrased = {w for w, _place, _prefix in following}
+    indexed = bool(following) and all(_has_positions(f) for (f,) in con.sql("SELECT terms_file FROM _search_index"
+                                                                             ).fetchall())
+    rare = False
+    if indexed:
+        rows.update(word_rows(con, [w for w in phrased if w not in rows]) if phrased - rows.keys() else {})
+        rare = max(rows[w] for w in phrased) <= PHRASE_ALL
+        indexed = rare or limit is not None  # see below
+    if indexed:  # every hit is checked by positions, which finds the phrase's words: no other lookup for them
+        words = words[:1] + [w for w in words[1:] if w not in phrased]
+    # else a whole result of a common phrase: its words through the index and the phrase on the texts (the
+    # positions of millions of hits would cost more: '"tack hej"' at 10 M items took 16.6 s, the texts 7.1 s)
+    params = {**params, **word_params(words), "phrase": wanted["phrase"]}
+    if rare and set(words) <= phrased:
+        hits = distinct_hits(phrase_hits(con, following, params))  # a rare phrase: every hit from the index
+    elif limit is None:
+        hits = whole_hits(con, len(words), params, following if indexed else [])
+    else:
+        # such SQL drops a hit only for the phrase: without one, every hit is a row (see page_of)
+        one_row_per_hit = one_row_per_hit and wanted["phrase"] is None
+        return page_search(con, sql, params, words, rows, (limit, offset), following, indexed, one_row_per_hit)
+    return _found(con, sql, params, hits).slice(offset) if limit is None else \
+        page_of(con, sql, params, hits, limit, offset)[0]
+
+
+def whole_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict,
+               following: list[tuple[str, int, bool]]) -> pa.Table:
+    """Every hit, for a whole result: the keys first, since many hits are joined on the key (no need for their
+    rows) and few are read by row; a phrase's hits need their rows for positions, which leave few."""
+    hits = phrase_filter(con, distinct_hits(bind(con, hits_sql(count, bool(following)), params).to_arrow_table()),
+                         following)
+    if hits.num_rows <= FETCH_MAX and not following:
+        hits = distinct_hits(bind(con, hits_sql(count, True), params).to_arrow_table())
+    return hits
+
+
+def page_search(con: duckdb.DuckDBPyConnection, sql: str, params: dict, words: list[str], rows: dict[str, int],
+                page: tuple[int, int], following: list[tuple[str, int, bool]], positions: bool,
+                one_row_per_hit: bool) -> pa.Table:
+    """A page (limit, offset) of the search: the leading word's first index rows in time order, as many as the
+    page needs with room for those other words or the phrase leave out, more if too few were kept.
+    `positions`: the lead rows bring their words' positions along, for the phrase (every index has them)."""
+    limit, offset = page
+    wanted_rows = offset + limit
+    taken = wanted_rows + wanted_rows // 4 + 100  # room for items found by two words of the index
+    for word in words[1:]:  # the share of items holding each further word (a third at least: the loop corrects)
+        taken = int(taken / max(item_share(con, rows[word]), 1 / 3))
+    if rows[words[0]] <= max(4 * taken, RARE):  # a rare word: all its hits at once (a rare phrase checked once)
+        taken = max(taken, 2 * rows[words[0]] + 100)
+    while True:
+        con.execute("SET late_materialization_max_rows = 0")  # hits are narrow columns: one scan is cheaper
+        hits, exhausted = page_hits(con, len(words), params, taken, positions=positions)
+        con.execute(f"SET late_materialization_max_rows = {LATE_MATERIALIZATION}")
+        hits = distinct_hits(phrase_filter(con, hits, following, lead=words[0]))
+        found, counted = page_of(con, sql, params, hits, limit, offset, one_row_per_hit)
+        if counted >= wanted_rows or exhausted:  # enough, or every hit taken
+            return found
+        # some hits lacked another word, were an item's second word, an older capture's, or failed the phrase:
+        # take as many more as this yield says are needed (a rare phrase: every hit at once), at least half more
+        taken = max(taken * 3 // 2, taken * wanted_rows * 5 // (4 * max(counted, 1)))
+

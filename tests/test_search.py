@@ -1,0 +1,244 @@
+"""The saved search (archive/search.py): every item with the words, pages that add up to the whole result, a
+phrase as written, searches by row number and by key agreeing, and what a search could not read said."""
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from smarchive.archive.manifest import item_files, write_items_file
+from smarchive.archive.query import run_query, saved_query
+
+
+def smarchive(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smarchive", *args], capture_output=True, text=True, timeout=120)
+
+
+
+def words_of(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W_]+", text.lower()) if len(w) >= 2}
+
+
+def expected_search(items: list[dict], words: list[str], phrase: str | None = None) -> list[str]:
+    """What the search must find, worked out the slow way: every word begins a word of the text."""
+    return [i["item_id"] for i in items
+            if all(any(w.startswith(q) for w in words_of(i["text"])) for q in words)
+            and (phrase is None or phrase.lower() in i["text"].lower())]
+
+
+@pytest.fixture(scope="module")
+def all_items(sandbox_capture) -> list[dict]:
+    return run_query(sandbox_capture.archive, "SELECT item_id, text FROM items "
+                     "ORDER BY published_at, item_id, platform").to_pylist()
+
+
+def test_search_finds_every_item_with_the_words(sandbox_capture, all_items):
+    archive = sandbox_capture.archive
+    post = next(i["text"] for i in all_items if len(words_of(i["text"])) > 5)
+    long_words = sorted(words_of(post), key=len, reverse=True)
+    checks = [
+        (long_words[0].upper(), [long_words[0]], None),  # case-insensitive
+        (long_words[0][:4], [long_words[0][:4]], None),  # a word's beginning finds the whole word
+        (f"{long_words[0]} {long_words[1]}", long_words[:2], None),  # every word, anywhere in the text
+        (f'"{post[:30]}"', sorted(words_of(post[:30])), post[:30]),  # a phrase, as written
+        ("hej", ["hej"], None), ("zzzzqqq", ["zzzzqqq"], None),
+    ]
+    for text, words, phrase in checks:
+        found = run_query(archive, saved_query("search"), {"year": None, "text": text}).column("item_id")
+        assert found.to_pylist() == expected_search(all_items, words, phrase), text
+    assert run_query(archive, saved_query("search"), {"year": None, "text": long_words[0]}).num_rows > 0
+
+
+def test_pages_put_together_are_the_whole_result(sandbox_capture):
+    archive = sandbox_capture.archive
+    for name, params in (("register-worklist", {"year": 2024}), ("cull-candidates", {"year": None}),
+                         ("search", {"year": None, "text": "på"})):
+        whole = run_query(archive, saved_query(name), params).column("item_id").to_pylist()
+        assert len(whole) > 3, name
+        pages = [run_query(archive, saved_query(name), params, limit=3, offset=o).column("item_id").to_pylist()
+                 for o in range(0, len(whole) + 3, 3)]
+        assert all(len(p) == 3 for p in pages[:len(whole) // 3]) and pages[-1] == []
+        assert [i for p in pages for i in p] == whole, name
+
+
+def test_reindex_rebuilds_an_old_or_lost_index(sandbox_capture, tmp_path):
+    archive = tmp_path / "archive"
+    shutil.copytree(sandbox_capture.archive / "manifest", archive / "manifest")
+    before = {p.relative_to(archive): pq.read_table(p) for p in sorted((archive / "manifest").glob(
+        "[st]*/**/*.parquet"))}
+    assert any("terms" in str(p) for p in before) and any("summaries" in str(p) for p in before)
+    for path in before:  # an index from an older smarchive: no run_id, no published_at; summaries lost
+        if path.parts[1] == "terms":
+            pq.write_table(before[path].select(["term", "platform", "item_id"]), archive / path)
+        else:
+            (archive / path).unlink()
+    search = ["query", "--archive", str(archive), "--saved", "search", "på"]
+    r = smarchive(*search)
+    assert r.returncode == 2 and "smarchive reindex" in r.stderr
+    r = smarchive("reindex", "--archive", str(archive))
+    assert r.returncode == 0, r.stderr
+    for path, table in before.items():
+        assert pq.read_table(archive / path).equals(table), path
+    assert smarchive(*search).returncode == 0
+
+
+def search_pages(archive, text: str) -> list[str]:
+    """Every item a search finds, page by page (3 rows a page), then the whole result: one list of ids each."""
+    found = []
+    for offset in range(0, 30, 3):
+        found += run_query(archive, saved_query("search"), {"year": None, "text": text}, limit=3,
+                           offset=offset).column("item_id").to_pylist()
+    return found + ["--"] + run_query(archive, saved_query("search"), {"year": None, "text": text}
+                                      ).column("item_id").to_pylist()
+
+
+def test_search_by_row_number_old_index_and_later_run_agree(sandbox_capture, all_items, tmp_path):
+    archive = tmp_path / "archive"
+    shutil.copytree(sandbox_capture.archive / "manifest", archive / "manifest")
+    post = next(i["text"] for i in all_items if len(words_of(i["text"])) > 5)
+    texts = ["på", sorted(words_of(post), key=len)[-1], f'"{post[:20]}"', "och på"]
+    by_row = {t: search_pages(archive, t) for t in texts}
+    assert all(by_row[t] and by_row[t][0] != "--" for t in texts)
+    terms = sorted((archive / "manifest" / "terms").rglob("*.parquet"))
+    assert all("item_row" in pq.read_schema(p).names for p in terms)
+    originals = {p: pq.read_table(p) for p in terms}
+    for path, table in originals.items():  # an index written before item_row: joined on the key instead
+        pq.write_table(table.drop_columns(["item_row"]), path)
+    assert {t: search_pages(archive, t) for t in texts} == by_row
+    for path, table in originals.items():  # an index out of step with its items file: nothing wrong is found
+        shifted = pc.add(table.column("item_row"), 1)
+        pq.write_table(table.set_column(table.schema.get_field_index("item_row"), "item_row", shifted), path)
+    for t in texts:
+        assert set(search_pages(archive, t)) <= set(by_row[t])
+    # a later run of the same partition, where one item no longer holds the word: the latest capture decides
+    for path in originals:
+        pq.write_table(originals[path], path)
+    items_file = item_files(archive)[0]
+    table = pq.read_table(items_file)
+    texts_now = table.column("text").to_pylist()
+    changed = next(n for n, t in enumerate(texts_now) if "på" in words_of(t or ""))
+    texts_now[changed] = "ändrad text"
+    later = table.set_column(table.schema.get_field_index("text"), "text", pa.array(texts_now, pa.string()))
+    later = later.set_column(later.schema.get_field_index("run_id"), "run_id",
+                             pa.array(["29990101T000000Z-later"] * later.num_rows, pa.string()))
+    write_items_file(later, items_file.with_name("run-29990101T000000Z-later.parquet"))
+    now = run_query(archive, "SELECT item_id, text FROM items ORDER BY published_at, item_id, platform").to_pylist()
+    found = search_pages(archive, "på")
+    assert found[found.index("--") + 1:] == expected_search(now, ["på"]) and table.column("item_id")[changed].as_py() \
+        not in found
+
+
+PHRASE_TEXTS = [
+    "Snöröjningen vid skolan var sen",       # p1: the phrase as written
+    "Vid skolan dröjde snöröjningen",        # p2: both words, not one after the other
+    "Snöröjningen, vid skolan",              # p3: one after the other, but not as written (a comma between)
+    "vid vid snöröjningen vid torget",       # p4: found where the words meet, not at the first 'vid'
+    "Xsnöröjningen vid torget; snöröjningen", # p5: the phrase only inside a longer word
+    "Snöröjningen i parken vid skolan",      # p6: a one-letter word (not in the index) inside a phrase
+    "snöröjningenvid skolan",                # p7: one word, not two
+]
+
+
+@pytest.fixture(scope="module")
+def phrase_archive(tmp_path_factory):
+    from datetime import UTC, datetime
+
+    from smarchive.archive.manifest import write_items
+    archive = tmp_path_factory.mktemp("phrases")
+    rows = [{"item_id": f"p{n}", "platform": "facebook", "account": "a", "year": 2024, "item_type": "post",
+             "published_at": datetime(2024, 5, n, tzinfo=UTC), "text": text, "run_id": "r1",
+             "tag_category": "own", "tag_retention": "preserve", "tag_access": "open", "tag_rule_ids": ["ORE-001"],
+             "media": [], "media_sha256": [], "tag_actions": [], "tag_evidence": []}
+            for n, text in enumerate(PHRASE_TEXTS, start=1)]
+    write_items(archive, rows, "r1")
+    return archive
+
+
+@pytest.mark.parametrize("phrase, expected", [
+    ('"snöröjningen vid"', ["p1", "p4"]),
+    ('"Snöröjningen vid sko"', ["p1"]),           # the last word may go on
+    ('"snöröjningen i parken"', ["p6"]),
+    ('"vid torget"', ["p4", "p5"]),
+    ('"snöröjningen, vid"', ["p3"]),
+    ('"VID vid"', ["p4"]),                        # a word twice; case does not matter
+])
+def test_a_phrase_is_its_words_one_after_another_as_written(phrase_archive, phrase, expected):
+    terms = sorted((phrase_archive / "manifest" / "terms").rglob("*.parquet"))
+    assert terms and all("positions" in pq.read_schema(p).names for p in terms)
+    whole = run_query(phrase_archive, saved_query("search"), {"year": None, "text": phrase}).column("item_id")
+    paged = [i for offset in range(0, 9, 2) for i in run_query(
+        phrase_archive, saved_query("search"), {"year": None, "text": phrase}, limit=2, offset=offset
+    ).column("item_id").to_pylist()]
+    assert whole.to_pylist() == paged == expected
+
+
+def test_an_index_without_positions_finds_the_phrase_on_the_text(phrase_archive, tmp_path):
+    archive = tmp_path / "archive"
+    shutil.copytree(phrase_archive / "manifest", archive / "manifest")
+    for path in (archive / "manifest" / "terms").rglob("*.parquet"):  # written before positions
+        pq.write_table(pq.read_table(path).drop_columns(["positions"]), path)
+    found = run_query(archive, saved_query("search"), {"year": None, "text": '"snöröjningen vid"'})
+    # without positions the phrase is only matched on the text: inside a longer word too (p5)
+    assert found.column("item_id").to_pylist() == ["p1", "p4", "p5"]
+
+
+def test_items_at_one_moment_page_in_hit_order(tmp_path, monkeypatch):
+    """Dates without a time of day put many items at one moment, in two index files: pages cut through such
+    moments and give the items in (time, item id) order, with one word and with two. The pages take the index
+    rows of the word by time, as for a common word (RARE 0), so a page's rows end inside a moment."""
+    from datetime import UTC, datetime
+
+    from smarchive.archive import search
+    from smarchive.archive.manifest import write_items
+    monkeypatch.setattr(search, "RARE", 0)
+    rng = random.Random(7)
+    rows = [{"item_id": f"{rng.randrange(10**6):06d}-{account}{n}", "platform": platform, "account": account,
+             "year": 2024, "item_type": "post", "published_at": datetime(2024, 3, 1 + n // 150, tzinfo=UTC),
+             "text": "vintern" + (" tack" if n % 2 else ""), "run_id": "r1", "tag_category": "minor",
+             "tag_retention": "preserve", "tag_access": "open", "tag_rule_ids": ["ORE-010"], "media": [],
+             "media_sha256": [], "tag_actions": [], "tag_evidence": []}
+            for account, platform in (("a", "facebook"), ("b", "instagram")) for n in range(400)]
+    write_items(tmp_path, rows, "r1")  # one items file and index a partition
+    for text in ("vintern", "vintern tack"):
+        expected = [r["item_id"] for r in sorted(rows, key=lambda r: (r["published_at"], r["item_id"], r["platform"]))
+                    if all(w in r["text"] for w in text.split())]
+        params = {"year": None, "text": text}
+        assert run_query(tmp_path, saved_query("search"), params).column("item_id").to_pylist() == expected
+        for offset in range(0, 400, 13):
+            page = run_query(tmp_path, saved_query("search"), params, limit=7, offset=offset)
+            assert page.column("item_id").to_pylist() == expected[offset:offset + 7], (text, offset)
+
+
+def test_a_search_says_what_it_could_not_read(phrase_archive, tmp_path):
+    """An items file rewritten after its index was built (a crash between a cull and its index) is still searched
+    right, by the items' key, and said; an items file without an index is said on every search, in the result
+    and by the CLI."""
+    archive = tmp_path / "archive"
+    shutil.copytree(phrase_archive / "manifest", archive / "manifest")
+    (items_file,) = item_files(archive)
+    table = pq.read_table(items_file)
+    kept = table.filter(pc.not_equal(table.column("item_id"), "p1"))  # p1 culled, the index not rebuilt
+    pq.write_table(kept, items_file)
+    # read by the index's row numbers, rows 0, 1, 2, 5, 6 would now be p2, p3, p4, p7 and none: p6 lost
+    found = run_query(archive, saved_query("search"), {"year": None, "text": "skolan"})
+    assert found.column("item_id").to_pylist() == expected_search(kept.to_pylist(), ["skolan"]) == [
+        "p2", "p3", "p6", "p7"]
+    gaps = found.schema.metadata[b"smarchive.gaps"].decode()
+    assert "manifest/items/year=2024/platform=facebook/account=a/" in gaps and "earlier version" in gaps
+    page = run_query(archive, saved_query("search"), {"year": None, "text": "skolan"}, limit=2, offset=2)
+    assert page.column("item_id").to_pylist() == ["p6", "p7"]
+    for terms_file in (archive / "manifest" / "terms").rglob("*.parquet"):
+        terms_file.unlink()
+    r = smarchive("query", "--archive", str(archive), "--saved", "search", "snöröjningen")
+    assert r.returncode == 0, r.stderr
+    assert "warning: manifest/items/year=2024/platform=facebook/account=a/" in r.stderr
+    assert "no word index" in r.stderr and "smarchive reindex" in r.stderr
+    r = smarchive("query", "--archive", str(archive), "--saved", "search", "--year", "2023", "snöröjningen")
+    assert r.returncode == 0 and "warning" not in r.stderr, "another year's gap is not this search's"
