@@ -283,6 +283,16 @@ def test_birth_date_in_words_and_last_four() -> None:
     assert text[hits[0].start:hits[0].end] == hits[0].text
 
 
+def test_a_year_in_running_text_is_not_the_last_four() -> None:
+    # gen17: an event's date in words followed by a year ("budget för 2027") is no identity number, even when
+    # date + year pass the check digit (2026-06-17 + 2027 does); a last four told as such still is.
+    ref = date(2026, 12, 6)
+    assert find_personnummer("Fullmäktige 17 juni 2026 – budget för 2027 och skattesatsen.", ref) == []
+    assert find_personnummer("Mötet 17 juni 2026, planen gäller 2026–2027.", ref) == []
+    hits = find_personnummer("Sista fyra är 2027, jag är född 17 juni 2026.", ref)
+    assert [h.value for h in hits] == ["20260617-2027"]
+
+
 def test_split_forms_reject_wrong_check_digits_and_other_numbers() -> None:
     bad = PNR[:9] + str((int(PNR[9]) + 1) % 10)
     assert find_personnummer(f"{bad[:6]} – {bad[6:]}", REF) == []

@@ -186,14 +186,26 @@ def _check_joined(text: str, start: int, end: int, joined: str, seps: str, ref: 
     return hit
 
 
+# A four-digit year in running text ("budget för 2027", "inför 2025", "2026–2027") is a year, not the last
+# four of an identity number: an event's date in words is often followed by one (gen17).
+_YEAR_IN_TEXT_RE = re.compile(r"(?:\b(?:för|inför|år|året|budget|budgeten|budgetåret|till|från|sedan|sen|mellan|"
+                              r"under|efter|före|läsåret|verksamhetsåret|hösten|våren|sommaren|vintern)\s+"
+                              r"|\d{4}\s?[-\u2010-\u2015]\s?)$", re.IGNORECASE)
+
+
+def _year_in_text(text: str, start: int, four: str) -> bool:
+    return 1800 <= int(four) <= 2099 and _YEAR_IN_TEXT_RE.search(text[max(0, start - 20):start]) is not None
+
+
 def _date_in_words(text: str, ref: date) -> list[Hit]:
-    """The birth date in words and the last four nearby ("sista fyra ... 4574, jag är född 19 mars 1979")."""
+    """The birth date in words and the last four nearby ("sista fyra ... 4574, jag är född 19 mars 1979");
+    not a year named in the text ("17 juni 2026 – budget för 2027")."""
     hits = []
     for m in _DATE_WORDS_RE.finditer(text):
         day, month, year = int(m.group(1)), _MONTHS[m.group(2).lower()], int(m.group(3))
         lo, hi = max(0, m.start() - 80), min(len(text), m.end() + 80)
         for four in re.finditer(r"(?<!\d)\d{4}(?!\d)", text[lo:hi]):
-            if lo + four.start() == m.start(3):
+            if lo + four.start() == m.start(3) or _year_in_text(text, lo + four.start(), four.group(0)):
                 continue
             ten = f"{year % 100:02d}{month:02d}{day:02d}{four.group(0)}"
             hit = _check_parts(str(year // 100), ten, "-", ref, m.group(0), m.start(), m.end())
