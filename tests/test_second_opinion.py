@@ -156,3 +156,18 @@ def test_register_csv_names_the_model_and_its_words(tmp_path: Path) -> None:
     tag = comment(RetentionEngine.load(overrides=tmp_path), "Mums, blåbärssoppa!")
     summary = evidence_summary(tag.to_dict()["evidence"])
     assert "ORE-ML1: sensitive p=0.99" in summary and "ORE-ML1: sensitive 'blåbärssoppa' @6-18" in summary
+
+
+def test_top_features_equal_the_sorted_feature_weights() -> None:
+    # The engine finds the evidence without building every feature; it must be what features() and a
+    # sort by weight give (the strongest positive weights, ties in text order).
+    model = SecondOpinion.read(DEFAULT_RETENTION_DIR / "model" / "second_opinion.txt")
+    texts = [json.loads(line)["text"] for line in (DATA / "eval3_dev.jsonl").read_text(encoding="utf-8").splitlines()
+             if line.strip()] + ["ring 070-123 45 67 nu nu nu", "", "😀 å ä ö ÅÄÖ 12 123456", PLAIN_REMARK]
+    for text in texts:
+        lowered = text.lower()
+        feats = features(lowered, model.weights)
+        for index in range(3):
+            pushed = sorted(((f, model.weights[f.key][index]) for f in feats), key=lambda fw: -fw[1])
+            expected = tuple(fw for fw in pushed[:3] if fw[1] > 0)
+            assert model.top_features(lowered, index) == expected, (text, index)

@@ -148,6 +148,9 @@ class SecondOpinion:
         self.weights = weights
         self.source = source
         self._bias_pair = (bias.get(HEADS[0], 0.0), bias.get(HEADS[1], 0.0))
+        # Each threshold in log-odds, a hair lower: most texts fail it without an exp(); the few that
+        # pass are checked on the probability itself, so a tag is the same as without the shortcut.
+        self._cut = {h: _logit(t) - 1e-9 for h, t in threshold.items()}
         self._pair = _Index(weights, (0, 1))  # sensitive and keep: scored together (fast_scores)
         self._register = _Index(weights, (2,))  # register: only on the fallback (register_score)
 
@@ -273,36 +276,85 @@ class SecondOpinion:
         """(index in HEADS, probability) of the heads asked for that reach their threshold; each head
         group is scored only when one of its heads is asked for."""
         out = []
+        cut = self._cut
         if "sensitive" in heads or "keep" in heads:
             scores = self.fast_scores(lowered)
             for index in (0, 1):
-                p = _sigmoid(scores[index])
-                if HEADS[index] in heads and p >= self.threshold[HEADS[index]]:
-                    out.append((index, p))
+                head = HEADS[index]
+                if head in heads and scores[index] >= cut[head]:
+                    p = _sigmoid(scores[index])
+                    if p >= self.threshold[head]:
+                        out.append((index, p))
         if "register" in heads and self.threshold["register"] <= 1.0:
-            p = _sigmoid(self.register_score(lowered))
-            if p >= self.threshold["register"]:
-                out.append((2, p))
+            score = self.register_score(lowered)
+            if score >= cut["register"]:
+                p = _sigmoid(score)
+                if p >= self.threshold["register"]:
+                    out.append((2, p))
         return out
 
     def opinion(self, lowered: str, heads: Sequence[str] = HEADS, top: int = 3) -> list[Opinion]:
         """The heads (of ``heads``) whose probability reaches their threshold, with their top features.
-        The cheap score runs first; features with offsets are built only for a text that passes."""
-        passing = self._passing(lowered, heads)
-        if not passing:
-            return []
-        feats = features(lowered, self.weights)  # only features with a weight can push
+        The cheap score runs first; features with offsets are found only for a text that passes."""
         out = []
-        for index, p in passing:
-            pushed = sorted(((f, self.weights[f.key][index]) for f in feats), key=lambda fw: -fw[1])
-            pushed_up = tuple(fw for fw in pushed[:top] if fw[1] > 0)
+        for index, p in self._passing(lowered, heads):
+            pushed_up = self.top_features(lowered, index, top)
             # No word pushed the score up: the bias alone is no opinion (an emoji, an unknown word).
             if pushed_up:
                 out.append(Opinion(HEADS[index], p, pushed_up))
         return out
 
+    def top_features(self, lowered: str, index: int, top: int = 3) -> tuple[tuple[Feature, float], ...]:
+        """The ``top`` features that push head ``index`` up most (positive weights, strongest first, ties
+        in text order), with offsets: what sorting ``features(lowered, self.weights)`` by weight gives,
+        but only the weighted features are built (this runs on every text a head flags)."""
+        group, j = (self._pair, index) if index < 2 else (self._register, 0)
+        info_get, remember = group.tokens.get, group.info
+        # (weight, start, end, key prefix, key rest): the key strings and Features only for the top ones
+        found: list[tuple[float, int, int, str, str]] = []
+        seen: set[str] = set()
+        stems: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        prev, prev_start = "", 0
+        after: dict[str, _Weights] | None = None
+        for m in _TOKEN_RE.finditer(lowered):
+            tok = m.group()
+            info = info_get(tok)
+            if info is None:
+                info = remember(tok)
+            key, stem, w, ws, pairs_next = info
+            start = m.start()
+            if w is not None and key not in seen:
+                seen.add(key)
+                if w[j] > 0:  # a number's key is "#<digits>", its feature "d:<digits>"
+                    found.append((w[j], start, m.end(), "d:", key[1:]) if stem == "#" else
+                                 (w[j], start, m.end(), "w:", tok))
+            if ws is not None and stem not in stems:
+                stems.add(stem)
+                if ws[j] > 0:
+                    found.append((ws[j], start, m.end(), "s:", stem))
+            if after is not None:
+                wp = after.get(stem)
+                if wp is not None and (prev, stem) not in pairs:
+                    pairs.add((prev, stem))
+                    if wp[j] > 0:
+                        found.append((wp[j], prev_start, m.end(), "b:", f"{prev}_{stem}"))
+            prev, prev_start, after = stem, start, pairs_next
+        found.sort(key=lambda f: -f[0])  # stable: equal weights keep the text order
+        return tuple((Feature(kind + rest, start, end), w) for w, start, end, kind, rest in found[:top])
+
     def probability(self, lowered: str, head: str) -> float:
         return _sigmoid(self.scores(features(lowered))[HEADS.index(head)])
+
+
+def _logit(p: float) -> float:
+    """The log-odds of a probability (the inverse of _sigmoid), as a lower bound for a threshold: -inf
+    at 0; at 1, 36 (_sigmoid rounds to 1.0 from about 36.7 on); above 1 (a head that is off), inf."""
+    if p <= 0.0:
+        return -math.inf
+    if p >= 1.0:
+        return 36.0 if p == 1.0 else math.inf
+    return math.log(p / (1.0 - p))
 
 
 def _sigmoid(x: float) -> float:
