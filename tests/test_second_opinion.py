@@ -18,7 +18,9 @@ DATA = Path(__file__).parent / "data"
 SETS = ("labelled_items.jsonl", "heldout_items.jsonl", "heldout2_items.jsonl", "eval3_dev.jsonl",
         "eval4_dev.jsonl", "eval6_dev.jsonl", "eval7_dev.jsonl")
 OFF = '[second_opinion]\nmodel = ""\n'
-# Written for these tests in words the lexicons lack: an everyday remark that no rule decides.
+# Written for these tests in words the lexicons lack: a complaint about a municipal service that no rule
+# decides, and an everyday remark that no rule decides either.
+MISSED_COMPLAINT = "Trappan vid stationen har saknat räcke i flera månader, äldre kan inte ta sig upp."
 PLAIN_REMARK = "Katten på bilden liknar vår gamla Misse"
 
 
@@ -98,6 +100,28 @@ def test_model_only_makes_tags_stricter(tmp_path: Path, name: str) -> None:
         assert a.needs_review or not b.needs_review, item["id"]
 
 
+def test_a_complaint_no_rule_decides_is_proposed_for_registering(tmp_path: Path) -> None:
+    (tmp_path / "ruleset.toml").write_text(OFF, encoding="utf-8")
+    without = comment(RetentionEngine.load(overrides=tmp_path), MISSED_COMPLAINT)
+    assert (without.category, without.actions, without.rule_ids) == ("unclassified", [], ["ORE-999"])
+    tag = comment(RetentionEngine.load(), MISSED_COMPLAINT)
+    assert (tag.category, tag.actions, tag.rule_ids) == ("unclassified", ["register"], ["ORE-999", "ORE-ML1"])
+    # Still kept, restricted and read by an archivist: the model only routes it to the registrar.
+    assert (tag.retention, tag.access, tag.needs_review) == ("preserve", "restricted", True)
+    model = [ev for ev in tag.evidence if ev.kind == "model"]
+    assert all(ev.rule_id == "ORE-ML1" and ev.name == "register" for ev in model)
+    assert model[0].term.startswith("p=") and float(model[0].term[2:]) >= 0.5
+    words = [ev for ev in model if ev.start is not None]
+    assert words and all(MISSED_COMPLAINT[ev.start:ev.end] == ev.text for ev in words)
+    assert "ORE-ML1 (second opinion)" in tag.reasons[-1]
+
+
+def test_a_fallback_item_the_model_does_not_flag_stays_unregistered() -> None:
+    tag = comment(RetentionEngine.load(), PLAIN_REMARK)
+    assert (tag.category, tag.actions, tag.rule_ids) == ("unclassified", [], ["ORE-999"])
+    assert (tag.retention, tag.access, tag.needs_review) == ("preserve", "restricted", True)
+
+
 def test_register_head_acts_only_on_the_fallback(tmp_path: Path) -> None:
     # A hand-made model that wants every text with "katten" registered: a rule's verdict (here minor,
     # a thank-you) is never changed into a registration, the fallback is.
@@ -163,7 +187,7 @@ def test_top_features_equal_the_sorted_feature_weights() -> None:
     # sort by weight give (the strongest positive weights, ties in text order).
     model = SecondOpinion.read(DEFAULT_RETENTION_DIR / "model" / "second_opinion.txt")
     texts = [json.loads(line)["text"] for line in (DATA / "eval3_dev.jsonl").read_text(encoding="utf-8").splitlines()
-             if line.strip()] + ["ring 070-123 45 67 nu nu nu", "", "😀 å ä ö ÅÄÖ 12 123456", PLAIN_REMARK]
+             if line.strip()] + ["ring 070-123 45 67 nu nu nu", "", "😀 å ä ö ÅÄÖ 12 123456", MISSED_COMPLAINT]
     for text in texts:
         lowered = text.lower()
         feats = features(lowered, model.weights)
