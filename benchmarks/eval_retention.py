@@ -1,7 +1,10 @@
 """Agreement of the retention engine with hand-labelled sets (issue #14).
 
-Usage: python benchmarks/eval_retention.py [--profile NAME] [--set NAME ...] [--per-category SET]
-                                           [--confusion SET] [--show-misses SET]
+Usage: python benchmarks/eval_retention.py [--profile NAME] [--overrides DIR] [--set NAME ...]
+                                           [--per-category SET] [--confusion SET] [--show-misses SET]
+
+``--overrides DIR``: a rule folder laid over the profile, e.g. DIR/model/second_opinion.txt written by
+``train_second_opinion.py --without SET --out DIR/model/second_opinion.txt`` (a leave-one-set-out model).
 
 For each labelled set in tests/data (``expected{category, register, remove}``) it reports:
 - register/remove agreement: the tag's ``register`` and ``remove`` actions both equal the label's;
@@ -119,6 +122,7 @@ def confusion_table(conf: Counter[tuple[str, str]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="orebro")
+    parser.add_argument("--overrides", type=Path, metavar="DIR", help="a rule folder laid over the profile")
     parser.add_argument("--set", action="append", choices=sorted(SETS),
                         help="default: all sets, or only the sets named by --per-category/--confusion/--show-misses")
     parser.add_argument("--per-category", action="append", default=[], metavar="SET")
@@ -127,7 +131,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.show_misses and "blind" in args.show_misses:
         parser.error("the blind half is for aggregate figures only")
-    engine = RetentionEngine.load(profile=args.profile)
+    engine = RetentionEngine.load(profile=args.profile, overrides=args.overrides)
     print(f"engine {engine.ruleset_version}, profile {args.profile}")
     named = [*args.per_category, *args.confusion, *([args.show_misses] if args.show_misses else [])]
     # A look at one set's details must not print every other set's figures too (the blind halves).

@@ -21,6 +21,16 @@ def comment(engine: RetentionEngine, text: str) -> Tag:
     return citizen_comment(engine, text, "2024-03-01T10:00:00+01:00", "c")
 
 
+@pytest.fixture(scope="module")
+def rules_only(tmp_path_factory: pytest.TempPathFactory) -> RetentionEngine:
+    """The package's rules with the second opinion off: what the fail-safe alone does to access (the model
+    may restrict more; its sensitive head flags "min son" and "Min dotter ..." since it was trained on
+    seven sets: tests/test_second_opinion.py)."""
+    folder = tmp_path_factory.mktemp("rules_only")
+    (folder / "ruleset.toml").write_text('[second_opinion]\nmodel = ""\n', encoding="utf-8")
+    return RetentionEngine.load(overrides=folder)
+
+
 def failsafe_evidence(tag: Tag) -> list[tuple[str, str, int | None]]:
     return [(ev.name, ev.text, ev.start) for ev in tag.evidence if ev.rule_id == "ORE-FS1"]
 
@@ -41,8 +51,8 @@ def test_personal_data_in_a_short_item_holds_it(engine) -> None:
     assert ("phone", "0701234567", 9) in failsafe_evidence(tag)
 
 
-def test_child_in_a_short_item_blocks_culling_but_not_access(engine) -> None:
-    tag = comment(engine, "Snyggt! 😍 min son")
+def test_child_in_a_short_item_blocks_culling_but_not_access(rules_only) -> None:
+    tag = comment(rules_only, "Snyggt! 😍 min son")
     assert tag.retention == "preserve" and tag.needs_review and tag.access == "open"
     assert ("child", "son", 14) in failsafe_evidence(tag)
 
@@ -119,11 +129,11 @@ def test_failsafe_can_be_switched_off_per_overrides(tmp_path: Path) -> None:
     assert tag.retention == "cull-eligible" and "ORE-FS1" not in tag.rule_ids
 
 
-def test_registered_item_about_someone_else_is_read_first(engine) -> None:
+def test_registered_item_about_someone_else_is_read_first(rules_only) -> None:
     # A case enquiry about the writer's daughter: registered and open as before, but a person reads it
     # before it is handed out (it tells about a child); the evidence names the word and where.
     text = "Min dotter har sökt plats på kulturskolan i ett år nu, när får vi besked om ansökan?"
-    tag = comment(engine, text)
+    tag = comment(rules_only, text)
     assert "register" in tag.actions and tag.access == "open" and tag.needs_review
     held = [(name, word, start) for name, word, start in failsafe_evidence(tag)]
     assert ("third_person", "dotter", text.index("dotter")) in held

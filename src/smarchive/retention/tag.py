@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from smarchive.errors import ConfigError, SmarchiveError
 from smarchive.retention import detectors
 from smarchive.retention.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
-from smarchive.retention.second_opinion import SecondOpinion
+from smarchive.retention.second_opinion import Opinion, SecondOpinion
 
 ENGINE_VERSION = "1.2.0"
 # The rule data ships inside the package (package data), so an installed wheel tags like the checkout.
@@ -511,6 +511,7 @@ class RetentionEngine:
         self.failsafe = _failsafe_from(ruleset, self.lexicons)
         self.second_opinion = second_opinion
         self.second_opinion_rule = str(ruleset.get("second_opinion", {}).get("rule_id", "ML"))
+        self._register_head = second_opinion is not None and second_opinion.has("register")
 
     # loading ---------------------------------------------------------------------------------------
 
@@ -685,6 +686,16 @@ class RetentionEngine:
                 evidence += held2[1]
                 rule_ids.append(self.second_opinion_rule)
                 reasons.append(f"{self.second_opinion_rule} (second opinion): {_MODEL_WHY}")
+            # Where no rule decides, the model may propose registering (never removing): the item is
+            # kept, restricted and read by an archivist anyway, so the proposal only routes it.
+            if self._register_head and category is self.fallback and not actions:
+                registered = _register_opinion(self.second_opinion, self.second_opinion_rule, facts)
+                if registered:
+                    actions, retention, needs_review = ["register"], "preserve", True  # access unchanged
+                    evidence += registered
+                    if self.second_opinion_rule not in rule_ids:
+                        rule_ids.append(self.second_opinion_rule)
+                    reasons.append(f"{self.second_opinion_rule} (second opinion): {_MODEL_REGISTER_WHY}")
         cull_from = None
         if retention == "cull-eligible":
             if created is None:
@@ -767,13 +778,28 @@ def _second_opinion(model: SecondOpinion, rule_id: str, facts: _Facts, retention
     opinions = model.opinion(facts.lowered, heads)
     if not opinions:
         return None
+    sensitive = any(op.head == "sensitive" for op in opinions)
+    return ("restricted" if sensitive else access), _model_evidence(rule_id, facts, opinions)
+
+
+_MODEL_REGISTER_WHY = ("no rule decides, and a statistical model trained on labelled comments finds the text "
+                       "likely a complaint or a case to register (its top words are the evidence): proposed "
+                       "for registering, kept and held for review; never removed on the model's word")
+
+
+def _register_opinion(model: SecondOpinion, rule_id: str, facts: _Facts) -> list[Evidence]:
+    """The ``register`` head's evidence on a fallback item, or [] when it does not flag the text."""
+    return _model_evidence(rule_id, facts, model.opinion(facts.lowered, ("register",)))
+
+
+def _model_evidence(rule_id: str, facts: _Facts, opinions: Sequence[Opinion]) -> list[Evidence]:
+    """Per opinion its probability (``p=0.93``) and the features that pushed it up, with offsets."""
     evidence = []
     for op in opinions:
         evidence.append(Evidence(rule_id, "model", op.head, f"p={op.probability:.2f}"))
         evidence += [Evidence(rule_id, "model", op.head, f"{f.key} {w:+.2f}", facts.text[f.start:f.end],
                               f.start, f.end) for f, w in op.top]
-    sensitive = any(op.head == "sensitive" for op in opinions)
-    return ("restricted" if sensitive else access), evidence
+    return evidence
 
 
 def _personal_data(facts: _Facts) -> list[detectors.Hit]:
