@@ -51,6 +51,12 @@ SETS = {
     # new topics; measured first on the engine of 1e0661d; the blind half never tuned on.
     "eval8_dev": "eval8_dev.jsonl",
     "eval8_blind": "eval8_blind.jsonl",
+    # Written by two helper sessions on the evening of 2026-12-06 that never read the rules, lexicons or this script
+    # (tests/data/eval9_README.md, eval10_README.md); measured first on the engine of a56b106; blind never tuned on.
+    "eval9_dev": "eval9_dev.jsonl",
+    "eval9_blind": "eval9_blind.jsonl",
+    "eval10_dev": "eval10_dev.jsonl",
+    "eval10_blind": "eval10_blind.jsonl",
 }
 SAFETY_CATEGORIES = ("criminal", "confidential")
 # Labels that must never be cull-eligible: everything registered, and the account's own records.
