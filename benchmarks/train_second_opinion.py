@@ -36,7 +36,7 @@ from smarchive.retention.tag import RetentionEngine
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 TRAIN_SETS = ("labelled_items", "heldout_items", "heldout2_items", "eval3_dev", "eval4_dev", "eval6_dev",
-              "eval7_dev", "eval8_dev")
+              "eval7_dev", "eval8_dev", "eval9_dev", "eval10_dev")
 OUT = ROOT / "src" / "smarchive" / "retention" / "rules" / "model" / "second_opinion.txt"
 SENSITIVE = {"confidential", "criminal", "offensive"}
 KEEP = {"complaint", "ongoing-case", "initiates-case", "offensive", "confidential", "criminal"}
