@@ -242,3 +242,39 @@ def test_a_search_says_what_it_could_not_read(phrase_archive, tmp_path):
     assert "no word index" in r.stderr and "smarchive reindex" in r.stderr
     r = smarchive("query", "--archive", str(archive), "--saved", "search", "--year", "2023", "snöröjningen")
     assert r.returncode == 0 and "warning" not in r.stderr, "another year's gap is not this search's"
+
+
+@pytest.mark.parametrize("margin", [0.05, 1.5, 50])
+def test_pages_through_a_time_window_are_the_pages_of_all(tmp_path, monkeypatch, margin):
+    """A page's leading word is first looked for in a time window guessed from the items files' row groups
+    (search.lead_window): too short a window (then every row of the word), about right, or every item, the
+    pages of one word and of two are the whole result's, in hit order."""
+    from datetime import UTC, datetime, timedelta
+
+    from smarchive.archive import search
+    from smarchive.archive.manifest import ItemFileWriter, write_items
+    monkeypatch.setattr(search, "RARE", 0)
+    monkeypatch.setattr(search, "WINDOW_MARGIN", margin)
+    monkeypatch.setattr(ItemFileWriter, "ROW_GROUP", 100)  # row groups of 100 items: windows of a few of them
+    windows = []
+    guess = search.lead_window
+    monkeypatch.setattr(search, "lead_window", lambda *a: windows.append(guess(*a)) or windows[-1])
+    rng = random.Random(11)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    rows = [{"item_id": f"{account}{n:04d}", "platform": platform, "account": account, "year": 2024,
+             "item_type": "post", "published_at": start + timedelta(hours=rng.randrange(24 * 300)),
+             "text": " ".join(w for w, p in (("vintern", 0.5 if n < 750 else 0.1), ("tack", 0.4), ("hej", 0.5))
+                              if rng.random() < p) or "annat", "run_id": "r1", "tag_category": "minor",
+             "tag_retention": "preserve", "tag_access": "open", "tag_rule_ids": ["ORE-010"], "media": [],
+             "media_sha256": [], "tag_actions": [], "tag_evidence": []}
+            for account, platform in (("a", "facebook"), ("b", "instagram"), ("c", "youtube")) for n in range(1500)]
+    write_items(tmp_path, rows, "r1")
+    order = sorted(rows, key=lambda r: (r["published_at"], r["item_id"], r["platform"]))
+    for text in ("vintern", "vintern tack", "tack vintern hej"):
+        expected = [r["item_id"] for r in order if set(text.split()) <= set(r["text"].split())]
+        params = {"year": None, "text": text}
+        assert run_query(tmp_path, saved_query("search"), params).column("item_id").to_pylist() == expected
+        for limit, offset in ((5, 0), (7, 7), (10, 33), (20, 60), (9, len(expected) - 4)):
+            page = run_query(tmp_path, saved_query("search"), params, limit=limit, offset=offset)
+            assert page.column("item_id").to_pylist() == expected[offset:offset + limit], (text, offset)
+    assert any(w is not None for w in windows) == (margin < 50)
