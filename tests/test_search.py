@@ -278,3 +278,45 @@ def test_pages_through_a_time_window_are_the_pages_of_all(tmp_path, monkeypatch,
             page = run_query(tmp_path, saved_query("search"), params, limit=limit, offset=offset)
             assert page.column("item_id").to_pylist() == expected[offset:offset + limit], (text, offset)
     assert any(w is not None for w in windows) == (margin < 50)
+
+
+def test_a_phrase_led_by_its_rarest_word_as_itself(tmp_path, monkeypatch):
+    """A phrase's words but the last are matched as themselves: 'tack' in '"hej tack du"' is rare though many
+    words begin with it (tackar, tacksam). The phrase's hits are found from that word's rows, the other words
+    read only where it is (search.phrase_hits), and are the items with the words one after another."""
+    from datetime import UTC, datetime, timedelta
+
+    from smarchive.archive import search
+    from smarchive.archive.manifest import write_items
+    monkeypatch.setattr(search, "PHRASE_ALL", 120)  # 'hej', 'tack*' and 'du*' have more rows; 'tack' fewer
+    led = []
+    spy = search.phrase_hits
+    monkeypatch.setattr(search, "phrase_hits", lambda con, words, params, counts: led.append(
+        min(counts, key=counts.get)) or spy(con, words, params, counts))
+    rng = random.Random(5)
+    vocabulary = ["hej", "tackar", "tacksam", "du", "dubbel", "dusch", "vi", "ses", "god", "jul"]
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.randrange(3, 9))) for _ in range(600)]
+    for n in rng.sample(range(600), 30):  # the rare word itself, in a phrase or not
+        words = texts[n].split()
+        words.insert(rng.randrange(len(words) + 1), "tack")
+        texts[n] = " ".join(words)
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    rows = [{"item_id": f"i{n:04d}", "platform": "facebook", "account": "a", "year": 2024, "item_type": "post",
+             "published_at": start + timedelta(minutes=7 * n), "text": text, "run_id": "r1",
+             "tag_category": "minor", "tag_retention": "preserve", "tag_access": "open",
+             "tag_rule_ids": ["ORE-010"], "media": [], "media_sha256": [], "tag_actions": [], "tag_evidence": []}
+            for n, text in enumerate(texts)]
+    write_items(tmp_path, rows, "r1")
+
+    def has(text: str, phrase: list[str]) -> bool:
+        words = text.split()
+        return any(words[i:i + len(phrase) - 1] == phrase[:-1] and words[i + len(phrase) - 1].startswith(phrase[-1])
+                   for i in range(len(words) - len(phrase) + 1))
+
+    for phrase in ("tack du", "hej tack du", "tack tacksam", "hej tack"):
+        expected = [r["item_id"] for r in rows if has(r["text"], phrase.split())]
+        params = {"year": None, "text": f'"{phrase}"'}
+        assert run_query(tmp_path, saved_query("search"), params).column("item_id").to_pylist() == expected, phrase
+        page = run_query(tmp_path, saved_query("search"), params, limit=3, offset=1)
+        assert page.column("item_id").to_pylist() == expected[1:4], phrase
+        assert led[-1] == "tack", phrase

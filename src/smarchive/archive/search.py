@@ -260,17 +260,28 @@ def phrase_filter(con: duckdb.DuckDBPyConnection, hits: pa.Table, words: list[tu
     return hits.filter(pc.or_(followed, pc.invert(checkable)))
 
 
-PHRASE_ALL = 300_000  # index rows of each of a phrase's words few enough to find all its hits in one query
+PHRASE_ALL = 300_000  # index rows of a phrase's rarest word few enough to find all its hits in one query
 
 
-def phrase_hits(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool]], params: dict) -> pa.Table:
-    """Every hit of a phrase whose words are all rare enough (PHRASE_ALL), in hit order: the index rows of its
-    words joined on (index file, row) and kept where the words follow one another, in one query (the first
-    word's rows give the key). For an index where every file has positions."""
+def phrase_rows(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool]],
+                rows: dict[str, int]) -> dict[str, int]:
+    """About how many index rows each of a phrase's words has as the phrase matches it: the word itself, but
+    the last word with every word it begins (`rows`: word_rows). '"tack hej"' at 10 M items: 'tack' begins
+    4.5 M rows, is itself 24 000."""
+    fixed = word_rows(con, [w for w, _place, prefix in words if not prefix], exact=True)
+    return {w: rows[w] if prefix else fixed[w] for w, _place, prefix in words}
+
+
+def phrase_hits(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool]], params: dict,
+                counts: dict[str, int]) -> pa.Table:
+    """Every hit of a phrase whose rarest word is rare enough (PHRASE_ALL; `counts`: phrase_rows), in hit order:
+    that word's index rows, each other word's rows of the same items only (index file, row), kept where the
+    words follow one another, in one query. For an index where every file has positions."""
     source = ("(SELECT platform, item_id, run_id, published_at, year, _terms_file AS terms_file, item_row, term, "
               "positions FROM _search_terms)")
+    words = sorted(words, key=lambda w: counts[w[0]])  # the rarest leads; places stay as in the phrase
     ctes, joins, follow, phrase = _phrase_sql(words, [source] * len(words), "($year IS NULL OR year = $year)",
-                                              keys="platform, item_id, run_id, published_at, ")
+                                              keys="platform, item_id, run_id, published_at, ", of_first=True)
     return bind(con, f"WITH {ctes} SELECT w0.platform, w0.item_id, w0.run_id, w0.published_at, w0.item_row, "
                       f"f.items_file, w0.terms_file FROM w0{joins} LEFT JOIN _search_files f ON f.terms_file = "
                       f"w0.terms_file WHERE {follow} ORDER BY w0.published_at, w0.item_id, w0.platform",
@@ -278,16 +289,19 @@ def phrase_hits(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool
 
 
 def _phrase_sql(words: list[tuple[str, int, bool]], sources: list[str], where: str,
-                keys: str = "") -> tuple[str, str, str, dict]:
+                keys: str = "", of_first: bool = False) -> tuple[str, str, str, dict]:
     """What both phrase checks share: (the CTEs wN, one per word: its index rows from sources[N] where it
     matches and `where` holds, an item's positions together, since a word that may go on can be several words
     of the index, the first word's rows also with `keys`; the joins of the others to w0 on (index file, row);
-    the condition that the words follow the first one in their places; $pN/$pN_end for the words)."""
+    the condition that the words follow the first one in their places; $pN/$pN_end for the words).
+    `of_first`: the other words' rows only of the first word's items (a common word's millions of rows are
+    scanned, but not grouped or joined)."""
     params, ctes = word_params([w for w, _place, _prefix in words], "p"), []
     for n, ((_word, _place, prefix), source) in enumerate(zip(words, sources, strict=True)):
         match = _word_range(n, "p") if prefix else f"term = $p{n}"
+        same = " AND (terms_file, item_row) IN (SELECT terms_file, item_row FROM w0)" if of_first and n else ""
         ctes.append(f"w{n} AS (SELECT {keys if n == 0 else ''}terms_file, item_row, flatten(list(positions)) "
-                    f"AS positions FROM {source} WHERE {match} AND {where} GROUP BY ALL)")
+                    f"AS positions FROM {source} WHERE {match} AND {where}{same} GROUP BY ALL)")
     first = words[0][1]
     follow = " AND ".join(f"list_contains(w{n}.positions, s + {place - first})"
                           for n, (_w, place, _p) in enumerate(words) if n)
@@ -423,16 +437,18 @@ def _all_by_row(hits: pa.Table) -> bool:
     return not hits.column("item_row").null_count and not hits.column("items_file").null_count
 
 
-def word_rows(con: duckdb.DuckDBPyConnection, words: list[str]) -> dict[str, int]:
-    """About how many rows of the word index each word has: counted in one index file (the largest) and scaled
+def word_rows(con: duckdb.DuckDBPyConnection, words: list[str], exact: bool = False) -> dict[str, int]:
+    """About how many rows of the word index each word has (every word it begins; `exact`: the word itself
+    only, as a phrase's words but the last are matched): counted in one index file (the largest) and scaled
     to all; counting every file's rows of a common word would cost more than the search (at 10 M items, 4.5 M
     rows for a word in half the items). It decides which word leads and how many hits a page takes at once,
     never what is found."""
     sample, files = con.sql("SELECT sample, files FROM _search_fetch").fetchall()[0]
-    if sample is None:
+    if sample is None or not words:
         return dict.fromkeys(words, 0)
-    counts = ", ".join(f"count(*) FILTER (WHERE {_word_range(n)})" for n in range(len(words)))
-    ranges = " OR ".join(f"({_word_range(n)})" for n in range(len(words)))
+    match = [f"term = $w{n}" if exact else _word_range(n) for n in range(len(words))]
+    counts = ", ".join(f"count(*) FILTER (WHERE {m})" for m in match)
+    ranges = " OR ".join(f"({m})" for m in match)
     found = bind(con, f"SELECT {counts} FROM read_parquet('{sql_path(Path(sample))}') WHERE {ranges}",
                   word_params(words)).fetchall()[0]
     return {w: n * files for w, n in zip(words, found, strict=True)}
@@ -485,10 +501,11 @@ def find(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | No
     phrased = {w for w, _place, _prefix in following}
     indexed = bool(following) and all(_has_positions(f) for (f,) in con.sql("SELECT terms_file FROM _search_index"
                                                                              ).fetchall())
-    rare = False
+    rare, counts = False, {}
     if indexed:
         rows.update(word_rows(con, [w for w in phrased if w not in rows]) if phrased - rows.keys() else {})
-        rare = max(rows[w] for w in phrased) <= PHRASE_ALL
+        counts = phrase_rows(con, following, rows)
+        rare = min(counts.values()) <= PHRASE_ALL
         indexed = rare or limit is not None  # see below
     if indexed:  # every hit is checked by positions, which finds the phrase's words: no other lookup for them
         words = words[:1] + [w for w in words[1:] if w not in phrased]
@@ -496,7 +513,7 @@ def find(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | No
     # positions of millions of hits would cost more: '"tack hej"' at 10 M items took 16.6 s, the texts 7.1 s)
     params = {**params, **word_params(words), "phrase": wanted["phrase"]}
     if rare and set(words) <= phrased:
-        hits = distinct_hits(phrase_hits(con, following, params))  # a rare phrase: every hit from the index
+        hits = distinct_hits(phrase_hits(con, following, params, counts))  # every hit from the index
     elif limit is None:
         hits = whole_hits(con, len(words), params, following if indexed else [])
     else:
