@@ -202,3 +202,19 @@ def citizen_comment(engine: RetentionEngine, text: str, published_at: str, item_
     """The tag of a comment by a member of the public (not the account), without a thread around it."""
     return engine.tag({"id": item_id, "item_type": "comment", "author_is_account": False, "text": text,
                        "published_at": published_at})
+
+
+def removed_and_held(tag: Tag) -> bool:
+    """Registered, proposed for removal, held for an archivist, restricted and kept: how criminal items end."""
+    return ({"register", "remove"} <= set(tag.actions) and tag.needs_review and tag.access == "restricted"
+            and tag.retention == "preserve")
+
+
+def assert_criminal_by_elements(tag: Tag, rule: str, text: str) -> None:
+    """`rule` made the item criminal (removed and held) on two or more elements, each shown at its offsets."""
+    assert tag.category == "criminal", tag.rule_ids
+    assert rule in tag.rule_ids
+    assert removed_and_held(tag)
+    decided = [ev for ev in tag.evidence if ev.rule_id == rule and ev.kind == "lexicon"]
+    assert len({ev.name for ev in decided}) >= 2
+    assert all(text[ev.start:ev.end] == ev.text for ev in decided)

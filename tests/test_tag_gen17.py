@@ -10,16 +10,11 @@ import pytest
 
 from smarchive.retention.tag import RetentionEngine, Tag
 
-from conftest import citizen_comment
+from conftest import assert_criminal_by_elements, citizen_comment
 
 
 def _tag(engine: RetentionEngine, text: str) -> Tag:
     return citizen_comment(engine, text, "2026-03-12T19:00:00+01:00", "g17")
-
-
-def _removed_and_held(tag: Tag) -> bool:
-    return ({"register", "remove"} <= set(tag.actions) and tag.needs_review and tag.access == "restricted"
-            and tag.retention == "preserve")
 
 
 # Two or three criminal elements: removed, reported and held for an archivist.
@@ -40,14 +35,8 @@ CRIMINAL = [
 
 
 @pytest.mark.parametrize(("rule", "text"), CRIMINAL)
-def test_criminal_elements_are_removed_and_held(engine: RetentionEngine, rule: str, text: str) -> None:
-    tag = _tag(engine, text)
-    assert tag.category == "criminal", tag.rule_ids
-    assert rule in tag.rule_ids
-    assert _removed_and_held(tag)
-    decided = [ev for ev in tag.evidence if ev.rule_id == rule and ev.kind == "lexicon"]
-    assert len({ev.name for ev in decided}) >= 2
-    assert all(text[ev.start:ev.end] == ev.text for ev in decided)
+def test_criminal_elements_areremoved_and_held(engine: RetentionEngine, rule: str, text: str) -> None:
+    assert_criminal_by_elements(_tag(engine, text), rule, text)
 
 
 # Near misses: one element, or the everyday sense of the words. Never criminal.
