@@ -11,7 +11,9 @@ For each labelled set in tests/data (``expected{category, register, remove}``) i
 - category agreement;
 - unsafe misses: items labelled criminal or confidential that are neither marked for removal nor held
   for review (``needs_review``) -- the failures that matter most;
-- wrong culls: items the label keeps (register or remove, or own) that the tag makes cull-eligible.
+- wrong culls: items the label keeps (register or remove, or own) that the tag makes cull-eligible;
+- of the register/remove disagreements, how many are held for review (``needs_review``): a person sees
+  those before anything is registered, removed or culled; the rest pass unseen.
 
 Never use ``--show-misses`` on a blind set: the blind half is only for aggregate figures.
 """
@@ -74,6 +76,7 @@ class Scores:
     wrong_cull: int = 0
     review: int = 0  # held for an archivist (needs_review): the cost of failing safe
     culls: int = 0  # made cull-eligible
+    missed_held: int = 0  # register/remove disagreements held for review: a person sees them
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def line(self, name: str) -> str:
@@ -82,7 +85,8 @@ class Scores:
 
         return (f"{name:<16} n={self.n:<4} reg/rem {pct(self.reg_rem):5.1f}%  category {pct(self.category):5.1f}%"
                 f"  unsafe misses {self.unsafe:<3} wrong culls {self.wrong_cull:<3}"
-                f" review {pct(self.review):5.1f}%  cull-eligible {pct(self.culls):5.1f}%")
+                f" review {pct(self.review):5.1f}%  cull-eligible {pct(self.culls):5.1f}%"
+                f"  disagreements held {self.missed_held}/{self.n - self.reg_rem}")
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -105,7 +109,9 @@ def score(items: list[dict[str, Any]], tags: list[Tag]) -> tuple[Scores, dict[st
         got = ("register" in tag.actions, "remove" in tag.actions)
         for s in (total, per_cat.setdefault(exp["category"], Scores())):
             s.n += 1
-            s.reg_rem += got == (bool(exp["register"]), bool(exp["remove"]))
+            agreed = got == (bool(exp["register"]), bool(exp["remove"]))
+            s.reg_rem += agreed
+            s.missed_held += not agreed and tag.needs_review
             s.category += tag.category == exp["category"]
             s.unsafe += is_unsafe_miss(exp, tag)
             s.wrong_cull += is_wrong_cull(exp, tag)
