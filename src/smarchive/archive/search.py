@@ -266,10 +266,12 @@ PHRASE_ALL = 300_000  # index rows of a phrase's rarest word few enough to find 
 def phrase_rows(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool]],
                 rows: dict[str, int]) -> dict[str, int]:
     """About how many index rows each of a phrase's words has as the phrase matches it: the word itself, but
-    the last word with every word it begins (`rows`: word_rows). '"tack hej"' at 10 M items: 'tack' begins
-    4.5 M rows, is itself 24 000."""
-    fixed = word_rows(con, [w for w, _place, prefix in words if not prefix], exact=True)
-    return {w: rows[w] if prefix else fixed[w] for w, _place, prefix in words}
+    the last word with every word it begins (from `rows`, word_rows of the search's words, where it is there);
+    what is not there is counted in one read of the sample. '"tack hej"' at 10 M items: 'tack' begins 4.5 M
+    rows, is itself 24 000."""
+    wanted = [(w, not prefix) for w, _place, prefix in words if not prefix or w not in rows]
+    found = dict(zip(wanted, _row_counts(con, wanted), strict=True))
+    return {w: rows[w] if prefix and w in rows else found[(w, not prefix)] for w, _place, prefix in words}
 
 
 def phrase_hits(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool]], params: dict,
@@ -437,21 +439,26 @@ def _all_by_row(hits: pa.Table) -> bool:
     return not hits.column("item_row").null_count and not hits.column("items_file").null_count
 
 
-def word_rows(con: duckdb.DuckDBPyConnection, words: list[str], exact: bool = False) -> dict[str, int]:
-    """About how many rows of the word index each word has (every word it begins; `exact`: the word itself
-    only, as a phrase's words but the last are matched): counted in one index file (the largest) and scaled
-    to all; counting every file's rows of a common word would cost more than the search (at 10 M items, 4.5 M
-    rows for a word in half the items). It decides which word leads and how many hits a page takes at once,
-    never what is found."""
+def word_rows(con: duckdb.DuckDBPyConnection, words: list[str]) -> dict[str, int]:
+    """About how many rows of the word index each word has (every word it begins): see _row_counts."""
+    return dict(zip(words, _row_counts(con, [(w, False) for w in words]), strict=True))
+
+
+def _row_counts(con: duckdb.DuckDBPyConnection, words: list[tuple[str, bool]]) -> list[int]:
+    """About how many rows of the word index each (word, exact) has: every word it begins, or with `exact` the
+    word itself only (as a phrase's words but the last are matched). Counted in one index file (the largest)
+    and scaled to all; counting every file's rows of a common word would cost more than the search (at 10 M
+    items, 4.5 M rows for a word in half the items). It decides which word leads and how many hits a page
+    takes at once, never what is found."""
     sample, files = con.sql("SELECT sample, files FROM _search_fetch").fetchall()[0]
     if sample is None or not words:
-        return dict.fromkeys(words, 0)
-    match = [f"term = $w{n}" if exact else _word_range(n) for n in range(len(words))]
+        return [0] * len(words)
+    match = [f"term = $w{n}" if exact else _word_range(n) for n, (_word, exact) in enumerate(words)]
     counts = ", ".join(f"count(*) FILTER (WHERE {m})" for m in match)
     ranges = " OR ".join(f"({m})" for m in match)
     found = bind(con, f"SELECT {counts} FROM read_parquet('{sql_path(Path(sample))}') WHERE {ranges}",
-                  word_params(words)).fetchall()[0]
-    return {w: n * files for w, n in zip(words, found, strict=True)}
+                  word_params([w for w, _exact in words])).fetchall()[0]
+    return [n * files for n in found]
 
 
 def item_share(con: duckdb.DuckDBPyConnection, rows: int) -> float:
@@ -503,7 +510,6 @@ def find(con: duckdb.DuckDBPyConnection, sql: str, params: dict, limit: int | No
                                                                              ).fetchall())
     rare, counts = False, {}
     if indexed:
-        rows.update(word_rows(con, [w for w in phrased if w not in rows]) if phrased - rows.keys() else {})
         counts = phrase_rows(con, following, rows)
         rare = min(counts.values()) <= PHRASE_ALL
         indexed = rare or limit is not None  # see below
