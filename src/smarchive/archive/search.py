@@ -130,11 +130,7 @@ def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: i
     the lead rows are looked for first (lead_rows)."""
     lead, exhausted = lead_rows(con, params, limit, positions, until)
     if count == 1:  # no other word: the lead rows (in hit order) are the hits, with the items file beside each
-        files = con.sql("SELECT terms_file, items_file FROM _search_files").to_arrow_table()
-        where = pc.index_in(lead.column("_terms_file"), value_set=files.column("terms_file"))
-        hits = lead.drop_columns(["_terms_index"])
-        hits = hits.rename_columns([{"_terms_file": "terms_file"}.get(c, c) for c in hits.column_names])
-        return hits.add_column(5, "items_file", files.column("items_file").take(where)), exhausted
+        return with_files(con, lead.drop_columns(["_terms_file"])), exhausted
     con.register("_search_lead", lead)
     more = ", h.term, h.positions" if positions else ""
     hits = bind(con, "SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file, "
@@ -278,16 +274,31 @@ def phrase_hits(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool
                 counts: dict[str, int]) -> pa.Table:
     """Every hit of a phrase whose rarest word is rare enough (PHRASE_ALL; `counts`: phrase_rows), in hit order:
     that word's index rows, each other word's rows of the same items only (index file, row), kept where the
-    words follow one another, in one query. For an index where every file has positions."""
-    source = ("(SELECT platform, item_id, run_id, published_at, year, _terms_file AS terms_file, item_row, term, "
+    words follow one another, in one query. For an index where every file has positions.
+    The index file goes through the query as its number, and `year` is read only when a year is searched (the
+    file's name on every row and `($year IS NULL OR ...)`: at 10 M items, 21 alternated runs, 135 -> 126 ms)."""
+    year = "" if params.get("year") is None else " AND year = $year"
+    source = ("(SELECT platform, item_id, run_id, published_at, year, _terms_index AS terms_file, item_row, term, "
               "positions FROM _search_terms)")
     words = sorted(words, key=lambda w: counts[w[0]])  # the rarest leads; places stay as in the phrase
-    ctes, joins, follow, phrase = _phrase_sql(words, [source] * len(words), "($year IS NULL OR year = $year)",
+    ctes, joins, follow, phrase = _phrase_sql(words, [source] * len(words), f"TRUE{year}",
                                               keys="platform, item_id, run_id, published_at, ", of_first=True)
-    return bind(con, f"WITH {ctes} SELECT w0.platform, w0.item_id, w0.run_id, w0.published_at, w0.item_row, "
-                      f"f.items_file, w0.terms_file FROM w0{joins} LEFT JOIN _search_files f ON f.terms_file = "
-                      f"w0.terms_file WHERE {follow} ORDER BY w0.published_at, w0.item_id, w0.platform",
+    hits = bind(con, f"WITH {ctes} SELECT w0.platform, w0.item_id, w0.run_id, w0.published_at, w0.item_row, "
+                      f"w0.terms_file AS _terms_index FROM w0{joins} WHERE {follow} "
+                      "ORDER BY w0.published_at, w0.item_id, w0.platform",
                  {**phrase, "year": params.get("year")}).to_arrow_table()
+    return with_files(con, hits)
+
+
+def with_files(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
+    """Index rows with their index file as its number (`_terms_index`) as hits: with `items_file` (where a row
+    of that file is a row of `items`, else null) and `terms_file`, in that place."""
+    names = con.sql("SELECT terms_file FROM _search_index").to_arrow_table().column("terms_file")
+    terms = names.take(rows.column("_terms_index"))
+    files = con.sql("SELECT terms_file, items_file FROM _search_files").to_arrow_table()
+    items = files.column("items_file").take(pc.index_in(terms, value_set=files.column("terms_file")))
+    at = rows.schema.get_field_index("_terms_index")
+    return rows.remove_column(at).add_column(at, "items_file", items).add_column(at + 1, "terms_file", terms)
 
 
 def _phrase_sql(words: list[tuple[str, int, bool]], sources: list[str], where: str,
@@ -302,7 +313,9 @@ def _phrase_sql(words: list[tuple[str, int, bool]], sources: list[str], where: s
     for n, ((_word, _place, prefix), source) in enumerate(zip(words, sources, strict=True)):
         match = _word_range(n, "p") if prefix else f"term = $p{n}"
         same = " AND (terms_file, item_row) IN (SELECT terms_file, item_row FROM w0)" if of_first and n else ""
-        ctes.append(f"w{n} AS (SELECT {keys if n == 0 else ''}terms_file, item_row, flatten(list(positions)) "
+        # the first word's rows are read once (MATERIALIZED): the others are of its items only
+        kind = " MATERIALIZED" if of_first and n == 0 and len(words) > 1 else ""
+        ctes.append(f"w{n} AS{kind} (SELECT {keys if n == 0 else ''}terms_file, item_row, flatten(list(positions)) "
                     f"AS positions FROM {source} WHERE {match} AND {where}{same} GROUP BY ALL)")
     first = words[0][1]
     follow = " AND ".join(f"list_contains(w{n}.positions, s + {place - first})"
