@@ -134,6 +134,9 @@ def _split_in_word(keys: list[str]) -> tuple[list[str], list[str]]:
 # terms); see _remember_word.
 _WordInfo = tuple[int, tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
 _NOTHING: _WordInfo = (0, (), ())
+# Per phrase as a text writes it: its hits at a word start as (lexicon, term, length), when no letter
+# follows it and when one does; see _phrase_hits.
+_PhraseHits = tuple[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]]
 
 def _first_chars_class(chars: set[str]) -> str:
     """A character class of the keys' first characters for _overlapping_regex, where every character
@@ -255,6 +258,7 @@ class LexiconMatcher:
         # tried its trie at most positions of a text, 7.6 of 61 us an item, for 0.7 hits an item).
         self._in_word_regex = _overlapping_regex(in_word_keys) if in_word_keys else None
         self._word_info: dict[str, _WordInfo] = {}
+        self._phrase_info: dict[str, _PhraseHits] = {}
         self.fuzzy_min_length = fuzzy_min_length
         self._fuzzy: dict[str, list[tuple[str, Term]]] = {}
         if fuzzy_min_length > 0:
@@ -387,7 +391,7 @@ class LexiconMatcher:
             if live:  # a phrase may start at this word: try the phrases on the text
                 match = self._phrase_trie.match(low, start)  # type: ignore[union-attr]
                 if match is not None:
-                    self._take(text, low, start, match.end(), False, hits, covered)
+                    self._add_phrase(text, low, start, match.end(), hits, covered)
                     found = found[live - 1:]  # the phrase hides the word's own word-key hits
             for lexicon, source, s, e in found:
                 hits.append(LexiconHit(lexicon, source, text[start + s:start + e], start + s, start + e))
@@ -397,6 +401,35 @@ class LexiconMatcher:
                 for term in typos:
                     hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end, fuzzy=True))
         return count
+
+    def _add_phrase(self, text: str, low: str, start: int, end: int, hits: list[LexiconHit],
+                    covered: set[int]) -> None:
+        """What _take adds for the phrase found at the word start ``start`` (to ``end``), from the hits
+        worked out once per distinct phrase as written (_phrase_hits)."""
+        phrase = low[start:end]
+        both = self._phrase_info.get(phrase) or self._phrase_hits(phrase)
+        taken = both[end < len(low) and (low[end].isalnum() or low[end] == "_")]
+        for lexicon, source, length in taken:
+            hits.append(LexiconHit(lexicon, source, text[start:start + length], start, start + length))
+        if taken:
+            covered.add(start)
+
+    def _phrase_hits(self, phrase: str) -> _PhraseHits:
+        """_take's hits for a phrase at a word start, without and with a letter after it. They depend on the
+        phrase as written and that letter alone (its shorter keys end inside it), so they are worked out
+        once per distinct phrase, on the phrase and one character (issue #14: _take on every phrase
+        found was 2 of 11 us an item of the word scan)."""
+        both = []
+        for after in (" ", "a"):  # no letter after the phrase, a letter
+            probe = phrase + after
+            found: list[LexiconHit] = []
+            self._take(probe, probe, 0, len(phrase), False, found, set())
+            both.append(tuple((h.lexicon, h.term, h.end) for h in found))
+        info = (both[0], both[1])
+        if len(self._phrase_info) >= _WORD_CACHE_SIZE:
+            self._phrase_info.clear()
+        self._phrase_info[phrase] = info
+        return info
 
     def _remember_word(self, word: str) -> _WordInfo:
         """What _scan_words needs of one distinct lower-cased word, worked out once (words repeat a lot in
