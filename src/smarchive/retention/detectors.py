@@ -506,8 +506,35 @@ _STRONGER_THAN = {"personnummer": ("phone",), "samordningsnummer": ("phone",),
                   "bank_account": ("phone", "personnummer", "samordningsnummer", "card")}
 
 
-def find_all(text: str, ref: date | None = None, only: set[str] | None = None) -> list[Hit]:
-    """Run every pattern detector (or those named in ``only``); hits sorted by position.
+# The detectors to run, in DETECTORS order, each with the fewest digits it needs; see _plan.
+_Plan = tuple[tuple[int, str, Callable[[str], list[Hit]]], ...]
+_PLANS: dict[tuple[frozenset[str] | None, bool], _Plan] = {}
+
+
+def _plan(only: set[str] | frozenset[str] | None, digits: bool) -> _Plan:
+    """The detectors named in ``only`` (None: all); for a text without ``digits`` only those that need none.
+    Worked out once per set of names (the engine passes one frozenset), not per text (issue #14: the
+    name and digit checks of eight detectors on every text, three in four of which have no digit)."""
+    names = only if only is None or isinstance(only, frozenset) else frozenset(only)
+    plan = _PLANS.get((names, digits))
+    if plan is None:
+        plan = tuple((_MIN_DIGITS.get(name, 0), name, func) for name, func in DETECTORS.items()
+                     if names is None or name in names)
+        if not digits:
+            plan = tuple(step for step in plan if step[0] == 0)
+        _PLANS[(names, digits)] = plan
+    return plan
+
+
+def count_digits(text: str) -> int:
+    """The number of decimal digits (``\\d``) in the text."""
+    return len(_HAS_DIGIT.findall(text))
+
+
+def find_all(text: str, ref: date | None = None, only: set[str] | frozenset[str] | None = None,
+             digits: int | None = None) -> list[Hit]:
+    """Run every pattern detector (or those named in ``only``); hits sorted by position. ``digits``: the
+    text's count_digits, if the caller has it already.
 
     ``personnummer`` also yields samordningsnummer. Where a phone hit covers the same digits as a
     personnummer hit, the personnummer is kept: treating an identity number as a phone number would
@@ -515,12 +542,12 @@ def find_all(text: str, ref: date | None = None, only: set[str] | None = None) -
     """
     if not text:
         return []
-    digits = len(_HAS_DIGIT.findall(text))
+    if digits is None:
+        digits = count_digits(text)
     hits: list[Hit] = []
-    for name, func in DETECTORS.items():
-        if (only is not None and name not in only) or digits < _MIN_DIGITS.get(name, 0):
-            continue
-        hits.extend(find_personnummer(text, ref) if name == "personnummer" else func(text))
+    for need, name, func in _plan(only, digits > 0):
+        if digits >= need:
+            hits.extend(find_personnummer(text, ref) if name == "personnummer" else func(text))
     if not hits:  # most texts: nothing to sort or resolve
         return hits
     strong = _STRONGER_THAN

@@ -314,6 +314,7 @@ class _Facts:
     lex: dict[str, list[LexiconHit]]
     det: dict[str, list[detectors.Hit]]
     words: int
+    digits: int  # decimal digits in the text (detectors.count_digits)
     short: bool
     question: bool
     answered: bool
@@ -424,6 +425,8 @@ class FailSafe:
         return []
 
     def _unidentified_numbers(self, f: _Facts) -> list[Evidence]:
+        if f.digits < self.number_digits:
+            return []  # most texts: no number scan (a number needs that many digits, see _date_like)
         out: list[Evidence] = []
         known: list[tuple[int, int]] | None = None
         for m in _NUMBER_RE.finditer(f.text):  # one C-level scan; most texts have no long number
@@ -525,7 +528,7 @@ class RetentionEngine:
                                     list[tuple[Rule, tuple[Check, ...]]]] = {}
         self._verdicts: dict[tuple[str, ...], _Verdict] = {}  # by the matched rules' ids, see _verdict
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
-        self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
+        self._detectors = frozenset(_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA))
         self.failsafe = _failsafe_from(ruleset, self.lexicons)
         self.second_opinion = second_opinion
         self.second_opinion_rule = str(ruleset.get("second_opinion", {}).get("rule_id", "ML"))
@@ -652,13 +655,14 @@ class RetentionEngine:
             lex.setdefault(hit.lexicon, []).append(hit)
         ref = created.date() if created else None
         det: dict[str, list[detectors.Hit]] = {}
-        for hit in detectors.find_all(text, ref, self._detectors):
+        digits = detectors.count_digits(text)
+        for hit in detectors.find_all(text, ref, self._detectors, digits):
             det.setdefault(hit.kind, []).append(hit)
         stripped = text.strip()
         return _Facts(
             author_is_account=bool(item.get("author_is_account", False)),
             item_type=str(item.get("item_type") or ""),
-            lex=lex, det=det, words=words,
+            lex=lex, det=det, words=words, digits=digits,
             # An empty text (an image or video alone) is not "short": nobody has read it yet.
             short=bool(stripped) and words <= self.short_max_words,
             question="?" in text,
