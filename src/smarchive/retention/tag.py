@@ -59,6 +59,7 @@ _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "
               "no_detector", "min_hits", "max_words", "min_words", "short", "question", "answered_by_account", "near",
               "window", "visitor_thread", "under_consultation"}
 _CANDIDATE_CACHE_SIZE = 20_000  # combinations of hit lexicons/detectors remembered by _candidates
+_FLAG_CACHE_SIZE = 1_000  # flag keys remembered per combination by _matched
 DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
 
@@ -200,22 +201,24 @@ class Rule:
 
     def matches(self, f: _Facts) -> bool:
         """Reference implementation of the conditions; the engine runs the compiled form (compile_rule_split)."""
-        key_checks, item_checks = compile_rule_split(self)
-        return all(check(f) for check in (*key_checks, *item_checks))
+        key_checks, flag_checks, hit_checks = compile_rule_split(self)
+        return all(check(f) for check in (*key_checks, *flag_checks, *hit_checks))
 
 
 Check = Callable[["_Facts"], bool]
 
 
-def compile_rule_split(rule: Rule) -> tuple[tuple[Check, ...], tuple[Check, ...]]:
-    """The rule's conditions as two short tuples of checks: (key checks, item checks), cheapest and most
-    selective first (a rule that names a lexicon is usually rejected by one dict look-up). A key check
-    looks only at *which* lexicons and detectors hit (``n in f.lex``) and at the author, so its result is
-    the same for every item with the same hit names and author, and the engine evaluates it once per
-    combination (RetentionEngine._candidates); item checks (proximity, flags, hit counts) run per item.
-    The author check comes first (57 of 58 rules have one: settled per combination, not per item)."""
+def compile_rule_split(rule: Rule) -> tuple[tuple[Check, ...], tuple[Check, ...], tuple[Check, ...]]:
+    """The rule's conditions as three short tuples of checks: (key checks, flag checks, hit checks), cheapest
+    and most selective first (a rule that names a lexicon is usually rejected by one dict look-up). A key
+    check looks only at *which* lexicons and detectors hit (``n in f.lex``) and at the author, so its result
+    is the same for every item with the same hit names and author, and the engine evaluates it once per
+    combination (RetentionEngine._candidates). A flag check looks only at the item's flags (_flag_key),
+    and the engine evaluates it once per combination of those too (RetentionEngine._matched); hit checks
+    (proximity, hit counts) run per item. The author check comes first (57 of 58 rules have one: settled
+    per combination, not per item)."""
     keys: list[Check] = []
-    item: list[Check] = []
+    hits: list[Check] = []
     if rule.author_is_account is not None:
         want_author = rule.author_is_account
         keys.append(lambda f: f.author_is_account == want_author)
@@ -231,23 +234,36 @@ def compile_rule_split(rule: Rule) -> tuple[tuple[Check, ...], tuple[Check, ...]
     if rule.near:
         near, window = rule.near, rule.window
         keys.append(lambda f: all(n in f.lex for n in near))
-        item.append(lambda f: _near(f, near, window))
+        hits.append(lambda f: _near(f, near, window))
     if rule.no_lexicon or rule.no_detector:
         no_lex, no_det = rule.no_lexicon, rule.no_detector
         keys.append(lambda f: not any(n in f.lex for n in no_lex) and not any(n in f.det for n in no_det))
-    item.extend(_flag_checks(rule))
     if rule.min_hits:
         names, dets, need = rule.any_lexicon, rule.any_detector, rule.min_hits
-        item.append(lambda f: sum(len(f.lex.get(n, ())) for n in names)
+        hits.append(lambda f: sum(len(f.lex.get(n, ())) for n in names)
                     + sum(len(f.det.get(n, ())) for n in dets) >= need)
-    return tuple(keys), tuple(item)
+    return tuple(keys), tuple(_flag_checks(rule)), tuple(hits)
 
 
 def _near(f: _Facts, names: tuple[str, ...], window: int) -> bool:
     """True if some hit of the first lexicon has a hit of every other lexicon at most ``window`` words
     away (overlapping or adjacent hits are 0 words apart). Only runs when all the lexicons hit."""
-    for anchor in f.lex[names[0]]:
-        if all(any(_words_between(f.text, anchor, h) <= window for h in f.lex[n]) for n in names[1:]):
+    text, lex = f.text, f.lex
+    # Loops rather than all() over any() over generators: two generator objects per anchor cost more
+    # than the word counts (issue #14).
+    for anchor in lex[names[0]]:
+        for name in names[1:]:
+            if not _near_one(text, anchor, lex[name], window):
+                break
+        else:
+            return True
+    return False
+
+
+def _near_one(text: str, anchor: LexiconHit, hits: list[LexiconHit], window: int) -> bool:
+    """Is one of ``hits`` at most ``window`` words from ``anchor``?"""
+    for hit in hits:
+        if _words_between(text, anchor, hit) <= window:
             return True
     return False
 
@@ -274,6 +290,12 @@ def _to_visitor(text: str, context: ThreadContext) -> bool:
     """The item is said to another visitor: it answers a visitor's comment (thread context) or opens by
     tagging someone (@name). Condition visitor_thread; computed once per item (_Facts.to_visitor)."""
     return context.in_visitor_thread or ("@" in text and _OPENING_MENTION_RE.match(text) is not None)
+
+
+def _flag_key(f: _Facts) -> tuple[object, ...]:
+    """Everything of an item the flag checks (_flag_checks) look at: items with the same key pass the same
+    flag checks. Keep the two together."""
+    return (f.item_type, f.short, f.words, f.question, f.answered, f.to_visitor, bool(f.context.consultation_post))
 
 
 def _flag_checks(rule: Rule) -> list[Check]:
@@ -303,6 +325,12 @@ def _flag_checks(rule: Rule) -> list[Check]:
         want_consultation = rule.under_consultation
         checks.append(lambda f: bool(f.context.consultation_post) == want_consultation)
     return checks
+
+
+# The rules left once the key checks are settled, each with its flag and hit checks, and per flag key the
+# ones of them whose flag checks pass with their hit checks (RetentionEngine._candidates, _matched).
+_Candidates = tuple[list[tuple["Rule", tuple["Check", ...], tuple["Check", ...]]],
+                    dict[tuple[object, ...], tuple[list["Rule"], list[tuple["Check", ...]] | None]]]
 
 
 @dataclass(slots=True)
@@ -524,8 +552,7 @@ class RetentionEngine:
         self._evidence_lexicons = {r.id: tuple(dict.fromkeys((*r.any_lexicon, *r.all_lexicons, *r.near)))
                                    for r in self.rules}
         self._conditions = {r.id: _condition_terms(r) for r in self.rules}
-        self._candidate_cache: dict[tuple[frozenset[str], frozenset[str], bool],
-                                    list[tuple[Rule, tuple[Check, ...]]]] = {}
+        self._candidate_cache: dict[tuple[frozenset[str], frozenset[str], bool], _Candidates] = {}
         self._verdicts: dict[tuple[str, ...], _Verdict] = {}  # by the matched rules' ids, see _verdict
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
         self._detectors = frozenset(_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA))
@@ -567,8 +594,7 @@ class RetentionEngine:
         context = context or _NO_CONTEXT
         created = _parse_datetime(item.get("published_at"), self.timezone)
         facts = self._facts(item, context, created)
-        matched = [rule for rule, checks in self._candidates(facts) if not checks or _passes(checks, facts)]
-        return self._decide(item, facts, matched, created)
+        return self._decide(item, facts, self._matched(facts), created)
 
     def invites_feedback(self, text: str) -> bool:
         """Does an account post invite synpunkter (a hit of [engine] consultation_lexicon)?"""
@@ -591,22 +617,41 @@ class RetentionEngine:
             if was_enabled:
                 gc.enable()
 
-    def _candidates(self, facts: _Facts) -> list[tuple[Rule, tuple[Check, ...]]]:
+    def _matched(self, facts: _Facts) -> list[Rule]:
+        """The rules that match the item, in file order (a list shared between items: not to be changed).
+        The candidates for its hit names (_candidates), those of them whose flag checks pass, remembered per
+        flag key (_flag_key: the flag checks were most of the checks run per item, issue #14), and of those
+        the ones whose hit checks pass, when any has some."""
+        found, by_flags = self._candidates(facts)
+        flags = _flag_key(facts)
+        passing = by_flags.get(flags)
+        if passing is None:
+            passing = _flags_passing(found, facts)
+            if len(by_flags) >= _FLAG_CACHE_SIZE:
+                by_flags.clear()
+            by_flags[flags] = passing
+        rules, hit_checks = passing
+        if hit_checks is None:  # most items: what the flags let through matches
+            return rules
+        return [rule for rule, checks in zip(rules, hit_checks, strict=True) if not checks or _passes(checks, facts)]
+
+    def _candidates(self, facts: _Facts) -> _Candidates:
         # The candidates depend only on which lexicons and detectors hit, and few combinations occur:
         # remembered per combination (bounded), the set union and sort run once per combination.
         # The key checks (which names hit, the author) are settled here too, once per combination, so per
-        # item only the item checks of the rules still in the running are left.
+        # item only the flag and hit checks of the rules still in the running are left (_matched).
         key = (frozenset(facts.lex), frozenset(facts.det), facts.author_is_account)
         found = self._candidate_cache.get(key)
         if found is None:
             indexes = set(self._always)
             for name in (*facts.lex, *facts.det):
                 indexes.update(self._by_trigger.get(name, ()))
-            found = [(rule, item_checks) for rule, key_checks, item_checks in (self._split[i] for i in sorted(indexes))
+            rules = [(rule, flag_checks, hit_checks)
+                     for rule, key_checks, flag_checks, hit_checks in (self._split[i] for i in sorted(indexes))
                      if _passes(key_checks, facts)]
             if len(self._candidate_cache) >= _CANDIDATE_CACHE_SIZE:
                 self._candidate_cache.clear()
-            self._candidate_cache[key] = found
+            found = self._candidate_cache[key] = (rules, {})
         return found
 
     def _strongest(self, matched: list[Rule]) -> Rule:
@@ -828,6 +873,16 @@ def _personal_data(facts: _Facts) -> list[detectors.Hit]:
     if not facts.det:
         return []
     return [h for kind in PERSONAL_DATA for h in facts.det.get(kind, ())]
+
+
+def _flags_passing(found: list[tuple[Rule, tuple[Check, ...], tuple[Check, ...]]],
+                   facts: _Facts) -> tuple[list[Rule], list[tuple[Check, ...]] | None]:
+    """The candidates whose flag checks pass, and their hit checks (None when none has any)."""
+    passing = [(rule, hit_checks) for rule, flag_checks, hit_checks in found if _passes(flag_checks, facts)]
+    rules = [rule for rule, _ in passing]
+    if not any(hit_checks for _, hit_checks in passing):
+        return rules, None
+    return rules, [hit_checks for _, hit_checks in passing]
 
 
 def _passes(checks: tuple[Check, ...], facts: _Facts) -> bool:
