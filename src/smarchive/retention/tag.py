@@ -734,8 +734,9 @@ class RetentionEngine:
         if winner is None:
             evidence = [Evidence(self.fallback_rule, "condition", "no_rule_matched", "true")]
         else:
-            evidence = [ev for rule in matched
-                        for ev in _evidence(rule, self._evidence_lexicons[rule.id], facts, self._conditions[rule.id])]
+            evidence = []
+            for rule in matched:  # a loop, not a nested comprehension: most items match one or two rules
+                evidence += _evidence(rule, self._evidence_lexicons[rule.id], facts, self._conditions[rule.id])
         if self.failsafe is not None and not facts.author_is_account:
             explained = winner.any_detector if winner is not None else ()
             held = _fail_safe(self.failsafe, facts, retention, access, needs_review or "remove" in actions,
@@ -817,7 +818,7 @@ def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access
         if culled and doubt:
             return access, True, doubt
         # A long text may hide anything in its middle: a person reads it even when a rule registers it.
-        long_text = [ev for ev in doubt if ev.name == "long_text"]
+        long_text = [ev for ev in doubt if ev.name == "long_text"] if doubt else []
         if long_text:
             return access, True, long_text
     if registered and not handled and facts.lex:
@@ -999,7 +1000,8 @@ class ThreadIndex:
                 return ()
             when = _parse_datetime(it.get("published_at"), self.tz)
             return tuple(rid for rid, published in siblings if _is_after(published, when, self.tz))
-        return tuple(rid for rid, _ in self.account_children.get(str(it.get("id")), ()))
+        children = self.account_children.get(str(it.get("id")))
+        return tuple([rid for rid, _ in children]) if children else ()  # most items: no generator to make
 
 
 def _is_after(published: Any, when: datetime | None, tz: ZoneInfo) -> bool:
