@@ -425,9 +425,19 @@ class FailSafe:
                     for h in f.det.get("address", ())]
         if f.question and not f.answered and self.no_answer_lexicon not in f.lex:
             out.append(Evidence(rid, "condition", "question_to_municipality", "true"))
+        return out + self._long_text(f)
+
+    def long_text(self, f: _Facts) -> list[Evidence]:
+        """The doubt evidence named long_text, without building the rest of doubt() (issue #14: most items
+        the fail-safe asks are kept, and of a kept item it looks at this alone)."""
+        if "long_text" in self._doubt:  # a doubt lexicon of that name: its evidence has that name too
+            return [ev for ev in self.doubt(f) if ev.name == "long_text"]
+        return self._long_text(f)
+
+    def _long_text(self, f: _Facts) -> list[Evidence]:
         if self.long_words and f.words > self.long_words:
-            out.append(Evidence(rid, "condition", "long_text", str(f.words)))
-        return out
+            return [Evidence(self.rule_id, "condition", "long_text", str(f.words))]
+        return []
 
     def _lexicon_evidence(self, names: tuple[str, ...], among: frozenset[str], f: _Facts) -> list[Evidence]:
         """Evidence of every hit of the lexicons ``names`` (``among``: the same as a set), in their order.
@@ -813,12 +823,13 @@ def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access
         sensitive = fs.sensitive(facts, explained)
         if sensitive:
             return "restricted", True, sensitive
-    if culled or not handled:
+    if culled:
         doubt = fs.doubt(facts)
-        if culled and doubt:
+        if doubt:
             return access, True, doubt
+    elif not handled:
         # A long text may hide anything in its middle: a person reads it even when a rule registers it.
-        long_text = [ev for ev in doubt if ev.name == "long_text"] if doubt else []
+        long_text = fs.long_text(facts)
         if long_text:
             return access, True, long_text
     if registered and not handled and facts.lex:
