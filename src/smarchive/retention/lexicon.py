@@ -132,10 +132,10 @@ def _split_in_word(keys: list[str]) -> tuple[list[str], list[str]]:
     return in_word, [key for key in keys if key[0] in rest_first]
 
 
-# Per distinct word: (1 + its word-key hits if a phrase may start at it else 0, hits in the word, typo
-# terms); see _remember_word.
-_WordInfo = tuple[int, tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
-_NOTHING: _WordInfo = (0, (), ())
+# Per distinct word: (1 + its word-key hits if a phrase may start at it else 0, the regex of its phrases'
+# tails or None, hits in the word, typo terms); see _remember_word.
+_WordInfo = tuple[int, "re.Pattern[str] | None", tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
+_NOTHING: _WordInfo = (0, None, (), ())
 # Per phrase as a text writes it: its hits at a word start as (lexicon, term, length), when no letter
 # follows it and when one does; see _phrase_hits.
 _PhraseHits = tuple[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]]
@@ -247,13 +247,18 @@ class LexiconMatcher:
         self._prefixes = {key: pre for key in self._by_key if (pre := self._shorter_keys(key))}
         # What the word keys match at a word start depends on that word alone, except where a key goes on
         # past the word ("tack för ingenting", "ak-47", a "phrase" here): then the word is that key's
-        # leading word characters ("tack", "ak"), and the phrases' trie is tried on the text there. A
-        # phrase found is the longest key there; else the word's own result holds, worked out once per
-        # distinct word (issue #14: a regex trying the trie at every word start was 4 of 61 us an item).
+        # leading word characters, its head ("tack", "ak"), and the trie of its phrases' tails (" för
+        # ingenting") is tried on the text after it. A phrase found is the longest key there; else the
+        # word's own result holds, worked out once per distinct word (issue #14: a regex trying the trie
+        # at every word start was 4 of 61 us an item; one trie of all phrases tried at each head, 2.4 of
+        # 50). The tails' regex of a head is compiled when the head is first seen (_tail_regex).
         self._word_trie = re.compile(_trie_pattern(word_keys)) if word_keys else None
-        phrases = [key for key in word_keys if not _WORD_RUN_RE.fullmatch(key)]
-        self._phrase_trie = re.compile(_trie_pattern(phrases)) if phrases else None
-        self._phrase_heads = frozenset(_WORD_RUN_RE.match(key).group() for key in phrases)  # type: ignore[union-attr]
+        self._phrase_tails: dict[str, list[str]] = {}
+        for key in word_keys:
+            head = _WORD_RUN_RE.match(key).group()  # type: ignore[union-attr]
+            if head != key:
+                self._phrase_tails.setdefault(head, []).append(key[len(head):])
+        self._tail_regexes: dict[str, re.Pattern[str]] = {}
         self._inner_regex = _overlapping_regex(inner_keys) if inner_keys else None
         # In-word keys never reach past their word, so what they match depends on the word alone: scanned
         # once per distinct word instead of at every letter of every text (issue #14: the inner scan
@@ -388,10 +393,10 @@ class LexiconMatcher:
                 info = self._remember_word(token)
             if info is _NOTHING:  # most words
                 continue
-            live, found, typos = info
+            live, tails, found, typos = info
             start = word.start()
-            if live:  # a phrase may start at this word: try the phrases on the text
-                match = self._phrase_trie.match(low, start)  # type: ignore[union-attr]
+            if live:  # a phrase may start at this word: try its phrases' tails on the text after it
+                match = tails.match(low, word.end())  # type: ignore[union-attr]
                 if match is not None:
                     self._add_phrase(text, low, start, match.end(), hits, covered)
                     found = found[live - 1:]  # the phrase hides the word's own word-key hits
@@ -436,28 +441,36 @@ class LexiconMatcher:
     def _remember_word(self, word: str) -> _WordInfo:
         """What _scan_words needs of one distinct lower-cased word, worked out once (words repeat a lot in
         comments): where a phrase may start at it, 1 + the number of its own word-key hits (0: no
-        phrase can start here); the hits in the word alone as (lexicon, term, start, end) within it,
-        word keys at its start then in-word keys; the terms it matches as a typo. The word alone gives
-        the same hits as the word in its text, unless a phrase matches there: the other keys cannot
-        reach past it, and no letter is next to it."""
+        phrase can start here) and the regex of its phrases' tails; the hits in the word alone as
+        (lexicon, term, start, end) within it, word keys at its start then in-word keys; the terms it
+        matches as a typo. The word alone gives the same hits as the word in its text, unless a phrase
+        matches there: the other keys cannot reach past it, and no letter is next to it."""
         found: list[LexiconHit] = []
         if self._word_trie is not None:
             match = self._word_trie.match(word)
             if match is not None and match.end() > 0:
                 self._take(word, word, 0, match.end(), False, found, set())
-        live = 1 + len(found) if word in self._phrase_heads else 0
+        tails = self._tail_regex(word) if word in self._phrase_tails else None
+        live = 1 + len(found) if tails is not None else 0
         if self._in_word_regex is not None:
             self._scan(self._in_word_regex, word, word, found, set(), inner=True)
         typos: tuple[Term, ...] = ()
         if self._fuzzy and len(word) >= max(1, self.fuzzy_min_length):
             typos = self._fuzzy_terms(word)
-        info = (live, tuple((h.lexicon, h.term, h.start, h.end) for h in found), typos)
+        info = (live, tails, tuple((h.lexicon, h.term, h.start, h.end) for h in found), typos)
         if info == _NOTHING:
             info = _NOTHING  # one shared object: _scan_words skips it by identity
         if len(self._word_info) >= _WORD_CACHE_SIZE:
             self._word_info.clear()
         self._word_info[word] = info
         return info
+
+    def _tail_regex(self, head: str) -> re.Pattern[str]:
+        """The trie regex of what the phrases of ``head`` go on with after it, compiled once per head."""
+        regex = self._tail_regexes.get(head)
+        if regex is None:
+            regex = self._tail_regexes[head] = re.compile(_trie_pattern(self._phrase_tails[head]))
+        return regex
 
     def _fuzzy_terms(self, token: str) -> tuple[Term, ...]:
         """The terms a word matches at edit distance 1 (computed once per distinct word: words repeat
