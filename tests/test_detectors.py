@@ -241,11 +241,12 @@ def test_pre_checks_agree_with_the_full_patterns(monkeypatch) -> None:
     rng = random.Random(7)
     pieces = ["BN 2024-00123", "dnr 23/456", "KS 2023/45", "Hagagatan 14", "Västra Nobelgatan 3, 702 11 Örebro",
               "www.exempel.se", "https://x.io/a", "bit.ly/xyz", "exempel.nu", "811218-9876", "198112189876",
-              "070-123 45 67", "hej", "2024", "ring", "vägen", "5", ".", " ", "a@b.se"]
+              "070-123 45 67", "hej", "2024", "ring", "vägen", "5", ".", " ", "a@b.se", "ref 2024/254",
+              "Ärendenummer 2024-118", "DIARIENR 2021/4"]
     texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 5))) for _ in range(2000)]
     ref = date(2025, 1, 1)
     with_checks = [d.find_all(t, ref) for t in texts]
-    for name in ("_SIX_DIGITS", "_URL_HINT", "_DNR_HINT"):
+    for name in ("_SIX_DIGITS", "_URL_HINT", "_DNR_HINT", "_DNR_WORD", "_REF_WORD"):
         monkeypatch.setattr(d, name, re.compile(""))
     monkeypatch.setattr(d, "_address_hint", lambda text: True)
     assert with_checks == [d.find_all(t, ref) for t in texts]
@@ -330,3 +331,38 @@ def test_a_number_the_writer_calls_a_personnummer_is_one_even_with_a_wrong_check
     assert find_personnummer("Mitt personnummer har jag glömt men ordernr 850412-1235", REF) == []
     assert find_personnummer("Född 850412-1235", REF) == []  # a birth date word is not enough
     assert find_personnummer("personnummer 851312-1235", REF) == []  # no such date
+
+
+def test_case_number_word_checks_take_the_letters_ignorecase_takes() -> None:
+    """_DNR_WORD, _REF_WORD and _DNR_HINT spell out the letters re.IGNORECASE takes for each (so the regex
+    engine can skip to them): with any character IGNORECASE takes for a letter of dnr, diarie, ref or ärende
+    in that letter's place, they find what the IGNORECASE patterns find."""
+    import re
+    import sys
+
+    import smarchive.retention.detectors as d
+
+    words = ("dnr", "diarie", "ref", "ärende")
+    letters = set("".join(words))
+    any_letter = re.compile("[" + "".join(letters) + "]", re.IGNORECASE)
+    taken = [chr(x) for x in range(sys.maxunicode + 1) if any_letter.fullmatch(chr(x))]
+    checks = ((d._DNR_WORD, re.compile("dnr|diarie", re.IGNORECASE)),
+              (d._REF_WORD, re.compile("ref|ärende", re.IGNORECASE)),
+              (d._DNR_HINT, re.compile(r"(?:19|20)\d\d|dnr|diarie", re.IGNORECASE)))
+    for word in words:
+        for i in range(len(word)):
+            for other in (*taken, "x", "-"):
+                text = f"a {word[:i]}{other}{word[i + 1:]} b"
+                for fast, reference in checks:
+                    assert (fast.search(text) is None) == (reference.search(text) is None), (text, fast.pattern)
+
+
+def test_pnr_matches_are_finditers() -> None:
+    """_pnr_matches tries _PNR_RE only where a run of digits starts; it finds what finditer finds."""
+    import smarchive.retention.detectors as d
+
+    rng = random.Random(14)
+    for _ in range(20_000):
+        text = "".join(rng.choice("0123456789 -+a\n") for _ in range(rng.randint(0, 30)))
+        assert ([m.span() + m.groups() for m in d._pnr_matches(text)]
+                == [m.span() + m.groups() for m in d._PNR_RE.finditer(text)]), text

@@ -510,3 +510,14 @@ def test_own_contact_data_stays_open_but_identity_numbers_never(engine: Retentio
     assert tag.access == "open" and any(ev.name == "phone" for ev in tag.evidence)
     card = engine.tag({**own, "text": "Betala med kort 4539 1488 0343 6467 vid entrén"})
     assert card.access == "restricted" and card.category == "confidential"
+
+
+def test_flag_key_holds_all_the_flag_checks_read() -> None:
+    """The engine remembers flag checks per _flag_key: every field a flag check reads must be in it."""
+    from smarchive.retention import tag as tag_module
+
+    key_reads = set(tag_module._flag_key.__code__.co_names)
+    engine = RetentionEngine.load()
+    for rule in engine.rules:
+        for check in tag_module._flag_checks(rule):
+            assert set(check.__code__.co_names) - {"bool"} <= key_reads, (rule.id, check.__code__.co_names)

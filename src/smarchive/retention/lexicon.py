@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 
 # Common Swedish inflection endings, used only to give typo matching the inflected forms of a stem
 # ("snöröjning*" -> snöröjningen); exact matching of stems needs no list.
@@ -30,6 +31,7 @@ _ENDINGS = ("", "en", "et", "n", "t", "ar", "arna", "er", "erna", "or", "orna", 
             "ens", "ets", "ns", "ts", "ade", "at", "as", "ats", "ande")
 
 _WORD_CACHE_SIZE = 50_000  # distinct words remembered by the matcher (then it starts afresh)
+_START = attrgetter("start")  # a hit's start, as a sort key called in C (a lambda is a Python call per hit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,10 +132,13 @@ def _split_in_word(keys: list[str]) -> tuple[list[str], list[str]]:
     return in_word, [key for key in keys if key[0] in rest_first]
 
 
-# Per distinct word: (1 + its word-key hits if a phrase may start at it else 0, hits in the word, typo
-# terms); see _remember_word.
-_WordInfo = tuple[int, tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
-_NOTHING: _WordInfo = (0, (), ())
+# Per distinct word: (1 + its word-key hits if a phrase may start at it else 0, the regex of its phrases'
+# tails or None, hits in the word, typo terms); see _remember_word.
+_WordInfo = tuple[int, "re.Pattern[str] | None", tuple[tuple[str, str, int, int], ...], tuple["Term", ...]]
+_NOTHING: _WordInfo = (0, None, (), ())
+# Per phrase as a text writes it: its hits at a word start as (lexicon, term, length), when no letter
+# follows it and when one does; see _phrase_hits.
+_PhraseHits = tuple[tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]]
 
 def _first_chars_class(chars: set[str]) -> str:
     """A character class of the keys' first characters for _overlapping_regex, where every character
@@ -242,19 +247,25 @@ class LexiconMatcher:
         self._prefixes = {key: pre for key in self._by_key if (pre := self._shorter_keys(key))}
         # What the word keys match at a word start depends on that word alone, except where a key goes on
         # past the word ("tack för ingenting", "ak-47", a "phrase" here): then the word is that key's
-        # leading word characters ("tack", "ak"), and the phrases' trie is tried on the text there. A
-        # phrase found is the longest key there; else the word's own result holds, worked out once per
-        # distinct word (issue #14: a regex trying the trie at every word start was 4 of 61 us an item).
+        # leading word characters, its head ("tack", "ak"), and the trie of its phrases' tails (" för
+        # ingenting") is tried on the text after it. A phrase found is the longest key there; else the
+        # word's own result holds, worked out once per distinct word (issue #14: a regex trying the trie
+        # at every word start was 4 of 61 us an item; one trie of all phrases tried at each head, 2.4 of
+        # 50). The tails' regex of a head is compiled when the head is first seen (_tail_regex).
         self._word_trie = re.compile(_trie_pattern(word_keys)) if word_keys else None
-        phrases = [key for key in word_keys if not _WORD_RUN_RE.fullmatch(key)]
-        self._phrase_trie = re.compile(_trie_pattern(phrases)) if phrases else None
-        self._phrase_heads = frozenset(_WORD_RUN_RE.match(key).group() for key in phrases)  # type: ignore[union-attr]
+        self._phrase_tails: dict[str, list[str]] = {}
+        for key in word_keys:
+            head = _WORD_RUN_RE.match(key).group()  # type: ignore[union-attr]
+            if head != key:
+                self._phrase_tails.setdefault(head, []).append(key[len(head):])
+        self._tail_regexes: dict[str, re.Pattern[str]] = {}
         self._inner_regex = _overlapping_regex(inner_keys) if inner_keys else None
         # In-word keys never reach past their word, so what they match depends on the word alone: scanned
         # once per distinct word instead of at every letter of every text (issue #14: the inner scan
         # tried its trie at most positions of a text, 7.6 of 61 us an item, for 0.7 hits an item).
         self._in_word_regex = _overlapping_regex(in_word_keys) if in_word_keys else None
         self._word_info: dict[str, _WordInfo] = {}
+        self._phrase_info: dict[str, _PhraseHits] = {}
         self.fuzzy_min_length = fuzzy_min_length
         self._fuzzy: dict[str, list[tuple[str, Term]]] = {}
         if fuzzy_min_length > 0:
@@ -294,7 +305,7 @@ class LexiconMatcher:
         if self._inner_regex is not None:
             self._scan(self._inner_regex, text, low, hits, covered, inner=True)
         if len(hits) > 1:
-            hits.sort(key=lambda h: h.start)
+            hits.sort(key=_START)
         return hits, words
 
     def _scan(self, regex: re.Pattern[str], text: str, low: str, hits: list[LexiconHit], covered: set[int],
@@ -382,12 +393,12 @@ class LexiconMatcher:
                 info = self._remember_word(token)
             if info is _NOTHING:  # most words
                 continue
-            live, found, typos = info
+            live, tails, found, typos = info
             start = word.start()
-            if live:  # a phrase may start at this word: try the phrases on the text
-                match = self._phrase_trie.match(low, start)  # type: ignore[union-attr]
+            if live:  # a phrase may start at this word: try its phrases' tails on the text after it
+                match = tails.match(low, word.end())  # type: ignore[union-attr]
                 if match is not None:
-                    self._take(text, low, start, match.end(), False, hits, covered)
+                    self._add_phrase(text, low, start, match.end(), hits, covered)
                     found = found[live - 1:]  # the phrase hides the word's own word-key hits
             for lexicon, source, s, e in found:
                 hits.append(LexiconHit(lexicon, source, text[start + s:start + e], start + s, start + e))
@@ -398,31 +409,68 @@ class LexiconMatcher:
                     hits.append(LexiconHit(term.lexicon, term.source, text[start:end], start, end, fuzzy=True))
         return count
 
+    def _add_phrase(self, text: str, low: str, start: int, end: int, hits: list[LexiconHit],
+                    covered: set[int]) -> None:
+        """What _take adds for the phrase found at the word start ``start`` (to ``end``), from the hits
+        worked out once per distinct phrase as written (_phrase_hits)."""
+        phrase = low[start:end]
+        both = self._phrase_info.get(phrase) or self._phrase_hits(phrase)
+        taken = both[end < len(low) and (low[end].isalnum() or low[end] == "_")]
+        for lexicon, source, length in taken:
+            hits.append(LexiconHit(lexicon, source, text[start:start + length], start, start + length))
+        if taken:
+            covered.add(start)
+
+    def _phrase_hits(self, phrase: str) -> _PhraseHits:
+        """_take's hits for a phrase at a word start, without and with a letter after it. They depend on the
+        phrase as written and that letter alone (its shorter keys end inside it), so they are worked out
+        once per distinct phrase, on the phrase and one character (issue #14: _take on every phrase
+        found was 2 of 11 us an item of the word scan)."""
+        both = []
+        for after in (" ", "a"):  # no letter after the phrase, a letter
+            probe = phrase + after
+            found: list[LexiconHit] = []
+            self._take(probe, probe, 0, len(phrase), False, found, set())
+            both.append(tuple((h.lexicon, h.term, h.end) for h in found))
+        info = (both[0], both[1])
+        if len(self._phrase_info) >= _WORD_CACHE_SIZE:
+            self._phrase_info.clear()
+        self._phrase_info[phrase] = info
+        return info
+
     def _remember_word(self, word: str) -> _WordInfo:
         """What _scan_words needs of one distinct lower-cased word, worked out once (words repeat a lot in
         comments): where a phrase may start at it, 1 + the number of its own word-key hits (0: no
-        phrase can start here); the hits in the word alone as (lexicon, term, start, end) within it,
-        word keys at its start then in-word keys; the terms it matches as a typo. The word alone gives
-        the same hits as the word in its text, unless a phrase matches there: the other keys cannot
-        reach past it, and no letter is next to it."""
+        phrase can start here) and the regex of its phrases' tails; the hits in the word alone as
+        (lexicon, term, start, end) within it, word keys at its start then in-word keys; the terms it
+        matches as a typo. The word alone gives the same hits as the word in its text, unless a phrase
+        matches there: the other keys cannot reach past it, and no letter is next to it."""
         found: list[LexiconHit] = []
         if self._word_trie is not None:
             match = self._word_trie.match(word)
             if match is not None and match.end() > 0:
                 self._take(word, word, 0, match.end(), False, found, set())
-        live = 1 + len(found) if word in self._phrase_heads else 0
+        tails = self._tail_regex(word) if word in self._phrase_tails else None
+        live = 1 + len(found) if tails is not None else 0
         if self._in_word_regex is not None:
             self._scan(self._in_word_regex, word, word, found, set(), inner=True)
         typos: tuple[Term, ...] = ()
         if self._fuzzy and len(word) >= max(1, self.fuzzy_min_length):
             typos = self._fuzzy_terms(word)
-        info = (live, tuple((h.lexicon, h.term, h.start, h.end) for h in found), typos)
+        info = (live, tails, tuple((h.lexicon, h.term, h.start, h.end) for h in found), typos)
         if info == _NOTHING:
             info = _NOTHING  # one shared object: _scan_words skips it by identity
         if len(self._word_info) >= _WORD_CACHE_SIZE:
             self._word_info.clear()
         self._word_info[word] = info
         return info
+
+    def _tail_regex(self, head: str) -> re.Pattern[str]:
+        """The trie regex of what the phrases of ``head`` go on with after it, compiled once per head."""
+        regex = self._tail_regexes.get(head)
+        if regex is None:
+            regex = self._tail_regexes[head] = re.compile(_trie_pattern(self._phrase_tails[head]))
+        return regex
 
     def _fuzzy_terms(self, token: str) -> tuple[Term, ...]:
         """The terms a word matches at edit distance 1 (computed once per distinct word: words repeat

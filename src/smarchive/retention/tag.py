@@ -59,6 +59,7 @@ _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "
               "no_detector", "min_hits", "max_words", "min_words", "short", "question", "answered_by_account", "near",
               "window", "visitor_thread", "under_consultation"}
 _CANDIDATE_CACHE_SIZE = 20_000  # combinations of hit lexicons/detectors remembered by _candidates
+_FLAG_CACHE_SIZE = 1_000  # flag keys remembered per combination by _matched
 DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
 
@@ -200,22 +201,24 @@ class Rule:
 
     def matches(self, f: _Facts) -> bool:
         """Reference implementation of the conditions; the engine runs the compiled form (compile_rule_split)."""
-        key_checks, item_checks = compile_rule_split(self)
-        return all(check(f) for check in (*key_checks, *item_checks))
+        key_checks, flag_checks, hit_checks = compile_rule_split(self)
+        return all(check(f) for check in (*key_checks, *flag_checks, *hit_checks))
 
 
 Check = Callable[["_Facts"], bool]
 
 
-def compile_rule_split(rule: Rule) -> tuple[tuple[Check, ...], tuple[Check, ...]]:
-    """The rule's conditions as two short tuples of checks: (key checks, item checks), cheapest and most
-    selective first (a rule that names a lexicon is usually rejected by one dict look-up). A key check
-    looks only at *which* lexicons and detectors hit (``n in f.lex``) and at the author, so its result is
-    the same for every item with the same hit names and author, and the engine evaluates it once per
-    combination (RetentionEngine._candidates); item checks (proximity, flags, hit counts) run per item.
-    The author check comes first (57 of 58 rules have one: settled per combination, not per item)."""
+def compile_rule_split(rule: Rule) -> tuple[tuple[Check, ...], tuple[Check, ...], tuple[Check, ...]]:
+    """The rule's conditions as three short tuples of checks: (key checks, flag checks, hit checks), cheapest
+    and most selective first (a rule that names a lexicon is usually rejected by one dict look-up). A key
+    check looks only at *which* lexicons and detectors hit (``n in f.lex``) and at the author, so its result
+    is the same for every item with the same hit names and author, and the engine evaluates it once per
+    combination (RetentionEngine._candidates). A flag check looks only at the item's flags (_flag_key),
+    and the engine evaluates it once per combination of those too (RetentionEngine._matched); hit checks
+    (proximity, hit counts) run per item. The author check comes first (57 of 58 rules have one: settled
+    per combination, not per item)."""
     keys: list[Check] = []
-    item: list[Check] = []
+    hits: list[Check] = []
     if rule.author_is_account is not None:
         want_author = rule.author_is_account
         keys.append(lambda f: f.author_is_account == want_author)
@@ -231,23 +234,36 @@ def compile_rule_split(rule: Rule) -> tuple[tuple[Check, ...], tuple[Check, ...]
     if rule.near:
         near, window = rule.near, rule.window
         keys.append(lambda f: all(n in f.lex for n in near))
-        item.append(lambda f: _near(f, near, window))
+        hits.append(lambda f: _near(f, near, window))
     if rule.no_lexicon or rule.no_detector:
         no_lex, no_det = rule.no_lexicon, rule.no_detector
         keys.append(lambda f: not any(n in f.lex for n in no_lex) and not any(n in f.det for n in no_det))
-    item.extend(_flag_checks(rule))
     if rule.min_hits:
         names, dets, need = rule.any_lexicon, rule.any_detector, rule.min_hits
-        item.append(lambda f: sum(len(f.lex.get(n, ())) for n in names)
+        hits.append(lambda f: sum(len(f.lex.get(n, ())) for n in names)
                     + sum(len(f.det.get(n, ())) for n in dets) >= need)
-    return tuple(keys), tuple(item)
+    return tuple(keys), tuple(_flag_checks(rule)), tuple(hits)
 
 
 def _near(f: _Facts, names: tuple[str, ...], window: int) -> bool:
     """True if some hit of the first lexicon has a hit of every other lexicon at most ``window`` words
     away (overlapping or adjacent hits are 0 words apart). Only runs when all the lexicons hit."""
-    for anchor in f.lex[names[0]]:
-        if all(any(_words_between(f.text, anchor, h) <= window for h in f.lex[n]) for n in names[1:]):
+    text, lex = f.text, f.lex
+    # Loops rather than all() over any() over generators: two generator objects per anchor cost more
+    # than the word counts (issue #14).
+    for anchor in lex[names[0]]:
+        for name in names[1:]:
+            if not _near_one(text, anchor, lex[name], window):
+                break
+        else:
+            return True
+    return False
+
+
+def _near_one(text: str, anchor: LexiconHit, hits: list[LexiconHit], window: int) -> bool:
+    """Is one of ``hits`` at most ``window`` words from ``anchor``?"""
+    for hit in hits:
+        if _words_between(text, anchor, hit) <= window:
             return True
     return False
 
@@ -274,6 +290,12 @@ def _to_visitor(text: str, context: ThreadContext) -> bool:
     """The item is said to another visitor: it answers a visitor's comment (thread context) or opens by
     tagging someone (@name). Condition visitor_thread; computed once per item (_Facts.to_visitor)."""
     return context.in_visitor_thread or ("@" in text and _OPENING_MENTION_RE.match(text) is not None)
+
+
+def _flag_key(f: _Facts) -> tuple[object, ...]:
+    """Everything of an item the flag checks (_flag_checks) look at: items with the same key pass the same
+    flag checks. Keep the two together."""
+    return (f.item_type, f.short, f.words, f.question, f.answered, f.to_visitor, bool(f.context.consultation_post))
 
 
 def _flag_checks(rule: Rule) -> list[Check]:
@@ -305,6 +327,12 @@ def _flag_checks(rule: Rule) -> list[Check]:
     return checks
 
 
+# The rules left once the key checks are settled, each with its flag and hit checks, and per flag key the
+# ones of them whose flag checks pass with their hit checks (RetentionEngine._candidates, _matched).
+_Candidates = tuple[list[tuple["Rule", tuple["Check", ...], tuple["Check", ...]]],
+                    dict[tuple[object, ...], tuple[list["Rule"], list[tuple["Check", ...]] | None]]]
+
+
 @dataclass(slots=True)
 class _Facts:
     """Everything the rules look at, computed once per item."""
@@ -314,6 +342,7 @@ class _Facts:
     lex: dict[str, list[LexiconHit]]
     det: dict[str, list[detectors.Hit]]
     words: int
+    digits: int  # decimal digits in the text (detectors.count_digits)
     short: bool
     question: bool
     answered: bool
@@ -354,6 +383,15 @@ class FailSafe:
     # these) is read by a person before it is handed out open: it may say more about them than the
     # lexicons see (issue #14, "a text about the writer themselves and a text about someone else").
     registered_person_lexicons: tuple[str, ...] = ()
+    # The lexicon tuples above as sets, for one C-level test whether an item hits any of them at all.
+    _sensitive: frozenset[str] = field(init=False, repr=False, compare=False)
+    _doubt: frozenset[str] = field(init=False, repr=False, compare=False)
+    _person: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, names in (("_sensitive", self.sensitive_lexicons), ("_doubt", self.doubt_lexicons),
+                            ("_person", self.person_lexicons)):
+            object.__setattr__(self, name, frozenset(names))  # frozen: set once, here
 
     def about_others(self, f: _Facts) -> list[Evidence]:
         out: dict[tuple[str, int], Evidence] = {}  # one per lexicon and place ("dotter", "dotter*")
@@ -366,14 +404,13 @@ class FailSafe:
     def sensitive(self, f: _Facts, explained: tuple[str, ...] = ()) -> list[Evidence]:
         """``explained``: detectors the deciding rule used as its own element (a shop's phone in an ad)."""
         rid = self.rule_id
-        # Only the lexicons that hit are visited: this runs on every item and must stay cheap.
-        out = [Evidence(rid, "lexicon", n, h.term, h.text, h.start, h.end, h.fuzzy)
-               for n in self.sensitive_lexicons if n in f.lex for h in f.lex[n]]
+        out = self._lexicon_evidence(self.sensitive_lexicons, self._sensitive, f)
         # A street address is mostly where a fault is (felanmälan): it restricts access (see _decide)
         # and keeps the item from culling (doubt), but alone does not call for a review.
-        out += [Evidence(rid, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
-                for h in _personal_data(f) if h.kind != "address" and h.kind not in explained]
-        if f.lex and any(n in f.lex for n in self.person_lexicons):
+        if f.det:  # most items have no detector hit: no list to build
+            out += [Evidence(rid, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
+                    for h in _personal_data(f) if h.kind != "address" and h.kind not in explained]
+        if not self._person.isdisjoint(f.lex):
             out += self._person_near_negative(f)
         if self.number_digits:
             out += self._unidentified_numbers(f)
@@ -381,16 +418,36 @@ class FailSafe:
 
     def doubt(self, f: _Facts) -> list[Evidence]:
         rid = self.rule_id
-        out = [Evidence(rid, "lexicon", n, h.term, h.text, h.start, h.end, h.fuzzy)
-               for n in self.doubt_lexicons if n in f.lex for h in f.lex[n]]
+        out = self._lexicon_evidence(self.doubt_lexicons, self._doubt, f)
         # A question the account answered on the spot is minor (the guideline's "enkel fråga besvarad").
-        out += [Evidence(rid, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
-                for h in f.det.get("address", ())]
+        if f.det:
+            out += [Evidence(rid, "detector", h.kind, h.value or h.text, h.text, h.start, h.end)
+                    for h in f.det.get("address", ())]
         if f.question and not f.answered and self.no_answer_lexicon not in f.lex:
             out.append(Evidence(rid, "condition", "question_to_municipality", "true"))
+        return out + self._long_text(f)
+
+    def long_text(self, f: _Facts) -> list[Evidence]:
+        """The doubt evidence named long_text, without building the rest of doubt() (issue #14: most items
+        the fail-safe asks are kept, and of a kept item it looks at this alone)."""
+        if "long_text" in self._doubt:  # a doubt lexicon of that name: its evidence has that name too
+            return [ev for ev in self.doubt(f) if ev.name == "long_text"]
+        return self._long_text(f)
+
+    def _long_text(self, f: _Facts) -> list[Evidence]:
         if self.long_words and f.words > self.long_words:
-            out.append(Evidence(rid, "condition", "long_text", str(f.words)))
-        return out
+            return [Evidence(self.rule_id, "condition", "long_text", str(f.words))]
+        return []
+
+    def _lexicon_evidence(self, names: tuple[str, ...], among: frozenset[str], f: _Facts) -> list[Evidence]:
+        """Evidence of every hit of the lexicons ``names`` (``among``: the same as a set), in their order.
+        Most items hit none of them: one set test in C says so before a loop over all the names (issue
+        #14: with the detector lists skipped when there are no detector hits, 3.2 -> 2.5 us an item)."""
+        if among.isdisjoint(f.lex):
+            return []
+        rid = self.rule_id
+        return [Evidence(rid, "lexicon", n, h.term, h.text, h.start, h.end, h.fuzzy)
+                for n in names if n in f.lex for h in f.lex[n]]
 
     def _person_near_negative(self, f: _Facts) -> list[Evidence]:
         """Someone other than the writer said something negative about: possible förtal or a sensitive
@@ -406,6 +463,8 @@ class FailSafe:
         return []
 
     def _unidentified_numbers(self, f: _Facts) -> list[Evidence]:
+        if f.digits < self.number_digits:
+            return []  # most texts: no number scan (a number needs that many digits, see _date_like)
         out: list[Evidence] = []
         known: list[tuple[int, int]] | None = None
         for m in _NUMBER_RE.finditer(f.text):  # one C-level scan; most texts have no long number
@@ -503,11 +562,10 @@ class RetentionEngine:
         self._evidence_lexicons = {r.id: tuple(dict.fromkeys((*r.any_lexicon, *r.all_lexicons, *r.near)))
                                    for r in self.rules}
         self._conditions = {r.id: _condition_terms(r) for r in self.rules}
-        self._candidate_cache: dict[tuple[frozenset[str], frozenset[str], bool],
-                                    list[tuple[Rule, tuple[Check, ...]]]] = {}
+        self._candidate_cache: dict[tuple[frozenset[str], frozenset[str], bool], _Candidates] = {}
         self._verdicts: dict[tuple[str, ...], _Verdict] = {}  # by the matched rules' ids, see _verdict
         used = {d for r in self.rules for d in (*r.any_detector, *r.no_detector)}
-        self._detectors = {_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA)}
+        self._detectors = frozenset(_DETECTOR_SOURCE.get(d, d) for d in (*used, *PERSONAL_DATA))
         self.failsafe = _failsafe_from(ruleset, self.lexicons)
         self.second_opinion = second_opinion
         self.second_opinion_rule = str(ruleset.get("second_opinion", {}).get("rule_id", "ML"))
@@ -546,8 +604,7 @@ class RetentionEngine:
         context = context or _NO_CONTEXT
         created = _parse_datetime(item.get("published_at"), self.timezone)
         facts = self._facts(item, context, created)
-        matched = [rule for rule, checks in self._candidates(facts) if not checks or _passes(checks, facts)]
-        return self._decide(item, facts, matched, created)
+        return self._decide(item, facts, self._matched(facts), created)
 
     def invites_feedback(self, text: str) -> bool:
         """Does an account post invite synpunkter (a hit of [engine] consultation_lexicon)?"""
@@ -570,22 +627,41 @@ class RetentionEngine:
             if was_enabled:
                 gc.enable()
 
-    def _candidates(self, facts: _Facts) -> list[tuple[Rule, tuple[Check, ...]]]:
+    def _matched(self, facts: _Facts) -> list[Rule]:
+        """The rules that match the item, in file order (a list shared between items: not to be changed).
+        The candidates for its hit names (_candidates), those of them whose flag checks pass, remembered per
+        flag key (_flag_key: the flag checks were most of the checks run per item, issue #14), and of those
+        the ones whose hit checks pass, when any has some."""
+        found, by_flags = self._candidates(facts)
+        flags = _flag_key(facts)
+        passing = by_flags.get(flags)
+        if passing is None:
+            passing = _flags_passing(found, facts)
+            if len(by_flags) >= _FLAG_CACHE_SIZE:
+                by_flags.clear()
+            by_flags[flags] = passing
+        rules, hit_checks = passing
+        if hit_checks is None:  # most items: what the flags let through matches
+            return rules
+        return [rule for rule, checks in zip(rules, hit_checks, strict=True) if not checks or _passes(checks, facts)]
+
+    def _candidates(self, facts: _Facts) -> _Candidates:
         # The candidates depend only on which lexicons and detectors hit, and few combinations occur:
         # remembered per combination (bounded), the set union and sort run once per combination.
         # The key checks (which names hit, the author) are settled here too, once per combination, so per
-        # item only the item checks of the rules still in the running are left.
+        # item only the flag and hit checks of the rules still in the running are left (_matched).
         key = (frozenset(facts.lex), frozenset(facts.det), facts.author_is_account)
         found = self._candidate_cache.get(key)
         if found is None:
             indexes = set(self._always)
             for name in (*facts.lex, *facts.det):
                 indexes.update(self._by_trigger.get(name, ()))
-            found = [(rule, item_checks) for rule, key_checks, item_checks in (self._split[i] for i in sorted(indexes))
+            rules = [(rule, flag_checks, hit_checks)
+                     for rule, key_checks, flag_checks, hit_checks in (self._split[i] for i in sorted(indexes))
                      if _passes(key_checks, facts)]
             if len(self._candidate_cache) >= _CANDIDATE_CACHE_SIZE:
                 self._candidate_cache.clear()
-            self._candidate_cache[key] = found
+            found = self._candidate_cache[key] = (rules, {})
         return found
 
     def _strongest(self, matched: list[Rule]) -> Rule:
@@ -634,13 +710,14 @@ class RetentionEngine:
             lex.setdefault(hit.lexicon, []).append(hit)
         ref = created.date() if created else None
         det: dict[str, list[detectors.Hit]] = {}
-        for hit in detectors.find_all(text, ref, self._detectors):
+        digits = detectors.count_digits(text)
+        for hit in detectors.find_all(text, ref, self._detectors, digits):
             det.setdefault(hit.kind, []).append(hit)
         stripped = text.strip()
         return _Facts(
             author_is_account=bool(item.get("author_is_account", False)),
             item_type=str(item.get("item_type") or ""),
-            lex=lex, det=det, words=words,
+            lex=lex, det=det, words=words, digits=digits,
             # An empty text (an image or video alone) is not "short": nobody has read it yet.
             short=bool(stripped) and words <= self.short_max_words,
             question="?" in text,
@@ -667,8 +744,9 @@ class RetentionEngine:
         if winner is None:
             evidence = [Evidence(self.fallback_rule, "condition", "no_rule_matched", "true")]
         else:
-            evidence = [ev for rule in matched
-                        for ev in _evidence(rule, self._evidence_lexicons[rule.id], facts, self._conditions[rule.id])]
+            evidence = []
+            for rule in matched:  # a loop, not a nested comprehension: most items match one or two rules
+                evidence += _evidence(rule, self._evidence_lexicons[rule.id], facts, self._conditions[rule.id])
         if self.failsafe is not None and not facts.author_is_account:
             explained = winner.any_detector if winner is not None else ()
             held = _fail_safe(self.failsafe, facts, retention, access, needs_review or "remove" in actions,
@@ -745,12 +823,13 @@ def _fail_safe(fs: FailSafe, facts: _Facts, retention: Retention, access: Access
         sensitive = fs.sensitive(facts, explained)
         if sensitive:
             return "restricted", True, sensitive
-    if culled or not handled:
+    if culled:
         doubt = fs.doubt(facts)
-        if culled and doubt:
+        if doubt:
             return access, True, doubt
+    elif not handled:
         # A long text may hide anything in its middle: a person reads it even when a rule registers it.
-        long_text = [ev for ev in doubt if ev.name == "long_text"]
+        long_text = fs.long_text(facts)
         if long_text:
             return access, True, long_text
     if registered and not handled and facts.lex:
@@ -806,6 +885,16 @@ def _personal_data(facts: _Facts) -> list[detectors.Hit]:
     if not facts.det:
         return []
     return [h for kind in PERSONAL_DATA for h in facts.det.get(kind, ())]
+
+
+def _flags_passing(found: list[tuple[Rule, tuple[Check, ...], tuple[Check, ...]]],
+                   facts: _Facts) -> tuple[list[Rule], list[tuple[Check, ...]] | None]:
+    """The candidates whose flag checks pass, and their hit checks (None when none has any)."""
+    passing = [(rule, hit_checks) for rule, flag_checks, hit_checks in found if _passes(flag_checks, facts)]
+    rules = [rule for rule, _ in passing]
+    if not any(hit_checks for _, hit_checks in passing):
+        return rules, None
+    return rules, [hit_checks for _, hit_checks in passing]
 
 
 def _passes(checks: tuple[Check, ...], facts: _Facts) -> bool:
@@ -922,7 +1011,8 @@ class ThreadIndex:
                 return ()
             when = _parse_datetime(it.get("published_at"), self.tz)
             return tuple(rid for rid, published in siblings if _is_after(published, when, self.tz))
-        return tuple(rid for rid, _ in self.account_children.get(str(it.get("id")), ()))
+        children = self.account_children.get(str(it.get("id")))
+        return tuple([rid for rid, _ in children]) if children else ()  # most items: no generator to make
 
 
 def _is_after(published: Any, when: datetime | None, tz: ZoneInfo) -> bool:
