@@ -521,3 +521,13 @@ def test_flag_key_holds_all_the_flag_checks_read() -> None:
     for rule in engine.rules:
         for check in tag_module._flag_checks(rule):
             assert set(check.__code__.co_names) - {"bool"} <= key_reads, (rule.id, check.__code__.co_names)
+    # The key holds the word count by class (_word_limits): counts of one class pass the same word checks.
+    limits = engine._word_limits
+    for rule in engine.rules:
+        if rule.max_words is not None or rule.min_words:
+            checks = [c for c in tag_module._flag_checks(rule) if "words" in c.__code__.co_names]
+            answers: dict[int, list[bool]] = {}
+            for words in range(100):
+                facts = type("F", (), {"words": words})()
+                answer = [c(facts) for c in checks]
+                assert answers.setdefault(tag_module.bisect_right(limits, words), answer) == answer, (rule.id, words)

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tomllib
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -59,7 +60,7 @@ _WHEN_KEYS = {"author_is_account", "item_type", "any_lexicon", "all_lexicons", "
               "no_detector", "min_hits", "max_words", "min_words", "short", "question", "answered_by_account", "near",
               "window", "visitor_thread", "under_consultation"}
 _CANDIDATE_CACHE_SIZE = 20_000  # combinations of hit lexicons/detectors remembered by _candidates
-_FLAG_CACHE_SIZE = 1_000  # flag keys remembered per combination by _matched
+_FLAG_CACHE_SIZE = 256  # flag keys remembered per combination by _matched
 DEFAULT_WINDOW = 6  # words between two hits of a "near" condition
 
 
@@ -292,10 +293,19 @@ def _to_visitor(text: str, context: ThreadContext) -> bool:
     return context.in_visitor_thread or ("@" in text and _OPENING_MENTION_RE.match(text) is not None)
 
 
-def _flag_key(f: _Facts) -> tuple[object, ...]:
+def _flag_key(f: _Facts, word_limits: Sequence[int]) -> tuple[object, ...]:
     """Everything of an item the flag checks (_flag_checks) look at: items with the same key pass the same
-    flag checks. Keep the two together."""
-    return (f.item_type, f.short, f.words, f.question, f.answered, f.to_visitor, bool(f.context.consultation_post))
+    flag checks. Keep the two together. The word count counts only by how many of ``word_limits``
+    (_word_limits) it reaches, so the key takes few values (the engine remembers the results per key)."""
+    return (f.item_type, f.short, bisect_right(word_limits, f.words), f.question, f.answered, f.to_visitor,
+            bool(f.context.consultation_post))
+
+
+def _word_limits(rules: Iterable[Rule]) -> list[int]:
+    """The word counts from which a max_words or min_words check changes its answer (max_words L: from L + 1,
+    min_words M: from M), sorted: two counts that reach the same number of them pass the same checks."""
+    limits = {r.max_words + 1 for r in rules if r.max_words is not None}
+    return sorted(limits | {r.min_words for r in rules if r.min_words})
 
 
 def _flag_checks(rule: Rule) -> list[Check]:
@@ -547,6 +557,7 @@ class RetentionEngine:
         self._consultation = (LexiconMatcher({consultation: self.lexicons[consultation]}, 0)
                               if consultation else None)
         self._split = [(rule, *compile_rule_split(rule)) for rule in self.rules]
+        self._word_limits = _word_limits(self.rules)
         # Most rules need some lexicon or detector to hit; index them by those names so an item only
         # runs the rules its hits can trigger (plus the rules that need none).
         self._always: list[int] = []
@@ -633,7 +644,7 @@ class RetentionEngine:
         flag key (_flag_key: the flag checks were most of the checks run per item, issue #14), and of those
         the ones whose hit checks pass, when any has some."""
         found, by_flags = self._candidates(facts)
-        flags = _flag_key(facts)
+        flags = _flag_key(facts, self._word_limits)
         passing = by_flags.get(flags)
         if passing is None:
             passing = _flags_passing(found, facts)
