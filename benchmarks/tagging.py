@@ -52,6 +52,9 @@ def main() -> None:
         compare(args.compare, args.profile, load_items(args.items))
         return
 
+    # End to end first, while this process is small: a child's peak memory (ru_maxrss) counts the pages of
+    # the process it was started from, and holding the items below made a 115 MB child read 423 MB.
+    e2e = end_to_end(args.e2e_items, args.profile) if args.e2e_items else None
     t0 = time.perf_counter()
     engine = RetentionEngine.load(profile=args.profile)
     load_s = time.perf_counter() - t0
@@ -78,9 +81,13 @@ def main() -> None:
     print(f"tag (no thread context): {single:,.0f} items/s")
     # On a shared machine wall time mostly measures the other processes; CPU time is what one core does.
     print(f"tag_all per CPU second: {len(items) / best_cpu:,.0f} items/s")
-    print("target: 20,000 items/s on one core:", "met" if len(items) / best >= 20_000 else "NOT met")
-    if args.e2e_items:
-        end_to_end(args.e2e_items, args.profile, len(items) / best_cpu)
+    # The engine is single-threaded: CPU seconds are what one core does (wall time adds the machine's other work).
+    print("target: 20,000 items/s on one core (per CPU second):", "met" if len(items) / best_cpu >= 20_000
+          else "NOT met")
+    if e2e is not None:
+        rate, peak_mb = e2e
+        print(f"end to end vs engine (CPU): {len(items) / best_cpu / rate:.2f}x slower (target <= 2x);",
+              "peak memory target < 300 MB:", "met" if peak_mb < 300 else "NOT met")
 
 
 def compare(other_dir: Path, profile: str, items: list[dict]) -> None:
@@ -102,8 +109,9 @@ def compare(other_dir: Path, profile: str, items: list[dict]) -> None:
     print(f"B vs A: {100.0 * (a / b - 1):+.1f} % items per CPU second")
 
 
-def end_to_end(n: int, profile: str, engine_rate: float) -> None:
-    """`smarchive tag` on a file of n items in a child process: wall time and peak memory."""
+def end_to_end(n: int, profile: str) -> tuple[float, float]:
+    """`smarchive tag` on a file of n items in a child process: prints its wall time, CPU and peak memory;
+    returns (items per CPU second, peak memory in MB)."""
     with tempfile.TemporaryDirectory() as tmp:
         in_path, out_path = Path(tmp) / "items.jsonl", Path(tmp) / "tagged.jsonl"
         with open(in_path, "w", encoding="utf-8") as fh:
@@ -124,8 +132,7 @@ def end_to_end(n: int, profile: str, engine_rate: float) -> None:
     rate = n / cpu
     print(f"smarchive tag end to end: {n:,} items ({size_mb:.0f} MB) in {wall:.1f} s wall, {cpu:.1f} s CPU = "
           f"{rate:,.0f} items per CPU second ({n / wall:,.0f}/s wall), peak memory {peak_mb:.0f} MB")
-    print(f"end to end vs engine (CPU): {engine_rate / rate:.2f}x slower (target <= 2x);",
-          "peak memory target < 300 MB:", "met" if peak_mb < 300 else "NOT met")
+    return rate, peak_mb
 
 
 if __name__ == "__main__":

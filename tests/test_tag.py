@@ -482,12 +482,34 @@ def test_tag_jsonl_round_trip(tmp_path, engine) -> None:
             "engine_version", "ruleset_version"} <= set(first["tag"])
 
 
-def test_tag_jsonl_names_the_bad_line(tmp_path, engine) -> None:
+@pytest.mark.parametrize(("second", "where"), [
+    ('\n{"id": "b", "text": \n', r"in\.jsonl:3: not valid JSON"),
+    # NaN is Python's extension, not JSON: refused with its line, so no value is changed on the way out
+    ('{"id": "b", "score": NaN}\n', r"in\.jsonl:2: not valid JSON \(NaN"),
+])
+def test_tag_jsonl_names_the_bad_line(tmp_path, engine, second: str, where: str) -> None:
     src = tmp_path / "in.jsonl"
-    src.write_text('{"id": "a", "text": "hej"}\n\n{"id": "b", "text": \n', encoding="utf-8")
-    with pytest.raises(SmarchiveError, match=r"in\.jsonl:3: not valid JSON"):
+    src.write_text('{"id": "a", "text": "hej"}\n' + second, encoding="utf-8")
+    with pytest.raises(SmarchiveError, match=where):
         tag_jsonl(src, tmp_path / "out.jsonl", engine)
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_tag_jsonl_keeps_every_input_value(tmp_path, engine) -> None:
+    """The output carries each item's own values unchanged beside its tag: non-ASCII text, an integer beyond
+    64 bits (which the fast writer refuses and the standard library writes), a lone surrogate, nested data."""
+    items = [
+        {"id": "a", "item_type": "comment", "text": "Förskolan på Vivalla 👍 \u00e5", "n": 2 ** 70,
+         "extra": {"likes": 3, "ratio": 0.1, "tags": ["x", None, True]}},
+        {"id": "b", "item_type": "comment", "text": "bad \ud800 half", "published_at": "2024-05-01T10:00:00+02:00"},
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")  # \\u escapes, a lone surrogate too
+    out = tmp_path / "out.jsonl"
+    assert tag_jsonl(src, out, engine) == 2
+    written = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [{k: v for k, v in w.items() if k != "tag"} for w in written] == read_jsonl(src)
+    assert all(w["tag"]["decision"] == "1748" and w["tag"]["rule_ids"] for w in written)
 
 
 def test_every_personal_data_hit_is_evidence_and_restricts_access(engine: RetentionEngine) -> None:

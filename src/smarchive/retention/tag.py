@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
+
 from smarchive.errors import ConfigError, SmarchiveError
 from smarchive.retention import detectors
 from smarchive.retention.lexicon import LexiconHit, LexiconMatcher, lower_same_length, read_lexicon_lines
@@ -1298,14 +1300,34 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 if not line.strip():
                     continue
                 try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SmarchiveError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from exc
+                    obj = json.loads(line, parse_constant=_no_constant)
+                except (json.JSONDecodeError, ValueError) as exc:
+                    msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+                    raise SmarchiveError(f"{path}:{lineno}: not valid JSON ({msg})") from exc
                 if not isinstance(obj, dict):
                     raise SmarchiveError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
                 yield obj
     except (OSError, UnicodeDecodeError) as exc:
         raise SmarchiveError(f"{path}: cannot read ({exc})") from exc
+
+
+def _no_constant(name: str) -> None:
+    """NaN and Infinity are not JSON (Python's reader takes them): refused, so no value changes on the way out."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+_ORJSON = orjson.OPT_APPEND_NEWLINE | orjson.OPT_PASSTHROUGH_DATETIME  # datetimes through default=str, as before
+
+
+def _json_line(obj: Mapping[str, Any]) -> bytes:
+    """One line of `smarchive tag`'s output: compact JSON in UTF-8 and a newline. orjson, because the standard
+    library took 17 of the 96 us an item end to end at 1 M items (a tag's evidence is seven or so small
+    objects) and orjson 2 (issue #14: end to end within 2x of the engine). What orjson refuses (an integer
+    beyond 64 bits, a lone surrogate) the standard library writes, with the same separators."""
+    try:
+        return orjson.dumps(obj, default=str, option=_ORJSON)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return (json.dumps(obj, default=str, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def tag_jsonl(in_path: Path, out_path: Path, engine: RetentionEngine) -> int:
@@ -1323,10 +1345,10 @@ def tag_jsonl(in_path: Path, out_path: Path, engine: RetentionEngine) -> int:
     was_enabled = gc.isenabled()
     gc.disable()  # tags hold no cycles; see tag_all
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
+        with open(tmp, "wb") as fh:
             for item in iter_jsonl(in_path):
                 tag = engine.tag(item, index.context(item))
-                fh.write(json.dumps({**item, "tag": tag.to_dict()}, ensure_ascii=False, default=str) + "\n")
+                fh.write(_json_line({**item, "tag": tag.to_dict()}))
                 count += 1
     finally:
         if was_enabled:
