@@ -320,3 +320,42 @@ def test_a_phrase_led_by_its_rarest_word_as_itself(tmp_path, monkeypatch):
         page = run_query(tmp_path, saved_query("search"), params, limit=3, offset=1)
         assert page.column("item_id").to_pylist() == expected[1:4], phrase
         assert led[-1] == "tack", phrase
+
+
+@pytest.mark.parametrize("phrase_all", [0, 10**6])  # a phrase's hits through pages, or all from the index
+def test_a_year_is_searched_in_its_own_index_files(tmp_path, monkeypatch, phrase_all):
+    """With --year, the hits come from that year's index files and are read from that year's items files: one
+    word, two words and a phrase, whole and in pages, as the items of that year alone give them. (The index
+    file went through a page by its number in the list of files, and DuckDB numbered only the files left once
+    the year had pruned the others: a phrase of 2024 found nothing, two words read other items' rows.)"""
+    from datetime import UTC, datetime, timedelta
+
+    from smarchive.archive import search
+    from smarchive.archive.manifest import write_items
+    monkeypatch.setattr(search, "RARE", 0)
+    monkeypatch.setattr(search, "PHRASE_ALL", phrase_all)
+    rng = random.Random(23)
+    rows = []
+    for year in (2023, 2024):
+        for account, platform in (("a", "facebook"), ("b", "instagram")):
+            start = datetime(year, 1, 1, tzinfo=UTC)
+            rows += [{"item_id": f"{year}{account}{n:03d}", "platform": platform, "account": account, "year": year,
+                      "item_type": "post", "published_at": start + timedelta(hours=rng.randrange(24 * 300)),
+                      "text": " ".join(rng.choice(["tack", "hej", "vintern", "du", "ses"]) for _ in range(4)),
+                      "run_id": "r1", "tag_category": "minor", "tag_retention": "preserve", "tag_access": "open",
+                      "tag_rule_ids": ["ORE-010"], "media": [], "media_sha256": [], "tag_actions": [],
+                      "tag_evidence": []} for n in range(200)]
+    write_items(tmp_path, rows, "r1")
+    order = sorted(rows, key=lambda r: (r["published_at"], r["item_id"], r["platform"]))
+    for year in (2023, 2024):
+        for text in ("vintern", "vintern tack", '"tack hej"'):
+            phrase = text.strip('"') if text.startswith('"') else None
+            expected = [r["item_id"] for r in order if r["year"] == year
+                        and set(text.strip('"').split()) <= set(r["text"].split())
+                        and (phrase is None or f" {phrase} " in f" {r['text']} ")]
+            params = {"year": year, "text": text}
+            found = run_query(tmp_path, saved_query("search"), params).column("item_id").to_pylist()
+            assert found == expected and expected, (year, text)
+            for limit, offset in ((5, 0), (7, 10)):
+                page = run_query(tmp_path, saved_query("search"), params, limit=limit, offset=offset)
+                assert page.column("item_id").to_pylist() == expected[offset:offset + limit], (year, text, offset)

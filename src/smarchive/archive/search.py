@@ -46,10 +46,12 @@ def define_search_sources(con: duckdb.DuckDBPyConnection, archive: Path, files: 
         has_rows = "item_row" in con.sql("SELECT * FROM terms LIMIT 0").columns
         rows = "" if has_rows else ", NULL::BIGINT AS item_row"  # an index older than item_row: join on the key
         # _terms_index: the file's place in `terms` (and in _search_index), a number where a page's first rows
-        # are sorted: carrying the file's name through that sort cost a fifth of a two-word page at 10 M items
+        # are sorted: carrying the file's name through that sort cost a fifth of a two-word page at 10 M items.
+        # No hive partitioning: with it, `year = $year` dropped the other years' files by their folder before
+        # reading, and file_index numbered only the files left (a page of 2024 was read from 2023's files)
         con.execute(f"CREATE VIEW _search_terms AS SELECT *{rows}, filename AS _terms_file, "
-                    f"file_index AS _terms_index "
-                    f"FROM read_parquet({file_list(terms)}, union_by_name = true, filename = true)")
+                    f"file_index AS _terms_index FROM read_parquet({file_list(terms)}, union_by_name = true, "
+                    "filename = true, hive_partitioning = false)")
     else:
         con.execute("CREATE VIEW _search_terms AS SELECT *, NULL::VARCHAR AS _terms_file, "
                     "NULL::UBIGINT AS _terms_index FROM terms")
