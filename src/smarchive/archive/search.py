@@ -132,7 +132,7 @@ def page_hits(con: duckdb.DuckDBPyConnection, count: int, params: dict, limit: i
     the lead rows are looked for first (lead_rows)."""
     lead, exhausted = lead_rows(con, params, limit, positions, until)
     if count == 1:  # no other word: the lead rows (in hit order) are the hits, with the items file beside each
-        return with_files(con, lead.drop_columns(["_terms_file"])), exhausted
+        return with_files(con, lead), exhausted
     con.register("_search_lead", lead)
     more = ", h.term, h.positions" if positions else ""
     hits = bind(con, "SELECT h.platform, h.item_id, h.run_id, h.published_at, h.item_row, f.items_file, "
@@ -178,8 +178,7 @@ def lead_rows(con: duckdb.DuckDBPyConnection, params: dict, limit: int, position
         elif not windowed:  # (the window's rows are sorted in full already)
             lead = bind(con, f"{select} ORDER BY published_at, item_id, platform LIMIT {int(limit)}",
                          params).to_arrow_table()
-    names = con.sql("SELECT terms_file FROM _search_index").to_arrow_table().column("terms_file")
-    lead = lead.append_column("_terms_file", names.take(lead.column("_terms_index")))
+    lead = lead.append_column("_terms_file", index_files(con, lead.column("_terms_index")))
     return (lead if windowed else lead.sort_by(order)), exhausted
 
 
@@ -279,28 +278,35 @@ def phrase_hits(con: duckdb.DuckDBPyConnection, words: list[tuple[str, int, bool
     words follow one another, in one query. For an index where every file has positions.
     The index file goes through the query as its number, and `year` is read only when a year is searched (the
     file's name on every row and `($year IS NULL OR ...)`: at 10 M items, 21 alternated runs, 135 -> 126 ms)."""
-    year = "" if params.get("year") is None else " AND year = $year"
+    year = "TRUE" if params.get("year") is None else "year = $year"
+    # the file as its number, under the name _phrase_sql's joins use
     source = ("(SELECT platform, item_id, run_id, published_at, year, _terms_index AS terms_file, item_row, term, "
               "positions FROM _search_terms)")
     words = sorted(words, key=lambda w: counts[w[0]])  # the rarest leads; places stay as in the phrase
-    ctes, joins, follow, phrase = _phrase_sql(words, [source] * len(words), f"TRUE{year}",
+    ctes, joins, follow, phrase = _phrase_sql(words, [source] * len(words), year,
                                               keys="platform, item_id, run_id, published_at, ", of_first=True)
     hits = bind(con, f"WITH {ctes} SELECT w0.platform, w0.item_id, w0.run_id, w0.published_at, w0.item_row, "
                       f"w0.terms_file AS _terms_index FROM w0{joins} WHERE {follow} "
                       "ORDER BY w0.published_at, w0.item_id, w0.platform",
                  {**phrase, "year": params.get("year")}).to_arrow_table()
-    return with_files(con, hits)
+    return with_files(con, hits.append_column("_terms_file", index_files(con, hits.column("_terms_index"))))
+
+
+def index_files(con: duckdb.DuckDBPyConnection, numbers: pa.ChunkedArray) -> pa.ChunkedArray:
+    """The index files' names for their numbers (`_terms_index`: their place in _search_index)."""
+    names = con.sql("SELECT terms_file FROM _search_index").to_arrow_table().column("terms_file")
+    return names.take(numbers)
 
 
 def with_files(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> pa.Table:
-    """Index rows with their index file as its number (`_terms_index`) as hits: with `items_file` (where a row
-    of that file is a row of `items`, else null) and `terms_file`, in that place."""
-    names = con.sql("SELECT terms_file FROM _search_index").to_arrow_table().column("terms_file")
-    terms = names.take(rows.column("_terms_index"))
+    """Index rows with their index file (`_terms_index`, `_terms_file`) as hits: in the place of those two,
+    `items_file` (where a row of that file is a row of `items`, else null) and `terms_file`."""
+    terms = rows.column("_terms_file")
     files = con.sql("SELECT terms_file, items_file FROM _search_files").to_arrow_table()
     items = files.column("items_file").take(pc.index_in(terms, value_set=files.column("terms_file")))
     at = rows.schema.get_field_index("_terms_index")
-    return rows.remove_column(at).add_column(at, "items_file", items).add_column(at + 1, "terms_file", terms)
+    rows = rows.drop_columns(["_terms_index", "_terms_file"])
+    return rows.add_column(at, "items_file", items).add_column(at + 1, "terms_file", terms)
 
 
 def _phrase_sql(words: list[tuple[str, int, bool]], sources: list[str], where: str,

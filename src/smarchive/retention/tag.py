@@ -1301,9 +1301,8 @@ def iter_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                     continue
                 try:
                     obj = json.loads(line, parse_constant=_no_constant)
-                except (json.JSONDecodeError, ValueError) as exc:
-                    msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-                    raise SmarchiveError(f"{path}:{lineno}: not valid JSON ({msg})") from exc
+                except ValueError as exc:  # json.JSONDecodeError, or NaN/Infinity from _no_constant
+                    raise SmarchiveError(f"{path}:{lineno}: not valid JSON ({getattr(exc, 'msg', exc)})") from exc
                 if not isinstance(obj, dict):
                     raise SmarchiveError(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
                 yield obj
