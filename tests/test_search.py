@@ -13,8 +13,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from smarchive.archive.manifest import item_files, write_items_file
-from smarchive.archive.query import run_query, saved_query
+from smarchive.archive.manifest import item_files, write_items, write_items_file
+from smarchive.archive.query import connect, run_query, saved_query
+from smarchive.archive.sql import same_columns
 
 
 def smarchive(*args: str) -> subprocess.CompletedProcess:
@@ -135,6 +136,34 @@ def test_search_by_row_number_old_index_and_later_run_agree(sandbox_capture, all
         not in found
 
 
+def test_files_of_two_generations_are_read_together(sandbox_capture, all_items, tmp_path):
+    """Files written before a column existed beside files with it (a later smarchive wrote some partitions):
+    every file is read, each column by its name, and a search finds what it found before. Files of one schema
+    are read without reconciling them (faster); the first file here lacks the column, which read by its
+    columns alone would drop from every other file without a word."""
+    archive = tmp_path / "archive"
+    rows = [r for f in item_files(sandbox_capture.archive) for r in pq.read_table(f).to_pylist()]
+    for row in rows[::2]:  # two partitions: two items files, two index files
+        row["account"] += "-b"
+    write_items(archive, rows, rows[0]["run_id"])
+    post = next(i["text"] for i in all_items if len(words_of(i["text"])) > 5)
+    texts = ["på", f'"{post[:20]}"', "och på"]
+    before = {t: search_pages(archive, t) for t in texts}
+    assert all(len(before[t]) > 2 for t in texts)
+    items, terms = item_files(archive), sorted((archive / "manifest" / "terms").rglob("*.parquet"))
+    con = connect(archive)
+    assert same_columns(con, items) and same_columns(con, terms)
+    rows = con.sql("SELECT count(*), count(time_precision) FROM items").fetchall()[0]
+    assert rows[0] == rows[1] == len(all_items)
+    older = pq.read_table(items[0])
+    pq.write_table(older.drop_columns(["time_precision"]), items[0])
+    pq.write_table(pq.read_table(terms[0]).drop_columns(["positions"]), terms[0])
+    con = connect(archive)
+    assert not same_columns(con, items) and not same_columns(con, terms)
+    assert con.sql("SELECT count(*), count(time_precision) FROM items").fetchall()[0] == (
+        len(all_items), len(all_items) - older.num_rows)
+    assert {t: search_pages(archive, t) for t in texts} == before
+
 PHRASE_TEXTS = [
     "Snöröjningen vid skolan var sen",       # p1: the phrase as written
     "Vid skolan dröjde snöröjningen",        # p2: both words, not one after the other
@@ -150,7 +179,6 @@ PHRASE_TEXTS = [
 def phrase_archive(tmp_path_factory):
     from datetime import UTC, datetime
 
-    from smarchive.archive.manifest import write_items
     archive = tmp_path_factory.mktemp("phrases")
     rows = [{"item_id": f"p{n}", "platform": "facebook", "account": "a", "year": 2024, "item_type": "post",
              "published_at": datetime(2024, 5, n, tzinfo=UTC), "text": text, "run_id": "r1",
@@ -196,7 +224,6 @@ def test_items_at_one_moment_page_in_hit_order(tmp_path, monkeypatch):
     from datetime import UTC, datetime
 
     from smarchive.archive import search
-    from smarchive.archive.manifest import write_items
     monkeypatch.setattr(search, "RARE", 0)
     rng = random.Random(7)
     rows = [{"item_id": f"{rng.randrange(10**6):06d}-{account}{n}", "platform": platform, "account": account,
@@ -252,7 +279,7 @@ def test_pages_through_a_time_window_are_the_pages_of_all(tmp_path, monkeypatch,
     from datetime import UTC, datetime, timedelta
 
     from smarchive.archive import search
-    from smarchive.archive.manifest import ItemFileWriter, write_items
+    from smarchive.archive.manifest import ItemFileWriter
     monkeypatch.setattr(search, "RARE", 0)
     monkeypatch.setattr(search, "WINDOW_MARGIN", margin)
     monkeypatch.setattr(ItemFileWriter, "ROW_GROUP", 100)  # row groups of 100 items: windows of a few of them
@@ -287,7 +314,6 @@ def test_a_phrase_led_by_its_rarest_word_as_itself(tmp_path, monkeypatch):
     from datetime import UTC, datetime, timedelta
 
     from smarchive.archive import search
-    from smarchive.archive.manifest import write_items
     monkeypatch.setattr(search, "PHRASE_ALL", 120)  # 'hej', 'tack*' and 'du*' have more rows; 'tack' fewer
     led = []
     spy = search.phrase_hits
@@ -331,7 +357,6 @@ def test_a_year_is_searched_in_its_own_index_files(tmp_path, monkeypatch, phrase
     from datetime import UTC, datetime, timedelta
 
     from smarchive.archive import search
-    from smarchive.archive.manifest import write_items
     monkeypatch.setattr(search, "RARE", 0)
     monkeypatch.setattr(search, "PHRASE_ALL", phrase_all)
     rng = random.Random(23)

@@ -41,7 +41,16 @@ from smarchive.archive.manifest import (
     sidecar_path,
 )
 from smarchive.archive.search import FETCHED, define_search_sources, search
-from smarchive.archive.sql import LATE_MATERIALIZATION, bind, create_table, file_list, partitions, read_files
+from smarchive.archive.sql import (
+    LATE_MATERIALIZATION,
+    bind,
+    by_name,
+    create_table,
+    file_list,
+    partitions,
+    read_files,
+    same_columns,
+)
 from smarchive.errors import SmarchiveError
 
 PAGE = 1000  # rows of a page when no limit is asked for on the terminal
@@ -49,7 +58,7 @@ PAGE = 1000  # rows of a page when no limit is asked for on the terminal
 
 
 
-def items_view_sql(files: list[Path]) -> str:
+def items_view_sql(files: list[Path], uniform: bool = False) -> str:
     """The latest capture of each item, cheaply.
 
     A partition (year, platform, account) captured by one run needs no de-duplication, so its file
@@ -60,10 +69,11 @@ def items_view_sql(files: list[Path]) -> str:
     multi = [f for fs in groups if len(fs) > 1 for f in fs]
     parts = []
     if single:
-        parts.append(f"SELECT * FROM {read_files(single)}")
+        parts.append(f"SELECT * FROM {read_files(single, uniform)}")
     if multi:
         parts.append("SELECT * EXCLUDE (_rank) FROM (SELECT *, row_number() OVER (PARTITION BY platform, item_id "
-                     f"ORDER BY captured_at DESC, run_id DESC) AS _rank FROM {read_files(multi)}) WHERE _rank = 1")
+                     "ORDER BY captured_at DESC, run_id DESC) AS _rank "
+                     f"FROM {read_files(multi, uniform)}) WHERE _rank = 1")
     return " UNION ALL BY NAME ".join(parts)
 
 
@@ -82,7 +92,7 @@ FROM ({source}) GROUP BY year, platform, account
 """
 
 
-def summary_view_sql(files: list[Path]) -> str:
+def summary_view_sql(files: list[Path], uniform: bool = False) -> str:
     """account_summary: a partition written by one run is summed from its summary file (counted when it was
     written); partitions with several runs, or without an up-to-date summary, are counted from the items."""
     summaries, live = [], []
@@ -97,7 +107,7 @@ def summary_view_sql(files: list[Path]) -> str:
         columns = ", ".join(n for n in SUMMARY_SCHEMA.names if n != "run_id")
         parts.append(f"SELECT {columns} FROM read_parquet({file_list(summaries)})")
     if live:
-        parts.append(SUMMARY_SQL.format(source=items_view_sql(live)))
+        parts.append(SUMMARY_SQL.format(source=items_view_sql(live, uniform)))
     return " UNION ALL BY NAME ".join(parts)
 
 
@@ -139,15 +149,16 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     con.execute(STOCKHOLM_MACRO)
     files, decided = item_files(archive), decision_files(archive)
     if files:
-        present = set(con.sql(f"SELECT * FROM {read_files(files)} LIMIT 0").columns)
+        uniform = same_columns(con, files)
+        present = set(con.sql(f"SELECT * FROM {read_files(files, uniform)} LIMIT 0").columns)
         added, replaced = late_columns_sql(present)
-        con.execute(f"CREATE VIEW item_captures AS SELECT *{replaced}{added} FROM {read_files(files)}")
-        items_sql = items_view_sql(files)
+        con.execute(f"CREATE VIEW item_captures AS SELECT *{replaced}{added} FROM {read_files(files, uniform)}")
+        items_sql = items_view_sql(files, uniform)
         wrap = added or replaced
         items_sql = f"SELECT *{replaced}{added} FROM ({items_sql})" if wrap else items_sql
         con.execute(f"CREATE VIEW items AS {with_decisions_sql(items_sql, decided)}")
-        con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files)}")
-        con.execute(f"CREATE TABLE _item_shape AS SELECT * FROM {read_files(files)} LIMIT 0")
+        con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files, uniform)}")
+        con.execute(f"CREATE TABLE _item_shape AS SELECT * FROM {read_files(files, uniform)} LIMIT 0")
         # what `search` wraps around the rows it reads by number: the items view's columns and decisions
         fetched = with_decisions_sql(f"SELECT *{replaced}{added} FROM ({FETCHED})", decided)
     else:
@@ -159,12 +170,13 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
         con.execute("CREATE TABLE _item_shape AS SELECT * FROM _empty_items")
         fetched = "SELECT * FROM items LIMIT 0"
     terms = sorted(archive.glob("manifest/terms/year=*/platform=*/account=*/*.parquet"))
+    uniform_terms = same_columns(con, terms)
     if terms:
-        con.execute(f"CREATE VIEW terms AS SELECT * FROM read_parquet({file_list(terms)}, union_by_name = true)")
+        con.execute(f"CREATE VIEW terms AS SELECT * FROM read_parquet({file_list(terms)}{by_name(uniform_terms)})")
     else:
         create_table(con, "_empty_terms", TERMS_SCHEMA.empty_table())
         con.execute("CREATE VIEW terms AS SELECT * FROM _empty_terms")
-    define_search_sources(con, archive, files, terms, fetched)
+    define_search_sources(con, archive, files, terms, fetched, uniform_terms)
     for name, schema in TABLE_SCHEMAS.items():  # coverage, unrecognised: every run's rows
         found = account_table_files(archive, name)
         if found:

@@ -30,14 +30,22 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from smarchive.archive.manifest import TOKEN_SEPARATORS, sidecar_path
-from smarchive.archive.sql import LATE_MATERIALIZATION, bind, create_table, file_list, partitions, sql_path
+from smarchive.archive.sql import (
+    LATE_MATERIALIZATION,
+    bind,
+    by_name,
+    create_table,
+    file_list,
+    partitions,
+    sql_path,
+)
 from smarchive.errors import SmarchiveError
 
 FETCHED = "/* the rows search reads by number */"  # where `search` puts them in the `_search_fetch` SQL
 
 
 def define_search_sources(con: duckdb.DuckDBPyConnection, archive: Path, files: list[Path], terms: list[Path],
-                    fetched: str) -> None:
+                          fetched: str, uniform: bool = False) -> None:
     """What `search` reads besides the views (tables, so every cursor of the connection sees them):
     `_search_terms` (the word index with the file each row is in), `_search_files` (the items file beside each
     index file, for partitions one run wrote: there a row of the file is a row of `items`) and `_search_fetch`
@@ -50,7 +58,7 @@ def define_search_sources(con: duckdb.DuckDBPyConnection, archive: Path, files: 
         # No hive partitioning: with it, `year = $year` dropped the other years' files by their folder before
         # reading, and file_index numbered only the files left (a page of 2024 was read from 2023's files)
         con.execute(f"CREATE VIEW _search_terms AS SELECT *{rows}, filename AS _terms_file, "
-                    f"file_index AS _terms_index FROM read_parquet({file_list(terms)}, union_by_name = true, "
+                    f"file_index AS _terms_index FROM read_parquet({file_list(terms)}{by_name(uniform)}, "
                     "filename = true, hive_partitioning = false)")
     else:
         con.execute("CREATE VIEW _search_terms AS SELECT *, NULL::VARCHAR AS _terms_file, "
