@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from smarchive.archive import decisions
 from smarchive.archive.manifest import ITEM_SCHEMA, item_files
 from smarchive.archive.query import connect, query_rows
+from smarchive.archive.sql import same_columns
 from smarchive.cli import cli, main
 
 
@@ -96,6 +97,28 @@ def test_latest_review_wins_and_history_is_kept(archive):
     assert past[1]["old_retention"] == "cull-eligible" and past[1]["old_cull_from"] == date(2030, 1, 1)
 
 
+def test_decisions_of_two_generations_are_read_together(archive):
+    """Decision files of one schema are read without reconciling them (every items query joins them); a file
+    written before a column existed, first among them, is still read by name: the column stays, from the
+    files that have it, and every decision counts."""
+    folder, _pipeline = archive
+    first, second = (r["item_id"] for r in query(folder, "SELECT item_id FROM items ORDER BY item_id LIMIT 2"))
+    for item_id, reason in ((first, "först"), (second, "sedan")):
+        assert smarchive("decide", item_id, "--archive", str(folder), "--retention", "preserve",
+                         "--reason", reason).returncode == 0
+    files = decisions.decision_files(folder)
+    con = connect(folder)
+    assert len(files) == 2 and same_columns(con, files)
+    con.close()
+    older = pq.read_table(files[0])
+    pq.write_table(older.drop_columns(["software"]), files[0])
+    con = connect(folder)
+    assert not same_columns(con, files)
+    con.close()
+    assert query(folder, "SELECT count(*) AS n, count(software) AS s FROM decisions") == [{"n": 2, "s": 1}]
+    reasons = query(folder, f"SELECT decision_reason FROM items WHERE item_id IN ('{first}', '{second}') "
+                            "ORDER BY decision_reason")
+    assert [r["decision_reason"] for r in reasons] == ["först", "sedan"]
 def test_diarienummer_takes_the_item_off_the_register(archive):
     folder, pipeline = archive
     before = register_ids(folder, pipeline)

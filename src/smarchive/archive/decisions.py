@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from smarchive.archive.manifest import SCHEMA_VERSION, UTC_TS, write_atomic
-from smarchive.archive.sql import file_list
+from smarchive.archive.sql import read_files
 from smarchive.errors import SmarchiveError
 
 KINDS = ("review", "registered", "removed")
@@ -200,10 +200,11 @@ def record(archive: Path, decision: Decision) -> Path:
     return written
 
 
-def current_sql(files: list[Path]) -> str:
+def current_sql(files: list[Path], uniform: bool = False) -> str:
     """One row per (platform, item_id) that has decisions, with the ITEM_DECISION_COLUMNS: the latest review's
-    tag and reason, the latest diarienummer, the latest removal. Ties in time are broken by decision id."""
-    source = f"read_parquet({file_list(files)}, union_by_name = true, hive_partitioning = false)"
+    tag and reason, the latest diarienummer, the latest removal. Ties in time are broken by decision id.
+    `uniform`: every file has the same columns (sql.same_columns), read without reconciling them."""
+    source = read_files(files, uniform)
 
     def latest(kind: str, value: str) -> str:
         return f"arg_max_null({value}, (decided_at, decision_id)) FILTER (WHERE kind = '{kind}')"
@@ -227,7 +228,7 @@ def current_sql(files: list[Path]) -> str:
     )
 
 
-def with_decisions_sql(items_sql: str, files: list[Path]) -> str:
+def with_decisions_sql(items_sql: str, files: list[Path], uniform: bool = False) -> str:
     """The items view with the current decision of each item beside its columns (NULL where none).
 
     With no decisions at all the columns are typed NULLs, so the view costs nothing more than before."""
@@ -235,7 +236,7 @@ def with_decisions_sql(items_sql: str, files: list[Path]) -> str:
         added = ", ".join(f"NULL::{t} AS {n}" for n, t in ITEM_DECISION_COLUMNS.items())
         return f"SELECT *, {added} FROM ({items_sql})"
     columns = ", ".join(f"_d.{n}" for n in ITEM_DECISION_COLUMNS)
-    return (f"SELECT _i.*, {columns} FROM ({items_sql}) _i LEFT JOIN ({current_sql(files)}) _d "
+    return (f"SELECT _i.*, {columns} FROM ({items_sql}) _i LEFT JOIN ({current_sql(files, uniform)}) _d "
             "ON _i.platform = _d._d_platform AND _i.item_id = _d._d_item_id")
 
 
@@ -308,10 +309,10 @@ HISTORY_SQL = ("SELECT * FROM decisions WHERE item_id = $id AND platform = $plat
                "ORDER BY decided_at, decision_id")
 
 
-def decisions_view_sql(files: list[Path]) -> str:
+def decisions_view_sql(files: list[Path], uniform: bool = False) -> str:
     """The `decisions` view: every decision recorded, each once (a copy left by an interrupted compaction
-    is the same decision)."""
-    source = f"read_parquet({file_list(files)}, union_by_name = true, hive_partitioning = false)"
+    is the same decision). `uniform`: as for current_sql."""
+    source = read_files(files, uniform)
     return f"SELECT * EXCLUDE (_copy) FROM (SELECT *, row_number() OVER (PARTITION BY decision_id) AS _copy " \
            f"FROM {source}) WHERE _copy = 1"
 

@@ -148,6 +148,7 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET parquet_metadata_cache = true")  # the footers read to define the views serve the query too
     con.execute(STOCKHOLM_MACRO)
     files, decided = item_files(archive), decision_files(archive)
+    decided_uniform = same_columns(con, decided)
     if files:
         uniform = same_columns(con, files)
         present = set(con.sql(f"SELECT * FROM {read_files(files, uniform)} LIMIT 0").columns)
@@ -156,11 +157,11 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
         items_sql = items_view_sql(files, uniform)
         wrap = added or replaced
         items_sql = f"SELECT *{replaced}{added} FROM ({items_sql})" if wrap else items_sql
-        con.execute(f"CREATE VIEW items AS {with_decisions_sql(items_sql, decided)}")
+        con.execute(f"CREATE VIEW items AS {with_decisions_sql(items_sql, decided, decided_uniform)}")
         con.execute(f"CREATE VIEW account_summary AS {summary_view_sql(files, uniform)}")
         con.execute(f"CREATE TABLE _item_shape AS SELECT * FROM {read_files(files, uniform)} LIMIT 0")
         # what `search` wraps around the rows it reads by number: the items view's columns and decisions
-        fetched = with_decisions_sql(f"SELECT *{replaced}{added} FROM ({FETCHED})", decided)
+        fetched = with_decisions_sql(f"SELECT *{replaced}{added} FROM ({FETCHED})", decided, decided_uniform)
     else:
         create_table(con, "_empty_items", ITEM_SCHEMA.empty_table())
         con.execute("CREATE VIEW item_captures AS SELECT * FROM _empty_items")
@@ -192,7 +193,7 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
         create_table(con, "_empty_runs", RUN_SCHEMA.empty_table())
         con.execute("CREATE VIEW runs AS SELECT * FROM _empty_runs")
     if decided:
-        con.execute(f"CREATE VIEW decisions AS {decisions_view_sql(decided)}")
+        con.execute(f"CREATE VIEW decisions AS {decisions_view_sql(decided, decided_uniform)}")
     else:
         create_table(con, "_empty_decisions", DECISION_SCHEMA.empty_table())
         con.execute("CREATE VIEW decisions AS SELECT * FROM _empty_decisions")

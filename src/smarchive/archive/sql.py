@@ -24,8 +24,9 @@ def file_list(paths: list[Path]) -> str:
 
 
 def read_files(paths: list[Path], uniform: bool = False) -> str:
-    """read_parquet over items files, no hive columns: their columns by name where they differ (older files lack
-    late ones), by the first file's where every file has the same (`uniform`: same_columns)."""
+    """read_parquet over manifest files (items, decisions), no hive columns: their columns by name where they
+    differ (older files lack late ones), by the first file's where every file has the same (`uniform`:
+    same_columns)."""
     return f"read_parquet({file_list(paths)}, hive_partitioning = false{by_name(uniform)})"
 
 
