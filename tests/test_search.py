@@ -271,13 +271,26 @@ def test_a_search_says_what_it_could_not_read(phrase_archive, tmp_path):
     assert r.returncode == 0 and "warning" not in r.stderr, "another year's gap is not this search's"
 
 
+def three_accounts(rng: random.Random) -> list[dict]:
+    """1 500 items in each of three accounts over 300 days: 'vintern' in half of each account's first 750
+    items and a tenth of the rest, 'tack' in 40 %, 'hej' in half."""
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    return [{"item_id": f"{account}{n:04d}", "platform": platform, "account": account, "year": 2024,
+             "item_type": "post", "published_at": start + timedelta(hours=rng.randrange(24 * 300)),
+             "text": " ".join(w for w, p in (("vintern", 0.5 if n < 750 else 0.1), ("tack", 0.4), ("hej", 0.5))
+                              if rng.random() < p) or "annat", "run_id": "r1", "tag_category": "minor",
+             "tag_retention": "preserve", "tag_access": "open", "tag_rule_ids": ["ORE-010"], "media": [],
+             "media_sha256": [], "tag_actions": [], "tag_evidence": []}
+            for account, platform in (("a", "facebook"), ("b", "instagram"), ("c", "youtube")) for n in range(1500)]
+
+
 @pytest.mark.parametrize("margin", [0.05, 1.5, 50])
 def test_pages_through_a_time_window_are_the_pages_of_all(tmp_path, monkeypatch, margin):
     """A page's leading word is first looked for in a time window guessed from the items files' row groups
     (search.lead_window): too short a window (then every row of the word), about right, or every item, the
     pages of one word and of two are the whole result's, in hit order."""
-    from datetime import UTC, datetime, timedelta
-
     from smarchive.archive import search
     from smarchive.archive.manifest import ItemFileWriter
     monkeypatch.setattr(search, "RARE", 0)
@@ -286,15 +299,7 @@ def test_pages_through_a_time_window_are_the_pages_of_all(tmp_path, monkeypatch,
     windows = []
     guess = search.lead_window
     monkeypatch.setattr(search, "lead_window", lambda *a: windows.append(guess(*a)) or windows[-1])
-    rng = random.Random(11)
-    start = datetime(2024, 1, 1, tzinfo=UTC)
-    rows = [{"item_id": f"{account}{n:04d}", "platform": platform, "account": account, "year": 2024,
-             "item_type": "post", "published_at": start + timedelta(hours=rng.randrange(24 * 300)),
-             "text": " ".join(w for w, p in (("vintern", 0.5 if n < 750 else 0.1), ("tack", 0.4), ("hej", 0.5))
-                              if rng.random() < p) or "annat", "run_id": "r1", "tag_category": "minor",
-             "tag_retention": "preserve", "tag_access": "open", "tag_rule_ids": ["ORE-010"], "media": [],
-             "media_sha256": [], "tag_actions": [], "tag_evidence": []}
-            for account, platform in (("a", "facebook"), ("b", "instagram"), ("c", "youtube")) for n in range(1500)]
+    rows = three_accounts(random.Random(11))
     write_items(tmp_path, rows, "r1")
     order = sorted(rows, key=lambda r: (r["published_at"], r["item_id"], r["platform"]))
     for text in ("vintern", "vintern tack", "tack vintern hej"):
@@ -384,3 +389,28 @@ def test_a_year_is_searched_in_its_own_index_files(tmp_path, monkeypatch, phrase
             for limit, offset in ((5, 0), (7, 10)):
                 page = run_query(tmp_path, saved_query("search"), params, limit=limit, offset=offset)
                 assert page.column("item_id").to_pylist() == expected[offset:offset + limit], (year, text, offset)
+
+
+def test_rows_read_in_shared_scans_are_only_the_hits(tmp_path, monkeypatch):
+    """A page's rows are read by number: files whose hits lie in the same blocks of rows in one scan, which
+    reads every member's row numbers from every member (the rows no hit names are dropped by the hits' key),
+    and files whose hits lie far apart on their own. Pages and whole results equal the slow way's, with
+    blocks small enough that both kinds of read happen."""
+    from smarchive.archive import search
+    monkeypatch.setattr(search, "ROW_BLOCK", 40)  # 1 500 rows a file: a page's hits in one or two blocks
+    reads = []
+    rows_read = search._rows_read
+    monkeypatch.setattr(search, "_rows_read", lambda con, hits: reads.append(rows_read(con, hits)) or reads[-1])
+    rows = three_accounts(random.Random(5))
+    write_items(tmp_path, rows, "r1")
+    order = sorted(rows, key=lambda r: (r["published_at"], r["item_id"], r["platform"]))
+    for text in ("hej", "vintern tack"):
+        expected = [r["item_id"] for r in order if set(text.split()) <= set(r["text"].split())]
+        params = {"year": None, "text": text}
+        assert run_query(tmp_path, saved_query("search"), params).column("item_id").to_pylist() == expected
+        for limit, offset in ((10, 0), (10, 200), (25, 400)):
+            page = run_query(tmp_path, saved_query("search"), params, limit=limit, offset=offset)
+            assert page.column("item_id").to_pylist() == expected[offset:offset + limit], (text, offset)
+    scans = [sql for found in reads for sql in found]
+    assert any("read_parquet([" in sql and "', '" in sql for sql in scans), "no scan of several files"
+    assert any("', '" not in sql for sql in scans), "no file read on its own"
