@@ -119,6 +119,8 @@ def test_decisions_of_two_generations_are_read_together(archive):
     reasons = query(folder, f"SELECT decision_reason FROM items WHERE item_id IN ('{first}', '{second}') "
                             "ORDER BY decision_reason")
     assert [r["decision_reason"] for r in reasons] == ["först", "sedan"]
+
+
 def test_diarienummer_takes_the_item_off_the_register(archive):
     folder, pipeline = archive
     before = register_ids(folder, pipeline)

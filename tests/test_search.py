@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from smarchive.archive.manifest import item_files, write_items, write_items_file
+from smarchive.archive import search
+from smarchive.archive.manifest import item_files, write_items, write_items_file, write_terms
 from smarchive.archive.query import connect, run_query, saved_query
 from smarchive.archive.sql import same_columns
 
@@ -136,7 +137,7 @@ def test_search_by_row_number_old_index_and_later_run_agree(sandbox_capture, all
         not in found
 
 
-def test_files_of_two_generations_are_read_together(sandbox_capture, all_items, tmp_path):
+def test_files_of_two_generations_are_read_together(sandbox_capture, all_items, tmp_path, monkeypatch):
     """Files written before a column existed beside files with it (a later smarchive wrote some partitions):
     every file is read, each column by its name, and a search finds what it found before. Files of one schema
     are read without reconciling them (faster); the first file here lacks the column, which read by its
@@ -163,6 +164,21 @@ def test_files_of_two_generations_are_read_together(sandbox_capture, all_items, 
     assert con.sql("SELECT count(*), count(time_precision) FROM items").fetchall()[0] == (
         len(all_items), len(all_items) - older.num_rows)
     assert {t: search_pages(archive, t) for t in texts} == before
+    # with the older file's index rebuilt (searched by row number again), a page's rows, read by number from
+    # both files in one scan, keep the column of the file that has it
+    write_terms(items[0])
+    assert not search.index_gaps(archive, items, terms)[1]
+    reads = []
+    rows_read = search._rows_read
+    monkeypatch.setattr(search, "_rows_read", lambda *args: reads.append(rows_read(*args)) or reads[-1])
+    sql = "SELECT platform, item_id, time_precision FROM search_items ORDER BY published_at, item_id, platform"
+    shown = [r for offset in range(0, 30, 3) for r in run_query(archive, sql, {"year": None, "text": "på"},
+                                                                 limit=3, offset=offset).to_pylist()]
+    kept = {(r["platform"], r["item_id"]): r["time_precision"]
+            for r in con.sql("SELECT platform, item_id, time_precision FROM items").to_arrow_table().to_pylist()}
+    assert {r["time_precision"] for r in shown} == {None, "second"}
+    assert all(r["time_precision"] == kept[(r["platform"], r["item_id"])] for r in shown)
+    assert any(str(items[0]) in sql and str(items[1]) in sql for found in reads for sql in found)
 
 PHRASE_TEXTS = [
     "Snöröjningen vid skolan var sen",       # p1: the phrase as written
@@ -223,7 +239,6 @@ def test_items_at_one_moment_page_in_hit_order(tmp_path, monkeypatch):
     rows of the word by time, as for a common word (RARE 0), so a page's rows end inside a moment."""
     from datetime import UTC, datetime
 
-    from smarchive.archive import search
     monkeypatch.setattr(search, "RARE", 0)
     rng = random.Random(7)
     rows = [{"item_id": f"{rng.randrange(10**6):06d}-{account}{n}", "platform": platform, "account": account,
@@ -291,7 +306,6 @@ def test_pages_through_a_time_window_are_the_pages_of_all(tmp_path, monkeypatch,
     """A page's leading word is first looked for in a time window guessed from the items files' row groups
     (search.lead_window): too short a window (then every row of the word), about right, or every item, the
     pages of one word and of two are the whole result's, in hit order."""
-    from smarchive.archive import search
     from smarchive.archive.manifest import ItemFileWriter
     monkeypatch.setattr(search, "RARE", 0)
     monkeypatch.setattr(search, "WINDOW_MARGIN", margin)
@@ -318,7 +332,6 @@ def test_a_phrase_led_by_its_rarest_word_as_itself(tmp_path, monkeypatch):
     read only where it is (search.phrase_hits), and are the items with the words one after another."""
     from datetime import UTC, datetime, timedelta
 
-    from smarchive.archive import search
     monkeypatch.setattr(search, "PHRASE_ALL", 120)  # 'hej', 'tack*' and 'du*' have more rows; 'tack' fewer
     led = []
     spy = search.phrase_hits
@@ -361,7 +374,6 @@ def test_a_year_is_searched_in_its_own_index_files(tmp_path, monkeypatch, phrase
     the year had pruned the others: a phrase of 2024 found nothing, two words read other items' rows.)"""
     from datetime import UTC, datetime, timedelta
 
-    from smarchive.archive import search
     monkeypatch.setattr(search, "RARE", 0)
     monkeypatch.setattr(search, "PHRASE_ALL", phrase_all)
     rng = random.Random(23)
@@ -396,11 +408,10 @@ def test_rows_read_in_shared_scans_are_only_the_hits(tmp_path, monkeypatch):
     reads every member's row numbers from every member (the rows no hit names are dropped by the hits' key),
     and files whose hits lie far apart on their own. Pages and whole results equal the slow way's, with
     blocks small enough that both kinds of read happen."""
-    from smarchive.archive import search
     monkeypatch.setattr(search, "ROW_BLOCK", 40)  # 1 500 rows a file: a page's hits in one or two blocks
     reads = []
     rows_read = search._rows_read
-    monkeypatch.setattr(search, "_rows_read", lambda con, hits: reads.append(rows_read(con, hits)) or reads[-1])
+    monkeypatch.setattr(search, "_rows_read", lambda *args: reads.append(rows_read(*args)) or reads[-1])
     rows = three_accounts(random.Random(5))
     write_items(tmp_path, rows, "r1")
     order = sorted(rows, key=lambda r: (r["published_at"], r["item_id"], r["platform"]))

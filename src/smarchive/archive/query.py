@@ -148,9 +148,8 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET parquet_metadata_cache = true")  # the footers read to define the views serve the query too
     con.execute(STOCKHOLM_MACRO)
     files, decided = item_files(archive), decision_files(archive)
-    decided_uniform = same_columns(con, decided)
+    decided_uniform, uniform = same_columns(con, decided), same_columns(con, files)
     if files:
-        uniform = same_columns(con, files)
         present = set(con.sql(f"SELECT * FROM {read_files(files, uniform)} LIMIT 0").columns)
         added, replaced = late_columns_sql(present)
         con.execute(f"CREATE VIEW item_captures AS SELECT *{replaced}{added} FROM {read_files(files, uniform)}")
@@ -177,7 +176,7 @@ def connect(archive: Path) -> duckdb.DuckDBPyConnection:
     else:
         create_table(con, "_empty_terms", TERMS_SCHEMA.empty_table())
         con.execute("CREATE VIEW terms AS SELECT * FROM _empty_terms")
-    define_search_sources(con, archive, files, terms, fetched, uniform_terms)
+    define_search_sources(con, archive, files, terms, fetched, uniform_terms, uniform)
     for name, schema in TABLE_SCHEMAS.items():  # coverage, unrecognised: every run's rows
         found = account_table_files(archive, name)
         if found:

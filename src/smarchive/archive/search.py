@@ -48,11 +48,13 @@ FETCHED = "/* the rows search reads by number */"  # where `search` puts them in
 
 
 def define_search_sources(con: duckdb.DuckDBPyConnection, archive: Path, files: list[Path], terms: list[Path],
-                          fetched: str, uniform: bool = False) -> None:
+                          fetched: str, uniform: bool = False, items_uniform: bool = False) -> None:
     """What `search` reads besides the views (tables, so every cursor of the connection sees them):
     `_search_terms` (the word index with the file each row is in), `_search_files` (the items file beside each
     index file, for partitions one run wrote: there a row of the file is a row of `items`) and `_search_fetch`
-    (the SQL turning rows read from items files into rows of the items view, and the index file sampled)."""
+    (the SQL turning rows read from items files into rows of the items view, the index file sampled, and
+    whether every items file has the same columns). `uniform`, `items_uniform`: sql.same_columns of the index
+    files and of the items files."""
     if terms:
         has_rows = "item_row" in con.sql("SELECT * FROM terms LIMIT 0").columns
         rows = "" if has_rows else ", NULL::BIGINT AS item_row"  # an index older than item_row: join on the key
@@ -77,8 +79,9 @@ def define_search_sources(con: duckdb.DuckDBPyConnection, archive: Path, files: 
     # the largest index file: where word_rows counts the words (which leads changes the speed, not the result)
     create_table(con, "_search_index", pa.table({"terms_file": pa.array([str(t) for t in terms], pa.string())}))
     sample = str(max(terms, key=lambda p: p.stat().st_size)) if terms else None
-    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files",
-                {"sql": fetched, "sample": sample, "files": len(terms)})
+    con.execute("CREATE TABLE _search_fetch AS SELECT $sql AS sql, $sample::VARCHAR AS sample, $files AS files, "
+                "$uniform AS uniform", {"sql": fetched, "sample": sample, "files": len(terms),
+                                        "uniform": items_uniform})
 
 
 MIN_WORD = 2  # the word index keeps words of two letters or more
@@ -418,9 +421,9 @@ def search_items_sql(con: duckdb.DuckDBPyConnection, hits: pa.Table) -> str:
         fast, slow = hits.filter(by_row), hits.filter(pc.invert(by_row))
     parts = []
     if fast.num_rows:
-        template = con.sql("SELECT sql FROM _search_fetch").fetchall()[0][0]
+        template, uniform = con.sql("SELECT sql, uniform FROM _search_fetch").fetchall()[0]
         fetched = template.replace(FETCHED, " UNION ALL BY NAME ".join(["SELECT * FROM _item_shape",
-                                                                          *_rows_read(con, fast)]))
+                                                                          *_rows_read(con, fast, uniform)]))
         parts.append(f"SELECT i.* FROM ({fetched}) i SEMI JOIN search_hits h ON {_on_key('i', 'h')}")
     if slow.num_rows:
         con.register("_search_joined", slow.select(HIT_KEY))
@@ -431,54 +434,44 @@ def search_items_sql(con: duckdb.DuckDBPyConnection, hits: pa.Table) -> str:
 ROW_BLOCK = 32 * 1024  # rows of an items file: files whose hits lie within the same one or two blocks share a scan
 
 
-def _rows_read(con: duckdb.DuckDBPyConnection, hits: pa.Table) -> list[str]:
+def _rows_read(con: duckdb.DuckDBPyConnection, hits: pa.Table, uniform: bool) -> list[str]:
     """SQL reading the hits' rows by number (`item_row` of `items_file`), without `file_row_number`.
     Files whose hits lie close together (within one or two blocks of ROW_BLOCK rows: a page of hits in time
-    order) and in the same blocks, with the same columns, are read by one scan: DuckDB's threads share it,
-    where a scan per file ran one after another (a page of 1 001 rows from 7 items files at 10 M items: 60-73
-    -> 38-41 ms). Any other file, whose hits lie far apart (a rare word's, over the year), is read on its own,
-    so that only the row groups holding its hits are read."""
+    order) and in the same blocks are read by one scan: DuckDB's threads share it, where a scan per file ran one
+    after another (a page of 1 001 rows from 7 items files at 10 M items: 60-73 -> 38-41 ms). Any other file,
+    whose hits lie far apart (a rare word's, over the year), is read on its own, so that only the row groups
+    holding its hits are read. `uniform`: every items file has the same columns (else a scan of several files
+    reads them by name, as the items view does)."""
     files = hits.column("items_file").combine_chunks().dictionary_encode()
     rows = hits.column("item_row")
     bounds = pa.table({"f": files.indices, "r": rows}).group_by("f", use_threads=False).aggregate(
         [("r", "min"), ("r", "max")])
-    shared: dict[tuple, list[tuple[int, int, int]]] = {}  # (blocks, columns) -> [(file, first, last row)]
+    shared: dict[tuple[int, int], list[int]] = {}  # the blocks the files' hits lie in -> the files
     alone = []
     for f, low, high in zip(*(bounds.column(c).to_pylist() for c in ("f", "r_min", "r_max")), strict=True):
         if high // ROW_BLOCK - low // ROW_BLOCK <= 1:
-            columns = _items_columns(files.dictionary[f].as_py())
-            shared.setdefault((low // ROW_BLOCK, high // ROW_BLOCK, columns), []).append((f, low, high))
+            shared.setdefault((low // ROW_BLOCK, high // ROW_BLOCK), []).append(f)
         else:
-            alone.append(f)
+            alone.append([f])
     reads = []
-    for n, members in enumerate(shared.values()):
-        if len(members) == 1:
-            alone.append(members[0][0])
-            continue
+    for n, members in enumerate([*shared.values(), *alone]):
         # every member's rows from every member: a row another file wanted is dropped by the hits' key (in
         # search_items_sql), and costs nearly nothing, being in the row groups read anyway
-        wanted = pc.is_in(files.indices, value_set=pa.array([f for f, _low, _high in members], files.indices.type))
-        paths = [Path(files.dictionary[f].as_py()) for f, _low, _high in members]
-        reads.append(_read_rows(con, f"_search_shared_{n}", paths, pc.filter(rows, wanted)))
-    for f in alone:
-        reads.append(_read_rows(con, f"_search_rows_{int(f)}", [Path(files.dictionary[f].as_py())],
-                                pc.filter(rows, pc.equal(files.indices, f))))
+        wanted = pc.is_in(files.indices, value_set=pa.array(members, files.indices.type))
+        paths = [Path(files.dictionary[f].as_py()) for f in members]
+        reads.append(_read_rows(con, f"_search_rows_{n}", paths, pc.filter(rows, wanted), uniform))
     return reads
 
 
-def _read_rows(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path], rows: pa.ChunkedArray) -> str:
+def _read_rows(con: duckdb.DuckDBPyConnection, name: str, paths: list[Path], rows: pa.ChunkedArray,
+               uniform: bool) -> str:
     """SQL reading these rows (by number) of each of these files. The numbers are one value (a variable `name`
     of this cursor), not thousands of literals to parse; `= ANY(list)`, not `IN (...)`: DuckDB reads only the
     row groups holding them then (DuckDB 2.0)."""
     con.execute(f"SET VARIABLE {name} = $rows", {"rows": pc.unique(rows).sort().to_pylist()})
     return (f"SELECT * EXCLUDE (file_row_number) FROM read_parquet({file_list(paths)}, file_row_number = true, "
-            f"hive_partitioning = false) WHERE file_row_number = ANY(getvariable('{name}'))")
-
-
-def _items_columns(items_file: str) -> tuple[tuple[str, str], ...]:
-    """An items file's columns (name, type): files read in one scan must have the same."""
-    return _from_footer("columns", items_file,
-                        lambda path: tuple((f.name, str(f.type)) for f in pq.read_schema(path)))
+            f"hive_partitioning = false{by_name(uniform or len(paths) == 1)}) "
+            f"WHERE file_row_number = ANY(getvariable('{name}'))")
 
 
 def _found(con: duckdb.DuckDBPyConnection, sql: str, params: dict, hits: pa.Table, count: bool = False) -> pa.Table:
