@@ -179,7 +179,7 @@ def time_queries(archive: Path) -> None:
         ("search 'vintern tack' (both words)", saved_query("search"), {"year": None, "text": "vintern tack"}),
         (f"search '\"{phrase}\"' (a phrase)", saved_query("search"), {"year": None, "text": f'"{phrase}"'}),
         # two common words as a phrase: its few hundred hits lie all over the year, nearly each in a row group
-        # of its own, and a page reads a row group per hit (DuckDB decodes a whole column chunk for one row)
+        # of its own, and a page reads a row group per hit (1-2 ms each in DuckDB 2.0.1: benchmarks/row_reads.py)
         ("search '\"tack hej\"' (hits spread over the year)", saved_query("search"), {"year": None,
                                                                                     "text": '"tack hej"'}),
     ]
